@@ -1,0 +1,163 @@
+//! The per-thread scheduler context: which runtime this thread serves as an M, which P it holds,
+//! and which G it is polling.
+//!
+//! Everything that has to find "the current P" without being handed it (the schedule function a
+//! waker calls, `spawn`, a `JoinHandle` recording its G's wait reason) reads it here. The cells
+//! hold raw pointers because the values are borrowed from the M, which sets them when it starts
+//! serving a runtime or acquires a P and clears them before the borrow ends.
+
+use std::cell::Cell;
+use std::ptr;
+use std::sync::Arc;
+
+use crate::g::{WaitReason, G};
+use crate::p::P;
+use crate::shared::Shared;
+
+/// The thread's scheduler state.
+///
+/// # Invariant
+///
+/// - `shared` is null or the `Arc::as_ptr` of an `Arc<Shared>` that the code which set it keeps
+///   alive until it restores the previous value ([`ServeGuard`]).
+/// - `p` is null or a P of `shared` that this thread holds (set by `acquirep`, cleared by
+///   `releasep`).
+/// - `g` is null or the record of the G being polled on this thread (set for the duration of
+///   one poll by [`with_current_g`]).
+struct Context {
+    shared: Cell<*const Shared>,
+    p: Cell<*const P>,
+    g: Cell<*const G>,
+    /// Whether this thread is inside `block_on` (polling the main future or running Gs for it).
+    in_block_on: Cell<bool>,
+}
+
+thread_local! {
+    static CONTEXT: Context = const {
+        Context {
+            shared: Cell::new(ptr::null()),
+            p: Cell::new(ptr::null()),
+            g: Cell::new(ptr::null()),
+            in_block_on: Cell::new(false),
+        }
+    };
+}
+
+/// Marks this thread as an M of `shared` until dropped, then restores the previous state.
+pub(crate) struct ServeGuard {
+    previous_shared: *const Shared,
+    previous_p: *const P,
+    previous_in_block_on: bool,
+}
+
+/// Makes this thread an M of `shared` (a worker thread, or a thread in `block_on`).
+pub(crate) fn serve(shared: &Arc<Shared>, in_block_on: bool) -> ServeGuard {
+    CONTEXT.with(|ctx| ServeGuard {
+        previous_shared: ctx.shared.replace(Arc::as_ptr(shared)),
+        previous_p: ctx.p.replace(ptr::null()),
+        previous_in_block_on: ctx.in_block_on.replace(in_block_on),
+    })
+}
+
+impl Drop for ServeGuard {
+    fn drop(&mut self) {
+        CONTEXT.with(|ctx| {
+            ctx.shared.set(self.previous_shared);
+            ctx.p.set(self.previous_p);
+            ctx.in_block_on.set(self.previous_in_block_on);
+        });
+    }
+}
+
+/// Records that this thread now holds `p` (or no P, when null).
+pub(crate) fn set_p(p: *const P) {
+    CONTEXT.with(|ctx| ctx.p.set(p));
+}
+
+/// The P this thread holds, if it belongs to `shared`.
+pub(crate) fn current_p_of(shared: &Shared) -> Option<&P> {
+    CONTEXT.with(|ctx| {
+        let p = ctx.p.get();
+        if p.is_null() || !ptr::eq(ctx.shared.get(), shared) {
+            return None;
+        }
+        // SAFETY: by the `Context` invariant, `p` is a P of `shared` held by this thread, and
+        // `shared` (which owns it) is alive because the caller borrows it.
+        Some(unsafe { &*p })
+    })
+}
+
+/// The runtime this thread serves, if any.
+pub(crate) fn current_shared() -> Option<Arc<Shared>> {
+    CONTEXT.with(|ctx| {
+        let shared = ctx.shared.get();
+        if shared.is_null() {
+            return None;
+        }
+        // SAFETY: by the `Context` invariant, `shared` came from `Arc::as_ptr` of an Arc that is
+        // alive now; bumping the count first makes `from_raw` produce an owned clone.
+        unsafe {
+            Arc::increment_strong_count(shared);
+            Some(Arc::from_raw(shared))
+        }
+    })
+}
+
+/// Runs `f` with `g` recorded as the G being polled on this thread.
+pub(crate) fn with_current_g<R>(g: &G, f: impl FnOnce() -> R) -> R {
+    struct Restore(*const G);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            CONTEXT.with(|ctx| ctx.g.set(self.0));
+        }
+    }
+    let _restore = Restore(CONTEXT.with(|ctx| ctx.g.replace(g)));
+    f()
+}
+
+/// Records why the G being polled on this thread is about to return `Pending`.
+pub(crate) fn set_current_wait_reason(reason: WaitReason) {
+    CONTEXT.with(|ctx| {
+        let g = ctx.g.get();
+        if !g.is_null() {
+            // SAFETY: by the `Context` invariant, `g` is the record of the G being polled, which
+            // lives at least until its poll returns.
+            unsafe { &*g }.set_wait_reason(reason);
+        }
+    });
+}
+
+/// Adds `delta` to `shared`'s goroutine count: on the held P's counter when this thread holds a
+/// P of `shared` (no shared cache line), on the runtime-wide one otherwise.
+pub(crate) fn count_goroutines(shared: &Shared, delta: i64) {
+    match current_p_of(shared) {
+        // SAFETY: `current_p_of` only returns a P this thread holds.
+        Some(p) => unsafe { p.add_goroutines(delta) },
+        None => shared.count_goroutines_off_p(delta),
+    }
+}
+
+/// Panics with a clear message if this thread may not block on a future: it is polling a G, or
+/// it is already inside `block_on`. Blocking there would stop the M (and its P's queue) until
+/// the future completes, and deadlock if that future needs this P.
+#[track_caller]
+pub(crate) fn assert_may_block_on() {
+    let (in_g, in_block_on) = CONTEXT.with(|ctx| (!ctx.g.get().is_null(), ctx.in_block_on.get()));
+    if in_g {
+        panic!(
+            "gort::block_on called from inside a task: this would block the thread that runs the \
+             task's P and can deadlock; `.await` the future instead"
+        );
+    }
+    if in_block_on {
+        panic!(
+            "gort::block_on called from inside another block_on: the outer block_on's thread \
+             would stop running tasks and can deadlock; `.await` the future instead"
+        );
+    }
+}
+
+/// Whether this thread is polling a G right now.
+pub(crate) fn in_g() -> bool {
+    CONTEXT.with(|ctx| !ctx.g.get().is_null())
+}

@@ -1,0 +1,205 @@
+//! The G record: what the runtime knows about one goroutine (a spawned future).
+//!
+//! A G is an `async_task::Runnable<G>`: async-task owns the allocation (state word, waker
+//! vtable, the future and its output) and carries this record as the task's metadata, in the
+//! same allocation. The record is what diagnostics read (task dumps, leak reports, JoinError
+//! messages) and what `abort` and shutdown use to reach a parked task.
+//!
+//! The state machine (DESIGN.md §3):
+//!
+//! ```text
+//!   spawn ──► Runnable ──run──► Running ──Pending──► Waiting(reason) ──wake──► Runnable
+//!                 ▲                │  └─────────Ready / panic / abort──► Dead
+//!                 └──woken while running (yield)
+//! ```
+
+use std::panic::Location;
+use std::ptr::NonNull;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
+
+use crate::shared::Shared;
+
+/// Where a G is in its life. Stored in [`G::state`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum GState {
+    /// Queued on a P's run queue, a `runnext` slot or the global queue.
+    Runnable = 0,
+    /// Being polled by an M right now.
+    Running = 1,
+    /// Its last poll returned `Pending`; it runs again when woken. See [`WaitReason`].
+    Waiting = 2,
+    /// Its future completed, panicked, or was dropped.
+    Dead = 3,
+}
+
+/// Why a G is waiting. Set by the resource the G parked on, read by diagnostics.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum WaitReason {
+    /// Parked on something gort does not know about (a foreign future or channel).
+    Unknown = 0,
+    /// Awaiting another task's `JoinHandle`.
+    Join = 1,
+}
+
+/// The G record, stored as the metadata of the task's async-task allocation.
+#[derive(Debug)]
+pub struct G {
+    /// Unique per process, never reused; 1 is the first spawned G.
+    id: u64,
+    /// Where `spawn` (or `go!`) was called, from `#[track_caller]`.
+    location: &'static Location<'static>,
+    /// Optional name given through `task::Builder::name`.
+    name: Option<Box<str>>,
+    /// The runtime the G belongs to. See [`RuntimeRef`] for why a raw pointer is valid here.
+    runtime: RuntimeRef,
+    /// A [`GState`]. Written by the M running the G and by the schedule function; read by anyone
+    /// (diagnostics). `Relaxed`: it is a report, nothing synchronises through it.
+    state: AtomicU8,
+    /// A [`WaitReason`], meaningful while `state` is `Waiting`. `Relaxed`, as `state`.
+    wait_reason: AtomicU8,
+    /// Set once by `JoinHandle::abort`. `SeqCst` store and load: the abort protocol in
+    /// `registry.rs` relies on the parked-task registry lock *or* this flag being seen.
+    aborted: AtomicBool,
+    /// The G's key in the runtime's parked-task registry, or [`NOT_REGISTERED`]. Written by the
+    /// G's own wrapper future (under the registry shard lock); read by `abort` and shutdown
+    /// under that lock.
+    registry_key: AtomicUsize,
+}
+
+/// A pointer to the G's runtime state.
+///
+/// # Invariant
+///
+/// The G record is the metadata of an async-task allocation whose schedule closure owns an
+/// `Arc<Shared>` for the same runtime; async-task drops the schedule closure and the metadata
+/// together when the allocation is freed. So for as long as a `&G` exists, the `Shared` is alive.
+/// A reference-counted pointer here would cost a second atomic increment per spawn.
+#[derive(Debug)]
+struct RuntimeRef(NonNull<Shared>);
+
+// SAFETY: `Shared` is `Send + Sync`; `RuntimeRef` only hands out `&Shared` (see the invariant).
+unsafe impl Send for RuntimeRef {}
+// SAFETY: as above.
+unsafe impl Sync for RuntimeRef {}
+
+/// `G::registry_key` value of a G that has never returned `Pending`.
+pub(crate) const NOT_REGISTERED: usize = usize::MAX;
+
+impl G {
+    /// A fresh record for a G about to be spawned.
+    pub(crate) fn new(
+        runtime: &Shared,
+        location: &'static Location<'static>,
+        name: Option<Box<str>>,
+    ) -> G {
+        G {
+            id: next_id(),
+            location,
+            name,
+            runtime: RuntimeRef(NonNull::from(runtime)),
+            state: AtomicU8::new(GState::Runnable as u8),
+            wait_reason: AtomicU8::new(WaitReason::Unknown as u8),
+            aborted: AtomicBool::new(false),
+            registry_key: AtomicUsize::new(NOT_REGISTERED),
+        }
+    }
+
+    /// The G's id.
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// Where the G was spawned.
+    pub fn location(&self) -> &'static Location<'static> {
+        self.location
+    }
+
+    /// The G's name, if it was given one.
+    pub fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+
+    /// The runtime this G was spawned on.
+    pub(crate) fn runtime(&self) -> &Shared {
+        // SAFETY: see `RuntimeRef`: the task allocation that holds this record also holds (in its
+        // schedule closure) an `Arc<Shared>`, so the runtime outlives every borrow of the record.
+        unsafe { self.runtime.0.as_ref() }
+    }
+
+    /// The G's current state (a snapshot).
+    pub fn state(&self) -> GState {
+        match self.state.load(Ordering::Relaxed) {
+            0 => GState::Runnable,
+            1 => GState::Running,
+            2 => GState::Waiting,
+            _ => GState::Dead,
+        }
+    }
+
+    /// Why the G is waiting (meaningful while [`G::state`] is `Waiting`).
+    pub fn wait_reason(&self) -> WaitReason {
+        match self.wait_reason.load(Ordering::Relaxed) {
+            1 => WaitReason::Join,
+            _ => WaitReason::Unknown,
+        }
+    }
+
+    pub(crate) fn set_state(&self, state: GState) {
+        self.state.store(state as u8, Ordering::Relaxed);
+    }
+
+    pub(crate) fn set_wait_reason(&self, reason: WaitReason) {
+        self.wait_reason.store(reason as u8, Ordering::Relaxed);
+    }
+
+    pub(crate) fn set_aborted(&self) {
+        self.aborted.store(true, Ordering::SeqCst);
+    }
+
+    pub(crate) fn is_aborted(&self) -> bool {
+        self.aborted.load(Ordering::SeqCst)
+    }
+
+    pub(crate) fn registry_key(&self) -> usize {
+        self.registry_key.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn set_registry_key(&self, key: usize) {
+        self.registry_key.store(key, Ordering::Relaxed);
+    }
+
+    /// A human-readable description for messages: `task 7 ("name") spawned at src/x.rs:3:5`.
+    pub(crate) fn describe(&self) -> String {
+        match &self.name {
+            Some(name) => format!("task {} ({name:?}) spawned at {}", self.id, self.location),
+            None => format!("task {} spawned at {}", self.id, self.location),
+        }
+    }
+}
+
+/// Ids are handed out in per-thread batches (Go's `goidcache`) so that spawning from two Ps does
+/// not bounce one counter's cache line per spawn.
+const ID_BATCH: u64 = 64;
+
+/// The next unreserved batch start. `Relaxed`: ids only need to be unique.
+static NEXT_ID_BATCH: AtomicU64 = AtomicU64::new(1);
+
+thread_local! {
+    /// This thread's reserved ids: `(next, end)`.
+    static ID_CACHE: std::cell::Cell<(u64, u64)> = const { std::cell::Cell::new((0, 0)) };
+}
+
+/// Returns a process-unique G id.
+fn next_id() -> u64 {
+    ID_CACHE.with(|cache| {
+        let (mut next, mut end) = cache.get();
+        if next == end {
+            next = NEXT_ID_BATCH.fetch_add(ID_BATCH, Ordering::Relaxed);
+            end = next + ID_BATCH;
+        }
+        cache.set((next + 1, end));
+        next
+    })
+}

@@ -1,0 +1,113 @@
+//! The future every G actually runs: the user's future wrapped with the G's bookkeeping.
+//!
+//! Around each poll of the user's future it
+//! 1. returns `Cancelled` instead of polling once `abort` has been called (the user's future is
+//!    then dropped by async-task, before the `JoinHandle` sees the result);
+//! 2. keeps the G record's state and the thread's "current G" up to date;
+//! 3. catches a panic and turns it into `JoinError::Panic`, so the M and the runtime go on;
+//! 4. on the first `Pending`, registers the G in the parked-task registry (`registry.rs`);
+//!
+//! and when dropped (completion, abort, or shutdown) it deregisters the G and counts it dead.
+
+use std::future::Future;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::pin::Pin;
+use std::ptr::NonNull;
+use std::task::{Context, Poll};
+
+use pin_project_lite::pin_project;
+
+use crate::context;
+use crate::g::{GState, WaitReason, G};
+use crate::join::JoinError;
+
+pin_project! {
+    /// The wrapper around a G's future. Its output is what the `JoinHandle` yields.
+    pub(crate) struct GFuture<F> {
+        #[pin]
+        inner: F,
+        // The G record this future belongs to (see `GRecordRef`).
+        g: GRecordRef,
+        // Whether the G's waker is in the parked-task registry.
+        registered: bool,
+    }
+
+    impl<F> PinnedDrop for GFuture<F> {
+        fn drop(this: Pin<&mut Self>) {
+            let this = this.project();
+            let g = this.g.get();
+            if *this.registered {
+                g.runtime().registry.deregister(g);
+            }
+            g.set_state(GState::Dead);
+            context::count_goroutines(g.runtime(), -1);
+        }
+    }
+}
+
+/// A pointer to the G record of the task that owns this future.
+///
+/// # Invariant
+///
+/// async-task builds the future from a reference to the metadata *inside* the task allocation
+/// (`Builder::spawn` passes `&M` to the constructor closure), and drops the future before it
+/// drops the metadata. So the record outlives the future and never moves.
+struct GRecordRef(NonNull<G>);
+
+// SAFETY: `G` is `Send + Sync`; the pointer is only turned into `&G` (see the invariant).
+unsafe impl Send for GRecordRef {}
+// SAFETY: as above.
+unsafe impl Sync for GRecordRef {}
+
+impl GRecordRef {
+    fn get(&self) -> &G {
+        // SAFETY: see the invariant on `GRecordRef`.
+        unsafe { self.0.as_ref() }
+    }
+}
+
+impl<F: Future> GFuture<F> {
+    /// Wraps `inner` for the G whose record is `g` (the reference async-task passes to the
+    /// future constructor).
+    pub(crate) fn new(inner: F, g: &G) -> GFuture<F> {
+        GFuture {
+            inner,
+            g: GRecordRef(NonNull::from(g)),
+            registered: false,
+        }
+    }
+}
+
+impl<F: Future> Future for GFuture<F> {
+    type Output = Result<F::Output, JoinError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let g = this.g.get();
+        if g.is_aborted() {
+            return Poll::Ready(Err(JoinError::cancelled(g)));
+        }
+        g.set_state(GState::Running);
+        g.set_wait_reason(WaitReason::Unknown);
+        let inner = this.inner;
+        let polled =
+            context::with_current_g(g, || catch_unwind(AssertUnwindSafe(|| inner.poll(cx))));
+        match polled {
+            Ok(Poll::Ready(output)) => Poll::Ready(Ok(output)),
+            Ok(Poll::Pending) => {
+                g.set_state(GState::Waiting);
+                if !*this.registered {
+                    g.runtime().registry.register(g, cx.waker());
+                    *this.registered = true;
+                    // The abort protocol (registry.rs): an abort that ran before we registered
+                    // found nothing to wake, so we must see its flag now.
+                    if g.is_aborted() {
+                        return Poll::Ready(Err(JoinError::cancelled(g)));
+                    }
+                }
+                Poll::Pending
+            }
+            Err(payload) => Poll::Ready(Err(JoinError::panic(g, payload))),
+        }
+    }
+}

@@ -1,0 +1,212 @@
+//! `JoinHandle` and `JoinError`: awaiting a G's output.
+//!
+//! A `JoinHandle<T>` owns async-task's `FallibleTask` for the G. Awaiting it yields the G's
+//! output, `JoinError::Panic` if the G panicked, or `JoinError::Cancelled` if it was aborted or
+//! dropped by runtime shutdown. Dropping the handle detaches the G (it keeps running), as in
+//! tokio; `abort` asks the G to drop its future at its next scheduling point.
+
+use std::any::Any;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::ptr::NonNull;
+use std::task::{Context, Poll};
+
+use crate::context;
+use crate::g::{WaitReason, G};
+
+/// An owned permission to await a spawned G's output. Dropping it detaches the G.
+#[must_use = "dropping a JoinHandle detaches the task; use `go!` to spawn and detach on purpose"]
+pub struct JoinHandle<T> {
+    /// `None` only after `Drop` detached it.
+    task: Option<async_task::FallibleTask<Result<T, JoinError>, G>>,
+    /// The G record in the task's allocation (`FallibleTask` does not expose its metadata).
+    ///
+    /// # Invariant
+    ///
+    /// Valid while `task` is `Some`: the task handle keeps the allocation, and so the record,
+    /// alive.
+    g: NonNull<G>,
+}
+
+// SAFETY: the fields are a `FallibleTask` (Send when `T: Send`) and a pointer used only as `&G`,
+// and `G` is `Sync`.
+unsafe impl<T: Send> Send for JoinHandle<T> {}
+// SAFETY: `&JoinHandle` only reads the G record (`Sync`) and `FallibleTask::is_finished`.
+unsafe impl<T: Send> Sync for JoinHandle<T> {}
+
+impl<T> Unpin for JoinHandle<T> {}
+
+impl<T> JoinHandle<T> {
+    pub(crate) fn new(task: async_task::Task<Result<T, JoinError>, G>) -> JoinHandle<T> {
+        let g = NonNull::from(task.metadata());
+        JoinHandle {
+            task: Some(task.fallible()),
+            g,
+        }
+    }
+
+    fn g(&self) -> &G {
+        assert!(self.task.is_some(), "JoinHandle used after drop");
+        // SAFETY: see the invariant on `g`; `task` is `Some`.
+        unsafe { self.g.as_ref() }
+    }
+
+    /// Aborts the G: it will not be polled again, and its future is dropped at its next
+    /// scheduling point (at once if it is parked). Awaiting the handle afterwards yields
+    /// `JoinError::Cancelled` unless the G had already finished. Aborting twice, or after
+    /// completion, does nothing.
+    pub fn abort(&self) {
+        let g = self.g();
+        g.set_aborted();
+        g.runtime().registry.wake(g);
+    }
+
+    /// Whether the G has finished (completed, panicked, or been cancelled).
+    pub fn is_finished(&self) -> bool {
+        self.task.as_ref().is_some_and(|task| task.is_finished())
+    }
+
+    /// The G's id, as in task dumps and error messages.
+    pub fn id(&self) -> u64 {
+        self.g().id()
+    }
+}
+
+impl<T> Future for JoinHandle<T> {
+    type Output = Result<T, JoinError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let task = self
+            .task
+            .as_mut()
+            .unwrap_or_else(|| unreachable!("JoinHandle used after drop"));
+        match Pin::new(&mut *task).poll(cx) {
+            Poll::Ready(Some(result)) => Poll::Ready(result),
+            // The G was dropped without producing output: runtime shutdown.
+            Poll::Ready(None) => Poll::Ready(Err(JoinError::cancelled(self.g()))),
+            Poll::Pending => {
+                context::set_current_wait_reason(WaitReason::Join);
+                Poll::Pending
+            }
+        }
+    }
+}
+
+impl<T> Drop for JoinHandle<T> {
+    fn drop(&mut self) {
+        if let Some(task) = self.task.take() {
+            task.detach();
+        }
+    }
+}
+
+impl<T> fmt::Debug for JoinHandle<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JoinHandle")
+            .field("id", &self.id())
+            .finish()
+    }
+}
+
+/// Why a G produced no output.
+pub struct JoinError {
+    /// `task 7 ("name") spawned at src/main.rs:3:5`, for messages.
+    task: String,
+    /// The G's id.
+    id: u64,
+    repr: Repr,
+}
+
+enum Repr {
+    Cancelled,
+    Panic(Box<dyn Any + Send + 'static>),
+}
+
+impl JoinError {
+    pub(crate) fn cancelled(g: &G) -> JoinError {
+        JoinError {
+            task: g.describe(),
+            id: g.id(),
+            repr: Repr::Cancelled,
+        }
+    }
+
+    pub(crate) fn panic(g: &G, payload: Box<dyn Any + Send + 'static>) -> JoinError {
+        JoinError {
+            task: g.describe(),
+            id: g.id(),
+            repr: Repr::Panic(payload),
+        }
+    }
+
+    /// Whether the G was aborted or dropped by shutdown.
+    pub fn is_cancelled(&self) -> bool {
+        matches!(self.repr, Repr::Cancelled)
+    }
+
+    /// Whether the G panicked.
+    pub fn is_panic(&self) -> bool {
+        matches!(self.repr, Repr::Panic(_))
+    }
+
+    /// The panic payload. Panics if the error is not a panic; see [`JoinError::try_into_panic`].
+    #[track_caller]
+    pub fn into_panic(self) -> Box<dyn Any + Send + 'static> {
+        self.try_into_panic()
+            .unwrap_or_else(|err| panic!("`JoinError::into_panic` on a non-panic error: {err}"))
+    }
+
+    /// The panic payload, or the error itself if the G was cancelled.
+    pub fn try_into_panic(self) -> Result<Box<dyn Any + Send + 'static>, JoinError> {
+        match self.repr {
+            Repr::Panic(payload) => Ok(payload),
+            Repr::Cancelled => Err(self),
+        }
+    }
+
+    /// The id of the G that failed.
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+}
+
+/// The text of a panic payload, when it is a string (as `panic!` makes it).
+fn panic_message(payload: &(dyn Any + Send)) -> Option<&str> {
+    payload
+        .downcast_ref::<&'static str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+}
+
+impl fmt::Display for JoinError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.repr {
+            Repr::Cancelled => write!(f, "{} was cancelled", self.task),
+            Repr::Panic(payload) => match panic_message(payload.as_ref()) {
+                Some(message) => write!(f, "{} panicked with message {message:?}", self.task),
+                None => write!(f, "{} panicked", self.task),
+            },
+        }
+    }
+}
+
+impl fmt::Debug for JoinError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.repr {
+            Repr::Cancelled => write!(f, "JoinError::Cancelled({})", self.task),
+            Repr::Panic(payload) => match panic_message(payload.as_ref()) {
+                Some(message) => write!(f, "JoinError::Panic({}, {message:?})", self.task),
+                None => write!(f, "JoinError::Panic({}, ..)", self.task),
+            },
+        }
+    }
+}
+
+impl std::error::Error for JoinError {}
+
+impl From<JoinError> for std::io::Error {
+    fn from(err: JoinError) -> std::io::Error {
+        std::io::Error::other(err.to_string())
+    }
+}

@@ -1,0 +1,84 @@
+//! gort's executor: Go's G/M/P scheduler for Rust futures.
+//!
+//! # Bird's-eye view
+//!
+//! - A **G** is a spawned future: an `async_task::Runnable` whose metadata is the G record
+//!   ([`g`]: id, state, wait reason, spawn location, name). Its future is wrapped by
+//!   [`gfuture`], which catches panics, honours `abort`, and registers parked Gs.
+//! - A **P** ([`p`]) is a logical processor: a 256-slot lock-free ring ([`queue`]) plus a
+//!   `runnext` slot. There are `GORT_MAXPROCS` of them; a thread must hold one to run Gs.
+//! - An **M** ([`worker`]) is a thread running the scheduler loop (`find_runnable`: timers,
+//!   global every 61 ticks, runnext, ring, global batch, steal, park) while it holds a P.
+//!   Threads start on demand and park when idle.
+//! - [`shared`] is the runtime-wide state (Go's `schedt`): the global queue, idle Ps and Ms,
+//!   the spinning count, and the `wakep`/`startm` protocol that decides when to wake a thread.
+//! - [`block_on`] turns the calling thread into an M until its future completes.
+//! - [`context`] is the per-thread pointer to the current runtime, P and G that wakers and
+//!   `spawn` read.
+//!
+//! The life of a G: `spawn` → `Shared::spawn` allocates it and calls the schedule function,
+//! which puts it in the current P's `runnext` (or the global queue off-runtime) → an M's
+//! `find_runnable` returns it → `Runnable::run` polls the `GFuture` → `Pending` parks it (its
+//! waker goes to the registry) until a wake calls the schedule function again → `Ready` (or a
+//! panic, or an abort) completes it and wakes the `JoinHandle`.
+
+mod block_on;
+mod context;
+pub mod g;
+mod gfuture;
+mod join;
+mod join_set;
+mod loom;
+mod maxprocs;
+mod p;
+mod park;
+#[doc(hidden)]
+pub mod queue;
+mod rand;
+mod registry;
+pub mod runtime;
+mod shared;
+mod task_builder;
+mod worker;
+mod yield_now;
+
+use std::future::Future;
+use std::panic::Location;
+
+pub use join::JoinHandle;
+
+/// A G as the scheduler handles it.
+type Task = async_task::Runnable<g::G>;
+
+/// Task-level API: yielding, joining, naming (tokio's `task` module).
+pub mod task {
+    pub use crate::join::{JoinError, JoinHandle};
+    pub use crate::join_set::JoinSet;
+    pub use crate::task_builder::Builder;
+    pub use crate::yield_now::yield_now;
+}
+
+/// Spawns `future` as a new G on the current runtime and returns its [`JoinHandle`].
+///
+/// On one of the runtime's threads (inside a G or `block_on`) the new G goes into the current P's
+/// `runnext` slot, so it runs next on this thread unless another P steals it. On any other thread
+/// it goes to the global queue of the process-wide default runtime (started on first use).
+#[track_caller]
+pub fn spawn<F>(future: F) -> JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let location = Location::caller();
+    match context::current_shared() {
+        Some(shared) => shared.spawn(future, location, None),
+        None => runtime::default_shared().spawn(future, location, None),
+    }
+}
+
+/// Runs `future` to completion on this thread, which works as an M of the current runtime (or of
+/// the default runtime) meanwhile. Panics if called from inside a task or another `block_on`.
+#[track_caller]
+pub fn block_on<F: Future>(future: F) -> F::Output {
+    runtime::Handle::current().block_on(future)
+}

@@ -1,0 +1,216 @@
+//! The P: a logical processor. An M (thread) must hold a P to run Gs.
+//!
+//! A P owns a [`RunQueue`] ring and a `runnext` slot (Go's runnext, tokio's LIFO slot). A G that
+//! the running G spawns or wakes goes into `runnext` and runs as soon as the running G yields
+//! the thread, *inheriting its time slice* (the P's `schedtick` does not advance), so that a set
+//! of Gs locked in a communicate-and-wait pattern is scheduled as a unit on one thread, with no
+//! wakeup of another thread. The G it displaces goes to the tail of the ring.
+//!
+//! Time-slice inheritance alone would let a ping-pong pair starve the ring forever (Go relies on
+//! sysmon's preemption for that). gort caps the streak: after [`MAX_RUNNEXT_STREAK`]
+//! consecutive `runnext` runs, the head of the ring runs first (tokio caps its LIFO slot at 3
+//! for the same reason).
+//!
+//! Every method marked `unsafe` is an owner operation: the caller must hold this P (be the M it
+//! is acquired by). Thieves use only [`P::steal_into`]'s victim side and the safe snapshots.
+
+use std::ptr::{self, NonNull};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicPtr, AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+use crate::queue::RunQueue;
+use crate::Task;
+
+/// Consecutive `runnext` runs before the ring's head gets a turn.
+pub(crate) const MAX_RUNNEXT_STREAK: u32 = 3;
+
+/// How long a thief waits before taking a running P's `runnext` (Go's `usleep(3)` in
+/// `runqgrab`): the G in `runnext` was usually readied by the running G, which is about to block
+/// and run it; stealing it in that window would move a ping-pong pair apart.
+const RUNNEXT_STEAL_BACKOFF: Duration = Duration::from_micros(3);
+
+/// One logical processor.
+pub(crate) struct P {
+    /// Position in the runtime's `ps` array.
+    pub(crate) index: usize,
+    /// The ring of runnable Gs.
+    runq: RunQueue,
+    /// The G to run next, as a raw `Runnable` pointer, or null. The owner swaps it (`AcqRel`:
+    /// publishes the task it puts, acquires the one it takes); thieves take it with an `AcqRel`
+    /// CAS to null.
+    runnext: AtomicPtr<()>,
+    /// Go's `schedtick`: incremented each time the P runs a G that did not inherit a time slice.
+    /// The global queue is checked first every 61st tick. Owner-only writes; `Relaxed`.
+    schedtick: AtomicU32,
+    /// Consecutive `runnext` runs (see [`MAX_RUNNEXT_STREAK`]). Owner-only; `Relaxed`.
+    runnext_streak: AtomicU32,
+    /// Gs spawned minus Gs died while this P was held, for `num_goroutine`. Owner-only writes
+    /// (load plus store, no read-modify-write); anyone may read a snapshot. `Relaxed`.
+    goroutines: AtomicI64,
+    /// Whether an M holds this P. Written by `acquirep`/`releasep`, read by thieves to decide
+    /// whether to back off before stealing `runnext`. `Relaxed`: a hint.
+    held: AtomicBool,
+}
+
+impl P {
+    pub(crate) fn new(index: usize) -> P {
+        P {
+            index,
+            runq: RunQueue::new(),
+            runnext: AtomicPtr::new(ptr::null_mut()),
+            schedtick: AtomicU32::new(0),
+            runnext_streak: AtomicU32::new(0),
+            goroutines: AtomicI64::new(0),
+            held: AtomicBool::new(false),
+        }
+    }
+
+    /// Go's `runqput`: queues `task`, into `runnext` if `next` (the displaced G goes to the tail).
+    /// On a full ring returns the batch (half the ring plus one) for the global queue.
+    ///
+    /// # Safety
+    ///
+    /// The caller holds this P.
+    pub(crate) unsafe fn push(&self, task: Task, next: bool) -> Result<(), Vec<Task>> {
+        let mut raw = task.into_raw();
+        if next {
+            let old = self.runnext.swap(raw.as_ptr(), Ordering::AcqRel);
+            match NonNull::new(old) {
+                None => return Ok(()),
+                Some(old) => raw = old,
+            }
+        }
+        // SAFETY: the caller holds this P, so this thread is the ring's only owner.
+        let local = unsafe { self.runq.local() };
+        local.push_back(raw).map_err(|batch| {
+            batch
+                .into_iter()
+                // SAFETY: every pointer in the ring came from `Runnable::into_raw` and the ring
+                // hands each one out exactly once.
+                .map(|raw| unsafe { Task::from_raw(raw) })
+                .collect()
+        })
+    }
+
+    /// Go's `runqget`: the next G to run and whether it inherits the time slice.
+    ///
+    /// # Safety
+    ///
+    /// The caller holds this P.
+    pub(crate) unsafe fn pop(&self) -> Option<(Task, bool)> {
+        // SAFETY: the caller holds this P.
+        let local = unsafe { self.runq.local() };
+        let streak = self.runnext_streak.load(Ordering::Relaxed);
+        if streak < MAX_RUNNEXT_STREAK || local.is_empty() {
+            let next = self.runnext.swap(ptr::null_mut(), Ordering::AcqRel);
+            if let Some(next) = NonNull::new(next) {
+                self.runnext_streak.store(streak + 1, Ordering::Relaxed);
+                // SAFETY: `runnext` only ever holds pointers from `Runnable::into_raw`, and the
+                // swap made us its only holder.
+                let task = unsafe { Task::from_raw(next) };
+                return Some((task, streak < MAX_RUNNEXT_STREAK));
+            }
+        }
+        self.runnext_streak.store(0, Ordering::Relaxed);
+        // SAFETY: as above; the ring hands each pointer out once.
+        local
+            .pop()
+            .map(|raw| (unsafe { Task::from_raw(raw) }, false))
+    }
+
+    /// Go's `runqsteal`: moves half of `victim`'s ring into this P's (empty) ring and returns a
+    /// stolen G to run. If the ring was empty and `steal_runnext` (the last steal round), takes
+    /// the victim's `runnext` instead, after a short back-off if the victim is running.
+    ///
+    /// # Safety
+    ///
+    /// The caller holds this P (not the victim).
+    pub(crate) unsafe fn steal_from(&self, victim: &P, steal_runnext: bool) -> Option<Task> {
+        // SAFETY: the caller holds this P.
+        let local = unsafe { self.runq.local() };
+        if let Some(raw) = local.steal_from(&victim.runq) {
+            // SAFETY: the ring hands each `Runnable::into_raw` pointer out once.
+            return Some(unsafe { Task::from_raw(raw) });
+        }
+        if !steal_runnext {
+            return None;
+        }
+        let next = victim.runnext.load(Ordering::Acquire);
+        if next.is_null() {
+            return None;
+        }
+        if victim.held.load(Ordering::Relaxed) {
+            let start = Instant::now();
+            while start.elapsed() < RUNNEXT_STEAL_BACKOFF {
+                std::hint::spin_loop();
+            }
+        }
+        victim
+            .runnext
+            .compare_exchange(next, ptr::null_mut(), Ordering::AcqRel, Ordering::Relaxed)
+            .ok()
+            .and_then(NonNull::new)
+            // SAFETY: the CAS made us the only holder of a pointer from `Runnable::into_raw`.
+            .map(|raw| unsafe { Task::from_raw(raw) })
+    }
+
+    /// Whether the P has queued work (snapshot; used by the spinning M's final re-check and by
+    /// handoff decisions).
+    pub(crate) fn has_work(&self) -> bool {
+        !self.runq.is_empty() || !self.runnext.load(Ordering::Acquire).is_null()
+    }
+
+    /// The P's `schedtick`.
+    pub(crate) fn schedtick(&self) -> u32 {
+        self.schedtick.load(Ordering::Relaxed)
+    }
+
+    /// Counts one scheduling round that did not inherit a time slice.
+    ///
+    /// # Safety
+    ///
+    /// The caller holds this P.
+    pub(crate) unsafe fn tick(&self) {
+        let tick = self.schedtick.load(Ordering::Relaxed);
+        self.schedtick
+            .store(tick.wrapping_add(1), Ordering::Relaxed);
+    }
+
+    /// Adds `delta` to this P's goroutine count.
+    ///
+    /// # Safety
+    ///
+    /// The caller holds this P (the update is a load and a store, not an atomic add).
+    pub(crate) unsafe fn add_goroutines(&self, delta: i64) {
+        let count = self.goroutines.load(Ordering::Relaxed);
+        self.goroutines.store(count + delta, Ordering::Relaxed);
+    }
+
+    /// This P's share of `num_goroutine` (may be negative: Gs spawned elsewhere died here).
+    pub(crate) fn goroutines(&self) -> i64 {
+        self.goroutines.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn set_held(&self, held: bool) {
+        self.held.store(held, Ordering::Relaxed);
+    }
+
+    /// Removes every queued G, for shutdown.
+    ///
+    /// # Safety
+    ///
+    /// No M holds this P, and the caller is the only thread draining it.
+    pub(crate) unsafe fn drain(&self) -> Vec<Task> {
+        let mut tasks = Vec::new();
+        let next = self.runnext.swap(ptr::null_mut(), Ordering::AcqRel);
+        if let Some(next) = NonNull::new(next) {
+            // SAFETY: the swap made us the only holder of a `Runnable::into_raw` pointer.
+            tasks.push(unsafe { Task::from_raw(next) });
+        }
+        // SAFETY: the caller stands in for the owner: nobody else holds the P.
+        let local = unsafe { self.runq.local() };
+        // SAFETY: as in `pop`.
+        tasks.extend(std::iter::from_fn(|| local.pop()).map(|raw| unsafe { Task::from_raw(raw) }));
+        tasks
+    }
+}

@@ -1,0 +1,53 @@
+//! `Note`: how an idle M sleeps until it is handed a P (Go's `m.park` note and `m.nextp`).
+//!
+//! `startm` picks a parked M off the idle-M list (under `sched.lock`, so exactly one waker per
+//! parked M) and hands it a [`Handoff`]; the M wakes with the P already assigned, which is what
+//! keeps a woken M from racing other Ms for the P it was woken for.
+
+use std::sync::{Condvar, Mutex};
+
+/// What a parked M is woken with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Handoff {
+    /// Run the scheduler holding P `index`; `spinning` if it was counted in `nmspinning`.
+    P { index: usize, spinning: bool },
+    /// The runtime is shutting down: exit.
+    Shutdown,
+}
+
+/// One parked M's wakeup slot.
+pub(crate) struct Note {
+    /// The pending handoff, written once by the waker, taken by the M.
+    handoff: Mutex<Option<Handoff>>,
+    /// Signalled when `handoff` is written.
+    wakeup: Condvar,
+}
+
+impl Note {
+    pub(crate) fn new() -> Note {
+        Note {
+            handoff: Mutex::new(None),
+            wakeup: Condvar::new(),
+        }
+    }
+
+    /// Hands `handoff` to the parked M and wakes it.
+    pub(crate) fn wake(&self, handoff: Handoff) {
+        let mut slot = self.handoff.lock().unwrap_or_else(|e| e.into_inner());
+        debug_assert!(slot.is_none(), "an M was woken twice");
+        *slot = Some(handoff);
+        drop(slot);
+        self.wakeup.notify_one();
+    }
+
+    /// Sleeps until woken, and returns what the M was handed.
+    pub(crate) fn wait(&self) -> Handoff {
+        let mut slot = self.handoff.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            if let Some(handoff) = slot.take() {
+                return handoff;
+            }
+            slot = self.wakeup.wait(slot).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+}

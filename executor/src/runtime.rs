@@ -1,0 +1,246 @@
+//! `Runtime`, `Builder` and `Handle`, and the process-wide default runtime.
+//!
+//! Like Go's, gort's runtime is there whether or not the program asked for one: the first
+//! `spawn` (or `block_on`) on a thread that serves no runtime starts a default runtime with
+//! `GORT_MAXPROCS` Ps, which lives until the process exits. `#[gort::main]` builds its runtime
+//! explicitly, installs it as the default (so plain threads spawn onto it too), and shuts it down
+//! when main returns. A `Runtime` value owns its runtime: dropping it shuts it down, dropping every
+//! G's future and joining its threads.
+
+use std::future::Future;
+use std::io;
+use std::panic::Location;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use crate::block_on;
+use crate::context;
+use crate::join::JoinHandle;
+use crate::maxprocs;
+use crate::shared::Shared;
+
+/// Configures and builds a [`Runtime`] (tokio's `runtime::Builder`).
+#[derive(Debug, Clone)]
+pub struct Builder {
+    /// Number of Ps; `None` means `GORT_MAXPROCS` or the available parallelism.
+    worker_threads: Option<usize>,
+    /// Name of the runtime's M threads.
+    thread_name: String,
+}
+
+impl Builder {
+    /// A builder with the defaults: `GORT_MAXPROCS` Ps, threads named `gort-m`.
+    pub fn new() -> Builder {
+        Builder {
+            worker_threads: None,
+            thread_name: "gort-m".to_owned(),
+        }
+    }
+
+    /// Same as [`Builder::new`]; tokio's name, for porting.
+    pub fn new_multi_thread() -> Builder {
+        Builder::new()
+    }
+
+    /// Sets the number of Ps (logical processors): at most this many threads run Gs at once.
+    /// Panics if `procs` is 0.
+    #[track_caller]
+    pub fn worker_threads(&mut self, procs: usize) -> &mut Builder {
+        assert!(procs > 0, "worker_threads must be at least 1");
+        self.worker_threads = Some(procs);
+        self
+    }
+
+    /// Sets the name of the runtime's threads.
+    pub fn thread_name(&mut self, name: impl Into<String>) -> &mut Builder {
+        self.thread_name = name.into();
+        self
+    }
+
+    /// Accepted for tokio compatibility; gort's drivers are always enabled.
+    pub fn enable_all(&mut self) -> &mut Builder {
+        self
+    }
+
+    /// Builds the runtime. Threads start on demand, when the first G becomes runnable.
+    pub fn build(&mut self) -> io::Result<Runtime> {
+        let procs = self.worker_threads.unwrap_or_else(maxprocs::default_procs);
+        let shared = Arc::new(Shared::new(procs, self.thread_name.clone()));
+        Ok(Runtime {
+            handle: Handle { shared },
+        })
+    }
+}
+
+impl Default for Builder {
+    fn default() -> Builder {
+        Builder::new()
+    }
+}
+
+/// An owned runtime: dropping it shuts it down (every G's future is dropped, threads joined).
+#[derive(Debug)]
+pub struct Runtime {
+    handle: Handle,
+}
+
+impl Runtime {
+    /// A runtime with the default configuration.
+    pub fn new() -> io::Result<Runtime> {
+        Builder::new().build()
+    }
+
+    /// Runs `future` to completion on this thread, which works as one of the runtime's Ms
+    /// meanwhile (DESIGN.md §3). Panics if called from inside a task or another `block_on`.
+    #[track_caller]
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        self.handle.block_on(future)
+    }
+
+    /// Spawns `future` onto this runtime.
+    #[track_caller]
+    pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.handle.spawn(future)
+    }
+
+    /// A handle to this runtime.
+    pub fn handle(&self) -> &Handle {
+        &self.handle
+    }
+
+    /// Shuts down, waiting at most `timeout` for threads still inside a poll; those are
+    /// detached and drop their P's Gs when the poll returns.
+    pub fn shutdown_timeout(self, timeout: Duration) {
+        self.handle.shared.shutdown(Some(timeout));
+    }
+
+    /// Shuts down without waiting for threads still inside a poll.
+    pub fn shutdown_background(self) {
+        self.handle.shared.shutdown(Some(Duration::ZERO));
+    }
+
+    /// Makes this runtime the process-wide default (the one `gort::spawn` uses on threads that
+    /// serve no runtime), if no default exists yet. Returns whether it became the default.
+    pub fn install_as_default(&self) -> bool {
+        DEFAULT.set(self.handle.clone()).is_ok()
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        // Joining threads from inside a G would stop this M's P (and deadlock if the joined
+        // threads wait for it); shut down without waiting instead, as tokio's
+        // `shutdown_background`.
+        let timeout = context::in_g().then_some(Duration::ZERO);
+        self.handle.shared.shutdown(timeout);
+    }
+}
+
+/// A cloneable reference to a runtime, usable from any thread.
+#[derive(Clone)]
+pub struct Handle {
+    pub(crate) shared: Arc<Shared>,
+}
+
+impl Handle {
+    /// The runtime this thread serves (inside a G or `block_on`), else the process default
+    /// (started on first use).
+    pub fn current() -> Handle {
+        Handle {
+            shared: context::current_shared().unwrap_or_else(default_shared),
+        }
+    }
+
+    /// Spawns `future` onto this runtime: into the current P's `runnext` when called on one of
+    /// its Ms, else into its global queue.
+    #[track_caller]
+    pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.shared.spawn(future, Location::caller(), None)
+    }
+
+    /// Runs `future` to completion on this thread, working as one of this runtime's Ms.
+    #[track_caller]
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        block_on::block_on(&self.shared, future)
+    }
+
+    /// Number of live Gs on this runtime.
+    pub fn num_goroutine(&self) -> usize {
+        self.shared.num_goroutine()
+    }
+
+    /// Number of Ps of this runtime.
+    pub fn gomaxprocs(&self) -> usize {
+        self.shared.ps.len()
+    }
+}
+
+impl std::fmt::Debug for Handle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Handle")
+            .field("procs", &self.shared.ps.len())
+            .finish()
+    }
+}
+
+/// The process-wide default runtime.
+static DEFAULT: OnceLock<Handle> = OnceLock::new();
+
+/// The default runtime's state, started on first use with the default configuration.
+pub(crate) fn default_shared() -> Arc<Shared> {
+    let handle = DEFAULT.get_or_init(|| {
+        let runtime = Builder::new()
+            .build()
+            .expect("gort: cannot start the default runtime");
+        let handle = runtime.handle.clone();
+        // The default runtime lives as long as the process, as Go's does.
+        std::mem::forget(runtime);
+        handle
+    });
+    Arc::clone(&handle.shared)
+}
+
+/// Number of live Gs on the current runtime (Go's `runtime.NumGoroutine`, without main).
+pub fn num_goroutine() -> usize {
+    Handle::current().num_goroutine()
+}
+
+/// Number of Ps on the current runtime (Go's `runtime.GOMAXPROCS(0)`).
+pub fn gomaxprocs() -> usize {
+    Handle::current().gomaxprocs()
+}
+
+/// What `#[gort::main]` expands to: builds a runtime (with `worker_threads` Ps if given),
+/// installs it as the process default, runs `future` on it, and shuts it down before returning.
+/// A panic in `future` propagates after the shutdown.
+#[doc(hidden)]
+#[track_caller]
+pub fn run_main<F: Future>(worker_threads: Option<usize>, future: F) -> F::Output {
+    let runtime = build_for_entry(worker_threads);
+    runtime.install_as_default();
+    runtime.block_on(future)
+}
+
+/// What `#[gort::test]` expands to: a fresh runtime per test, shut down when the test ends.
+#[doc(hidden)]
+#[track_caller]
+pub fn run_test<F: Future>(worker_threads: Option<usize>, future: F) -> F::Output {
+    build_for_entry(worker_threads).block_on(future)
+}
+
+#[track_caller]
+fn build_for_entry(worker_threads: Option<usize>) -> Runtime {
+    let mut builder = Builder::new();
+    if let Some(procs) = worker_threads {
+        builder.worker_threads(procs);
+    }
+    builder.build().expect("gort: cannot start the runtime")
+}

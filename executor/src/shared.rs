@@ -1,0 +1,489 @@
+//! `Shared`: the state of one runtime that every M sees (Go's `schedt` plus `allp`).
+//!
+//! # Thread parking (Go's `proc.go` header, "Worker thread parking/unparking")
+//!
+//! The tension: park idle threads to save CPU, yet wake enough of them to use every P, without
+//! paying a thread wakeup (21-23 µs on these VMs) per message. Rejected: waking a thread for
+//! every readied G (thrashes threads, and every message pays a futex wake), and handing G plus
+//! thread over together (destroys locality). Adopted, as Go does: when work is submitted, wake
+//! one more M *only if there is an idle P and no M is already spinning* (looking for work). The
+//! spinner either finds the work or parks; the last spinner to find work wakes another one
+//! (`reset_spinning` in `worker.rs`), so bursts fan out one M at a time.
+//!
+//! Liveness rests on two rules:
+//! 1. Work pushed to a P's *local* queue is always run by that P's own M (an M never releases a
+//!    P with a non-empty queue, see `pidleput`). A stale read in `wakep` can only cost
+//!    parallelism there, never a lost wakeup.
+//! 2. Work pushed to the *global* queue goes in under `sched`'s lock, and an M going idle checks
+//!    the global queue under the same lock *before* it puts its P on the idle list. So either
+//!    the M sees the work, or the submitter's `wakep` (after its unlock) sees the idle P. A
+//!    spinning M that gives up decrements `nmspinning` and then re-checks the global queue and
+//!    every P (the "delicate dance"), which covers a submitter that saw it still spinning.
+//!
+//! # The global queue
+//!
+//! A `VecDeque` under `sched`'s lock, with its length mirrored in an atomic so that the hot path
+//! checks emptiness without the lock. DESIGN.md suggests `concurrent-queue`; a locked deque is
+//! better here because the two bulk operations (an overflowing P moves 129 Gs in; an idle P takes
+//! `len/GOMAXPROCS + 1` out) each become one lock acquisition instead of up to 129 CASes, and
+//! rule 2 above needs the queue and the idle-P list under one lock anyway (as in Go).
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use async_task::{ScheduleInfo, WithInfo};
+use crossbeam_utils::CachePadded;
+
+use crate::context;
+use crate::g::{GState, G};
+use crate::gfuture::GFuture;
+use crate::join::JoinHandle;
+use crate::p::P;
+use crate::park::{Handoff, Note};
+use crate::queue::CAPACITY;
+use crate::registry::Registry;
+use crate::worker::M;
+use crate::Task;
+
+/// What [`Shared::take_global_or_release`] decided.
+pub(crate) enum BeforePark {
+    /// Global work was found; the M keeps its P and runs this G.
+    Run(Task),
+    /// The P is on the idle list; the M no longer holds it.
+    Released,
+    /// The runtime is shutting down; the M still holds its P and must retire it.
+    Shutdown,
+}
+
+/// Runtime-wide scheduler state.
+pub(crate) struct Shared {
+    /// The Ps, fixed at build time (`GORT_MAXPROCS` or `worker_threads`).
+    pub(crate) ps: Box<[CachePadded<P>]>,
+    /// Go's `sched.lock` and what it guards.
+    sched: Mutex<Sched>,
+    /// `sched.global.len()`, readable without the lock. Written under the lock (`Relaxed`: a
+    /// stale value only delays a lock-free peek; decisions that matter re-check under the lock).
+    global_len: AtomicUsize,
+    /// Number of Ps on the idle list. Changed under the lock; read without it by `wakep` and by
+    /// the spinning limit (`Relaxed`: see rule 1 in the module doc).
+    npidle: AtomicUsize,
+    /// Number of spinning Ms. `SeqCst` read-modify-writes (the spinner's decrement must be
+    /// ordered before its re-check of every queue: Go's "#StoreLoad" in the parking protocol).
+    pub(crate) nmspinning: AtomicUsize,
+    /// Set once when the runtime shuts down. `Release`/`Acquire`.
+    shutdown: AtomicBool,
+    /// Every parked G's waker, for `abort` and shutdown.
+    pub(crate) registry: Registry,
+    /// `num_goroutine` contributions made on threads holding no P of this runtime.
+    goroutines_off_p: AtomicI64,
+    /// Coprime strides for random victim orders (Go's `stealOrder`).
+    pub(crate) steal_strides: Box<[u32]>,
+    /// Name given to the runtime's threads.
+    thread_name: String,
+    /// Every M thread this runtime started, for shutdown to join.
+    threads: Mutex<Vec<thread::JoinHandle<()>>>,
+}
+
+/// What `sched.lock` guards.
+struct Sched {
+    /// The global run queue (see the module doc).
+    global: VecDeque<Task>,
+    /// Indices of idle Ps (Go's `pidle`).
+    idle_ps: Vec<usize>,
+    /// Parked Ms waiting to be handed a P (Go's `midle`).
+    idle_ms: Vec<Arc<Note>>,
+    /// Set with `shutdown` once every queue has been drained; from then on a G scheduled onto
+    /// this runtime is dropped at once instead of queued.
+    drained: bool,
+}
+
+impl Shared {
+    /// A runtime with `procs` Ps, all idle, and no threads yet (Ms start on demand).
+    pub(crate) fn new(procs: usize, thread_name: String) -> Shared {
+        assert!(procs > 0, "a runtime needs at least one P");
+        let procs_u32 = u32::try_from(procs).expect("too many Ps");
+        Shared {
+            ps: (0..procs).map(|i| CachePadded::new(P::new(i))).collect(),
+            sched: Mutex::new(Sched {
+                global: VecDeque::new(),
+                idle_ps: (0..procs).rev().collect(),
+                idle_ms: Vec::new(),
+                drained: false,
+            }),
+            global_len: AtomicUsize::new(0),
+            npidle: AtomicUsize::new(procs),
+            nmspinning: AtomicUsize::new(0),
+            shutdown: AtomicBool::new(false),
+            registry: Registry::new(),
+            goroutines_off_p: AtomicI64::new(0),
+            steal_strides: (1..=procs_u32)
+                .filter(|&s| gcd(s, procs_u32) == 1)
+                .collect(),
+            thread_name,
+            threads: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Go's `newproc`: creates a G for `future` and makes it runnable (into the current P's
+    /// `runnext` when called on one of this runtime's Ms, else the global queue).
+    pub(crate) fn spawn<F>(
+        self: &Arc<Self>,
+        future: F,
+        location: &'static std::panic::Location<'static>,
+        name: Option<Box<str>>,
+    ) -> JoinHandle<F::Output>
+    where
+        F: std::future::Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let schedule_on = Arc::clone(self);
+        let schedule = move |task: Task, info: ScheduleInfo| {
+            schedule_on.schedule(task, info.woken_while_running);
+        };
+        let (task, handle) = async_task::Builder::new()
+            .metadata(G::new(self, location, name))
+            .spawn(move |g: &G| GFuture::new(future, g), WithInfo(schedule));
+        context::count_goroutines(self, 1);
+        self.schedule(task, false);
+        JoinHandle::new(handle)
+    }
+
+    /// The schedule function of every G (called by its waker, by `spawn`, and by async-task
+    /// after a poll during which the G was woken).
+    ///
+    /// On one of this runtime's Ms: a yielding G (woken while running) goes to the tail of the
+    /// P's ring, any other G into `runnext`, and `wakep` may start a spinner. Elsewhere: the
+    /// global queue plus `wakep`.
+    pub(crate) fn schedule(self: &Arc<Self>, task: Task, yielded: bool) {
+        task.metadata().set_state(GState::Runnable);
+        if let Some(p) = context::current_p_of(self) {
+            // SAFETY: `current_p_of` only returns a P this thread holds.
+            if let Err(overflow) = unsafe { p.push(task, !yielded) } {
+                self.global_push_batch(overflow);
+            }
+            if !yielded {
+                self.wakep();
+            }
+            return;
+        }
+        self.global_push_batch(vec![task]);
+        self.wakep();
+    }
+
+    /// Go's `globrunqputbatch`: appends `tasks` to the global queue. After shutdown has drained
+    /// the runtime, drops them instead (outside the lock: their destructors run user code).
+    pub(crate) fn global_push_batch(&self, tasks: Vec<Task>) {
+        let mut sched = self.lock();
+        if sched.drained {
+            drop(sched);
+            drop(tasks);
+            return;
+        }
+        sched.global.extend(tasks);
+        self.global_len.store(sched.global.len(), Ordering::Relaxed);
+    }
+
+    /// Whether the global queue looked non-empty (lock-free peek).
+    pub(crate) fn global_has_work(&self) -> bool {
+        self.global_len.load(Ordering::Relaxed) != 0
+    }
+
+    /// Go's `globrunqget`, taking the lock: see [`Shared::global_take_locked`].
+    pub(crate) fn global_take(&self, p: &P, max: usize) -> Option<Task> {
+        let mut sched = self.lock();
+        self.global_take_locked(&mut sched, p, max)
+    }
+
+    /// Go's `globrunqget`: takes `min(len, len / GOMAXPROCS + 1, max, CAPACITY / 2)` Gs from the
+    /// global queue, returns the first and queues the rest on `p`, which the caller holds.
+    fn global_take_locked(&self, sched: &mut Sched, p: &P, max: usize) -> Option<Task> {
+        let len = sched.global.len();
+        let take = len.min(len / self.ps.len() + 1).min(max).min(CAPACITY / 2);
+        let first = sched.global.pop_front()?;
+        for _ in 1..take {
+            let Some(task) = sched.global.pop_front() else {
+                break;
+            };
+            // SAFETY: the caller holds `p`.
+            if let Err(batch) = unsafe { p.push(task, false) } {
+                // Cannot happen while `take <= CAPACITY / 2` and the caller's ring is empty, but
+                // if it did, the Gs go back where they came from.
+                for task in batch.into_iter().rev() {
+                    sched.global.push_front(task);
+                }
+                break;
+            }
+        }
+        self.global_len.store(sched.global.len(), Ordering::Relaxed);
+        Some(first)
+    }
+
+    /// Go's `wakep`: starts a spinning M if there is an idle P and nobody is spinning.
+    pub(crate) fn wakep(self: &Arc<Self>) {
+        if self.npidle.load(Ordering::Relaxed) == 0 || self.nmspinning.load(Ordering::Relaxed) != 0
+        {
+            return;
+        }
+        if self
+            .nmspinning
+            .compare_exchange(0, 1, Ordering::SeqCst, Ordering::Relaxed)
+            .is_err()
+        {
+            return;
+        }
+        self.startm(None, true);
+    }
+
+    /// Go's `startm`: gives P `p` (or an idle P) to a parked M, or to a new thread. With
+    /// `spinning`, the caller has already counted the M in `nmspinning`, and the count is undone
+    /// if no P or M can be had.
+    pub(crate) fn startm(self: &Arc<Self>, p: Option<usize>, spinning: bool) {
+        let mut sched = self.lock();
+        let p = match p {
+            Some(p) => Some(p),
+            None if self.is_shutdown() => None,
+            None => self.pidleget(&mut sched),
+        };
+        let Some(p) = p else {
+            drop(sched);
+            if spinning {
+                self.nmspinning.fetch_sub(1, Ordering::SeqCst);
+            }
+            return;
+        };
+        let idle_m = sched.idle_ms.pop();
+        drop(sched);
+        match idle_m {
+            Some(note) => note.wake(Handoff::P { index: p, spinning }),
+            None => self.spawn_m(p, spinning),
+        }
+    }
+
+    /// Go's `newm`: starts a thread that runs the scheduler holding P `p`.
+    fn spawn_m(self: &Arc<Self>, p: usize, spinning: bool) {
+        let shared = Arc::clone(self);
+        let spawned = thread::Builder::new()
+            .name(self.thread_name.clone())
+            .spawn(move || M::new(shared, None).run_worker(p, spinning));
+        match spawned {
+            Ok(handle) => self
+                .threads
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(handle),
+            Err(err) => {
+                // The work stays queued; the Ms already running (at least the caller's, or a
+                // later wakep) will get to it.
+                eprintln!("gort: could not start a scheduler thread: {err}");
+                let mut sched = self.lock();
+                self.pidleput(&mut sched, p);
+                drop(sched);
+                if spinning {
+                    self.nmspinning.fetch_sub(1, Ordering::SeqCst);
+                }
+            }
+        }
+    }
+
+    /// Takes `sched.lock`. A panic while holding it cannot leave it inconsistent (no user code
+    /// runs under it), so poisoning is ignored.
+    fn lock(&self) -> MutexGuard<'_, Sched> {
+        self.sched
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Go's `pidleget` (lock held).
+    fn pidleget(&self, sched: &mut Sched) -> Option<usize> {
+        let p = sched.idle_ps.pop()?;
+        self.npidle.fetch_sub(1, Ordering::SeqCst);
+        Some(p)
+    }
+
+    /// Go's `pidleput` (lock held). The P's queues must be empty unless the runtime is shutting
+    /// down (rule 1 in the module doc).
+    fn pidleput(&self, sched: &mut Sched, p: usize) {
+        debug_assert!(
+            self.is_shutdown() || !self.ps[p].has_work(),
+            "a P with queued Gs was put on the idle list"
+        );
+        sched.idle_ps.push(p);
+        self.npidle.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// Number of idle Ps.
+    pub(crate) fn npidle(&self) -> usize {
+        self.npidle.load(Ordering::Relaxed)
+    }
+
+    /// Takes an idle P, if any (for `block_on`'s M and the spinning re-check).
+    pub(crate) fn try_take_idle_p(&self) -> Option<usize> {
+        let mut sched = self.lock();
+        if self.is_shutdown() {
+            return None;
+        }
+        self.pidleget(&mut sched)
+    }
+
+    /// The end of `findRunnable` before parking (Go's steps 12-13 under `sched.lock`): with the
+    /// lock held, takes global work for `p` if there is any; otherwise puts `p` on the idle list
+    /// and returns `None` (the caller no longer holds `p`). At shutdown the P is kept, so that
+    /// the exiting M retires it (`retire_p`).
+    pub(crate) fn take_global_or_release(&self, p: &P) -> BeforePark {
+        let mut sched = self.lock();
+        if self.is_shutdown() {
+            return BeforePark::Shutdown;
+        }
+        if let Some(task) = self.global_take_locked(&mut sched, p, CAPACITY / 2) {
+            return BeforePark::Run(task);
+        }
+        context::set_p(std::ptr::null());
+        p.set_held(false);
+        self.pidleput(&mut sched, p.index);
+        BeforePark::Released
+    }
+
+    /// The spinning M's re-check of the global queue after it stopped spinning (rule 2 in the
+    /// module doc): under the lock, so that a submitter that saw the M still spinning has either
+    /// already pushed (and we see it) or will see the decremented `nmspinning`. Returns an idle
+    /// P to go back to work with.
+    pub(crate) fn idle_p_if_global_work(&self) -> Option<usize> {
+        let mut sched = self.lock();
+        if sched.global.is_empty() || self.is_shutdown() {
+            return None;
+        }
+        self.pidleget(&mut sched)
+    }
+
+    /// Gives up P `p` held by an M that stops serving it: to another M if it still has work (Go's
+    /// `handoffp`), else to the idle list.
+    pub(crate) fn handoff_p(self: &Arc<Self>, p: &P) {
+        context::set_p(std::ptr::null());
+        p.set_held(false);
+        if p.has_work() && !self.is_shutdown() {
+            self.startm(Some(p.index), false);
+            return;
+        }
+        let mut sched = self.lock();
+        self.pidleput(&mut sched, p.index);
+    }
+
+    /// Go's `stopm` first half: parks `note`'s M on the idle-M list. Returns `false` (and does
+    /// not park) if the runtime is shutting down.
+    pub(crate) fn park_m(&self, note: &Arc<Note>) -> bool {
+        let mut sched = self.lock();
+        if self.is_shutdown() {
+            return false;
+        }
+        sched.idle_ms.push(Arc::clone(note));
+        true
+    }
+
+    pub(crate) fn is_shutdown(&self) -> bool {
+        self.shutdown.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn count_goroutines_off_p(&self, delta: i64) {
+        self.goroutines_off_p.fetch_add(delta, Ordering::Relaxed);
+    }
+
+    /// Live Gs: spawned and not yet dead (Go's `runtime.NumGoroutine`, without the main G).
+    pub(crate) fn num_goroutine(&self) -> usize {
+        let on_ps: i64 = self.ps.iter().map(|p| p.goroutines()).sum();
+        let total = on_ps + self.goroutines_off_p.load(Ordering::Relaxed);
+        usize::try_from(total).unwrap_or(0)
+    }
+
+    /// Stops the runtime: parked Ms exit, running Ms exit after their current poll, and then
+    /// every G's future is dropped (queued Gs directly, parked Gs after being woken into the
+    /// global queue). Waits for the M threads at most `timeout` (forever with `None`); an M still
+    /// stuck in a poll after that is detached and drops its own P's Gs when its poll returns.
+    pub(crate) fn shutdown(&self, timeout: Option<Duration>) {
+        let idle_ms = {
+            let mut sched = self.lock();
+            if self.shutdown.swap(true, Ordering::AcqRel) {
+                return;
+            }
+            std::mem::take(&mut sched.idle_ms)
+        };
+        for note in idle_ms {
+            note.wake(Handoff::Shutdown);
+        }
+        let threads = std::mem::take(&mut *self.threads.lock().unwrap_or_else(|e| e.into_inner()));
+        let deadline = timeout.map(|timeout| Instant::now() + timeout);
+        for thread in threads {
+            if thread.thread().id() == thread::current().id() {
+                continue;
+            }
+            match deadline {
+                None => {
+                    let _ = thread.join();
+                }
+                Some(deadline) => {
+                    while !thread.is_finished() && Instant::now() < deadline {
+                        thread::sleep(Duration::from_micros(200));
+                    }
+                    if thread.is_finished() {
+                        let _ = thread.join();
+                    }
+                }
+            }
+        }
+        self.drain();
+    }
+
+    /// Drops every queued and parked G until none is left, then marks the runtime drained.
+    fn drain(&self) {
+        loop {
+            self.registry.wake_all();
+            let mut tasks = Vec::new();
+            {
+                let mut sched = self.lock();
+                tasks.extend(sched.global.drain(..));
+                self.global_len.store(0, Ordering::Relaxed);
+                for &p in &sched.idle_ps {
+                    // SAFETY: `p` is idle (no M holds it) and we hold `sched.lock`, which every
+                    // drainer (this loop, an exiting M) takes before touching an idle P.
+                    tasks.extend(unsafe { self.ps[p].drain() });
+                }
+                if tasks.is_empty() {
+                    // Nothing more to drop: every G woken above was queued and is in `tasks`.
+                    // Gs on a P that a detached M still holds (shutdown timed out) are dropped
+                    // by that M when its poll returns (`retire_p`).
+                    sched.drained = true;
+                    return;
+                }
+            }
+            // Outside the lock: dropping a future runs user destructors, which may wake or
+            // spawn Gs (they land in the global queue and are dropped on the next round).
+            drop(tasks);
+        }
+    }
+
+    /// Called by an M that leaves because of shutdown while holding P `p`: drops the P's Gs and
+    /// puts it on the idle list.
+    pub(crate) fn retire_p(&self, p: &P) {
+        context::set_p(std::ptr::null());
+        p.set_held(false);
+        let tasks = {
+            let mut sched = self.lock();
+            // SAFETY: this M held `p` until `set_p(null)` above and we hold `sched.lock`.
+            let tasks = unsafe { p.drain() };
+            self.pidleput(&mut sched, p.index);
+            tasks
+        };
+        drop(tasks);
+    }
+}
+
+/// Greatest common divisor, for the coprime steal strides.
+fn gcd(a: u32, b: u32) -> u32 {
+    if b == 0 {
+        a
+    } else {
+        gcd(b, a % b)
+    }
+}

@@ -1,0 +1,304 @@
+//! The M: an OS thread running the scheduler loop while it holds a P.
+//!
+//! # The loop (Go's `schedule` / `findRunnable`, `proc.go`)
+//!
+//! An M repeatedly finds a runnable G and runs one poll of it. `find_runnable` looks, in order:
+//!
+//! 1. every 61st `schedtick`, one G from the global queue (so that local ping-pong cannot starve
+//!    remote submissions; 61 is Go's prime, chosen not to resonate with common patterns);
+//! 2. the P's `runnext`, then its ring (`P::pop`);
+//! 3. a batch from the global queue (`min(len/GOMAXPROCS + 1, 128)`);
+//! 4. (the netpoller, once it exists: issue 3);
+//! 5. stealing: if this M is spinning, or fewer than half the busy Ps have a spinning M, it
+//!    becomes a spinner and tries 4 rounds over all Ps in a random order, taking half of a
+//!    victim's ring; only the last round takes a victim's `runnext`, after a back-off;
+//! 6. under the scheduler lock, the global queue once more, then it releases its P to the idle
+//!    list;
+//! 7. if it was spinning: decrements `nmspinning`, then re-checks the global queue and every
+//!    P's queues, and if work appeared takes an idle P back and starts over (Go's "delicate
+//!    dance": the decrement must come before the re-check, see `shared.rs`);
+//! 8. parks on its [`Note`] until `startm` hands it a P.
+//!
+//! When a spinning M finds work it stops spinning and calls `wakep`, so that one spinner is kept
+//! looking while there is work and idle Ps (`reset_spinning`).
+//!
+//! The thread inside `block_on` runs the same loop with a `MainSignal`: it also stops looking
+//! when its main future is woken, and at step 8 it waits for that signal instead of a handoff.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use crate::block_on::MainSignal;
+use crate::context;
+use crate::p::P;
+use crate::park::{Handoff, Note};
+use crate::queue::CAPACITY;
+use crate::rand::FastRand;
+use crate::shared::{BeforePark, Shared};
+use crate::Task;
+
+/// Go's fairness interval for the global queue.
+const GLOBAL_CHECK_INTERVAL: u32 = 61;
+
+/// Go's `stealTries`.
+const STEAL_ROUNDS: usize = 4;
+
+/// What [`M::find_runnable`] found.
+pub(crate) enum Next {
+    /// Run this G; `true` if it inherits the current time slice (it came from `runnext`).
+    Run(Task, bool),
+    /// `block_on` only: the main future was woken. The M may or may not still hold a P.
+    Interrupted,
+    /// The runtime is shutting down.
+    Shutdown,
+}
+
+/// One M's private state.
+pub(crate) struct M {
+    shared: Arc<Shared>,
+    /// The P this M holds (Go's `m.p`).
+    p: Option<usize>,
+    /// Whether this M is counted in `nmspinning`.
+    spinning: bool,
+    /// Victim order for stealing.
+    rng: FastRand,
+    /// Where this M sleeps while idle.
+    note: Arc<Note>,
+    /// `Some` for the thread inside `block_on`.
+    main: Option<Arc<MainSignal>>,
+}
+
+impl M {
+    pub(crate) fn new(shared: Arc<Shared>, main: Option<Arc<MainSignal>>) -> M {
+        M {
+            shared,
+            p: None,
+            spinning: false,
+            rng: FastRand::new(),
+            note: Arc::new(Note::new()),
+            main,
+        }
+    }
+
+    /// The body of a worker thread started by `startm` with P `p`.
+    pub(crate) fn run_worker(mut self, p: usize, spinning: bool) {
+        let _serve = context::serve(&self.shared, false);
+        self.acquirep(p);
+        self.spinning = spinning;
+        while let Next::Run(task, inherit) = self.find_runnable() {
+            self.run(task, inherit);
+        }
+        // Dropping `self` retires the P (see `Drop`).
+    }
+
+    /// Whether this M holds a P.
+    pub(crate) fn holds_p(&self) -> bool {
+        self.p.is_some()
+    }
+
+    /// Whether this M is counted as spinning.
+    pub(crate) fn spinning_now(&self) -> bool {
+        self.spinning
+    }
+
+    /// Stops spinning and gives up the P, as when the M leaves the scheduler (see `Drop`).
+    pub(crate) fn leave_p(&mut self) {
+        if self.spinning {
+            self.spinning = false;
+            self.shared.nmspinning.fetch_sub(1, Ordering::SeqCst);
+        }
+        if let Some(p) = self.p.take() {
+            let p: &P = &self.shared.ps[p];
+            if self.shared.is_shutdown() {
+                self.shared.retire_p(p);
+            } else {
+                self.shared.handoff_p(p);
+            }
+        }
+    }
+
+    /// Takes an idle P if there is one (for `block_on`'s M).
+    pub(crate) fn try_acquire_idle_p(&mut self) -> bool {
+        debug_assert!(self.p.is_none());
+        match self.shared.try_take_idle_p() {
+            Some(p) => {
+                self.acquirep(p);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Go's `acquirep`.
+    fn acquirep(&mut self, index: usize) {
+        let p: &P = &self.shared.ps[index];
+        p.set_held(true);
+        context::set_p(p);
+        self.p = Some(index);
+    }
+
+    /// Runs one poll of `task` (Go's `execute`).
+    pub(crate) fn run(&mut self, task: Task, inherit: bool) {
+        if self.spinning {
+            self.reset_spinning();
+        }
+        if !inherit {
+            let p = self
+                .p
+                .unwrap_or_else(|| unreachable!("running a G without a P"));
+            // SAFETY: this M holds `p`.
+            unsafe { self.shared.ps[p].tick() };
+        }
+        task.run();
+    }
+
+    /// Go's `resetspinning`: this M found work, so it stops spinning and, if it was the last
+    /// spinner, wakes another so that remaining work keeps being looked for.
+    pub(crate) fn reset_spinning(&mut self) {
+        self.spinning = false;
+        self.shared.nmspinning.fetch_sub(1, Ordering::SeqCst);
+        self.shared.wakep();
+    }
+
+    /// Go's `findRunnable` (steps in the module doc). Returns with the M holding a P, except for
+    /// `Interrupted` (`block_on` only) and `Shutdown`.
+    pub(crate) fn find_runnable(&mut self) -> Next {
+        let shared = &self.shared;
+        loop {
+            if shared.is_shutdown() {
+                return Next::Shutdown;
+            }
+            if main_woken(&self.main) {
+                return Next::Interrupted;
+            }
+            let p_index = self
+                .p
+                .unwrap_or_else(|| unreachable!("find_runnable without a P"));
+            let p: &P = &shared.ps[p_index];
+
+            // 1. Fairness towards the global queue.
+            if p.schedtick() % GLOBAL_CHECK_INTERVAL == 0 && shared.global_has_work() {
+                if let Some(task) = shared.global_take(p, 1) {
+                    return Next::Run(task, false);
+                }
+            }
+            // 2. Local work.
+            // SAFETY: this M holds `p`.
+            if let Some((task, inherit)) = unsafe { p.pop() } {
+                return Next::Run(task, inherit);
+            }
+            // 3. A batch of global work.
+            if shared.global_has_work() {
+                if let Some(task) = shared.global_take(p, CAPACITY / 2) {
+                    return Next::Run(task, false);
+                }
+            }
+            // 5. Steal, within the spinning limit.
+            let busy = shared.ps.len() - shared.npidle();
+            if self.spinning || 2 * shared.nmspinning.load(Ordering::Relaxed) < busy {
+                if !self.spinning {
+                    self.spinning = true;
+                    shared.nmspinning.fetch_add(1, Ordering::SeqCst);
+                }
+                if let Some(task) = steal_work(shared, p, &mut self.rng, &self.main) {
+                    return Next::Run(task, false);
+                }
+                if main_woken(&self.main) {
+                    return Next::Interrupted;
+                }
+            }
+            // 6. Last look at the global queue, then give up the P.
+            match shared.take_global_or_release(p) {
+                BeforePark::Run(task) => return Next::Run(task, false),
+                BeforePark::Shutdown => return Next::Shutdown,
+                BeforePark::Released => self.p = None,
+            }
+            // 7. The delicate dance.
+            if self.spinning {
+                self.spinning = false;
+                shared.nmspinning.fetch_sub(1, Ordering::SeqCst);
+                let again = shared.idle_p_if_global_work().or_else(|| {
+                    if shared.ps.iter().any(|p| p.has_work()) {
+                        shared.try_take_idle_p()
+                    } else {
+                        None
+                    }
+                });
+                if let Some(p) = again {
+                    let p: &P = &shared.ps[p];
+                    p.set_held(true);
+                    context::set_p(p);
+                    self.p = Some(p.index);
+                    self.spinning = true;
+                    shared.nmspinning.fetch_add(1, Ordering::SeqCst);
+                    continue;
+                }
+            }
+            // 8. Park.
+            if let Some(main) = &self.main {
+                main.park_until_woken();
+                return Next::Interrupted;
+            }
+            if !shared.park_m(&self.note) {
+                return Next::Shutdown;
+            }
+            match self.note.wait() {
+                Handoff::P { index, spinning } => {
+                    let p: &P = &shared.ps[index];
+                    p.set_held(true);
+                    context::set_p(p);
+                    self.p = Some(index);
+                    self.spinning = spinning;
+                }
+                Handoff::Shutdown => return Next::Shutdown,
+            }
+        }
+    }
+}
+
+impl Drop for M {
+    /// Leaving the scheduler: stop spinning, and give up the P. At shutdown the P's Gs are
+    /// dropped; otherwise a P with queued Gs is handed to another M (the `block_on` thread leaving
+    /// with Gs it spawned still queued).
+    fn drop(&mut self) {
+        self.leave_p();
+    }
+}
+
+/// Whether `block_on`'s main future has been woken (always `false` for worker Ms).
+fn main_woken(main: &Option<Arc<MainSignal>>) -> bool {
+    main.as_ref().is_some_and(|main| main.is_woken())
+}
+
+/// Go's `stealWork`: 4 rounds over the other Ps in a random order (random start, random coprime
+/// stride), taking half of a victim's ring; the last round may take a victim's `runnext`.
+fn steal_work(
+    shared: &Shared,
+    p: &P,
+    rng: &mut FastRand,
+    main: &Option<Arc<MainSignal>>,
+) -> Option<Task> {
+    let procs = shared.ps.len() as u32;
+    if procs == 1 {
+        return None;
+    }
+    for round in 0..STEAL_ROUNDS {
+        let last_round = round == STEAL_ROUNDS - 1;
+        let stride = shared.steal_strides[rng.below(shared.steal_strides.len() as u32) as usize];
+        let mut victim = rng.below(procs);
+        for _ in 0..procs {
+            if shared.is_shutdown() || main_woken(main) {
+                return None;
+            }
+            if victim as usize != p.index {
+                // SAFETY: this M holds `p`, and `victim` is another P.
+                if let Some(task) = unsafe { p.steal_from(&shared.ps[victim as usize], last_round) }
+                {
+                    return Some(task);
+                }
+            }
+            victim = (victim + stride) % procs;
+        }
+    }
+    None
+}
