@@ -39,6 +39,8 @@ mod registry;
 pub mod runtime;
 mod shared;
 mod task_builder;
+#[cfg(test)]
+mod tests;
 mod worker;
 mod yield_now;
 

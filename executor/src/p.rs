@@ -101,7 +101,10 @@ impl P {
         // SAFETY: the caller holds this P.
         let local = unsafe { self.runq.local() };
         let streak = self.runnext_streak.load(Ordering::Relaxed);
-        if streak < MAX_RUNNEXT_STREAK || local.is_empty() {
+        // Peek before swapping: an empty `runnext` (every yield-heavy workload) then costs a
+        // plain load instead of a locked exchange.
+        let has_next = !self.runnext.load(Ordering::Relaxed).is_null();
+        if has_next && (streak < MAX_RUNNEXT_STREAK || local.is_empty()) {
             let next = self.runnext.swap(ptr::null_mut(), Ordering::AcqRel);
             if let Some(next) = NonNull::new(next) {
                 self.runnext_streak.store(streak + 1, Ordering::Relaxed);
