@@ -37,9 +37,13 @@ fn parse_maxprocs(value: Option<Option<&str>>, fallback: usize) -> Result<usize,
 mod tests {
     use super::parse_maxprocs;
 
+    /// A `GORT_MAXPROCS` value as `parse_maxprocs` sees it, and the expected procs or a fragment
+    /// of the expected warning.
+    type Case = (Option<Option<&'static str>>, Result<usize, &'static str>);
+
     #[test]
     fn parse_maxprocs_cases() {
-        let cases: &[(Option<Option<&str>>, Result<usize, &str>)] = &[
+        let cases: &[Case] = &[
             (None, Ok(8)),
             (Some(Some("2")), Ok(2)),
             (Some(Some(" 3 ")), Ok(3)),

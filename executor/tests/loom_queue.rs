@@ -14,11 +14,11 @@ use loom::thread;
 
 /// A distinct fake task pointer for index `i` (the queue never dereferences it).
 fn task(i: usize) -> NonNull<()> {
-    NonNull::new((i + 1) as *mut ()).unwrap()
+    NonNull::new(std::ptr::without_provenance_mut(i + 1)).unwrap()
 }
 
 fn id(ptr: NonNull<()>) -> usize {
-    ptr.as_ptr() as usize - 1
+    ptr.as_ptr().addr() - 1
 }
 
 /// Asserts that `received` is exactly `0..count`, each once.
