@@ -163,6 +163,11 @@ impl P {
         !self.runq.is_empty() || !self.runnext.load(Ordering::Acquire).is_null()
     }
 
+    /// Number of Gs in the ring (not counting `runnext`). Exact for the owner.
+    pub(crate) fn ring_len(&self) -> usize {
+        self.runq.len()
+    }
+
     /// The P's `schedtick`.
     pub(crate) fn schedtick(&self) -> u32 {
         self.schedtick.load(Ordering::Relaxed)

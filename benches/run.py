@@ -1,0 +1,282 @@
+#!/usr/bin/env python3
+"""Runs DESIGN.md §7's workloads on gort, tokio and Go and prints a Markdown table of medians.
+
+Each run is a fresh process (`target/release/workloads <runtime> <workload>` for gort and tokio,
+`benches/go/bin/workloads <workload>` for Go), all with 2 workers; every workload runs `--runs`
+times per runtime (default 5) and the table shows medians and the ratios gort/Go and gort/tokio.
+Runs of one workload on the three runtimes alternate, so that drift on the machine (about ±30%
+run to run, DESIGN.md §7) hits all three alike.
+
+With `--rt`, it also runs the criterion bench `rt_multi_threaded` (tokio's suite ported to both
+runtimes) and the Go translations of its rows (`rt_*` modes of the Go program), and prints a
+second table of median time per iteration.
+
+Adding a workload (timers, channels, TCP...): add a row to WORKLOADS below, and the workload
+itself to `src/bin/workloads.rs` and `go/workloads/main.go` under the same name.
+
+Examples, from the workspace root:
+    python3 benches/run.py                      # 5 runs of every workload
+    python3 benches/run.py --runs 1 --only spawn200k
+    python3 benches/run.py --rt --warm-up-time 1 --measurement-time 2 --sample-size 10
+"""
+
+import argparse
+import json
+import os
+import platform
+import shlex
+import shutil
+import statistics
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Workload:
+    """One row of DESIGN.md §7."""
+
+    name: str  # name on the workloads binaries' command line
+    label: str  # DESIGN.md §7 wording
+    unit: str  # unit the binaries print the value in
+    goal: str  # DESIGN.md §7 goal for gort, in `unit`
+
+
+# The DESIGN.md §7 workloads the binaries implement, in the order of §7.
+WORKLOADS = [
+    Workload("spawn200k", "spawn 200k tasks from a task, countdown", "ns/task", "<= 200"),
+    Workload("chained100k", "chained spawn, depth 100k", "ns/task", "<= 150"),
+    Workload("yield1000x200", "yield, 1000 tasks x 200", "ns/yield", "<= 30"),
+]
+
+# The criterion benches of benches/rt_multi_threaded.rs, with the Go program's mode for each one
+# that translates (None: no Go counterpart, as Go cannot start a goroutine from outside).
+RT_BENCHES = [
+    ("spawn_many_local", "rt_spawn_many_local"),
+    ("spawn_many_remote_idle", None),
+    ("spawn_many_remote_busy1", None),
+    ("spawn_many_remote_busy2", None),
+    ("ping_pong", "rt_ping_pong"),
+    ("yield_many", "rt_yield_many"),
+    ("chained_spawn", "rt_chained_spawn"),
+]
+
+# Worker threads for every runtime: gort_benches::NUM_WORKERS (the machine has 2 cores). The
+# programs set it themselves; the environment says it again for anyone reading `ps`.
+WORKERS = 2
+
+# Runtimes in table order; Go is dropped when `go` is not installed.
+RUNTIMES = ["go", "tokio", "gort"]
+
+# Longest a single workload process may take before it counts as hung, in seconds.
+RUN_TIMEOUT = 120
+
+BENCHES_DIR = Path(__file__).resolve().parent
+WORKSPACE_DIR = BENCHES_DIR.parent
+GO_DIR = BENCHES_DIR / "go"
+GO_BINARY = GO_DIR / "bin" / "workloads"
+
+
+def main():
+    args = parse_args()
+    workloads = [w for w in WORKLOADS if args.only in (None, w.name)]
+    rt_benches = [b for b in RT_BENCHES if args.rt and args.only in (None, b[0])]
+    if not workloads and not rt_benches:
+        names = [w.name for w in WORKLOADS] + [b[0] for b in RT_BENCHES]
+        fail(f"--only {args.only}: no such workload{'' if args.rt else ' (rt benches need --rt)'}; "
+             f"known: {' '.join(names)}")
+
+    runtimes = list(RUNTIMES)
+    if shutil.which("go") is None:
+        warn("`go` not found: skipping Go (install it with `apt-get install -y golang-go`)")
+        runtimes.remove("go")
+
+    print(f"command: `{shlex.join(['python3', *sys.argv])}`")
+    print()
+    print(f"machine: {machine()}")
+    print()
+
+    rust_binary = build("go" in runtimes)
+    if workloads:
+        print_workloads_table(workloads, runtimes, rust_binary, args.runs)
+    if rt_benches:
+        print_rt_table(rt_benches, runtimes, args)
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5, help="processes per workload and runtime")
+    parser.add_argument("--only", metavar="WORKLOAD", help="run only this workload (or rt bench)")
+    parser.add_argument("--rt", action="store_true",
+                        help="also run rt_multi_threaded (criterion) and its Go translations")
+    parser.add_argument("--warm-up-time", type=float, default=3.0, metavar="SECONDS",
+                        help="--rt: warm-up per bench (criterion's default: 3)")
+    parser.add_argument("--measurement-time", type=float, default=5.0, metavar="SECONDS",
+                        help="--rt: measurement per bench (criterion's default: 5)")
+    parser.add_argument("--sample-size", type=int, default=100, metavar="N",
+                        help="--rt: samples per criterion bench (criterion's default: 100, min 10)")
+    args = parser.parse_args()
+    if args.runs < 1:
+        parser.error("--runs must be at least 1")
+    return args
+
+
+def machine():
+    """nproc, kernel, rustc and go versions, on one line."""
+    parts = [
+        f"nproc {run_text(['nproc'])}",
+        f"Linux {platform.release()}",
+        run_text(["rustc", "--version"]),
+    ]
+    if shutil.which("go") is not None:
+        parts.append(run_text(["go", "version"]))
+    return "; ".join(parts)
+
+
+def build(with_go):
+    """Builds the Rust workloads binary (and the Go one); returns the Rust binary's path."""
+    check_call(["cargo", "build", "--release", "-p", "gort-benches", "--bin", "workloads"],
+               cwd=WORKSPACE_DIR)
+    if with_go:
+        check_call(["go", "build", "-o", str(GO_BINARY), "./workloads"], cwd=GO_DIR)
+    return target_dir() / "release" / "workloads"
+
+
+def target_dir():
+    metadata = run_text(["cargo", "metadata", "--format-version", "1", "--no-deps"])
+    return Path(json.loads(metadata)["target_directory"])
+
+
+def workload_command(rust_binary, runtime, name):
+    if runtime == "go":
+        return [str(GO_BINARY), name]
+    return [str(rust_binary), runtime, name]
+
+
+def print_workloads_table(workloads, runtimes, rust_binary, runs):
+    print("per run: " + ", ".join(
+        f"`{shlex.join(workload_command(rust_binary, rt, 'WORKLOAD'))}`" for rt in runtimes))
+    print()
+    print("| workload | Go | tokio | gort | gort/Go | gort/tokio | DESIGN §7 goal |")
+    print("|---|---|---|---|---|---|---|")
+    for w in workloads:
+        values = {rt: [] for rt in runtimes}
+        for _ in range(runs):
+            for rt in runtimes:
+                values[rt].append(run_workload(workload_command(rust_binary, rt, w.name), w, rt))
+        medians = {rt: statistics.median(v) for rt, v in values.items()}
+        print_row(f"{w.label} (`{w.name}`, {w.unit})", medians, f"{w.goal} {w.unit}")
+    print()
+
+
+def run_workload(command, workload, runtime):
+    """Runs one workload process and returns the value of its RESULT line."""
+    stdout = run_text(command, timeout=RUN_TIMEOUT, env=child_env())
+    for line in stdout.splitlines():
+        fields = line.split()
+        if fields[:3] == ["RESULT", workload.name, runtime] and len(fields) == 5:
+            if fields[4] != workload.unit:
+                fail(f"{shlex.join(command)}: unit {fields[4]}, expected {workload.unit}")
+            return float(fields[3])
+    fail(f"{shlex.join(command)}: no RESULT line in its output:\n{stdout}")
+
+
+def print_rt_table(rt_benches, runtimes, args):
+    timing = ["--warm-up-time", f"{args.warm_up_time:g}",
+              "--measurement-time", f"{args.measurement_time:g}",
+              "--sample-size", str(args.sample_size)]
+    cargo_bench = ["cargo", "bench", "-p", "gort-benches", "--bench", "rt_multi_threaded", "--",
+                   *timing]
+    if args.only is not None:
+        cargo_bench.append(f"^rt_multi_scheduler/(gort|tokio)/{args.only}$")
+    check_call(cargo_bench, cwd=WORKSPACE_DIR)
+    print(f"rt_multi_threaded: `{shlex.join(cargo_bench)}`, Go: "
+          f"`{GO_BINARY} -warmup {args.warm_up_time:g}s -measure {args.measurement_time:g}s "
+          f"rt_<bench>`; median time per iteration")
+    print()
+    print("| rt_multi_scheduler bench | Go | tokio | gort | gort/Go | gort/tokio |")
+    print("|---|---|---|---|---|---|")
+    criterion = target_dir() / "criterion" / "rt_multi_scheduler"
+    for bench, go_mode in rt_benches:
+        medians = {rt: criterion_median_us(criterion / rt / bench) for rt in ("tokio", "gort")}
+        if go_mode is not None and "go" in runtimes:
+            command = [str(GO_BINARY), "-warmup", f"{args.warm_up_time:g}s",
+                       "-measure", f"{args.measurement_time:g}s", go_mode]
+            medians["go"] = run_rt_go(command, go_mode) / 1000
+        print_row(f"`{bench}` (µs/iter)", medians)
+    print()
+
+
+def criterion_median_us(bench_dir):
+    """The median of the latest criterion run of one bench, in µs per iteration."""
+    estimates = json.loads((bench_dir / "new" / "estimates.json").read_text())
+    return estimates["median"]["point_estimate"] / 1000
+
+
+def run_rt_go(command, mode):
+    """Runs one Go rt_ mode and returns its median ns per iteration."""
+    stdout = run_text(command, timeout=RUN_TIMEOUT, env=child_env())
+    for line in stdout.splitlines():
+        fields = line.split()
+        if fields[:3] == ["RESULT", mode, "go"] and fields[4:] == ["ns/iter"]:
+            return float(fields[3])
+    fail(f"{shlex.join(command)}: no RESULT line in its output:\n{stdout}")
+
+
+def print_row(label, medians, *extra):
+    """One Markdown row: label, Go, tokio, gort, gort/Go, gort/tokio, then `extra`."""
+    cells = [label]
+    cells += [fmt_value(medians.get(rt)) for rt in ("go", "tokio", "gort")]
+    cells += [fmt_ratio(medians.get("gort"), medians.get(rt)) for rt in ("go", "tokio")]
+    print("| " + " | ".join([*cells, *extra]) + " |")
+
+
+def fmt_value(value):
+    if value is None:
+        return "-"
+    return f"{value:.1f}" if value < 100 else f"{value:.0f}"
+
+
+def fmt_ratio(numerator, denominator):
+    if numerator is None or denominator is None:
+        return "-"
+    return f"{numerator / denominator:.2f}"
+
+
+def child_env():
+    return {**os.environ, "GOMAXPROCS": str(WORKERS), "GORT_MAXPROCS": str(WORKERS)}
+
+
+def run_text(command, timeout=None, env=None):
+    """Runs `command` and returns its stdout; on failure, exits with its stderr."""
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env,
+                              cwd=WORKSPACE_DIR)
+    except subprocess.TimeoutExpired as e:
+        # The child is killed; what it wrote so far comes back as bytes even in text mode.
+        stderr = (e.stderr or b"").decode(errors="replace")
+        fail(f"{shlex.join(command)}: no result after {timeout} s (hung?)\n{stderr}")
+    if done.returncode != 0:
+        fail(f"{shlex.join(command)}: exit status {done.returncode}\n{done.stderr}")
+    return done.stdout.strip()
+
+
+def check_call(command, cwd):
+    """Runs a build step with its output on stderr; exits if it fails."""
+    warn(f"$ {shlex.join(command)}")
+    if subprocess.run(command, cwd=cwd, stdout=sys.stderr).returncode != 0:
+        fail(f"{shlex.join(command)} failed")
+
+
+def warn(message):
+    print(message, file=sys.stderr, flush=True)
+
+
+def fail(message):
+    warn(f"run.py: {message}")
+    sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

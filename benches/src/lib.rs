@@ -1,0 +1,166 @@
+//! One interface over the runtimes under comparison, so that every benchmark body is written once
+//! and runs unchanged on gort and on tokio.
+//!
+//! STYLE.md habit 9 asks that each figure be a ratio from one run of the same workload with the
+//! same parameters. Writing each body twice (once with `tokio::spawn`, once with `gort::spawn`)
+//! invites drift; instead the bodies in `benches/` and `src/bin/workloads.rs` are generic over
+//! [`Rt`] and are monomorphised for [`Gort`] and [`Tokio`]. Every method forwards directly to the
+//! runtime's own API (the `_detached` ones then drop the handle), so static dispatch leaves no
+//! adapter cost in the measured code.
+//!
+//! The one semantic difference between the two runtimes that the bodies expose is where
+//! [`Rt::block_on`] runs its future: tokio runs it on the calling thread *outside* the workers, so
+//! a [`Rt::spawn`] there goes to the inject queue (a remote spawn); gort's calling thread becomes
+//! one of the runtime's Ms and takes an idle P if there is one, so the same call is usually a
+//! local spawn onto that P, as a `go` statement in Go's main goroutine is.
+//!
+//! Go counterparts of the same workloads live in `go/workloads/main.go`.
+
+use std::fmt::Debug;
+use std::future::Future;
+
+/// Number of worker threads (Ps for gort, workers for tokio) every benchmark uses, and the
+/// `GOMAXPROCS` the Go programs run with. tokio's own suite uses 4; the benchmark machine has 2
+/// cores, and more workers than cores would measure the OS scheduler instead of ours.
+pub const NUM_WORKERS: usize = 2;
+
+/// A multi-threaded runtime as the benchmarks use it.
+pub trait Rt: Sized + 'static {
+    /// Name used in benchmark ids and in `RESULT` lines: `gort` or `tokio`.
+    const NAME: &'static str;
+
+    /// Handle returned by the spawn methods; awaiting it yields the task's output.
+    type JoinHandle<T: Send + 'static>: Future<Output = Result<T, Self::JoinError>> + Send + 'static;
+
+    /// Error a [`Rt::JoinHandle`] yields when the task panicked or was cancelled.
+    type JoinError: Debug;
+
+    /// Builds a runtime with `workers` worker threads (tokio: also with IO and time drivers, as
+    /// tokio's own benches and `#[tokio::main]` do).
+    fn with_workers(workers: usize) -> Self;
+
+    /// Runs `fut` to completion on the calling thread.
+    fn block_on<F: Future>(&self, fut: F) -> F::Output;
+
+    /// Spawns `fut` from outside the runtime (tokio's `rt.spawn` / `handle.spawn`).
+    fn spawn_remote<F>(&self, fut: F) -> Self::JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static;
+
+    /// Spawns `fut` on the current runtime; call only from a task or from inside
+    /// [`Rt::block_on`] (`tokio::spawn` / `gort::spawn`).
+    fn spawn<F>(fut: F) -> Self::JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static;
+
+    /// [`Rt::spawn`], dropping the handle: the task runs on, detached, as after
+    /// `drop(tokio::spawn(..))` or Go's `go` statement.
+    fn spawn_detached<F>(fut: F)
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        drop(Self::spawn(fut));
+    }
+
+    /// [`Rt::spawn_remote`], dropping the handle: the task runs on, detached.
+    fn spawn_remote_detached<F>(&self, fut: F)
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        drop(self.spawn_remote(fut));
+    }
+
+    /// Yields to the scheduler once (`tokio::task::yield_now` / `gort::task::yield_now`).
+    fn yield_now() -> impl Future<Output = ()> + Send;
+}
+
+/// gort's multi-threaded runtime.
+pub struct Gort(gort::runtime::Runtime);
+
+impl Rt for Gort {
+    const NAME: &'static str = "gort";
+
+    type JoinHandle<T: Send + 'static> = gort::JoinHandle<T>;
+
+    type JoinError = gort::task::JoinError;
+
+    fn with_workers(workers: usize) -> Self {
+        let rt = gort::runtime::Builder::new()
+            .worker_threads(workers)
+            .build()
+            .expect("building the gort runtime");
+        Self(rt)
+    }
+
+    fn block_on<F: Future>(&self, fut: F) -> F::Output {
+        self.0.block_on(fut)
+    }
+
+    fn spawn_remote<F>(&self, fut: F) -> Self::JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.0.spawn(fut)
+    }
+
+    fn spawn<F>(fut: F) -> Self::JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        gort::spawn(fut)
+    }
+
+    fn yield_now() -> impl Future<Output = ()> + Send {
+        gort::task::yield_now()
+    }
+}
+
+/// tokio's multi-threaded runtime.
+pub struct Tokio(tokio::runtime::Runtime);
+
+impl Rt for Tokio {
+    const NAME: &'static str = "tokio";
+
+    type JoinHandle<T: Send + 'static> = tokio::task::JoinHandle<T>;
+
+    type JoinError = tokio::task::JoinError;
+
+    fn with_workers(workers: usize) -> Self {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(workers)
+            .enable_all()
+            .build()
+            .expect("building the tokio runtime");
+        Self(rt)
+    }
+
+    fn block_on<F: Future>(&self, fut: F) -> F::Output {
+        self.0.block_on(fut)
+    }
+
+    fn spawn_remote<F>(&self, fut: F) -> Self::JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.0.spawn(fut)
+    }
+
+    fn spawn<F>(fut: F) -> Self::JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        tokio::spawn(fut)
+    }
+
+    fn yield_now() -> impl Future<Output = ()> + Send {
+        tokio::task::yield_now()
+    }
+}
