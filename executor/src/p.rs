@@ -16,7 +16,7 @@
 
 use std::ptr::{self, NonNull};
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicPtr, AtomicU32, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::queue::RunQueue;
 use crate::Task;
@@ -26,7 +26,9 @@ pub(crate) const MAX_RUNNEXT_STREAK: u32 = 3;
 
 /// How long a thief waits before taking a running P's `runnext` (Go's `usleep(3)` in
 /// `runqgrab`): the G in `runnext` was usually readied by the running G, which is about to block
-/// and run it; stealing it in that window would move a ping-pong pair apart.
+/// and run it; stealing it in that window would move a ping-pong pair apart. Like Go's `usleep`,
+/// this is a real sleep, which on Linux lasts tens of µs (timer slack): a 3 µs spin was too short
+/// in debug builds, where 6% of the Gs `block_on` spawned were stolen before it could run them.
 const RUNNEXT_STEAL_BACKOFF: Duration = Duration::from_micros(3);
 
 /// One logical processor.
@@ -143,10 +145,7 @@ impl P {
             return None;
         }
         if victim.held.load(Ordering::Relaxed) {
-            let start = Instant::now();
-            while start.elapsed() < RUNNEXT_STEAL_BACKOFF {
-                std::hint::spin_loop();
-            }
+            std::thread::sleep(RUNNEXT_STEAL_BACKOFF);
         }
         victim
             .runnext

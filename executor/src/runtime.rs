@@ -10,7 +10,7 @@
 use std::future::Future;
 use std::io;
 use std::panic::Location;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use crate::block_on;
@@ -124,9 +124,18 @@ impl Runtime {
     }
 
     /// Makes this runtime the process-wide default (the one `gort::spawn` uses on threads that
-    /// serve no runtime), if no default exists yet. Returns whether it became the default.
+    /// serve no runtime), unless a default that is still running exists. Returns whether it
+    /// became the default. Once this runtime shuts down, the next use starts a fresh default.
     pub fn install_as_default(&self) -> bool {
-        DEFAULT.set(self.handle.clone()).is_ok()
+        let mut default = DEFAULT.write().unwrap_or_else(|e| e.into_inner());
+        if default
+            .as_ref()
+            .is_some_and(|handle| !handle.shared.is_shutdown())
+        {
+            return false;
+        }
+        *default = Some(self.handle.clone());
+        true
     }
 }
 
@@ -191,21 +200,33 @@ impl std::fmt::Debug for Handle {
     }
 }
 
-/// The process-wide default runtime.
-static DEFAULT: OnceLock<Handle> = OnceLock::new();
+/// The process-wide default runtime: started on first use, or installed by `#[gort::main]`.
+/// A default that has been shut down (main returned) is replaced on the next use.
+static DEFAULT: RwLock<Option<Handle>> = RwLock::new(None);
 
 /// The default runtime's state, started on first use with the default configuration.
 pub(crate) fn default_shared() -> Arc<Shared> {
-    let handle = DEFAULT.get_or_init(|| {
-        let runtime = Builder::new()
-            .build()
-            .expect("gort: cannot start the default runtime");
-        let handle = runtime.handle.clone();
-        // The default runtime lives as long as the process, as Go's does.
-        std::mem::forget(runtime);
-        handle
-    });
-    Arc::clone(&handle.shared)
+    let running = |default: &Option<Handle>| {
+        default
+            .as_ref()
+            .filter(|handle| !handle.shared.is_shutdown())
+            .map(|h| h.shared.clone())
+    };
+    if let Some(shared) = running(&DEFAULT.read().unwrap_or_else(|e| e.into_inner())) {
+        return shared;
+    }
+    let mut default = DEFAULT.write().unwrap_or_else(|e| e.into_inner());
+    if let Some(shared) = running(&default) {
+        return shared;
+    }
+    let runtime = Builder::new()
+        .build()
+        .expect("gort: cannot start the default runtime");
+    let shared = runtime.handle.shared.clone();
+    *default = Some(runtime.handle.clone());
+    // The default runtime lives as long as the process, as Go's does.
+    std::mem::forget(runtime);
+    shared
 }
 
 /// Number of live Gs on the current runtime (Go's `runtime.NumGoroutine`, without main).

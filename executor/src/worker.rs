@@ -168,9 +168,6 @@ impl M {
             if shared.is_shutdown() {
                 return Next::Shutdown;
             }
-            if main_woken(&self.main) {
-                return Next::Interrupted;
-            }
             let p_index = self
                 .p
                 .unwrap_or_else(|| unreachable!("find_runnable without a P"));
@@ -196,6 +193,12 @@ impl M {
                 if let Some(task) = shared.global_take(p, CAPACITY / 2) {
                     return Next::Run(task, false);
                 }
+            }
+            // `block_on`'s main is checked only once local and global work ran out, so that a
+            // main future that keeps waking itself (a `yield_now` loop) alternates with the Gs
+            // queued on its P instead of starving them.
+            if main_woken(&self.main) {
+                return Next::Interrupted;
             }
             // 5. Steal, within the spinning limit.
             let busy = shared.ps.len() - shared.npidle();

@@ -1,0 +1,182 @@
+//! Helpers shared by the integration tests: drop counting, runtimes of a chosen size, bounded
+//! waiting, and a watchdog that turns a hang into a failure.
+//!
+//! Each test file includes this module with `mod common;` and uses only part of it.
+#![allow(dead_code)] // Each test binary uses a different subset of the helpers.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::Arc;
+use std::thread;
+use std::time::Duration;
+
+use gort::runtime::{Builder, Runtime};
+
+/// Counts its own drop in a shared counter. Put one in a future to observe that the runtime
+/// dropped the future (completion, abort, shutdown).
+#[derive(Debug)]
+pub struct DropGuard {
+    drops: Arc<AtomicUsize>,
+}
+
+impl DropGuard {
+    /// A guard that adds 1 to `drops` when dropped.
+    pub fn new(drops: &Arc<AtomicUsize>) -> DropGuard {
+        DropGuard {
+            drops: Arc::clone(drops),
+        }
+    }
+}
+
+impl Drop for DropGuard {
+    fn drop(&mut self) {
+        self.drops.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+/// A fresh counter for [`DropGuard`]s.
+pub fn counter() -> Arc<AtomicUsize> {
+    Arc::new(AtomicUsize::new(0))
+}
+
+/// Reads a counter.
+pub fn count(counter: &AtomicUsize) -> usize {
+    counter.load(Ordering::SeqCst)
+}
+
+/// A runtime with exactly `procs` Ps.
+pub fn runtime(procs: usize) -> Runtime {
+    Builder::new()
+        .worker_threads(procs)
+        .thread_name(format!("gort-test-{procs}p"))
+        .build()
+        .expect("building a runtime")
+}
+
+/// Polls attempts for [`eventually`] and [`eventually_blocking`]: with the 1 ms pause between
+/// them, about 10 s before giving up. Conditions normally hold within a few attempts.
+const ATTEMPTS: usize = 10_000;
+
+/// Waits (inside a task or a `block_on` future) until `condition` holds, yielding and pausing
+/// 1 ms between attempts. Returns whether it held before the attempts ran out. For facts the
+/// runtime updates asynchronously (a future dropped on another thread, a goroutine count).
+pub async fn eventually(mut condition: impl FnMut() -> bool) -> bool {
+    for _ in 0..ATTEMPTS {
+        if condition() {
+            return true;
+        }
+        gort::task::yield_now().await;
+        thread::sleep(Duration::from_millis(1));
+    }
+    condition()
+}
+
+/// [`eventually`] for a plain thread.
+pub fn eventually_blocking(mut condition: impl FnMut() -> bool) -> bool {
+    for _ in 0..ATTEMPTS {
+        if condition() {
+            return true;
+        }
+        thread::sleep(Duration::from_millis(1));
+    }
+    condition()
+}
+
+/// Aborts the process if it is still alive `limit` after creation, so that a hang fails the
+/// test run instead of stalling it. Disarmed when dropped (also during a panic's unwinding).
+#[must_use = "the watchdog is disarmed when dropped"]
+pub struct Watchdog {
+    _disarm: mpsc::Sender<()>,
+}
+
+/// Starts a [`Watchdog`] for the work named `what`.
+pub fn watchdog(limit: Duration, what: &'static str) -> Watchdog {
+    let (disarm, disarmed) = mpsc::channel::<()>();
+    thread::spawn(move || {
+        if let Err(RecvTimeoutError::Timeout) = disarmed.recv_timeout(limit) {
+            eprintln!("watchdog: `{what}` did not finish within {limit:?}; aborting");
+            std::process::abort();
+        }
+    });
+    Watchdog { _disarm: disarm }
+}
+
+/// The text of a panic payload made by `panic!` (a `&str` or a `String`).
+pub fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(text) = payload.downcast_ref::<&'static str>() {
+        (*text).to_owned()
+    } else if let Some(text) = payload.downcast_ref::<String>() {
+        text.clone()
+    } else {
+        "<non-string panic payload>".to_owned()
+    }
+}
+
+/// The checks shared by the `#[gort::main]` test binaries (`main_macro*.rs`), run inside main:
+/// spawning works, the runtime has `procs` Ps, and a plain thread started by main reaches the
+/// same runtime through `gort::spawn` and `Handle::current()` (main's runtime is the default).
+pub async fn check_main_runtime(procs: usize) {
+    const PARKED: usize = 5;
+
+    let handles: Vec<_> = (0..10u64)
+        .map(|i| gort::spawn(async move { i * i }))
+        .collect();
+    let mut sum = 0;
+    for handle in handles {
+        sum += handle.await.unwrap();
+    }
+    assert_eq!(sum, 285, "spawned tasks deliver their outputs");
+
+    assert_eq!(gort::runtime::gomaxprocs(), procs, "gomaxprocs() in main");
+    assert_eq!(gort::runtime::Handle::current().gomaxprocs(), procs);
+
+    // Goroutines parked on main's runtime; a thread that reached another runtime would not
+    // count them.
+    let (gates, parked): (Vec<_>, Vec<_>) = (0..PARKED)
+        .map(|_| {
+            let (gate_tx, gate_rx) = futures::channel::oneshot::channel::<()>();
+            (gate_tx, gort::spawn(async move { gate_rx.await.unwrap() }))
+        })
+        .unzip();
+    let (detached_tx, detached_rx) = futures::channel::oneshot::channel();
+    let from_thread = thread::spawn(move || {
+        let handle = gort::runtime::Handle::current();
+        gort::go!(async move { detached_tx.send("go! from a plain thread").unwrap() });
+        let probe = gort::spawn(async { gort::runtime::num_goroutine() });
+        (handle.gomaxprocs(), handle.num_goroutine(), probe)
+    })
+    .join()
+    .unwrap();
+    let (thread_procs, thread_goroutines, probe) = from_thread;
+    assert_eq!(
+        thread_procs, procs,
+        "Handle::current() on a plain thread is main's runtime"
+    );
+    assert!(
+        thread_goroutines >= PARKED,
+        "a plain thread sees main's {PARKED} parked goroutines, saw {thread_goroutines}"
+    );
+    let seen_by_probe = probe.await.unwrap();
+    assert!(
+        seen_by_probe > PARKED,
+        "a task spawned from a plain thread runs on main's runtime (saw {seen_by_probe})"
+    );
+    assert_eq!(detached_rx.await.unwrap(), "go! from a plain thread");
+
+    for gate in gates {
+        gate.send(()).unwrap();
+    }
+    for handle in parked {
+        handle.await.unwrap();
+    }
+}
+
+/// The number of Ps a runtime gets by default: `GORT_MAXPROCS` when it is a positive integer,
+/// else the available parallelism.
+pub fn default_procs() -> usize {
+    std::env::var("GORT_MAXPROCS")
+        .ok()
+        .and_then(|value| value.trim().parse::<usize>().ok())
+        .filter(|&procs| procs > 0)
+        .unwrap_or_else(|| thread::available_parallelism().map_or(1, |n| n.get()))
+}

@@ -1,0 +1,136 @@
+//! `#[gort::test]` and the entry points the attribute macros expand to (`run_test`,
+//! `run_main`). `#[gort::main]` itself is exercised by the `main_macro*` test binaries.
+
+mod common;
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use futures::channel::oneshot;
+
+use common::{count, counter, panic_text, DropGuard};
+
+#[gort::test]
+async fn gort_test_runs_an_async_body() {
+    let handles: Vec<_> = (0..10u64)
+        .map(|i| gort::spawn(async move { i * i }))
+        .collect();
+    let mut sum = 0;
+    for handle in handles {
+        sum += handle.await.unwrap();
+    }
+    assert_eq!(sum, 285);
+}
+
+#[gort::test(worker_threads = 1)]
+async fn worker_threads_1_gives_one_p() {
+    assert_eq!(gort::runtime::gomaxprocs(), 1);
+    assert_eq!(
+        gort::spawn(async { gort::runtime::gomaxprocs() })
+            .await
+            .unwrap(),
+        1
+    );
+}
+
+#[gort::test(worker_threads = 2)]
+async fn worker_threads_2_gives_two_ps() {
+    assert_eq!(gort::runtime::gomaxprocs(), 2);
+    assert_eq!(
+        gort::spawn(async { gort::runtime::gomaxprocs() })
+            .await
+            .unwrap(),
+        2
+    );
+}
+
+#[gort::test]
+async fn gort_test_returning_ok_passes() -> Result<(), std::io::Error> {
+    // `?` on a JoinError converts it into the test's error type.
+    let value = gort::spawn(async { 3 }).await?;
+    assert_eq!(value, 3);
+    Ok(())
+}
+
+#[gort::test]
+#[should_panic(expected = "a gort::test body panicked")]
+async fn gort_test_passes_other_attributes_through() {
+    panic!("a gort::test body panicked");
+}
+
+#[gort::test]
+async fn each_gort_test_gets_a_fresh_runtime() {
+    // Only this test's goroutines are counted: the runtime is not shared with other tests.
+    assert_eq!(gort::runtime::num_goroutine(), 0);
+    let (tx, rx) = oneshot::channel::<()>();
+    let parked = gort::spawn(async move { rx.await.unwrap() });
+    gort::task::yield_now().await;
+    assert_eq!(gort::runtime::num_goroutine(), 1);
+    tx.send(()).unwrap();
+    parked.await.unwrap();
+}
+
+#[test]
+fn run_test_returns_the_body_output() {
+    let output = gort::__private::run_test(Some(2), async {
+        gort::spawn(async { gort::runtime::gomaxprocs() })
+            .await
+            .unwrap()
+    });
+    assert_eq!(output, 2);
+}
+
+/// A task that parks forever holding a guard, spawned from inside a `run_main` future; resolves
+/// once the task has been polled (so it is parked, not just queued).
+async fn spawn_parked_task(drops: &Arc<std::sync::atomic::AtomicUsize>) {
+    let guard = DropGuard::new(drops);
+    let (parked_tx, parked_rx) = oneshot::channel();
+    gort::go!(async move {
+        let _guard = guard;
+        parked_tx.send(()).unwrap();
+        std::future::pending::<()>().await;
+    });
+    parked_rx.await.unwrap();
+}
+
+#[test]
+fn run_main_shuts_its_runtime_down_when_main_returns() {
+    let drops = counter();
+    let output = gort::__private::run_main(Some(2), {
+        let drops = Arc::clone(&drops);
+        async move {
+            spawn_parked_task(&drops).await;
+            assert_eq!(count(&drops), 0, "the task is parked while main runs");
+            gort::runtime::gomaxprocs()
+        }
+    });
+    assert_eq!(output, 2, "run_main honours worker_threads");
+    assert_eq!(
+        drops.load(Ordering::SeqCst),
+        1,
+        "the parked task's future was dropped before run_main returned"
+    );
+}
+
+#[test]
+fn run_main_propagates_a_panic_after_shutting_down() {
+    let drops = counter();
+    let caught = catch_unwind(AssertUnwindSafe(|| {
+        gort::__private::run_main(Some(2), {
+            let drops = Arc::clone(&drops);
+            async move {
+                spawn_parked_task(&drops).await;
+                panic!("main failed on purpose");
+            }
+        })
+    }));
+    // Read before anything else can run: the shutdown happened before the panic reached us.
+    let dropped_when_caught = count(&drops);
+    let payload = caught.expect_err("the panic propagates out of run_main");
+    assert_eq!(panic_text(payload.as_ref()), "main failed on purpose");
+    assert_eq!(
+        dropped_when_caught, 1,
+        "the runtime was shut down (the parked task dropped) before the panic propagated"
+    );
+}
