@@ -129,12 +129,8 @@ impl M {
         }
     }
 
-    /// Go's `acquirep`.
     fn acquirep(&mut self, index: usize) {
-        let p: &P = &self.shared.ps[index];
-        p.set_held(true);
-        context::set_p(p);
-        self.p = Some(index);
+        acquirep(&self.shared, &mut self.p, index);
     }
 
     /// Runs one poll of `task` (Go's `execute`).
@@ -232,10 +228,7 @@ impl M {
                     }
                 });
                 if let Some(p) = again {
-                    let p: &P = &shared.ps[p];
-                    p.set_held(true);
-                    context::set_p(p);
-                    self.p = Some(p.index);
+                    acquirep(shared, &mut self.p, p);
                     self.spinning = true;
                     shared.nmspinning.fetch_add(1, Ordering::SeqCst);
                     continue;
@@ -251,10 +244,7 @@ impl M {
             }
             match self.note.wait() {
                 Handoff::P { index, spinning } => {
-                    let p: &P = &shared.ps[index];
-                    p.set_held(true);
-                    context::set_p(p);
-                    self.p = Some(index);
+                    acquirep(shared, &mut self.p, index);
                     self.spinning = spinning;
                 }
                 Handoff::Shutdown => return Next::Shutdown,
@@ -270,6 +260,15 @@ impl Drop for M {
     fn drop(&mut self) {
         self.leave_p();
     }
+}
+
+/// Go's `acquirep`: this thread now holds P `index` (recorded in the M's `held` slot, in the
+/// thread's context for wakers and `spawn`, and on the P for thieves).
+fn acquirep(shared: &Shared, held: &mut Option<usize>, index: usize) {
+    let p: &P = &shared.ps[index];
+    p.set_held(true);
+    context::set_p(p);
+    *held = Some(index);
 }
 
 /// Whether `block_on`'s main future has been woken (always `false` for worker Ms).
