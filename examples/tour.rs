@@ -53,11 +53,11 @@ async fn main() {
     let started = Instant::now();
     let failed = gort::spawn(async { panic!("this goroutine panics on purpose") }).await;
     let after = gort::spawn(async { "still running" }).await.unwrap();
-    report(
+    let contained = format!("JoinError::Panic={}, then: {after}", failed.is_err());
+    println!(
+        "{:>8}: {contained:<48} {:>10.2?}",
         "panic",
-        1,
-        started.elapsed(),
-        &format!("JoinError::Panic={}, then: {after}", failed.is_err()),
+        started.elapsed()
     );
 
     println!(
