@@ -146,8 +146,18 @@ impl Shared {
         let (task, handle) = async_task::Builder::new()
             .metadata(G::new(self, location, name))
             .spawn(move |g: &G| GFuture::new(future, g), WithInfo(schedule));
-        context::count_goroutines(self, 1);
-        self.schedule(task, false);
+        // One context lookup serves both the goroutine count and the queueing.
+        match context::current_p_of(self) {
+            Some(p) => {
+                // SAFETY: `current_p_of` only returns a P this thread holds.
+                unsafe { p.add_goroutines(1) };
+                self.schedule_local(p, task, false);
+            }
+            None => {
+                self.count_goroutines_off_p(1);
+                self.schedule_remote(task);
+            }
+        }
         JoinHandle::new(handle)
     }
 
@@ -158,28 +168,38 @@ impl Shared {
     /// P's ring, any other G into `runnext`, and `wakep` may start a spinner. Elsewhere: the
     /// global queue plus `wakep`.
     pub(crate) fn schedule(self: &Arc<Self>, task: Task, yielded: bool) {
-        task.metadata().set_state(GState::Runnable);
-        if let Some(p) = context::current_p_of(self) {
-            // SAFETY: `current_p_of` only returns a P this thread holds.
-            if let Err(overflow) = unsafe { p.push(task, !yielded) } {
-                self.global_push_batch(overflow);
-            }
-            if !yielded {
-                self.wakep();
-            }
-            return;
+        match context::current_p_of(self) {
+            Some(p) => self.schedule_local(p, task, yielded),
+            None => self.schedule_remote(task),
         }
-        self.global_push_batch(vec![task]);
+    }
+
+    /// [`Shared::schedule`] on an M holding `p`, a P of this runtime.
+    fn schedule_local(self: &Arc<Self>, p: &P, task: Task, yielded: bool) {
+        task.metadata().set_state(GState::Runnable);
+        // SAFETY: callers pass the P this thread holds (from `current_p_of`).
+        if let Err(overflow) = unsafe { p.push(task, !yielded) } {
+            self.global_push(overflow);
+        }
+        if !yielded {
+            self.wakep();
+        }
+    }
+
+    /// [`Shared::schedule`] off the runtime's Ms: the global queue, then `wakep`.
+    fn schedule_remote(self: &Arc<Self>, task: Task) {
+        task.metadata().set_state(GState::Runnable);
+        self.global_push(std::iter::once(task));
         self.wakep();
     }
 
     /// Go's `globrunqputbatch`: appends `tasks` to the global queue. After shutdown has drained
     /// the runtime, drops them instead (outside the lock: their destructors run user code).
-    pub(crate) fn global_push_batch(&self, tasks: Vec<Task>) {
+    fn global_push(&self, tasks: impl IntoIterator<Item = Task>) {
         let mut sched = self.lock();
         if sched.drained {
             drop(sched);
-            drop(tasks);
+            drop(tasks.into_iter().collect::<Vec<_>>());
             return;
         }
         sched.global.extend(tasks);
@@ -340,8 +360,7 @@ impl Shared {
         if let Some(task) = self.global_take_locked(&mut sched, p, CAPACITY / 2) {
             return BeforePark::Run(task);
         }
-        context::set_p(std::ptr::null());
-        p.set_held(false);
+        releasep(p);
         self.pidleput(&mut sched, p.index);
         BeforePark::Released
     }
@@ -358,12 +377,16 @@ impl Shared {
         self.pidleget(&mut sched)
     }
 
-    /// Gives up P `p` held by an M that stops serving it: to another M if it still has work (Go's
-    /// `handoffp`), else to the idle list.
+    /// Gives up P `p` held by an M that stops serving it (the `block_on` thread leaving, or any M
+    /// at shutdown): to another M if it still has queued Gs (Go's `handoffp`), else to the idle
+    /// list. At shutdown its Gs are dropped instead.
     pub(crate) fn handoff_p(self: &Arc<Self>, p: &P) {
-        context::set_p(std::ptr::null());
-        p.set_held(false);
-        if p.has_work() && !self.is_shutdown() {
+        if self.is_shutdown() {
+            self.retire_p(p);
+            return;
+        }
+        releasep(p);
+        if p.has_work() {
             self.startm(Some(p.index), false);
             return;
         }
@@ -463,11 +486,10 @@ impl Shared {
         }
     }
 
-    /// Called by an M that leaves because of shutdown while holding P `p`: drops the P's Gs and
-    /// puts it on the idle list.
-    pub(crate) fn retire_p(&self, p: &P) {
-        context::set_p(std::ptr::null());
-        p.set_held(false);
+    /// At shutdown, for an M leaving while holding P `p`: drops the P's Gs and puts it on the
+    /// idle list.
+    fn retire_p(&self, p: &P) {
+        releasep(p);
         let tasks = {
             let mut sched = self.lock();
             // SAFETY: this M held `p` until `set_p(null)` above and we hold `sched.lock`.
@@ -477,6 +499,12 @@ impl Shared {
         };
         drop(tasks);
     }
+}
+
+/// Go's `releasep`: this thread no longer holds `p` (the inverse of `worker::acquirep`).
+fn releasep(p: &P) {
+    context::set_p(std::ptr::null());
+    p.set_held(false);
 }
 
 /// Greatest common divisor, for the coprime steal strides.

@@ -108,12 +108,7 @@ impl M {
             self.shared.nmspinning.fetch_sub(1, Ordering::SeqCst);
         }
         if let Some(p) = self.p.take() {
-            let p: &P = &self.shared.ps[p];
-            if self.shared.is_shutdown() {
-                self.shared.retire_p(p);
-            } else {
-                self.shared.handoff_p(p);
-            }
+            self.shared.handoff_p(&self.shared.ps[p]);
         }
     }
 
