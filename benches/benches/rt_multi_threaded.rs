@@ -91,28 +91,13 @@ fn spawn_many_local<R: Rt>(g: &mut Group<'_>) {
 fn spawn_many_remote_idle<R: Rt>(g: &mut Group<'_>) {
     let rt = R::with_workers(NUM_WORKERS);
 
-    let mut handles = Vec::with_capacity(NUM_SPAWN);
-
-    g.bench_function(id::<R>("spawn_many_remote_idle"), |b| {
-        b.iter(|| {
-            for _ in 0..NUM_SPAWN {
-                handles.push(rt.spawn_remote(async {}));
-            }
-
-            rt.block_on(async {
-                for handle in handles.drain(..) {
-                    handle.await.unwrap();
-                }
-            });
-        })
-    });
+    bench_remote_spawns(g, "spawn_many_remote_idle", &rt, NUM_SPAWN);
 }
 
 /// As `spawn_many_remote_idle`, while the runtime is busy with tasks that consume CPU time and
 /// yield. Yielding is a lower notification priority than spawning / regular notification.
 fn spawn_many_remote_busy1<R: Rt>(g: &mut Group<'_>) {
     let rt = R::with_workers(NUM_WORKERS);
-    let mut handles = Vec::with_capacity(NUM_SPAWN);
     let flag = Arc::new(AtomicBool::new(true));
 
     // Spawn some tasks to keep the runtimes busy
@@ -126,19 +111,7 @@ fn spawn_many_remote_busy1<R: Rt>(g: &mut Group<'_>) {
         });
     }
 
-    g.bench_function(id::<R>("spawn_many_remote_busy1"), |b| {
-        b.iter(|| {
-            for _ in 0..NUM_SPAWN {
-                handles.push(rt.spawn_remote(async {}));
-            }
-
-            rt.block_on(async {
-                for handle in handles.drain(..) {
-                    handle.await.unwrap();
-                }
-            });
-        })
-    });
+    bench_remote_spawns(g, "spawn_many_remote_busy1", &rt, NUM_SPAWN);
 
     flag.store(false, Relaxed);
 }
@@ -150,7 +123,6 @@ fn spawn_many_remote_busy2<R: Rt>(g: &mut Group<'_>) {
     const NUM_SPAWN: usize = 1_000;
 
     let rt = R::with_workers(NUM_WORKERS);
-    let mut handles = Vec::with_capacity(NUM_SPAWN);
     let flag = Arc::new(AtomicBool::new(true));
 
     // Spawn some tasks to keep the runtimes busy
@@ -169,12 +141,20 @@ fn spawn_many_remote_busy2<R: Rt>(g: &mut Group<'_>) {
         });
     }
 
-    g.bench_function(id::<R>("spawn_many_remote_busy2"), |b| {
+    bench_remote_spawns(g, "spawn_many_remote_busy2", &rt, NUM_SPAWN);
+
+    flag.store(false, Relaxed);
+}
+
+/// The measured body of the three `spawn_many_remote_*` benches: `count` empty tasks spawned
+/// from the bench thread, then `block_on` awaits every handle in spawn order.
+fn bench_remote_spawns<R: Rt>(g: &mut Group<'_>, name: &str, rt: &R, count: usize) {
+    let mut handles = Vec::with_capacity(count);
+    g.bench_function(id::<R>(name), |b| {
         b.iter(|| {
-            for _ in 0..NUM_SPAWN {
+            for _ in 0..count {
                 handles.push(rt.spawn_remote(async {}));
             }
-
             rt.block_on(async {
                 for handle in handles.drain(..) {
                     handle.await.unwrap();
@@ -182,8 +162,6 @@ fn spawn_many_remote_busy2<R: Rt>(g: &mut Group<'_>) {
             });
         })
     });
-
-    flag.store(false, Relaxed);
 }
 
 /// 200 tasks spawned from the bench thread, each yielding 1000 times; the bench thread waits for
