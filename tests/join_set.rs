@@ -5,7 +5,7 @@ mod common;
 use futures::channel::oneshot;
 use gort::task::JoinSet;
 
-use common::{count, counter, eventually, panic_text, runtime, DropGuard};
+use common::{count, counter, eventually, panic_text, parked_forever, runtime, DropGuard};
 
 /// Spawns `n` tasks into a set; task `i` waits for gate `i` and returns `i`.
 fn gated_set(n: usize) -> (JoinSet<usize>, Vec<Option<oneshot::Sender<()>>>) {
@@ -84,11 +84,7 @@ fn abort_all_cancels_pending_tasks() {
     rt.block_on(async {
         let mut set = JoinSet::new();
         for _ in 0..TASKS {
-            let guard = DropGuard::new(&drops);
-            set.spawn(async move {
-                let _guard = guard;
-                std::future::pending::<()>().await;
-            });
+            set.spawn(parked_forever(DropGuard::new(&drops)));
         }
         gort::task::yield_now().await;
         set.abort_all();
@@ -117,11 +113,7 @@ fn shutdown_aborts_and_waits_for_every_task() {
     rt.block_on(async {
         let mut set = JoinSet::new();
         for _ in 0..TASKS {
-            let guard = DropGuard::new(&drops);
-            set.spawn(async move {
-                let _guard = guard;
-                std::future::pending::<()>().await;
-            });
+            set.spawn(parked_forever(DropGuard::new(&drops)));
         }
         set.shutdown().await;
         assert!(set.is_empty());
@@ -143,11 +135,7 @@ fn dropping_the_set_aborts_its_tasks() {
     rt.block_on(async {
         let mut set = JoinSet::new();
         for _ in 0..TASKS {
-            let guard = DropGuard::new(&drops);
-            set.spawn(async move {
-                let _guard = guard;
-                std::future::pending::<()>().await;
-            });
+            set.spawn(parked_forever(DropGuard::new(&drops)));
         }
         gort::task::yield_now().await;
         drop(set);

@@ -13,14 +13,7 @@ use common::{count, counter, panic_text, DropGuard};
 
 #[gort::test]
 async fn gort_test_runs_an_async_body() {
-    let handles: Vec<_> = (0..10u64)
-        .map(|i| gort::spawn(async move { i * i }))
-        .collect();
-    let mut sum = 0;
-    for handle in handles {
-        sum += handle.await.unwrap();
-    }
-    assert_eq!(sum, 285);
+    assert_eq!(common::sum_of_spawned_squares().await, 285);
 }
 
 #[gort::test(worker_threads = 1)]

@@ -18,7 +18,9 @@ use futures::channel::{mpsc as async_mpsc, oneshot};
 use futures::{SinkExt, StreamExt};
 use gort::runtime::{Builder, Handle, Runtime};
 
-use common::{count, counter, eventually_blocking, panic_text, runtime, watchdog, DropGuard};
+use common::{
+    count, counter, eventually_blocking, panic_text, parked_forever, runtime, watchdog, DropGuard,
+};
 
 // ---------------------------------------------------------------------------------------------
 // Fairness
@@ -452,11 +454,7 @@ fn dropping_an_idle_runtime_with_parked_tasks_from_block_on() {
     let drops = counter();
     rt.block_on(async {
         for _ in 0..TASKS {
-            let guard = DropGuard::new(&drops);
-            gort::go!(async move {
-                let _guard = guard;
-                std::future::pending::<()>().await;
-            });
+            gort::go!(parked_forever(DropGuard::new(&drops)));
         }
         gort::task::yield_now().await;
     });
@@ -481,10 +479,7 @@ impl SpawnOnDrop {
             spawned: Arc::clone(spawned),
             dropped: Arc::clone(dropped),
         };
-        drop(handle.spawn(async move {
-            let _guard = guard;
-            std::future::pending::<()>().await;
-        }));
+        drop(handle.spawn(parked_forever(guard)));
     }
 }
 

@@ -34,6 +34,25 @@ impl Drop for DropGuard {
     }
 }
 
+/// A future that holds `guard` and never completes: a parked task whose drop the runtime must
+/// perform (abort, `JoinSet` drop, shutdown).
+pub async fn parked_forever<G>(guard: G) {
+    let _guard = guard;
+    std::future::pending::<()>().await;
+}
+
+/// Spawns `i * i` for `i` in `0..10` and returns the sum of the outputs (285).
+pub async fn sum_of_spawned_squares() -> u64 {
+    let handles: Vec<_> = (0..10u64)
+        .map(|i| gort::spawn(async move { i * i }))
+        .collect();
+    let mut sum = 0;
+    for handle in handles {
+        sum += handle.await.unwrap();
+    }
+    sum
+}
+
 /// A fresh counter for [`DropGuard`]s.
 pub fn counter() -> Arc<AtomicUsize> {
     Arc::new(AtomicUsize::new(0))
@@ -118,14 +137,11 @@ pub fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
 pub async fn check_main_runtime(procs: usize) {
     const PARKED: usize = 5;
 
-    let handles: Vec<_> = (0..10u64)
-        .map(|i| gort::spawn(async move { i * i }))
-        .collect();
-    let mut sum = 0;
-    for handle in handles {
-        sum += handle.await.unwrap();
-    }
-    assert_eq!(sum, 285, "spawned tasks deliver their outputs");
+    assert_eq!(
+        sum_of_spawned_squares().await,
+        285,
+        "spawned tasks deliver their outputs"
+    );
 
     assert_eq!(gort::runtime::gomaxprocs(), procs, "gomaxprocs() in main");
     assert_eq!(gort::runtime::Handle::current().gomaxprocs(), procs);
