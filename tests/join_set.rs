@@ -3,6 +3,9 @@
 mod common;
 
 use futures::channel::oneshot;
+use std::sync::atomic::AtomicUsize;
+use std::sync::Arc;
+
 use gort::task::JoinSet;
 
 use common::{count, counter, eventually, panic_text, parked_forever, runtime, DropGuard};
@@ -76,16 +79,23 @@ fn join_next_on_an_empty_set_is_none() {
     });
 }
 
+/// A set of `tasks` Gs that each hold a `DropGuard` on `drops` and never complete. Call it on a
+/// runtime thread (inside `block_on`).
+fn parked_set(drops: &Arc<AtomicUsize>, tasks: usize) -> JoinSet<()> {
+    let mut set = JoinSet::new();
+    for _ in 0..tasks {
+        set.spawn(parked_forever(DropGuard::new(drops)));
+    }
+    set
+}
+
 #[test]
 fn abort_all_cancels_pending_tasks() {
     const TASKS: usize = 8;
     let rt = runtime(2);
     let drops = counter();
     rt.block_on(async {
-        let mut set = JoinSet::new();
-        for _ in 0..TASKS {
-            set.spawn(parked_forever(DropGuard::new(&drops)));
-        }
+        let mut set = parked_set(&drops, TASKS);
         gort::task::yield_now().await;
         set.abort_all();
         assert_eq!(
@@ -111,10 +121,7 @@ fn shutdown_aborts_and_waits_for_every_task() {
     let rt = runtime(2);
     let drops = counter();
     rt.block_on(async {
-        let mut set = JoinSet::new();
-        for _ in 0..TASKS {
-            set.spawn(parked_forever(DropGuard::new(&drops)));
-        }
+        let mut set = parked_set(&drops, TASKS);
         set.shutdown().await;
         assert!(set.is_empty());
         assert_eq!(set.len(), 0);
@@ -133,10 +140,7 @@ fn dropping_the_set_aborts_its_tasks() {
     let rt = runtime(2);
     let drops = counter();
     rt.block_on(async {
-        let mut set = JoinSet::new();
-        for _ in 0..TASKS {
-            set.spawn(parked_forever(DropGuard::new(&drops)));
-        }
+        let mut set = parked_set(&drops, TASKS);
         gort::task::yield_now().await;
         drop(set);
         let all_dropped = eventually(|| count(&drops) == TASKS).await;
