@@ -140,7 +140,7 @@ fn dropping_the_set_aborts_its_tasks() {
     let rt = runtime(2);
     let drops = counter();
     rt.block_on(async {
-        let mut set = parked_set(&drops, TASKS);
+        let set = parked_set(&drops, TASKS);
         gort::task::yield_now().await;
         drop(set);
         let all_dropped = eventually(|| count(&drops) == TASKS).await;
