@@ -57,7 +57,7 @@ impl Builder {
         self
     }
 
-    /// Accepted for tokio compatibility; gort's drivers are always enabled.
+    /// Accepted for tokio compatibility and does nothing: gort has no optional drivers to enable.
     pub fn enable_all(&mut self) -> &mut Builder {
         self
     }
