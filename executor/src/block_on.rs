@@ -78,7 +78,9 @@ pub(crate) fn block_on<F: Future>(shared: &Arc<Shared>, future: F) -> F::Output 
     let mut m = M::new(Arc::clone(shared), Some(Arc::clone(&signal)));
     m.try_acquire_idle_p();
     loop {
-        if signal.woken.swap(false, Ordering::Acquire) {
+        // Load before swapping: this runs before every G the thread runs, and main is usually
+        // not the one woken, so the common case costs a plain load instead of a locked exchange.
+        if signal.is_woken() && signal.woken.swap(false, Ordering::Acquire) {
             if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
                 return output;
             }

@@ -7,7 +7,7 @@
 //! serving a runtime or acquires a P and clears them before the borrow ends.
 
 use std::cell::Cell;
-use std::ptr;
+use std::ptr::{self, NonNull};
 use std::sync::Arc;
 
 use crate::g::{WaitReason, G};
@@ -84,6 +84,22 @@ pub(crate) fn current_p_of(shared: &Shared) -> Option<&P> {
         // SAFETY: by the `Context` invariant, `p` is a P of `shared` held by this thread, and
         // `shared` (which owns it) is alive because the caller borrows it.
         Some(unsafe { &*p })
+    })
+}
+
+/// If this thread holds a P of the runtime at `runtime`, that runtime and P, as the context's own
+/// pointers: valid for as long as the thread keeps serving the runtime and holding the P, which
+/// the caller must not outlast.
+pub(crate) fn held_p_of(runtime: *const Shared) -> Option<(NonNull<Shared>, NonNull<P>)> {
+    CONTEXT.with(|ctx| {
+        let shared = ctx.shared.get();
+        if !ptr::eq(shared, runtime) {
+            return None;
+        }
+        Some((
+            NonNull::new(shared.cast_mut())?,
+            NonNull::new(ctx.p.get().cast_mut())?,
+        ))
     })
 }
 

@@ -14,8 +14,8 @@
 //! ```
 
 use std::panic::Location;
-use std::ptr::NonNull;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
+use std::sync::Arc;
 
 use crate::shared::Shared;
 
@@ -44,7 +44,6 @@ pub enum WaitReason {
 }
 
 /// The G record, stored as the metadata of the task's async-task allocation.
-#[derive(Debug)]
 pub struct G {
     /// Unique per process, never reused; 1 is the first spawned G.
     id: u64,
@@ -52,8 +51,9 @@ pub struct G {
     location: &'static Location<'static>,
     /// Optional name given through `task::Builder::name`.
     name: Option<Box<str>>,
-    /// The runtime the G belongs to. See [`RuntimeRef`] for why a raw pointer is valid here.
-    runtime: RuntimeRef,
+    /// The runtime the G belongs to. The task allocation owns it here rather than in its
+    /// schedule function, which keeps that function zero-sized (see `shared::schedule_task`).
+    runtime: Arc<Shared>,
     /// A [`GState`]. Written by the M running the G and by the schedule function; read by anyone
     /// (diagnostics). `Relaxed`: it is a report, nothing synchronises through it.
     state: AtomicU8,
@@ -68,21 +68,17 @@ pub struct G {
     registry_key: AtomicUsize,
 }
 
-/// A pointer to the G's runtime state.
-///
-/// # Invariant
-///
-/// The G record is the metadata of an async-task allocation whose schedule closure owns an
-/// `Arc<Shared>` for the same runtime; async-task drops the schedule closure and the metadata
-/// together when the allocation is freed. So for as long as a `&G` exists, the `Shared` is alive.
-/// A reference-counted pointer here would cost a second atomic increment per spawn.
-#[derive(Debug)]
-struct RuntimeRef(NonNull<Shared>);
-
-// SAFETY: `Shared` is `Send + Sync`; `RuntimeRef` only hands out `&Shared` (see the invariant).
-unsafe impl Send for RuntimeRef {}
-// SAFETY: as above.
-unsafe impl Sync for RuntimeRef {}
+impl std::fmt::Debug for G {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("G")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("location", &self.location)
+            .field("state", &self.state())
+            .field("wait_reason", &self.wait_reason())
+            .finish()
+    }
+}
 
 /// `G::registry_key` value of a G that has never returned `Pending`.
 pub(crate) const NOT_REGISTERED: usize = usize::MAX;
@@ -90,7 +86,7 @@ pub(crate) const NOT_REGISTERED: usize = usize::MAX;
 impl G {
     /// A fresh record for a G about to be spawned.
     pub(crate) fn new(
-        runtime: &Shared,
+        runtime: Arc<Shared>,
         location: &'static Location<'static>,
         name: Option<Box<str>>,
     ) -> G {
@@ -98,7 +94,7 @@ impl G {
             id: next_id(),
             location,
             name,
-            runtime: RuntimeRef(NonNull::from(runtime)),
+            runtime,
             state: AtomicU8::new(GState::Runnable as u8),
             wait_reason: AtomicU8::new(WaitReason::Unknown as u8),
             aborted: AtomicBool::new(false),
@@ -122,10 +118,8 @@ impl G {
     }
 
     /// The runtime this G was spawned on.
-    pub(crate) fn runtime(&self) -> &Shared {
-        // SAFETY: see `RuntimeRef`: the task allocation that holds this record also holds (in its
-        // schedule closure) an `Arc<Shared>`, so the runtime outlives every borrow of the record.
-        unsafe { self.runtime.0.as_ref() }
+    pub(crate) fn runtime(&self) -> &Arc<Shared> {
+        &self.runtime
     }
 
     /// The G's current state (a snapshot).

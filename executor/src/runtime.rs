@@ -65,7 +65,7 @@ impl Builder {
     /// Builds the runtime. Threads start on demand, when the first G becomes runnable.
     pub fn build(&mut self) -> io::Result<Runtime> {
         let procs = self.worker_threads.unwrap_or_else(maxprocs::default_procs);
-        let shared = Arc::new(Shared::new(procs, self.thread_name.clone()));
+        let shared = Shared::new(procs, self.thread_name.clone());
         Ok(Runtime {
             handle: Handle { shared },
         })

@@ -29,6 +29,7 @@
 //! rule 2 above needs the queue and the idle-P list under one lock anyway (as in Go).
 
 use std::collections::VecDeque;
+use std::mem::ManuallyDrop;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread;
@@ -102,10 +103,10 @@ struct Sched {
 
 impl Shared {
     /// A runtime with `procs` Ps, all idle, and no threads yet (Ms start on demand).
-    pub(crate) fn new(procs: usize, thread_name: String) -> Shared {
+    pub(crate) fn new(procs: usize, thread_name: String) -> Arc<Shared> {
         assert!(procs > 0, "a runtime needs at least one P");
         let procs_u32 = u32::try_from(procs).expect("too many Ps");
-        Shared {
+        Arc::new(Shared {
             ps: (0..procs).map(|i| CachePadded::new(P::new(i))).collect(),
             sched: Mutex::new(Sched {
                 global: VecDeque::new(),
@@ -124,7 +125,7 @@ impl Shared {
                 .collect(),
             thread_name,
             threads: Mutex::new(Vec::new()),
-        }
+        })
     }
 
     /// Go's `newproc`: creates a G for `future` and makes it runnable (into the current P's
@@ -139,13 +140,12 @@ impl Shared {
         F: std::future::Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let schedule_on = Arc::clone(self);
-        let schedule = move |task: Task, info: ScheduleInfo| {
-            schedule_on.schedule(task, info.woken_while_running);
-        };
         let (task, handle) = async_task::Builder::new()
-            .metadata(G::new(self, location, name))
-            .spawn(move |g: &G| GFuture::new(future, g), WithInfo(schedule));
+            .metadata(G::new(Arc::clone(self), location, name))
+            .spawn(
+                move |g: &G| GFuture::new(future, g),
+                WithInfo(schedule_task),
+            );
         // One context lookup serves both the goroutine count and the queueing.
         match context::current_p_of(self) {
             Some(p) => {
@@ -161,20 +161,9 @@ impl Shared {
         JoinHandle::new(handle)
     }
 
-    /// The schedule function of every G (called by its waker, by `spawn`, and by async-task
-    /// after a poll during which the G was woken).
-    ///
-    /// On one of this runtime's Ms: a yielding G (woken while running) goes to the tail of the
-    /// P's ring, any other G into `runnext`, and `wakep` may start a spinner. Elsewhere: the
-    /// global queue plus `wakep`.
-    pub(crate) fn schedule(self: &Arc<Self>, task: Task, yielded: bool) {
-        match context::current_p_of(self) {
-            Some(p) => self.schedule_local(p, task, yielded),
-            None => self.schedule_remote(task),
-        }
-    }
-
-    /// [`Shared::schedule`] on an M holding `p`, a P of this runtime.
+    /// [`schedule_task`] on an M holding `p`, a P of this runtime: a yielding G (woken while
+    /// running) goes to the tail of the P's ring, any other G into `runnext`, and `wakep` may
+    /// start a spinner.
     fn schedule_local(self: &Arc<Self>, p: &P, task: Task, yielded: bool) {
         task.metadata().set_state(GState::Runnable);
         // SAFETY: callers pass the P this thread holds (from `current_p_of`).
@@ -186,7 +175,7 @@ impl Shared {
         }
     }
 
-    /// [`Shared::schedule`] off the runtime's Ms: the global queue, then `wakep`.
+    /// [`schedule_task`] off the runtime's Ms: the global queue, then `wakep`.
     fn schedule_remote(self: &Arc<Self>, task: Task) {
         task.metadata().set_state(GState::Runnable);
         self.global_push(std::iter::once(task));
@@ -498,6 +487,36 @@ impl Shared {
             tasks
         };
         drop(tasks);
+    }
+}
+
+/// The schedule function of every G: called by its waker, by `spawn`, and by async-task after a
+/// poll during which the G was woken.
+///
+/// It is a plain function, not a closure over the runtime: async-task wraps every call of a
+/// schedule function that has captured state in a temporary waker (a reference-count increment
+/// and decrement on the task), which cost two atomic read-modify-writes per wake and yield. The
+/// runtime comes from the G record instead, and must not be borrowed from there once the G is
+/// queued: another M may then run it to completion and free the record. So the local path takes
+/// the runtime and P from this thread's context (kept alive by the M), and the remote path holds
+/// its own `Arc` while it pushes.
+fn schedule_task(task: Task, info: ScheduleInfo) {
+    let runtime = Arc::as_ptr(task.metadata().runtime());
+    if let Some((shared, p)) = context::held_p_of(runtime) {
+        // SAFETY: `held_p_of` returns the context's `Arc::as_ptr` of the runtime this thread
+        // serves, whose Arc the M keeps alive for longer than this call; `ManuallyDrop` borrows
+        // that reference without releasing it. The P stays held until this call returns
+        // (scheduling never releases it).
+        let (shared, p) = unsafe {
+            (
+                ManuallyDrop::new(Arc::from_raw(shared.as_ptr())),
+                p.as_ref(),
+            )
+        };
+        shared.schedule_local(p, task, info.woken_while_running);
+    } else {
+        let shared = Arc::clone(task.metadata().runtime());
+        shared.schedule_remote(task);
     }
 }
 
