@@ -7,6 +7,7 @@
 //! serving a runtime or acquires a P and clears them before the borrow ends.
 
 use std::cell::Cell;
+use std::mem::ManuallyDrop;
 use std::ptr::{self, NonNull};
 use std::sync::Arc;
 
@@ -117,6 +118,21 @@ pub(crate) fn current_shared() -> Option<Arc<Shared>> {
             Some(Arc::from_raw(shared))
         }
     })
+}
+
+/// Runs `f` with the runtime this thread serves (if any), borrowed rather than cloned: `spawn`
+/// runs this per call, and a clone would bump the runtime's reference count, a cache line that
+/// every M freeing a G also writes.
+pub(crate) fn with_current_shared<R>(f: impl FnOnce(Option<&Arc<Shared>>) -> R) -> R {
+    let shared = CONTEXT.with(|ctx| ctx.shared.get());
+    if shared.is_null() {
+        return f(None);
+    }
+    // SAFETY: by the `Context` invariant, `shared` is the `Arc::as_ptr` of an Arc that the code
+    // which set it keeps alive until it restores the previous value, which cannot happen while
+    // this thread runs `f`; `ManuallyDrop` borrows that reference without releasing it.
+    let shared = ManuallyDrop::new(unsafe { Arc::from_raw(shared) });
+    f(Some(&shared))
 }
 
 /// Runs `f` with `g` recorded as the G being polled on this thread.

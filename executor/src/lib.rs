@@ -72,10 +72,10 @@ where
     F::Output: Send + 'static,
 {
     let location = Location::caller();
-    match context::current_shared() {
+    context::with_current_shared(|shared| match shared {
         Some(shared) => shared.spawn(future, location, None),
         None => runtime::default_shared().spawn(future, location, None),
-    }
+    })
 }
 
 /// Runs `future` to completion on this thread, which works as an M of the current runtime (or of
