@@ -97,7 +97,7 @@ def main():
     print(f"machine: {machine()}")
     print()
 
-    rust_binary = build("go" in runtimes)
+    rust_binary = build("go" in runtimes, args.alloc)
     if workloads:
         print_workloads_table(workloads, runtimes, rust_binary, args.runs)
     if rt_benches:
@@ -107,6 +107,8 @@ def main():
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5, help="processes per workload and runtime")
+    parser.add_argument("--alloc", choices=["system", "mimalloc"], default="system",
+                        help="global allocator of the gort and tokio binaries (default: glibc's)")
     parser.add_argument("--only", metavar="WORKLOAD", help="run only this workload (or rt bench)")
     parser.add_argument("--rt", action="store_true",
                         help="also run rt_multi_threaded (criterion) and its Go translations")
@@ -134,10 +136,15 @@ def machine():
     return "; ".join(parts)
 
 
-def build(with_go):
+def alloc_features(alloc):
+    """Cargo arguments selecting the Rust binaries' global allocator (Go always uses its own)."""
+    return ["--features", "mimalloc"] if alloc == "mimalloc" else []
+
+
+def build(with_go, alloc):
     """Builds the Rust workloads binary (and the Go one); returns the Rust binary's path."""
-    check_call(["cargo", "build", "--release", "-p", "gort-benches", "--bin", "workloads"],
-               cwd=WORKSPACE_DIR)
+    check_call(["cargo", "build", "--release", "-p", "gort-benches", "--bin", "workloads",
+                *alloc_features(alloc)], cwd=WORKSPACE_DIR)
     if with_go:
         check_call(["go", "build", "-o", str(GO_BINARY), "./workloads"], cwd=GO_DIR)
     return target_dir() / "release" / "workloads"
@@ -186,8 +193,8 @@ def print_rt_table(rt_benches, runtimes, args):
     timing = ["--warm-up-time", f"{args.warm_up_time:g}",
               "--measurement-time", f"{args.measurement_time:g}",
               "--sample-size", str(args.sample_size)]
-    cargo_bench = ["cargo", "bench", "-p", "gort-benches", "--bench", "rt_multi_threaded", "--",
-                   *timing]
+    cargo_bench = ["cargo", "bench", "-p", "gort-benches", "--bench", "rt_multi_threaded",
+                   *alloc_features(args.alloc), "--", *timing]
     if args.only is not None:
         cargo_bench.append(f"^rt_multi_scheduler/(gort|tokio)/{args.only}$")
     check_call(cargo_bench, cwd=WORKSPACE_DIR)

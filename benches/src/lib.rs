@@ -16,6 +16,15 @@
 //!
 //! Go counterparts of the same workloads live in `go/workloads/main.go`.
 
+/// With the `mimalloc` feature every benchmark binary, gort and tokio alike, allocates with
+/// mimalloc. The default (glibc's malloc) serialises frees of memory that another thread
+/// allocated on that thread's arena lock, which dominates spawn-heavy workloads once a second P
+/// runs tasks the first one spawned: gort's warm spawn-200k costs ~310 ns/task on 2 Ps with
+/// glibc and ~105 with mimalloc. `run.py --alloc mimalloc` shows the allocator-equalised table.
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::fmt::Debug;
 use std::future::Future;
 
