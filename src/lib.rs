@@ -19,10 +19,12 @@
 //! ```
 //!
 //! A process-wide runtime starts on first use, so [`spawn`] works from a plain `fn main`, a
-//! plain `#[test]`, or any thread. See `ARCHITECTURE.md` for how the crates fit together.
+//! plain `#[test]`, or any thread. Sockets ([`net`]) park their G on the runtime's netpoller and
+//! implement the `futures` IO traits ([`io`]). See `ARCHITECTURE.md` for how the crates fit together.
 
 pub use gort_executor::{block_on, spawn, JoinHandle};
 pub use gort_macros::{main, test};
+pub use gort_reactor::{io, net};
 
 /// Tasks: yielding, joining, naming.
 pub mod task {

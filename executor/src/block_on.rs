@@ -22,6 +22,8 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 use std::thread::{self, Thread};
 
+use gort_reactor::Reactor;
+
 use crate::context;
 use crate::shared::Shared;
 use crate::worker::{Next, M};
@@ -30,9 +32,14 @@ use crate::worker::{Next, M};
 pub(crate) struct MainSignal {
     /// Set by main's waker, cleared by the `block_on` loop before each poll of main. `Release`
     /// on set pairs with the loop's `Acquire` swap.
-    woken: AtomicBool,
+    pub(crate) woken: AtomicBool,
+    /// Whether the `block_on` thread is waiting in the netpoller (`netpoll.rs`), where only
+    /// `Reactor::notify` reaches it.
+    pub(crate) in_poller: AtomicBool,
     /// The thread inside `block_on`.
     thread: Thread,
+    /// The runtime's netpoller, to notify.
+    reactor: Arc<Reactor>,
 }
 
 impl MainSignal {
@@ -55,9 +62,13 @@ impl Wake for MainSignal {
 
     fn wake_by_ref(self: &Arc<Self>) {
         // Only the first wake since the last poll needs to unpark (and unparking a thread that is
-        // not parked is a single atomic swap in std).
-        if !self.woken.swap(true, Ordering::Release) {
+        // not parked is a single atomic swap in std). `SeqCst`: with the poller's store of
+        // `in_poller` and load of `woken`, one side sees the other (`wait_as_main_poller`).
+        if !self.woken.swap(true, Ordering::SeqCst) {
             self.thread.unpark();
+            if self.in_poller.load(Ordering::SeqCst) {
+                self.reactor.notify();
+            }
         }
     }
 }
@@ -69,7 +80,9 @@ pub(crate) fn block_on<F: Future>(shared: &Arc<Shared>, future: F) -> F::Output 
     let _serve = context::serve(shared, true);
     let signal = Arc::new(MainSignal {
         woken: AtomicBool::new(true),
+        in_poller: AtomicBool::new(false),
         thread: thread::current(),
+        reactor: Arc::clone(&shared.reactor),
     });
     let waker = Waker::from(Arc::clone(&signal));
     let mut cx = Context::from_waker(&waker);
@@ -86,7 +99,7 @@ pub(crate) fn block_on<F: Future>(shared: &Arc<Shared>, future: F) -> F::Output 
             }
         }
         if !m.holds_p() && !m.try_acquire_idle_p() {
-            signal.park_until_woken();
+            m.park_main();
             continue;
         }
         match m.find_runnable() {

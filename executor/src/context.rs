@@ -14,6 +14,7 @@ use std::sync::Arc;
 use crate::g::{WaitReason, G};
 use crate::p::P;
 use crate::shared::Shared;
+use crate::Task;
 
 /// The thread's scheduler state.
 ///
@@ -31,6 +32,9 @@ struct Context {
     g: Cell<*const G>,
     /// Whether this thread is inside `block_on` (polling the main future or running Gs for it).
     in_block_on: Cell<bool>,
+    /// Null, or where Gs of `shared` woken on this thread go while it dispatches netpoller events
+    /// ([`collect_wakes`]).
+    batch: Cell<*mut Vec<Task>>,
 }
 
 thread_local! {
@@ -40,6 +44,7 @@ thread_local! {
             p: Cell::new(ptr::null()),
             g: Cell::new(ptr::null()),
             in_block_on: Cell::new(false),
+            batch: Cell::new(ptr::null_mut()),
         }
     };
 }
@@ -49,6 +54,8 @@ pub(crate) struct ServeGuard {
     previous_shared: *const Shared,
     previous_p: *const P,
     previous_in_block_on: bool,
+    /// IO objects created on this thread meanwhile register with `shared`'s reactor.
+    _reactor: gort_reactor::EnterGuard,
 }
 
 /// Makes this thread an M of `shared` (a worker thread, or a thread in `block_on`).
@@ -57,6 +64,7 @@ pub(crate) fn serve(shared: &Arc<Shared>, in_block_on: bool) -> ServeGuard {
         previous_shared: ctx.shared.replace(Arc::as_ptr(shared)),
         previous_p: ctx.p.replace(ptr::null()),
         previous_in_block_on: ctx.in_block_on.replace(in_block_on),
+        _reactor: gort_reactor::enter(&shared.reactor),
     })
 }
 
@@ -101,6 +109,50 @@ pub(crate) fn held_p_of(runtime: *const Shared) -> Option<(NonNull<Shared>, NonN
             NonNull::new(shared.cast_mut())?,
             NonNull::new(ctx.p.get().cast_mut())?,
         ))
+    })
+}
+
+/// Runs `f` (a netpoller dispatch) with every G of this thread's runtime that it wakes collected
+/// into the returned batch instead of scheduled, so that the caller places them all at once
+/// (Go's `injectglist`): into its own P's ring, or one idle P, instead of each waking another M.
+/// While `f` runs the thread counts as holding no P, which sends wakes down the schedule
+/// function's remote path, where the batch is checked.
+pub(crate) fn collect_wakes<R>(f: impl FnOnce() -> R) -> (R, Vec<Task>) {
+    struct Restore {
+        p: *const P,
+        batch: *mut Vec<Task>,
+    }
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            CONTEXT.with(|ctx| {
+                ctx.p.set(self.p);
+                ctx.batch.set(self.batch);
+            });
+        }
+    }
+    let mut batch = Vec::new();
+    let result = {
+        let _restore = CONTEXT.with(|ctx| Restore {
+            p: ctx.p.replace(ptr::null()),
+            batch: ctx.batch.replace(&mut batch),
+        });
+        f()
+    };
+    (result, batch)
+}
+
+/// Adds `task` to the batch of [`collect_wakes`] if this thread is collecting for the runtime at
+/// `runtime`; gives it back otherwise.
+pub(crate) fn push_to_batch(runtime: *const Shared, task: Task) -> Result<(), Task> {
+    CONTEXT.with(|ctx| {
+        let batch = ctx.batch.get();
+        if batch.is_null() || !ptr::eq(ctx.shared.get(), runtime) {
+            return Err(task);
+        }
+        // SAFETY: a non-null `batch` points at the vector `collect_wakes` owns on this thread's
+        // stack for as long as the pointer is set; nothing else borrows it meanwhile.
+        unsafe { (*batch).push(task) };
+        Ok(())
     })
 }
 

@@ -30,6 +30,7 @@ mod join;
 mod join_set;
 mod loom;
 mod maxprocs;
+mod netpoll;
 mod p;
 mod park;
 #[doc(hidden)]

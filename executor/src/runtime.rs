@@ -18,6 +18,7 @@ use crate::context;
 use crate::join::JoinHandle;
 use crate::maxprocs;
 use crate::shared::Shared;
+use gort_reactor::Reactor;
 
 /// Configures and builds a [`Runtime`] (tokio's `runtime::Builder`).
 #[derive(Debug, Clone)]
@@ -62,13 +63,18 @@ impl Builder {
         self
     }
 
-    /// Builds the runtime. Threads start on demand, when the first G becomes runnable.
-    pub fn build(&mut self) -> io::Result<Runtime> {
+    /// Builds the runtime on `reactor` (for the default runtime).
+    fn build_with_reactor(&mut self, reactor: io::Result<Arc<Reactor>>) -> io::Result<Runtime> {
         let procs = self.worker_threads.unwrap_or_else(maxprocs::default_procs);
-        let shared = Shared::new(procs, self.thread_name.clone());
+        let shared = Shared::new(procs, self.thread_name.clone(), reactor?);
         Ok(Runtime {
             handle: Handle { shared },
         })
+    }
+
+    /// Builds the runtime. Threads start on demand, when the first G becomes runnable.
+    pub fn build(&mut self) -> io::Result<Runtime> {
+        self.build_with_reactor(Reactor::new())
     }
 }
 
@@ -135,6 +141,8 @@ impl Runtime {
             return false;
         }
         *default = Some(self.handle.clone());
+        // IO objects created off any runtime's threads register with the default's reactor.
+        gort_reactor::set_default_reactor(&self.handle.shared.reactor);
         true
     }
 }
@@ -219,8 +227,10 @@ pub(crate) fn default_shared() -> Arc<Shared> {
     if let Some(shared) = running(&default) {
         return shared;
     }
+    // The default runtime drives the default reactor, which IO objects created off any runtime
+    // may already be registered with.
     let runtime = Builder::new()
-        .build()
+        .build_with_reactor(gort_reactor::default_reactor())
         .expect("gort: cannot start the default runtime");
     let shared = runtime.handle.shared.clone();
     *default = Some(runtime.handle.clone());

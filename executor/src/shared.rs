@@ -48,6 +48,7 @@ use crate::queue::CAPACITY;
 use crate::registry::Registry;
 use crate::worker::M;
 use crate::Task;
+use gort_reactor::Reactor;
 
 /// What [`Shared::take_global_or_release`] decided.
 pub(crate) enum BeforePark {
@@ -57,6 +58,17 @@ pub(crate) enum BeforePark {
     Released,
     /// The runtime is shutting down; the M still holds its P and must retire it.
     Shutdown,
+}
+
+/// What the poller M does after a blocking poll returned ([`Shared::after_poll`]).
+pub(crate) enum AfterPoll {
+    /// Nothing for this M to run: poll again.
+    Poll,
+    /// The M took idle P `p` to run the Gs the poll woke.
+    Run(usize, Vec<Task>),
+    /// `startm` (or shutdown) took this M out of the poller: its note holds the handoff. The Gs
+    /// the poll woke are still to be placed.
+    HandedOff(Vec<Task>),
 }
 
 /// Runtime-wide scheduler state.
@@ -78,6 +90,8 @@ pub(crate) struct Shared {
     shutdown: AtomicBool,
     /// Every parked G's waker, for `abort` and shutdown.
     pub(crate) registry: Registry,
+    /// The netpoller (see `netpoll.rs` for how the Ms drive it).
+    pub(crate) reactor: Arc<Reactor>,
     /// `num_goroutine` contributions made on threads holding no P of this runtime.
     goroutines_off_p: AtomicI64,
     /// Coprime strides for random victim orders (Go's `stealOrder`).
@@ -96,6 +110,10 @@ struct Sched {
     idle_ps: Vec<usize>,
     /// Parked Ms waiting to be handed a P (Go's `midle`).
     idle_ms: Vec<Arc<Note>>,
+    /// The idle M blocked in the netpoller, if any (Go's `sched.lastpoll == 0`). It is not on
+    /// `idle_ms`: `startm` uses it only when no other M is parked, waking it with
+    /// `Reactor::notify` on top of the handoff.
+    poller: Option<Arc<Note>>,
     /// Set with `shutdown` once every queue has been drained; from then on a G scheduled onto
     /// this runtime is dropped at once instead of queued.
     drained: bool,
@@ -103,7 +121,7 @@ struct Sched {
 
 impl Shared {
     /// A runtime with `procs` Ps, all idle, and no threads yet (Ms start on demand).
-    pub(crate) fn new(procs: usize, thread_name: String) -> Arc<Shared> {
+    pub(crate) fn new(procs: usize, thread_name: String, reactor: Arc<Reactor>) -> Arc<Shared> {
         assert!(procs > 0, "a runtime needs at least one P");
         let procs_u32 = u32::try_from(procs).expect("too many Ps");
         Arc::new(Shared {
@@ -112,6 +130,7 @@ impl Shared {
                 global: VecDeque::new(),
                 idle_ps: (0..procs).rev().collect(),
                 idle_ms: Vec::new(),
+                poller: None,
                 drained: false,
             }),
             global_len: AtomicUsize::new(0),
@@ -119,6 +138,7 @@ impl Shared {
             nmspinning: AtomicUsize::new(0),
             shutdown: AtomicBool::new(false),
             registry: Registry::new(),
+            reactor,
             goroutines_off_p: AtomicI64::new(0),
             steal_strides: (1..=procs_u32)
                 .filter(|&s| gcd(s, procs_u32) == 1)
@@ -195,6 +215,22 @@ impl Shared {
         self.global_len.store(sched.global.len(), Ordering::Relaxed);
     }
 
+    /// [`Shared::global_push`] with the lock held, for Gs woken by a poll (marked runnable here).
+    /// After shutdown drained the runtime the Gs are returned instead, for the caller to drop
+    /// once it has released the lock (their destructors run user code).
+    #[must_use = "the returned Gs must be dropped outside the lock"]
+    fn global_push_locked(&self, sched: &mut Sched, tasks: Vec<Task>) -> Vec<Task> {
+        if sched.drained {
+            return tasks;
+        }
+        for task in &tasks {
+            task.metadata().set_state(GState::Runnable);
+        }
+        sched.global.extend(tasks);
+        self.global_len.store(sched.global.len(), Ordering::Relaxed);
+        Vec::new()
+    }
+
     /// Whether the global queue looked non-empty (lock-free peek).
     pub(crate) fn global_has_work(&self) -> bool {
         self.global_len.load(Ordering::Relaxed) != 0
@@ -263,10 +299,20 @@ impl Shared {
             }
             return;
         };
-        let idle_m = sched.idle_ms.pop();
+        // A parked M first; the one in the poller only if no other is parked, so that IO keeps
+        // being watched while there are spare Ms.
+        let (idle_m, from_poller) = match sched.idle_ms.pop() {
+            Some(note) => (Some(note), false),
+            None => (sched.poller.take(), true),
+        };
         drop(sched);
         match idle_m {
-            Some(note) => note.wake(Handoff::P { index: p, spinning }),
+            Some(note) => {
+                note.wake(Handoff::P { index: p, spinning });
+                if from_poller {
+                    self.reactor.notify();
+                }
+            }
             None => self.spawn_m(p, spinning),
         }
     }
@@ -394,6 +440,92 @@ impl Shared {
         true
     }
 
+    /// Records `note`'s M as the one blocked in the netpoller. Returns `false` (and records
+    /// nothing) if the runtime is shutting down.
+    pub(crate) fn register_poller(&self, note: &Arc<Note>) -> bool {
+        let mut sched = self.lock();
+        if self.is_shutdown() {
+            return false;
+        }
+        debug_assert!(sched.poller.is_none(), "two Ms in the netpoller");
+        sched.poller = Some(Arc::clone(note));
+        true
+    }
+
+    /// The poller M's decision after a blocking poll woke `tasks` (Go's `findRunnable` after
+    /// `netpoll(delay)`): leave with an idle P to run them, or queue them globally for the busy
+    /// Ps and keep polling. Under the lock, so it cannot miss a `startm` that took this M.
+    pub(crate) fn after_poll(&self, note: &Arc<Note>, tasks: Vec<Task>) -> AfterPoll {
+        let mut sched = self.lock();
+        if !sched.poller.as_ref().is_some_and(|n| Arc::ptr_eq(n, note)) {
+            return AfterPoll::HandedOff(tasks);
+        }
+        if tasks.is_empty() {
+            return AfterPoll::Poll;
+        }
+        if let Some(p) = self.pidleget(&mut sched) {
+            sched.poller = None;
+            return AfterPoll::Run(p, tasks);
+        }
+        let dead = self.global_push_locked(&mut sched, tasks);
+        drop(sched);
+        drop(dead);
+        AfterPoll::Poll
+    }
+
+    /// For Gs a poll woke on a thread that holds no P (`block_on`'s thread): an idle P to run
+    /// them on, or (`None`) they go to the global queue for the busy Ps.
+    pub(crate) fn idle_p_for(&self, tasks: &mut Vec<Task>) -> Option<usize> {
+        if tasks.is_empty() {
+            return None;
+        }
+        let mut sched = self.lock();
+        if !self.is_shutdown() {
+            if let Some(p) = self.pidleget(&mut sched) {
+                return Some(p);
+            }
+        }
+        let dead = self.global_push_locked(&mut sched, std::mem::take(tasks));
+        drop(sched);
+        drop(dead);
+        None
+    }
+
+    /// Makes Gs woken by a poll runnable on `p`, which this thread holds (Go's `injectglist`):
+    /// returns the first to run now and queues the rest at the tail of the ring (not `runnext`:
+    /// none of them was woken by the G this P runs), waking a spinner if there is more than one.
+    pub(crate) fn inject(self: &Arc<Self>, p: &P, tasks: Vec<Task>) -> Option<Task> {
+        let mut tasks = tasks.into_iter();
+        let first = tasks.next()?;
+        first.metadata().set_state(GState::Runnable);
+        let mut more = false;
+        for task in tasks {
+            more = true;
+            task.metadata().set_state(GState::Runnable);
+            // SAFETY: the caller holds `p`.
+            if let Err(overflow) = unsafe { p.push(task, false) } {
+                self.global_push(overflow);
+            }
+        }
+        if more {
+            self.wakep();
+        }
+        Some(first)
+    }
+
+    /// Queues `tasks` globally (for Gs woken by a poll on an M leaving the scheduler).
+    pub(crate) fn inject_global(self: &Arc<Self>, tasks: Vec<Task>) {
+        if tasks.is_empty() {
+            return;
+        }
+        let dead = {
+            let mut sched = self.lock();
+            self.global_push_locked(&mut sched, tasks)
+        };
+        drop(dead);
+        self.wakep();
+    }
+
     pub(crate) fn is_shutdown(&self) -> bool {
         self.shutdown.load(Ordering::Acquire)
     }
@@ -419,11 +551,14 @@ impl Shared {
             if self.shutdown.swap(true, Ordering::AcqRel) {
                 return;
             }
-            std::mem::take(&mut sched.idle_ms)
+            let mut idle_ms = std::mem::take(&mut sched.idle_ms);
+            idle_ms.extend(sched.poller.take());
+            idle_ms
         };
         for note in idle_ms {
             note.wake(Handoff::Shutdown);
         }
+        self.reactor.notify();
         let threads = std::mem::take(&mut *self.threads.lock().unwrap_or_else(|e| e.into_inner()));
         let deadline = timeout.map(|timeout| Instant::now() + timeout);
         for thread in threads {
@@ -514,7 +649,7 @@ fn schedule_task(task: Task, info: ScheduleInfo) {
             )
         };
         shared.schedule_local(p, task, info.woken_while_running);
-    } else {
+    } else if let Err(task) = context::push_to_batch(runtime, task) {
         let shared = Arc::clone(task.metadata().runtime());
         shared.schedule_remote(task);
     }

@@ -8,7 +8,7 @@
 //!    starve remote submissions; 61 is Go's prime, chosen not to resonate with common patterns);
 //! 2. the P's `runnext`, then its ring (`P::pop`);
 //! 3. a batch from the global queue (`min(len/GOMAXPROCS + 1, 128)`);
-//! 4. (the netpoller, once it exists: issue 3);
+//! 4. the netpoller, without blocking, if any G waits on IO (`netpoll.rs`);
 //! 5. stealing: if this M is spinning, or fewer than half the busy Ps have a spinning M, it
 //!    becomes a spinner and tries 4 rounds over all Ps in a random order, taking half of a
 //!    victim's ring; only the last round takes a victim's `runnext`, after a back-off;
@@ -17,19 +17,22 @@
 //! 7. if it was spinning: decrements `nmspinning`, then re-checks the global queue and every
 //!    P's queues, and if work appeared takes an idle P back and starts over (Go's "delicate
 //!    dance": the decrement must come before the re-check, see `shared.rs`);
-//! 8. parks on its [`Note`] until `startm` hands it a P.
+//! 8. blocks in the netpoller if no other thread does (until the poll wakes Gs and a P is idle,
+//!    or `startm` takes it), else parks on its [`Note`] until `startm` hands it a P.
 //!
 //! When a spinning M finds work it stops spinning and calls `wakep`, so that one spinner is kept
 //! looking while there is work and idle Ps (`reset_spinning`).
 //!
 //! The thread inside `block_on` runs the same loop with a `MainSignal`: it also stops looking
-//! when its main future is woken, and at step 8 it waits for that signal instead of a handoff.
+//! when its main future is woken, and at step 8 it waits for that signal instead of a handoff
+//! (in the netpoller, if nobody else is polling).
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use crate::block_on::MainSignal;
 use crate::context;
+use crate::netpoll::{self, Woken};
 use crate::p::P;
 use crate::park::{Handoff, Note};
 use crate::queue::CAPACITY;
@@ -191,6 +194,10 @@ impl M {
             if main_woken(&self.main) {
                 return Next::Interrupted;
             }
+            // 4. The netpoller, without blocking.
+            if let Some(task) = netpoll::poll_ready(shared, p) {
+                return Next::Run(task, false);
+            }
             // 5. Steal, within the spinning limit.
             let busy = shared.ps.len() - shared.npidle();
             if self.spinning || 2 * shared.nmspinning.load(Ordering::Relaxed) < busy {
@@ -229,22 +236,77 @@ impl M {
                     continue;
                 }
             }
-            // 8. Park.
+            // 8. Park: in the netpoller if nobody else polls, else on the note.
             if let Some(main) = &self.main {
-                main.park_until_woken();
+                park_main(shared, &mut self.p, main);
+                if self.p.is_some() {
+                    // The poll woke Gs and an idle P was free for them.
+                    continue;
+                }
                 return Next::Interrupted;
             }
-            if !shared.park_m(&self.note) {
-                return Next::Shutdown;
-            }
-            match self.note.wait() {
-                Handoff::P { index, spinning } => {
+            let woken = match netpoll::wait_as_poller(shared, &self.note) {
+                Some(woken) => woken,
+                None => {
+                    if !shared.park_m(&self.note) {
+                        return Next::Shutdown;
+                    }
+                    match self.note.wait() {
+                        Handoff::P { index, spinning } => Woken::P {
+                            index,
+                            spinning,
+                            tasks: Vec::new(),
+                        },
+                        Handoff::Shutdown => Woken::Shutdown(Vec::new()),
+                    }
+                }
+            };
+            match woken {
+                Woken::P {
+                    index,
+                    spinning,
+                    tasks,
+                } => {
                     acquirep(shared, &mut self.p, index);
                     self.spinning = spinning;
+                    if let Some(task) = shared.inject(&shared.ps[index], tasks) {
+                        return Next::Run(task, false);
+                    }
                 }
-                Handoff::Shutdown => return Next::Shutdown,
+                Woken::Shutdown(tasks) => {
+                    shared.inject_global(tasks);
+                    return Next::Shutdown;
+                }
             }
         }
+    }
+
+    /// `block_on`'s thread with no P and nothing to run: waits for main's waker, in the
+    /// netpoller if nobody else polls. Returns holding a P if the poll woke Gs and a P was idle
+    /// (they are queued on it), else once main was woken.
+    pub(crate) fn park_main(&mut self) {
+        let main = self
+            .main
+            .as_ref()
+            .unwrap_or_else(|| unreachable!("park_main on a worker M"));
+        park_main(&self.shared, &mut self.p, main);
+    }
+}
+
+/// [`M::park_main`], with the M's fields borrowed separately.
+fn park_main(shared: &Arc<Shared>, held: &mut Option<usize>, main: &MainSignal) {
+    match netpoll::wait_as_main_poller(shared, main) {
+        Some((index, tasks)) => {
+            acquirep(shared, held, index);
+            let p: &P = &shared.ps[index];
+            if let Some(first) = shared.inject(p, tasks) {
+                // SAFETY: this M holds `p`.
+                if let Err(overflow) = unsafe { p.push(first, true) } {
+                    shared.inject_global(overflow);
+                }
+            }
+        }
+        None => main.park_until_woken(),
     }
 }
 

@@ -1,8 +1,31 @@
-//! gort's netpoller (DESIGN.md §4, issue 3).
+//! gort's netpoller (DESIGN.md §4): poll descriptors on the `polling` crate, the `net` types and
+//! the `io` re-exports.
 //!
-//! This crate will hold one `polling::Poller` per runtime, the poll descriptors (slab slot plus
-//! generation) that park Gs on sockets, the `net` types and the `io` re-exports. The executor
-//! drives it from `findRunnable` and from the one idle M; it never imports the executor.
+//! # Bird's-eye view
 //!
-//! Until the netpoller lands the crate is empty on purpose: the workspace layout of DESIGN.md §1
-//! exists from the first commit so that dependency arrows can only point down.
+//! - [`Reactor`] ([`reactor`](crate::reactor)): one `polling::Poller` per runtime, a slab of
+//!   poll descriptors keyed by slot and generation, and the driver role that one thread at a time
+//!   takes to wait for events. It has no thread: the executor drives it from `findRunnable`
+//!   (non-blocking) and from the one M that would otherwise park (blocking, broken by
+//!   [`Reactor::notify`]).
+//! - `PollDesc` (`poll_desc`): one fd's readiness bits with an edge tick, and the wakers
+//!   parked on it, per direction.
+//! - `Registered<T>` (`registered`): a non-blocking fd registered edge-triggered once; the
+//!   try / park on `WouldBlock` / retry loop of every operation.
+//! - [`net`]: `TcpListener`, `TcpStream`, `UdpSocket`, `UnixListener`, `UnixStream`,
+//!   `lookup_host`, built on `Registered`.
+//! - [`io`]: the `futures` IO traits and utilities that every type here implements.
+//!
+//! The crate never imports the executor. The executor tells it which reactor is current on a
+//! thread ([`enter`]); IO objects created anywhere else belong to the default runtime's reactor
+//! ([`default_reactor`]).
+
+mod current;
+pub mod io;
+pub mod net;
+mod poll_desc;
+mod reactor;
+mod registered;
+
+pub use current::{default_reactor, enter, set_default_reactor, EnterGuard};
+pub use reactor::{Driver, Reactor};

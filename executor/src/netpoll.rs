@@ -1,0 +1,138 @@
+//! How Ms drive the netpoller (Go's `netpoll` calls in `findRunnable`, `proc.go`).
+//!
+//! The reactor has no thread. Ms poll it at two points of `find_runnable`:
+//!
+//! - **Non-blocking**, after local and global work ran out and before stealing, if any G is
+//!   parked on IO and no other thread holds the driver ([`poll_ready`]). The Gs it wakes are
+//!   collected rather than scheduled one by one (`context::collect_wakes`) and placed in one go
+//!   on this M's P: the first runs now, the rest queue at the ring's tail, and one spinner is
+//!   woken if there is more than one (Go's `injectglist`).
+//! - **Blocking**, instead of parking, by the first M to go idle while nobody else polls
+//!   ([`wait_as_poller`]). It is recorded as the runtime's poller M, off the idle-M list. When
+//!   the poll wakes Gs it takes an idle P and runs them (or, if every P is busy, queues them
+//!   globally, where the busy Ms find them within 61 ticks, and polls on). `startm` takes it out
+//!   of the poller only if no other M is parked, and then breaks its wait with
+//!   `Reactor::notify`. The `block_on` thread, when its main future waits, becomes the poller the
+//!   same way ([`wait_as_main_poller`]); main's waker notifies the reactor if it is in there.
+//!
+//! Whoever holds the driver changes all the time, so IO never depends on one particular thread:
+//! a worker stuck in a long poll only costs the others its P, not the netpoller (tokio #4730).
+//! If every thread is busy for a long time, nobody polls until one goes idle; sysmon (issue 5)
+//! is what bounds that, as in Go.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use gort_reactor::Driver;
+
+use crate::block_on::MainSignal;
+use crate::context;
+use crate::p::P;
+use crate::park::{Handoff, Note};
+use crate::shared::{AfterPoll, Shared};
+use crate::Task;
+
+/// Go's non-blocking `netpoll(0)`: if Gs wait on IO and nobody else is polling, polls once and
+/// returns a G to run now (the others it woke are queued on `p`, which this thread holds).
+pub(crate) fn poll_ready(shared: &Arc<Shared>, p: &P) -> Option<Task> {
+    if !shared.reactor.has_waiters() {
+        return None;
+    }
+    let mut driver = shared.reactor.try_driver()?;
+    let tasks = dispatch(&mut driver, Some(Duration::ZERO));
+    drop(driver);
+    shared.inject(p, tasks)
+}
+
+/// What an idle worker M was given after waiting in the poller.
+pub(crate) enum Woken {
+    /// Run with P `index` (spinning if counted so); the Gs are runnable and go on that P.
+    P {
+        index: usize,
+        spinning: bool,
+        tasks: Vec<Task>,
+    },
+    /// The runtime is shutting down; the Gs go to the global queue to be dropped there.
+    Shutdown(Vec<Task>),
+}
+
+/// Blocks in the poller instead of parking, if no other thread is polling (`None` if one is:
+/// then the M parks on its note as usual). Returns when the poll woke Gs and an idle P was free
+/// for them, or when `startm` or shutdown took this M out of the poller.
+pub(crate) fn wait_as_poller(shared: &Arc<Shared>, note: &Arc<Note>) -> Option<Woken> {
+    let mut driver = shared.reactor.try_driver()?;
+    if !shared.register_poller(note) {
+        return Some(Woken::Shutdown(Vec::new()));
+    }
+    loop {
+        let tasks = dispatch(&mut driver, None);
+        match shared.after_poll(note, tasks) {
+            AfterPoll::Poll => {}
+            AfterPoll::Run(index, tasks) => {
+                return Some(Woken::P {
+                    index,
+                    spinning: false,
+                    tasks,
+                })
+            }
+            AfterPoll::HandedOff(tasks) => {
+                drop(driver);
+                return Some(match note.wait() {
+                    Handoff::P { index, spinning } => Woken::P {
+                        index,
+                        spinning,
+                        tasks,
+                    },
+                    Handoff::Shutdown => Woken::Shutdown(tasks),
+                });
+            }
+        }
+    }
+}
+
+/// The `block_on` thread's version of [`wait_as_poller`], while its main future waits: polls
+/// until main is woken (`None`) or the poll woke Gs and an idle P was free for them
+/// (`Some((p, Gs))`). Returns `None` at once, without polling, if another thread holds the
+/// driver; the caller then parks as before.
+pub(crate) fn wait_as_main_poller(
+    shared: &Arc<Shared>,
+    main: &MainSignal,
+) -> Option<(usize, Vec<Task>)> {
+    let mut driver = shared.reactor.try_driver()?;
+    // `SeqCst` pairs with main's waker: either it sees `in_poller` and notifies, or this load
+    // sees `woken` (see `MainSignal::wake_by_ref`).
+    main.in_poller.store(true, Ordering::SeqCst);
+    let found = loop {
+        if main.woken.load(Ordering::SeqCst) {
+            break None;
+        }
+        let mut tasks = dispatch(&mut driver, None);
+        if let Some(p) = shared.idle_p_for(&mut tasks) {
+            break Some((p, tasks));
+        }
+    };
+    main.in_poller.store(false, Ordering::SeqCst);
+    found
+}
+
+/// Polls with `timeout` and returns the Gs of this thread's runtime that the events woke.
+fn dispatch(driver: &mut Driver<'_>, timeout: Option<Duration>) -> Vec<Task> {
+    let (result, tasks) = context::collect_wakes(|| driver.poll(timeout));
+    if let Err(err) = result {
+        // `epoll_wait` fails only on a broken epoll fd or memory exhaustion; say so, and keep
+        // the scheduler running (Gs parked on IO stay parked).
+        report_poll_error(&err);
+        if timeout.is_none() {
+            // A blocking wait that fails at once would spin; back off.
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+    tasks
+}
+
+/// Prints a netpoller failure once per process.
+fn report_poll_error(err: &std::io::Error) {
+    static REPORTED: std::sync::Once = std::sync::Once::new();
+    REPORTED.call_once(|| eprintln!("gort: netpoller wait failed: {err}"));
+}

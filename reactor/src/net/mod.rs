@@ -1,0 +1,34 @@
+//! `gort::net`: TCP, UDP and Unix-domain sockets with tokio's names, on the netpoller.
+//!
+//! Every type wraps a std socket in non-blocking mode registered with the current runtime's
+//! reactor ([`Registered`](crate::registered)); an operation tries the system call first and
+//! parks the G on `WouldBlock` until the poller reports readiness.
+
+mod lookup_host;
+pub mod split;
+mod stream_io;
+mod tcp_listener;
+mod tcp_stream;
+mod udp;
+mod unix_listener;
+mod unix_stream;
+
+pub use lookup_host::{lookup_host, ToSocketAddrs};
+pub use tcp_listener::TcpListener;
+pub use tcp_stream::TcpStream;
+pub use udp::UdpSocket;
+pub use unix_listener::UnixListener;
+pub use unix_stream::UnixStream;
+
+/// Split halves of a [`TcpStream`].
+pub mod tcp {
+    pub use super::split::ReuniteError;
+    pub use super::tcp_stream::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
+}
+
+/// Split halves of a [`UnixStream`].
+pub mod unix {
+    pub use super::split::ReuniteError;
+    pub use super::unix_stream::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
+    pub use std::os::unix::net::SocketAddr;
+}

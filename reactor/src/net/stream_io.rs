@@ -1,0 +1,137 @@
+//! The `futures` IO traits for stream sockets, written once for `TcpStream` and `UnixStream`.
+//!
+//! Each stream implements `AsyncRead`/`AsyncWrite` for `&Stream` (reads and writes need no
+//! exclusive access: the kernel orders them) and forwards the owned impls to it.
+
+/// Implements `AsyncRead` and `AsyncWrite` for `&$stream` and `$stream`. The stream must have an
+/// `io: Registered<T>` field where `&T: Read + Write`, and a `shutdown(Shutdown)` method.
+macro_rules! impl_stream_io {
+    ($stream:ident) => {
+        impl ::futures::io::AsyncRead for &$stream {
+            fn poll_read(
+                self: ::std::pin::Pin<&mut Self>,
+                cx: &mut ::std::task::Context<'_>,
+                buf: &mut [u8],
+            ) -> ::std::task::Poll<::std::io::Result<usize>> {
+                let requested = buf.len();
+                self.io.poll_transfer(
+                    $crate::poll_desc::Direction::Read,
+                    cx,
+                    requested,
+                    |mut stream| ::std::io::Read::read(&mut stream, buf),
+                )
+            }
+
+            fn poll_read_vectored(
+                self: ::std::pin::Pin<&mut Self>,
+                cx: &mut ::std::task::Context<'_>,
+                bufs: &mut [::std::io::IoSliceMut<'_>],
+            ) -> ::std::task::Poll<::std::io::Result<usize>> {
+                let requested = bufs.iter().map(|buf| buf.len()).sum();
+                self.io.poll_transfer(
+                    $crate::poll_desc::Direction::Read,
+                    cx,
+                    requested,
+                    |mut stream| ::std::io::Read::read_vectored(&mut stream, bufs),
+                )
+            }
+        }
+
+        impl ::futures::io::AsyncWrite for &$stream {
+            fn poll_write(
+                self: ::std::pin::Pin<&mut Self>,
+                cx: &mut ::std::task::Context<'_>,
+                buf: &[u8],
+            ) -> ::std::task::Poll<::std::io::Result<usize>> {
+                self.io.poll_transfer(
+                    $crate::poll_desc::Direction::Write,
+                    cx,
+                    buf.len(),
+                    |mut stream| ::std::io::Write::write(&mut stream, buf),
+                )
+            }
+
+            fn poll_write_vectored(
+                self: ::std::pin::Pin<&mut Self>,
+                cx: &mut ::std::task::Context<'_>,
+                bufs: &[::std::io::IoSlice<'_>],
+            ) -> ::std::task::Poll<::std::io::Result<usize>> {
+                let requested = bufs.iter().map(|buf| buf.len()).sum();
+                self.io.poll_transfer(
+                    $crate::poll_desc::Direction::Write,
+                    cx,
+                    requested,
+                    |mut stream| ::std::io::Write::write_vectored(&mut stream, bufs),
+                )
+            }
+
+            /// A socket has no user-space buffer to flush.
+            fn poll_flush(
+                self: ::std::pin::Pin<&mut Self>,
+                _cx: &mut ::std::task::Context<'_>,
+            ) -> ::std::task::Poll<::std::io::Result<()>> {
+                ::std::task::Poll::Ready(Ok(()))
+            }
+
+            /// Shuts down the write side (the peer reads end of stream).
+            fn poll_close(
+                self: ::std::pin::Pin<&mut Self>,
+                _cx: &mut ::std::task::Context<'_>,
+            ) -> ::std::task::Poll<::std::io::Result<()>> {
+                ::std::task::Poll::Ready(self.shutdown(::std::net::Shutdown::Write))
+            }
+        }
+
+        impl ::futures::io::AsyncRead for $stream {
+            fn poll_read(
+                self: ::std::pin::Pin<&mut Self>,
+                cx: &mut ::std::task::Context<'_>,
+                buf: &mut [u8],
+            ) -> ::std::task::Poll<::std::io::Result<usize>> {
+                ::std::pin::Pin::new(&mut &*self).poll_read(cx, buf)
+            }
+
+            fn poll_read_vectored(
+                self: ::std::pin::Pin<&mut Self>,
+                cx: &mut ::std::task::Context<'_>,
+                bufs: &mut [::std::io::IoSliceMut<'_>],
+            ) -> ::std::task::Poll<::std::io::Result<usize>> {
+                ::std::pin::Pin::new(&mut &*self).poll_read_vectored(cx, bufs)
+            }
+        }
+
+        impl ::futures::io::AsyncWrite for $stream {
+            fn poll_write(
+                self: ::std::pin::Pin<&mut Self>,
+                cx: &mut ::std::task::Context<'_>,
+                buf: &[u8],
+            ) -> ::std::task::Poll<::std::io::Result<usize>> {
+                ::std::pin::Pin::new(&mut &*self).poll_write(cx, buf)
+            }
+
+            fn poll_write_vectored(
+                self: ::std::pin::Pin<&mut Self>,
+                cx: &mut ::std::task::Context<'_>,
+                bufs: &[::std::io::IoSlice<'_>],
+            ) -> ::std::task::Poll<::std::io::Result<usize>> {
+                ::std::pin::Pin::new(&mut &*self).poll_write_vectored(cx, bufs)
+            }
+
+            fn poll_flush(
+                self: ::std::pin::Pin<&mut Self>,
+                cx: &mut ::std::task::Context<'_>,
+            ) -> ::std::task::Poll<::std::io::Result<()>> {
+                ::std::pin::Pin::new(&mut &*self).poll_flush(cx)
+            }
+
+            fn poll_close(
+                self: ::std::pin::Pin<&mut Self>,
+                cx: &mut ::std::task::Context<'_>,
+            ) -> ::std::task::Poll<::std::io::Result<()>> {
+                ::std::pin::Pin::new(&mut &*self).poll_close(cx)
+            }
+        }
+    };
+}
+
+pub(crate) use impl_stream_io;

@@ -1,0 +1,266 @@
+//! `PollDesc`: one registered file descriptor's readiness and parked waiters (Go's `pollDesc`).
+//!
+//! # Readiness is kept until an operation proves it stale
+//!
+//! The fd is registered edge-triggered, so the kernel reports each transition to readable or
+//! writable once. An edge sets the direction's bit in `state` and wakes every waiter of that
+//! direction. The bit is *not* consumed by the wake-up: it stays set until an operation in that
+//! direction returns `WouldBlock`, and only then is it cleared ([`PollDesc::clear_readiness`]).
+//! Go consumes the notification in the waiter instead (`pdReady` → `pdNil`), which is correct
+//! only because Go allows one reader and one writer per fd at a time; here several tasks may wait
+//! on one socket through `&self` methods (`readable()`, UDP `recv_from`), and consuming on wake
+//! would strand the others with data still queued.
+//!
+//! Clearing races with new edges: an edge that arrives after the operation started but before
+//! the clear must not be lost. Every edge bumps a tick stored beside the bits, and a clear only
+//! applies if the tick is the one the operation started from (tokio's `ScheduledIo` does the
+//! same). A stale clear is dropped, and the next poll sees the bit and retries the operation.
+//!
+//! # Waiters
+//!
+//! A waiter that finds its bit unset registers its `Waker` under the descriptor's lock, after
+//! re-reading `state` under that lock. The reactor sets bits *before* taking the lock to collect
+//! wakers, so either the waiter sees the bit or the reactor sees the waker: no lost wake-up. The
+//! lock is taken only on the slow path (an operation returned `WouldBlock`, which already cost a
+//! system call) and once per edge with waiters.
+
+use std::io;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::task::{Context, Poll, Waker};
+
+/// A direction a task waits in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// Readable: data, a pending connection, or end of stream.
+    Read,
+    /// Writable: buffer space, or a completed connect.
+    Write,
+}
+
+impl Direction {
+    /// This direction's readiness bit in `PollDesc::state`.
+    fn bit(self) -> usize {
+        match self {
+            Direction::Read => READABLE,
+            Direction::Write => WRITABLE,
+        }
+    }
+}
+
+/// Readiness bit: the fd has reported readable since the last `WouldBlock` read.
+const READABLE: usize = 1 << 0;
+/// Readiness bit: the fd has reported writable since the last `WouldBlock` write.
+const WRITABLE: usize = 1 << 1;
+/// Set once when the descriptor is deregistered: waiters fail instead of parking forever.
+const CLOSED: usize = 1 << 2;
+/// The tick lives above the bits.
+const TICK_SHIFT: u32 = 8;
+/// One tick.
+const TICK_ONE: usize = 1 << TICK_SHIFT;
+
+/// Proof that a direction was ready at a given tick, returned by [`PollDesc::poll_ready`] and
+/// handed back to [`PollDesc::clear_readiness`] if the operation found nothing to do.
+#[derive(Debug, Clone, Copy)]
+pub struct ReadyEvent {
+    tick: usize,
+    direction: Direction,
+}
+
+/// Waiters parked on one descriptor, per direction.
+#[derive(Default)]
+struct Waiters {
+    read: Vec<Waker>,
+    write: Vec<Waker>,
+}
+
+impl Waiters {
+    fn of(&mut self, direction: Direction) -> &mut Vec<Waker> {
+        match direction {
+            Direction::Read => &mut self.read,
+            Direction::Write => &mut self.write,
+        }
+    }
+}
+
+/// The state shared between a registered IO object and the reactor.
+pub(crate) struct PollDesc {
+    /// The key the fd is registered with: slab slot in the low half, generation above, so an
+    /// event for a closed fd whose slot was reused is recognised and dropped.
+    pub(crate) key: usize,
+    /// Readiness bits, `CLOSED`, and the edge tick (see the module doc).
+    state: AtomicUsize,
+    /// Parked wakers.
+    waiters: Mutex<Waiters>,
+}
+
+impl PollDesc {
+    /// A descriptor for a freshly registered fd: both directions start ready, so that the first
+    /// operation is simply tried (a new socket usually is writable, and a read that finds nothing
+    /// clears the bit and parks), as Go tries the system call before parking.
+    pub(crate) fn new(key: usize) -> PollDesc {
+        PollDesc {
+            key,
+            state: AtomicUsize::new(READABLE | WRITABLE),
+            waiters: Mutex::new(Waiters::default()),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Waiters> {
+        // Wakers are only pushed and taken under the lock; a panic cannot leave it half done.
+        self.waiters.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Ready if `direction` has reported readiness that no operation has found stale yet;
+    /// otherwise parks `cx`'s waker until the next edge. Returns `Err` once the descriptor is
+    /// closed. `parked` counts wakers registered (for the reactor's waiter count).
+    pub(crate) fn poll_ready(
+        &self,
+        direction: Direction,
+        cx: &mut Context<'_>,
+        parked: &AtomicUsize,
+    ) -> Poll<io::Result<ReadyEvent>> {
+        if let Some(ready) = Self::check(self.state.load(Ordering::Acquire), direction) {
+            return Poll::Ready(ready);
+        }
+        let mut waiters = self.lock();
+        if let Some(ready) = Self::check(self.state.load(Ordering::Acquire), direction) {
+            return Poll::Ready(ready);
+        }
+        let list = waiters.of(direction);
+        if !list.iter().any(|waker| waker.will_wake(cx.waker())) {
+            list.push(cx.waker().clone());
+            parked.fetch_add(1, Ordering::Relaxed);
+        }
+        Poll::Pending
+    }
+
+    /// Whether `direction` may be ready, without parking anybody: closed (an error), ready at
+    /// some tick, or not ready (`None`).
+    pub(crate) fn peek(&self, direction: Direction) -> Option<io::Result<ReadyEvent>> {
+        Self::check(self.state.load(Ordering::Acquire), direction)
+    }
+
+    /// What `state` says about `direction`: closed, ready at some tick, or not ready (`None`).
+    fn check(state: usize, direction: Direction) -> Option<io::Result<ReadyEvent>> {
+        if state & CLOSED != 0 {
+            return Some(Err(closed_error()));
+        }
+        (state & direction.bit() != 0).then_some(Ok(ReadyEvent {
+            tick: state >> TICK_SHIFT,
+            direction,
+        }))
+    }
+
+    /// Clears `event`'s direction, unless an edge arrived since `event` was observed.
+    pub(crate) fn clear_readiness(&self, event: ReadyEvent) {
+        let _ = self
+            .state
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |state| {
+                (state >> TICK_SHIFT == event.tick).then_some(state & !event.direction.bit())
+            });
+    }
+
+    /// Records an edge (from the reactor) and moves the wakers of the directions that became
+    /// ready into `wake`. Returns how many wakers were taken.
+    pub(crate) fn set_ready(&self, readable: bool, writable: bool, wake: &mut Vec<Waker>) -> usize {
+        let bits = (if readable { READABLE } else { 0 }) | (if writable { WRITABLE } else { 0 });
+        if bits == 0 {
+            return 0;
+        }
+        // Bits before the lock: see the module doc.
+        let _ = self
+            .state
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |state| {
+                Some(state.wrapping_add(TICK_ONE) | bits)
+            });
+        let mut waiters = self.lock();
+        let before = wake.len();
+        if readable {
+            wake.append(&mut waiters.read);
+        }
+        if writable {
+            wake.append(&mut waiters.write);
+        }
+        wake.len() - before
+    }
+
+    /// Marks the descriptor closed and moves every waiter into `wake`: they are polled again,
+    /// find it closed, and fail instead of hanging. Returns how many wakers were taken.
+    pub(crate) fn close(&self, wake: &mut Vec<Waker>) -> usize {
+        self.state.fetch_or(CLOSED, Ordering::AcqRel);
+        let mut waiters = self.lock();
+        let before = wake.len();
+        wake.append(&mut waiters.read);
+        wake.append(&mut waiters.write);
+        wake.len() - before
+    }
+}
+
+/// The error a waiter gets once its descriptor was deregistered.
+fn closed_error() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::NotConnected,
+        "the IO object was closed while a task waited on it",
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures::task::noop_waker;
+
+    fn poll(desc: &PollDesc, direction: Direction) -> Poll<io::Result<ReadyEvent>> {
+        let waker = noop_waker();
+        let parked = AtomicUsize::new(0);
+        desc.poll_ready(direction, &mut Context::from_waker(&waker), &parked)
+    }
+
+    #[test]
+    fn a_stale_clear_keeps_the_new_edge() {
+        let desc = PollDesc::new(0);
+        let Poll::Ready(Ok(before)) = poll(&desc, Direction::Read) else {
+            panic!("a new descriptor starts readable");
+        };
+        // An edge arrives while the operation that will return WouldBlock is in flight.
+        desc.set_ready(true, false, &mut Vec::new());
+        desc.clear_readiness(before);
+        assert!(
+            poll(&desc, Direction::Read).is_ready(),
+            "the new edge was lost"
+        );
+    }
+
+    #[test]
+    fn a_current_clear_parks_the_next_poll_until_an_edge() {
+        let desc = PollDesc::new(0);
+        let Poll::Ready(Ok(event)) = poll(&desc, Direction::Write) else {
+            panic!("a new descriptor starts writable");
+        };
+        desc.clear_readiness(event);
+        assert!(poll(&desc, Direction::Write).is_pending());
+        assert!(
+            poll(&desc, Direction::Read).is_ready(),
+            "directions are independent"
+        );
+        let mut wake = Vec::new();
+        assert_eq!(desc.set_ready(false, true, &mut wake), 1);
+        assert!(poll(&desc, Direction::Write).is_ready());
+    }
+
+    #[test]
+    fn close_fails_waiters() {
+        let desc = PollDesc::new(0);
+        let Poll::Ready(Ok(event)) = poll(&desc, Direction::Read) else {
+            panic!("a new descriptor starts readable");
+        };
+        desc.clear_readiness(event);
+        assert!(poll(&desc, Direction::Read).is_pending());
+        let mut wake = Vec::new();
+        assert_eq!(desc.close(&mut wake), 1);
+        match poll(&desc, Direction::Read) {
+            Poll::Ready(Err(err)) => assert_eq!(err.kind(), io::ErrorKind::NotConnected),
+            other => panic!("expected the closed error, got {other:?}"),
+        }
+    }
+}

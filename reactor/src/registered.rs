@@ -1,0 +1,160 @@
+//! `Registered<T>`: a non-blocking fd registered with a reactor, and the retry loop every IO
+//! operation goes through (Go's `internal/poll.FD`: try the system call, on `EAGAIN` park until
+//! the poller reports readiness, try again).
+
+use std::future::poll_fn;
+use std::io;
+use std::os::fd::AsFd;
+use std::sync::Arc;
+use std::task::{ready, Context, Poll};
+
+use crate::current;
+use crate::poll_desc::{Direction, PollDesc};
+use crate::reactor::Reactor;
+
+/// An IO object registered with a reactor. Dropping it deregisters the fd (waking and failing
+/// any task still parked on it) and then closes it.
+pub(crate) struct Registered<T: AsFd> {
+    /// `None` only inside `into_inner` and `drop`.
+    io: Option<T>,
+    desc: Arc<PollDesc>,
+    reactor: Arc<Reactor>,
+}
+
+impl<T: AsFd> Registered<T> {
+    /// Registers `io`, which must already be in non-blocking mode, with the current reactor.
+    pub(crate) fn new(io: T) -> io::Result<Registered<T>> {
+        let reactor = current::current()?;
+        let desc = reactor.register(&io)?;
+        Ok(Registered {
+            io: Some(io),
+            desc,
+            reactor,
+        })
+    }
+
+    /// The IO object.
+    pub(crate) fn get_ref(&self) -> &T {
+        self.io
+            .as_ref()
+            .unwrap_or_else(|| unreachable!("the IO object is only taken on the way out"))
+    }
+
+    /// Ready once `direction` has reported readiness (or the fd was closed, as an error).
+    pub(crate) fn poll_ready(
+        &self,
+        direction: Direction,
+        cx: &mut Context<'_>,
+    ) -> Poll<io::Result<()>> {
+        self.desc
+            .poll_ready(direction, cx, self.reactor.parked_counter())
+            .map_ok(drop)
+    }
+
+    /// Waits until `direction` is ready.
+    pub(crate) async fn ready(&self, direction: Direction) -> io::Result<()> {
+        poll_fn(|cx| self.poll_ready(direction, cx)).await
+    }
+
+    /// Runs `op` until it does not return `WouldBlock`, parking on `direction` in between.
+    pub(crate) fn poll_io<R>(
+        &self,
+        direction: Direction,
+        cx: &mut Context<'_>,
+        mut op: impl FnMut(&T) -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
+        loop {
+            let event = ready!(self
+                .desc
+                .poll_ready(direction, cx, self.reactor.parked_counter()))?;
+            match op(self.get_ref()) {
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
+                    self.desc.clear_readiness(event);
+                }
+                result => return Poll::Ready(result),
+            }
+        }
+    }
+
+    /// [`Registered::poll_io`] for reads and writes that report a byte count: a transfer that
+    /// moved some bytes but fewer than `requested` emptied the socket buffer (or filled it), so
+    /// the readiness is cleared at once and the next call parks without a system call that would
+    /// only return `WouldBlock` (tokio does the same for stream sockets). Zero bytes (end of
+    /// stream) keeps it: every later read must return 0 at once, not park.
+    pub(crate) fn poll_transfer(
+        &self,
+        direction: Direction,
+        cx: &mut Context<'_>,
+        requested: usize,
+        mut op: impl FnMut(&T) -> io::Result<usize>,
+    ) -> Poll<io::Result<usize>> {
+        loop {
+            let event = ready!(self
+                .desc
+                .poll_ready(direction, cx, self.reactor.parked_counter()))?;
+            match op(self.get_ref()) {
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
+                    self.desc.clear_readiness(event);
+                }
+                Ok(n) if n > 0 && n < requested => {
+                    self.desc.clear_readiness(event);
+                    return Poll::Ready(Ok(n));
+                }
+                result => return Poll::Ready(result),
+            }
+        }
+    }
+
+    /// [`Registered::poll_io`] as a future.
+    pub(crate) async fn io<R>(
+        &self,
+        direction: Direction,
+        mut op: impl FnMut(&T) -> io::Result<R>,
+    ) -> io::Result<R> {
+        poll_fn(|cx| self.poll_io(direction, cx, &mut op)).await
+    }
+
+    /// One attempt at `op` if `direction` may be ready; `WouldBlock` otherwise (tokio's
+    /// `try_read` family: the caller waits with `readable()`/`writable()` and tries again).
+    pub(crate) fn try_io<R>(
+        &self,
+        direction: Direction,
+        op: impl FnOnce(&T) -> io::Result<R>,
+    ) -> io::Result<R> {
+        let event = match self.desc.peek(direction) {
+            Some(event) => event?,
+            None => return Err(io::ErrorKind::WouldBlock.into()),
+        };
+        let result = op(self.get_ref());
+        if matches!(&result, Err(err) if err.kind() == io::ErrorKind::WouldBlock) {
+            self.desc.clear_readiness(event);
+        }
+        result
+    }
+
+    /// Deregisters the fd and returns the IO object (still in non-blocking mode).
+    pub(crate) fn into_inner(mut self) -> T {
+        let io = self
+            .io
+            .take()
+            .unwrap_or_else(|| unreachable!("the IO object is only taken on the way out"));
+        self.reactor.deregister(&io, &self.desc);
+        io
+    }
+}
+
+impl<T: AsFd> Drop for Registered<T> {
+    fn drop(&mut self) {
+        if let Some(io) = self.io.take() {
+            // Deregister before the fd closes (the poller must not hold a closed fd).
+            self.reactor.deregister(&io, &self.desc);
+            drop(io);
+        }
+    }
+}
+
+impl<T: AsFd + std::fmt::Debug> std::fmt::Debug for Registered<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.io.fmt(f)
+    }
+}
