@@ -11,12 +11,16 @@ With `--rt`, it also runs the criterion bench `rt_multi_threaded` (tokio's suite
 runtimes) and the Go translations of its rows (`rt_*` modes of the Go program), and prints a
 second table of median time per iteration.
 
-Adding a workload (timers, channels, TCP...): add a row to WORKLOADS below, and the workload
+Adding a workload (timers, channels...): add a row to WORKLOADS below, and the workload
 itself to `src/bin/workloads.rs` and `go/workloads/main.go` under the same name.
+
+`--runtimes` limits the runtimes (say while one of them cannot run a new workload yet); the
+workloads binary is still built with both Rust runtimes in it.
 
 Examples, from the workspace root:
     python3 benches/run.py                      # 5 runs of every workload
     python3 benches/run.py --runs 1 --only spawn200k
+    python3 benches/run.py --runs 1 --only echo50x2000 --runtimes go,tokio
     python3 benches/run.py --rt --warm-up-time 1 --measurement-time 2 --sample-size 10
 """
 
@@ -39,7 +43,7 @@ class Workload:
 
     name: str  # name on the workloads binaries' command line
     label: str  # DESIGN.md §7 wording
-    unit: str  # unit the binaries print the value in
+    unit: str  # unit the binaries print the value in (the rest of the RESULT line: may have spaces)
     goal: str  # DESIGN.md §7 goal for gort, in `unit`
 
 
@@ -48,6 +52,7 @@ WORKLOADS = [
     Workload("spawn200k", "spawn 200k tasks from a task, countdown", "ns/task", "<= 200"),
     Workload("chained100k", "chained spawn, depth 100k", "ns/task", "<= 150"),
     Workload("yield1000x200", "yield, 1000 tasks x 200", "ns/yield", "<= 30"),
+    Workload("echo50x2000", "TCP echo, 50 conns x 2000 x 64 B", "µs/round trip", "<= 6.5"),
 ]
 
 # The criterion benches of benches/rt_multi_threaded.rs, with the Go program's mode for each one
@@ -87,8 +92,8 @@ def main():
         fail(f"--only {args.only}: no such workload{'' if args.rt else ' (rt benches need --rt)'}; "
              f"known: {' '.join(names)}")
 
-    runtimes = list(RUNTIMES)
-    if shutil.which("go") is None:
+    runtimes = [rt for rt in RUNTIMES if rt in args.runtimes]
+    if "go" in runtimes and shutil.which("go") is None:
         warn("`go` not found: skipping Go (install it with `apt-get install -y golang-go`)")
         runtimes.remove("go")
 
@@ -110,6 +115,8 @@ def parse_args():
     parser.add_argument("--alloc", choices=["system", "mimalloc"], default="system",
                         help="global allocator of the gort and tokio binaries (default: glibc's)")
     parser.add_argument("--only", metavar="WORKLOAD", help="run only this workload (or rt bench)")
+    parser.add_argument("--runtimes", type=runtime_list, default=RUNTIMES, metavar="RT,RT",
+                        help=f"comma-separated runtimes to run (default: {','.join(RUNTIMES)})")
     parser.add_argument("--rt", action="store_true",
                         help="also run rt_multi_threaded (criterion) and its Go translations")
     parser.add_argument("--warm-up-time", type=float, default=3.0, metavar="SECONDS",
@@ -122,6 +129,15 @@ def parse_args():
     if args.runs < 1:
         parser.error("--runs must be at least 1")
     return args
+
+
+def runtime_list(text):
+    """The `--runtimes` value as a list, each checked against RUNTIMES."""
+    runtimes = [rt.strip() for rt in text.split(",") if rt.strip()]
+    unknown = [rt for rt in runtimes if rt not in RUNTIMES]
+    if unknown or not runtimes:
+        raise argparse.ArgumentTypeError(f"expected some of {','.join(RUNTIMES)}, got {text!r}")
+    return runtimes
 
 
 def machine():
@@ -181,7 +197,8 @@ def run_workload(command, workload, runtime):
     """Runs one workload process and returns the value of its RESULT line."""
     stdout = run_text(command, timeout=RUN_TIMEOUT, env=child_env())
     for line in stdout.splitlines():
-        fields = line.split()
+        # The unit is the rest of the line: "µs/round trip" has a space.
+        fields = line.split(maxsplit=4)
         if fields[:3] == ["RESULT", workload.name, runtime] and len(fields) == 5:
             if fields[4] != workload.unit:
                 fail(f"{shlex.join(command)}: unit {fields[4]}, expected {workload.unit}")
@@ -193,12 +210,16 @@ def print_rt_table(rt_benches, runtimes, args):
     timing = ["--warm-up-time", f"{args.warm_up_time:g}",
               "--measurement-time", f"{args.measurement_time:g}",
               "--sample-size", str(args.sample_size)]
+    rust_runtimes = [rt for rt in ("gort", "tokio") if rt in runtimes]
     cargo_bench = ["cargo", "bench", "-p", "gort-benches", "--bench", "rt_multi_threaded",
                    *alloc_features(args.alloc), "--", *timing]
     if args.only is not None:
-        cargo_bench.append(f"^rt_multi_scheduler/(gort|tokio)/{args.only}$")
-    check_call(cargo_bench, cwd=WORKSPACE_DIR)
-    print(f"rt_multi_threaded: `{shlex.join(cargo_bench)}`, Go: "
+        cargo_bench.append(f"^rt_multi_scheduler/({'|'.join(rust_runtimes)})/{args.only}$")
+    elif len(rust_runtimes) == 1:
+        cargo_bench.append(f"^rt_multi_scheduler/{rust_runtimes[0]}/")
+    if rust_runtimes:
+        check_call(cargo_bench, cwd=WORKSPACE_DIR)
+    print(f"rt_multi_threaded: `{shlex.join(cargo_bench) if rust_runtimes else 'not run'}`, Go: "
           f"`{GO_BINARY} -warmup {args.warm_up_time:g}s -measure {args.measurement_time:g}s "
           f"rt_<bench>`; median time per iteration")
     print()
@@ -206,7 +227,7 @@ def print_rt_table(rt_benches, runtimes, args):
     print("|---|---|---|---|---|---|")
     criterion = target_dir() / "criterion" / "rt_multi_scheduler"
     for bench, go_mode in rt_benches:
-        medians = {rt: criterion_median_us(criterion / rt / bench) for rt in ("tokio", "gort")}
+        medians = {rt: criterion_median_us(criterion / rt / bench) for rt in rust_runtimes}
         if go_mode is not None and "go" in runtimes:
             command = [str(GO_BINARY), "-warmup", f"{args.warm_up_time:g}s",
                        "-measure", f"{args.measurement_time:g}s", go_mode]
@@ -258,8 +279,9 @@ def child_env():
 def run_text(command, timeout=None, env=None):
     """Runs `command` and returns its stdout; on failure, exits with its stderr."""
     try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env,
-                              cwd=WORKSPACE_DIR)
+        # UTF-8 whatever the locale: units such as "µs/round trip" are not ASCII.
+        done = subprocess.run(command, capture_output=True, text=True, encoding="utf-8",
+                              timeout=timeout, env=env, cwd=WORKSPACE_DIR)
     except subprocess.TimeoutExpired as e:
         # The child is killed; what it wrote so far comes back as bytes even in text mode.
         stderr = (e.stderr or b"").decode(errors="replace")

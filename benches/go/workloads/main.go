@@ -5,10 +5,10 @@
 //
 //	workloads [-warmup D] [-measure D] <name>
 //
-// A DESIGN.md §7 workload name (spawn200k, chained100k, yield1000x200) runs that workload once
-// and prints `RESULT <name> go <value> <unit>`, like `workloads <gort|tokio> <name>` in Rust; see
-// that file's doc for how each is timed (a driver goroutine started by main does the work and
-// sends back the elapsed time; the completion signal is a channel with a buffer of 1).
+// A DESIGN.md §7 workload name (spawn200k, chained100k, yield1000x200, echo50x2000) runs that
+// workload once and prints `RESULT <name> go <value> <unit>`, like `workloads <gort|tokio> <name>`
+// in Rust; see that file's doc for how each is timed (a driver goroutine started by main does the
+// work and sends back the elapsed time; the completion signal is a channel with a buffer of 1).
 //
 // An `rt_<bench>` name runs the Go translation of tokio's rt_multi_threaded bench of that name
 // (rt_spawn_many_local, rt_yield_many, rt_chained_spawn, rt_ping_pong) repeatedly, for -warmup
@@ -24,8 +24,11 @@
 package main
 
 import (
+	"bytes"
 	"flag"
 	"fmt"
+	"io"
+	"net"
 	"os"
 	"runtime"
 	"sort"
@@ -39,11 +42,18 @@ const numWorkers = 2
 
 // DESIGN.md §7 workload parameters, as in src/bin/workloads.rs.
 const (
-	spawnTasks    = 200_000 // goroutines started by spawn200k
-	chainDepth    = 100_000 // goroutines in the chain of chained100k, each starting the next
-	yieldTasks    = 1_000   // goroutines in yield1000x200
-	yieldsPerTask = 200     // runtime.Gosched calls per goroutine in yield1000x200
+	spawnTasks     = 200_000 // goroutines started by spawn200k
+	chainDepth     = 100_000 // goroutines in the chain of chained100k, each starting the next
+	yieldTasks     = 1_000   // goroutines in yield1000x200
+	yieldsPerTask  = 200     // runtime.Gosched calls per goroutine in yield1000x200
+	echoConns      = 50      // client connections in echo50x2000, one echo goroutine each
+	echoRoundTrips = 2_000   // round trips per echo50x2000 client
+	echoMsgLen     = 64      // bytes of one echo50x2000 message, each way
 )
+
+// echoRequest is the message every echo50x2000 request carries; the client checks the echo
+// against it. As ECHO_REQUEST in Rust: echoMsgLen bytes of 'x'.
+var echoRequest = bytes.Repeat([]byte{'x'}, echoMsgLen)
 
 // tokio's rt_multi_threaded constants, as in benches/rt_multi_threaded.rs.
 const (
@@ -57,19 +67,22 @@ const (
 // minSamples is the fewest iterations an rt_ bench measures, however long each takes.
 const minSamples = 10
 
-// workload is one DESIGN.md §7 row: the elapsed time of run is divided by ops.
+// workload is one DESIGN.md §7 row: the elapsed time of run is divided by ops, then by unitNs
+// (the nanoseconds in the time part of unit: 1 for ns, 1000 for µs).
 type workload struct {
-	name string
-	unit string
-	ops  int
-	run  func() time.Duration
+	name   string
+	unit   string
+	unitNs float64
+	ops    int
+	run    func() time.Duration
 }
 
 // workloads lists every DESIGN.md §7 workload this program knows.
 var workloads = []workload{
-	{"spawn200k", "ns/task", spawnTasks, spawn200k},
-	{"chained100k", "ns/task", chainDepth, chained100k},
-	{"yield1000x200", "ns/yield", yieldTasks * yieldsPerTask, yield1000x200},
+	{"spawn200k", "ns/task", 1, spawnTasks, spawn200k},
+	{"chained100k", "ns/task", 1, chainDepth, chained100k},
+	{"yield1000x200", "ns/yield", 1, yieldTasks * yieldsPerTask, yield1000x200},
+	{"echo50x2000", "µs/round trip", 1000, echoConns * echoRoundTrips, echo50x2000},
 }
 
 // rtBenches maps each translated rt_multi_threaded bench to one iteration of its body.
@@ -94,7 +107,7 @@ func main() {
 
 	for _, w := range workloads {
 		if w.name == name {
-			perOp := float64(inDriverGoroutine(w.run).Nanoseconds()) / float64(w.ops)
+			perOp := float64(inDriverGoroutine(w.run).Nanoseconds()) / float64(w.ops) / w.unitNs
 			fmt.Printf("RESULT %s go %.1f %s\n", name, perOp, w.unit)
 			return
 		}
@@ -203,6 +216,76 @@ func yield1000x200() time.Duration {
 	}
 	<-c.done
 	return time.Since(start)
+}
+
+// echo50x2000 binds a listener on 127.0.0.1 (port 0) before the clock starts. Timed: a goroutine
+// accepts echoConns connections and starts one echo goroutine for each (read up to echoMsgLen
+// bytes, write them back, until the client closes); echoConns client goroutines each dial and do
+// echoRoundTrips round trips (write echoMsgLen bytes, io.ReadFull as many back, check them), then
+// tick the countdown. Go sets TCP_NODELAY on every TCP connection already; the clients set it
+// again only to mirror the Rust side, which sets it on both ends.
+func echo50x2000() time.Duration {
+	listener, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		panic(err)
+	}
+	addr := listener.Addr().String()
+	c := newCountdown(echoConns)
+	start := time.Now()
+	go func() {
+		for i := 0; i < echoConns; i++ {
+			conn, err := listener.Accept()
+			if err != nil {
+				panic(err)
+			}
+			go echo(conn)
+		}
+	}()
+	for i := 0; i < echoConns; i++ {
+		go func() {
+			conn, err := net.Dial("tcp", addr)
+			if err != nil {
+				panic(err)
+			}
+			if err := conn.(*net.TCPConn).SetNoDelay(true); err != nil {
+				panic(err)
+			}
+			reply := make([]byte, echoMsgLen)
+			for j := 0; j < echoRoundTrips; j++ {
+				if _, err := conn.Write(echoRequest); err != nil {
+					panic(err)
+				}
+				if _, err := io.ReadFull(conn, reply); err != nil {
+					panic(err)
+				}
+				if !bytes.Equal(reply, echoRequest) {
+					panic("the echo differs from the request")
+				}
+			}
+			conn.Close()
+			c.tick()
+		}()
+	}
+	<-c.done
+	return time.Since(start)
+}
+
+// echo is one echo50x2000 server goroutine: it writes back what it reads until the client closes.
+func echo(conn net.Conn) {
+	defer conn.Close()
+	buf := make([]byte, echoMsgLen)
+	for {
+		n, err := conn.Read(buf)
+		if err == io.EOF {
+			return // the client closed: its round trips are done
+		}
+		if err != nil {
+			panic(err)
+		}
+		if _, err := conn.Write(buf[:n]); err != nil {
+			panic(err)
+		}
+	}
 }
 
 // medianIteration runs iter for warmup, then for at least measure and minSamples iterations,
