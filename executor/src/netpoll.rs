@@ -10,15 +10,17 @@
 //! - **Blocking**, instead of parking, by the first M to go idle while nobody else polls
 //!   ([`wait_as_poller`]). It is recorded as the runtime's poller M, off the idle-M list. When
 //!   the poll wakes Gs it takes an idle P and runs them (or, if every P is busy, queues them
-//!   globally, where the busy Ms find them within 61 ticks, and polls on). `startm` takes it out
-//!   of the poller only if no other M is parked, and then breaks its wait with
-//!   `Reactor::notify`. The `block_on` thread, when its main future waits, becomes the poller the
+//!   globally, where the busy Ms find them within 61 ticks, and polls on). Leaving with a P, it
+//!   wakes a parked M to take its place if Gs still wait on IO (`Shared::ensure_poller`), since
+//!   the Gs it is about to run may keep it busy for long. `startm` takes it out of the poller
+//!   only if no other M is parked, and then breaks its wait with `Reactor::notify`. The `block_on` thread, when its main future waits, becomes the poller the
 //!   same way ([`wait_as_main_poller`]); main's waker notifies the reactor if it is in there.
 //!
 //! Whoever holds the driver changes all the time, so IO never depends on one particular thread:
 //! a worker stuck in a long poll only costs the others its P, not the netpoller (tokio #4730).
-//! If every thread is busy for a long time, nobody polls until one goes idle; sysmon (issue 5)
-//! is what bounds that, as in Go.
+//! The `block_on` thread hands the poller on when it leaves `block_on` (`M::drop`). If every
+//! thread is busy for a long time, nobody polls until one goes idle; sysmon (issue 5) is what
+//! bounds that, as in Go.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -70,14 +72,20 @@ pub(crate) fn wait_as_poller(shared: &Arc<Shared>, note: &Arc<Note>) -> Option<W
         match shared.after_poll(note, tasks) {
             AfterPoll::Poll => {}
             AfterPoll::Run(index, tasks) => {
+                // This M leaves the poller to run Gs that may hold it for long. A parked M takes
+                // over the poller, so that IO does not wait for this M (tokio #4730).
+                drop(driver);
+                if shared.reactor.has_waiters() {
+                    shared.ensure_poller();
+                }
                 return Some(Woken::P {
                     index,
                     spinning: false,
                     tasks,
-                })
+                });
             }
             AfterPoll::HandedOff(tasks) => {
-                drop(driver);
+                // The handoff is being written (just after the lock `startm` held): a short wait.
                 return Some(match note.wait() {
                     Handoff::P { index, spinning } => Woken::P {
                         index,
@@ -85,6 +93,15 @@ pub(crate) fn wait_as_poller(shared: &Arc<Shared>, note: &Arc<Note>) -> Option<W
                         tasks,
                     },
                     Handoff::Shutdown => Woken::Shutdown(tasks),
+                    // Only Ms on the idle list are asked to poll, and this one was not on it;
+                    // if it ever were, it would simply go on polling.
+                    Handoff::Poll => {
+                        shared.inject_global(tasks);
+                        if !shared.register_poller(note) {
+                            return Some(Woken::Shutdown(Vec::new()));
+                        }
+                        continue;
+                    }
                 });
             }
         }

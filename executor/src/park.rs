@@ -13,6 +13,9 @@ pub(crate) enum Handoff {
     P { index: usize, spinning: bool },
     /// The runtime is shutting down: exit.
     Shutdown,
+    /// Become the netpoller M (no P): the thread that was polling left the scheduler while Gs
+    /// still wait on IO (`Shared::ensure_poller`).
+    Poll,
 }
 
 /// One parked M's wakeup slot.

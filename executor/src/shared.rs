@@ -313,12 +313,13 @@ impl Shared {
                     self.reactor.notify();
                 }
             }
-            None => self.spawn_m(p, spinning),
+            None => self.spawn_m(Some(p), spinning),
         }
     }
 
     /// Go's `newm`: starts a thread that runs the scheduler holding P `p`.
-    fn spawn_m(self: &Arc<Self>, p: usize, spinning: bool) {
+    /// Without a P, the new M starts out in the netpoller (`ensure_poller`).
+    fn spawn_m(self: &Arc<Self>, p: Option<usize>, spinning: bool) {
         let shared = Arc::clone(self);
         let spawned = thread::Builder::new()
             .name(self.thread_name.clone())
@@ -333,9 +334,10 @@ impl Shared {
                 // The work stays queued; the Ms already running (at least the caller's, or a
                 // later wakep) will get to it.
                 eprintln!("gort: could not start a scheduler thread: {err}");
-                let mut sched = self.lock();
-                self.pidleput(&mut sched, p);
-                drop(sched);
+                if let Some(p) = p {
+                    let mut sched = self.lock();
+                    self.pidleput(&mut sched, p);
+                }
                 if spinning {
                     self.nmspinning.fetch_sub(1, Ordering::SeqCst);
                 }
@@ -450,6 +452,29 @@ impl Shared {
         debug_assert!(sched.poller.is_none(), "two Ms in the netpoller");
         sched.poller = Some(Arc::clone(note));
         true
+    }
+
+    /// Makes sure some M will block in the netpoller, when the thread that may have been doing
+    /// it leaves (the `block_on` thread, or a poller M going off to run Gs): wakes a parked M to
+    /// do it, or, if the runtime has no M at all yet (a 1-P runtime whose only P was `block_on`'s),
+    /// starts one. If every M is busy, each polls when it runs out of work.
+    pub(crate) fn ensure_poller(self: &Arc<Self>) {
+        let mut sched = self.lock();
+        if self.is_shutdown() || sched.poller.is_some() {
+            return;
+        }
+        if let Some(note) = sched.idle_ms.pop() {
+            drop(sched);
+            note.wake(Handoff::Poll);
+            return;
+        }
+        // Every P idle and no M parked: nobody would ever poll. (An M between releasing its P
+        // and parking would; then the new M merely parks too.)
+        let nobody_runs = sched.idle_ps.len() == self.ps.len();
+        drop(sched);
+        if nobody_runs {
+            self.spawn_m(None, false);
+        }
     }
 
     /// The poller M's decision after a blocking poll woke `tasks` (Go's `findRunnable` after

@@ -84,10 +84,32 @@ impl M {
     }
 
     /// The body of a worker thread started by `startm` with P `p`.
-    pub(crate) fn run_worker(mut self, p: usize, spinning: bool) {
+    /// Without a P, it starts in the netpoller (`Shared::ensure_poller`).
+    pub(crate) fn run_worker(mut self, p: Option<usize>, spinning: bool) {
         let _serve = context::serve(&self.shared, false);
-        self.acquirep(p);
-        self.spinning = spinning;
+        match p {
+            Some(p) => {
+                self.acquirep(p);
+                self.spinning = spinning;
+            }
+            None => match park_worker(&self.shared, &self.note) {
+                Woken::P {
+                    index,
+                    spinning,
+                    tasks,
+                } => {
+                    self.acquirep(index);
+                    self.spinning = spinning;
+                    if let Some(task) = self.shared.inject(&self.shared.ps[index], tasks) {
+                        self.run(task, false);
+                    }
+                }
+                Woken::Shutdown(tasks) => {
+                    self.shared.inject_global(tasks);
+                    return;
+                }
+            },
+        }
         while let Next::Run(task, inherit) = self.find_runnable() {
             self.run(task, inherit);
         }
@@ -245,23 +267,7 @@ impl M {
                 }
                 return Next::Interrupted;
             }
-            let woken = match netpoll::wait_as_poller(shared, &self.note) {
-                Some(woken) => woken,
-                None => {
-                    if !shared.park_m(&self.note) {
-                        return Next::Shutdown;
-                    }
-                    match self.note.wait() {
-                        Handoff::P { index, spinning } => Woken::P {
-                            index,
-                            spinning,
-                            tasks: Vec::new(),
-                        },
-                        Handoff::Shutdown => Woken::Shutdown(Vec::new()),
-                    }
-                }
-            };
-            match woken {
+            match park_worker(shared, &self.note) {
                 Woken::P {
                     index,
                     spinning,
@@ -293,6 +299,30 @@ impl M {
     }
 }
 
+/// Step 8 for a worker M: blocks in the netpoller if nobody else polls, else parks on `note`
+/// (and moves into the netpoller if woken with `Handoff::Poll`), until handed a P or shut down.
+fn park_worker(shared: &Arc<Shared>, note: &Arc<Note>) -> Woken {
+    loop {
+        if let Some(woken) = netpoll::wait_as_poller(shared, note) {
+            return woken;
+        }
+        if !shared.park_m(note) {
+            return Woken::Shutdown(Vec::new());
+        }
+        match note.wait() {
+            Handoff::P { index, spinning } => {
+                return Woken::P {
+                    index,
+                    spinning,
+                    tasks: Vec::new(),
+                }
+            }
+            Handoff::Shutdown => return Woken::Shutdown(Vec::new()),
+            Handoff::Poll => {}
+        }
+    }
+}
+
 /// [`M::park_main`], with the M's fields borrowed separately.
 fn park_main(shared: &Arc<Shared>, held: &mut Option<usize>, main: &MainSignal) {
     match netpoll::wait_as_main_poller(shared, main) {
@@ -313,9 +343,14 @@ fn park_main(shared: &Arc<Shared>, held: &mut Option<usize>, main: &MainSignal) 
 impl Drop for M {
     /// Leaving the scheduler: stop spinning, and give up the P. At shutdown the P's Gs are
     /// dropped; otherwise a P with queued Gs is handed to another M (the `block_on` thread leaving
-    /// with Gs it spawned still queued).
+    /// with Gs it spawned still queued). The `block_on` thread may have been the one polling the
+    /// network; if Gs still wait on IO, a parked M takes over (`ensure_poller`), or IO would
+    /// stall until some worker happened to go idle.
     fn drop(&mut self) {
         self.leave_p();
+        if self.main.is_some() && self.shared.reactor.has_waiters() {
+            self.shared.ensure_poller();
+        }
     }
 }
 

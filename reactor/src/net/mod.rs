@@ -32,3 +32,12 @@ pub mod unix {
     pub use super::unix_stream::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
     pub use std::os::unix::net::SocketAddr;
 }
+
+/// Live poll descriptors and the descriptor table's capacity in the reactor that IO objects
+/// created on this thread would register with (for tests of descriptor reuse).
+#[doc(hidden)]
+pub fn __poll_descriptors() -> (usize, usize) {
+    crate::current::current()
+        .map(|reactor| reactor.descriptor_table())
+        .unwrap_or((0, 0))
+}
