@@ -26,14 +26,12 @@
 //!   `ReadBuf` (initialised length 0) over its buffer on every read, and its memory moves and is
 //!   reused as requests are split off, so the adapter cannot know which bytes an earlier call
 //!   zeroed without trusting the pointer and length it saw last time, which is unsound.
-//! - Zero the unfilled part on every read (`ReadBufCursor::initialize_unfilled`). This is what
-//!   `GortIo` does: it is safe and costs one `memset` of the spare capacity per read, about 8 KiB
-//!   with hyper's default read strategy, whether or not the read then finds data.
-//!
-//! The cost is not nothing: under `benches/http.py` (tiny requests, keep-alive) the `memset` is
-//! about 4-5% of the gort server's CPU, half of it on the keep-alive reads that find the socket
-//! empty. Removing it takes a gort socket read into uninitialised memory (tokio's `ReadBuf`
-//! reads), which `gort::net` does not offer yet.
+//! - Zero what is offered on every read. This is what `GortIo` does, and it offers only part of
+//!   hyper's spare capacity: 512 bytes at first, doubling after each read that fills the offer
+//!   and halving after one that uses an eighth or less (between 512 B and 64 KiB). Zeroing all of
+//!   it (about 8 KiB with hyper's default read strategy) was 4-5% of the gort server's CPU under
+//!   `benches/http.py` (tiny requests, keep-alive), half of it on keep-alive reads that found the
+//!   socket empty; a 512-byte `memset` is noise. Large bodies grow the offer within a few reads.
 //!
 //! Only the advance past the bytes read stays `unsafe`, and a reader that claims more bytes than
 //! it was given is caught by an assertion before it, so no safe reader can make `GortIo` unsound.
@@ -48,6 +46,7 @@
 //! `http1::Builder::writev(false)`.
 
 use std::io::{self, IoSlice};
+use std::mem::MaybeUninit;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
@@ -77,13 +76,18 @@ pin_project! {
         // (A plain comment: pin-project-lite accepts no doc attributes on fields.)
         #[pin]
         inner: T,
+        // How many bytes of hyper's buffer the next read zeroes and offers (module doc).
+        read_offer: usize,
     }
 }
 
 impl<T> GortIo<T> {
     /// Wraps `inner`, a `futures` or hyper reader/writer.
     pub fn new(inner: T) -> GortIo<T> {
-        GortIo { inner }
+        GortIo {
+            inner,
+            read_offer: MIN_READ_OFFER,
+        }
     }
 
     /// The wrapped reader/writer.
@@ -102,25 +106,54 @@ impl<T> GortIo<T> {
     }
 }
 
+/// The smallest read [`GortIo`] offers a reader: what one small request or response needs.
+const MIN_READ_OFFER: usize = 512;
+
+/// The largest: past this, bigger reads save little and the zeroing grows.
+const MAX_READ_OFFER: usize = 64 * 1024;
+
+/// The next read's offer after a read of `read` bytes out of `offer`: doubles when the read
+/// filled it (more is probably waiting), halves when it used an eighth or less.
+fn next_read_offer(offer: usize, read: usize) -> usize {
+    let next = if read == offer {
+        offer * 2
+    } else if read <= offer / 8 {
+        offer / 2
+    } else {
+        offer
+    };
+    next.clamp(MIN_READ_OFFER, MAX_READ_OFFER)
+}
+
 impl<T: futures_io::AsyncRead> hyper::rt::Read for GortIo<T> {
-    /// Zeroes the unfilled part of hyper's buffer and reads into it (module doc, "Reading into
-    /// hyper's uninitialised buffer").
+    /// Zeroes the first `read_offer` bytes of hyper's unfilled buffer and reads into them
+    /// (module doc, "Reading into hyper's uninitialised buffer").
     fn poll_read(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         mut buf: hyper::rt::ReadBufCursor<'_>,
     ) -> Poll<io::Result<()>> {
-        let unfilled = buf.initialize_unfilled();
-        let capacity = unfilled.len();
-        let read = ready!(self.project().inner.poll_read(cx, unfilled))?;
-        // A safe reader may return any number; past `capacity` it would make `advance` claim
-        // bytes that were never initialised. std's `Read` adapters panic the same way.
+        let this = self.project();
+        let offer = (*this.read_offer).min(buf.remaining());
+        // SAFETY: only initialised bytes are written into the slice (the zeroing below), and
+        // `advance` further down only claims bytes that were initialised here.
+        let unfilled = unsafe { &mut buf.as_mut()[..offer] };
+        unfilled.fill(MaybeUninit::new(0));
+        // SAFETY: every byte of `unfilled` was just initialised, and `MaybeUninit<u8>` has the
+        // layout of `u8`.
+        let unfilled = unsafe { &mut *(unfilled as *mut [MaybeUninit<u8>] as *mut [u8]) };
+        let read = ready!(this.inner.poll_read(cx, unfilled))?;
+        // A safe reader may return any number; past `offer` it would make `advance` claim bytes
+        // that were never initialised. std's `Read` adapters panic the same way.
         assert!(
-            read <= capacity,
-            "AsyncRead::poll_read returned {read} bytes for a {capacity}-byte buffer"
+            read <= offer,
+            "AsyncRead::poll_read returned {read} bytes for a {offer}-byte buffer"
         );
-        // SAFETY: the first `read` bytes of the unfilled part are initialised:
-        // `initialize_unfilled` zeroed all `capacity` of them and `read <= capacity`.
+        if offer > 0 {
+            *this.read_offer = next_read_offer(offer, read);
+        }
+        // SAFETY: the first `read` bytes of the unfilled part are initialised: the first `offer`
+        // were zeroed above and `read <= offer`.
         unsafe { buf.advance(read) };
         Poll::Ready(Ok(()))
     }
@@ -198,5 +231,29 @@ impl<T: hyper::rt::Write> futures_io::AsyncWrite for GortIo<T> {
     /// hyper's name for a shutdown of the write side is `poll_shutdown`.
     fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         self.project().inner.poll_shutdown(cx)
+    }
+}
+
+#[cfg(test)]
+mod read_offer_tests {
+    use super::*;
+
+    #[test]
+    fn the_offer_follows_what_reads_use() {
+        // (offer, bytes read, next offer)
+        let cases = [
+            (512, 512, 1024),                                 // filled: more is probably waiting
+            (1024, 300, 1024),                                // partly used: keep
+            (4096, 512, 2048),                                // an eighth: shrink
+            (512, 0, 512), // end of stream: never below the minimum
+            (MAX_READ_OFFER, MAX_READ_OFFER, MAX_READ_OFFER), // never above the maximum
+        ];
+        for (offer, read, next) in cases {
+            assert_eq!(
+                next_read_offer(offer, read),
+                next,
+                "offer {offer}, read {read}"
+            );
+        }
     }
 }
