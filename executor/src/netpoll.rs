@@ -72,16 +72,37 @@ pub(crate) fn wait_as_poller(shared: &Arc<Shared>, note: &Arc<Note>) -> Option<W
         match shared.after_poll(note, tasks) {
             AfterPoll::Poll => {}
             AfterPoll::Run(index, tasks) => {
-                // This M leaves the poller to run Gs that may hold it for long. A parked M takes
-                // over the poller, so that IO does not wait for this M (tokio #4730).
+                // This M leaves the poller to run Gs that may hold it for long. If another P is
+                // idle too, a parked M takes over the poller, so that Gs woken meanwhile need not
+                // wait for this M (tokio #4730). With no idle P left there is nothing for a new
+                // poller to run them on, and the busy Ms poll when they run out of work.
                 drop(driver);
-                if shared.reactor.has_waiters() {
+                if shared.npidle() > 0 && shared.reactor.has_waiters() {
                     shared.ensure_poller();
                 }
                 return Some(Woken::P {
                     index,
                     spinning: false,
                     tasks,
+                });
+            }
+            AfterPoll::Park => {
+                drop(driver);
+                return Some(match note.wait() {
+                    Handoff::P { index, spinning } => Woken::P {
+                        index,
+                        spinning,
+                        tasks: Vec::new(),
+                    },
+                    Handoff::Shutdown => Woken::Shutdown(Vec::new()),
+                    // Asked to poll again (`ensure_poller`).
+                    Handoff::Poll => {
+                        driver = shared.reactor.try_driver()?;
+                        if !shared.register_poller(note) {
+                            return Some(Woken::Shutdown(Vec::new()));
+                        }
+                        continue;
+                    }
                 });
             }
             AfterPoll::HandedOff(tasks) => {
@@ -109,9 +130,9 @@ pub(crate) fn wait_as_poller(shared: &Arc<Shared>, note: &Arc<Note>) -> Option<W
 }
 
 /// The `block_on` thread's version of [`wait_as_poller`], while its main future waits: polls
-/// until main is woken (`None`) or the poll woke Gs and an idle P was free for them
-/// (`Some((p, Gs))`). Returns `None` at once, without polling, if another thread holds the
-/// driver; the caller then parks as before.
+/// until main is woken or the poll woke Gs that went to the busy Ps (`None`: the caller parks
+/// until main's waker), or the poll woke Gs and an idle P was free for them (`Some((p, Gs))`).
+/// Returns `None` at once, without polling, if another thread holds the driver.
 pub(crate) fn wait_as_main_poller(
     shared: &Arc<Shared>,
     main: &MainSignal,
@@ -125,9 +146,15 @@ pub(crate) fn wait_as_main_poller(
             break None;
         }
         let mut tasks = dispatch(&mut driver, None);
+        if tasks.is_empty() {
+            continue;
+        }
         if let Some(p) = shared.idle_p_for(&mut tasks) {
             break Some((p, tasks));
         }
+        // Every P is busy and has the Gs now (see `Shared::after_poll`): stop polling and
+        // wait for main's waker like any parked thread.
+        break None;
     };
     main.in_poller.store(false, Ordering::SeqCst);
     found

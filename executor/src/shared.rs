@@ -66,6 +66,9 @@ pub(crate) enum AfterPoll {
     Poll,
     /// The M took idle P `p` to run the Gs the poll woke.
     Run(usize, Vec<Task>),
+    /// The poll woke Gs but every P is busy: they went to the global queue, and the M left the
+    /// poller and is on the idle-M list; it parks on its note.
+    Park,
     /// `startm` (or shutdown) took this M out of the poller: its note holds the handoff. The Gs
     /// the poll woke are still to be placed.
     HandedOff(Vec<Task>),
@@ -478,8 +481,11 @@ impl Shared {
     }
 
     /// The poller M's decision after a blocking poll woke `tasks` (Go's `findRunnable` after
-    /// `netpoll(delay)`): leave with an idle P to run them, or queue them globally for the busy
-    /// Ps and keep polling. Under the lock, so it cannot miss a `startm` that took this M.
+    /// `netpoll(delay)`): leave with an idle P to run them; or, if every P is busy, queue them
+    /// globally and park, as Go's M does (`stopm`). Staying in the poller then would wake this
+    /// thread for every packet only to hand its Gs to the busy Ps, taking CPU from them; the busy
+    /// Ms poll themselves whenever they run out of work. Under the lock, so it cannot miss a
+    /// `startm` that took this M.
     pub(crate) fn after_poll(&self, note: &Arc<Note>, tasks: Vec<Task>) -> AfterPoll {
         let mut sched = self.lock();
         if !sched.poller.as_ref().is_some_and(|n| Arc::ptr_eq(n, note)) {
@@ -493,9 +499,11 @@ impl Shared {
             return AfterPoll::Run(p, tasks);
         }
         let dead = self.global_push_locked(&mut sched, tasks);
+        sched.poller = None;
+        sched.idle_ms.push(Arc::clone(note));
         drop(sched);
         drop(dead);
-        AfterPoll::Poll
+        AfterPoll::Park
     }
 
     /// For Gs a poll woke on a thread that holds no P (`block_on`'s thread): an idle P to run
