@@ -73,12 +73,18 @@ macro_rules! impl_stream_io {
                 ::std::task::Poll::Ready(Ok(()))
             }
 
-            /// Shuts down the write side (the peer reads end of stream).
+            /// Shuts down the write side (the peer reads end of stream). A connection the peer
+            /// already reset has no write side left to close (`NotConnected` from `shutdown`):
+            /// that is success here, as closing twice is, so that closing a dead connection
+            /// (hyper does it after every HTTP/1 connection) is not reported as a failure.
             fn poll_close(
                 self: ::std::pin::Pin<&mut Self>,
                 _cx: &mut ::std::task::Context<'_>,
             ) -> ::std::task::Poll<::std::io::Result<()>> {
-                ::std::task::Poll::Ready(self.shutdown(::std::net::Shutdown::Write))
+                ::std::task::Poll::Ready(match self.shutdown(::std::net::Shutdown::Write) {
+                    Err(err) if err.kind() == ::std::io::ErrorKind::NotConnected => Ok(()),
+                    result => result,
+                })
             }
         }
 
