@@ -16,6 +16,18 @@
 //! applies if the tick is the one the operation started from (tokio's `ScheduledIo` does the
 //! same). A stale clear is dropped, and the next poll sees the bit and retries the operation.
 //!
+//! # Short reads and the end of the stream
+//!
+//! A read that returns fewer bytes than asked emptied the socket buffer, so readiness could be
+//! cleared right away and the next read park without a system call that would only say
+//! `WouldBlock` (`Registered::poll_transfer`). Unless the peer's FIN came in the same edge as the
+//! data: then the next read would return 0 at once, and no further edge will ever come to wake
+//! a parked reader. So a short read may clear read readiness only when the descriptor knows no
+//! FIN is pending: the kernel reports a FIN as `EPOLLRDHUP`, which sets the sticky `READ_CLOSED`
+//! bit; an edge whose kind is unknown (delivered through `polling`'s wait, which does not pass
+//! `EPOLLRDHUP` on) sets `READ_UNSURE`, which only a `WouldBlock` read clears, since that read
+//! proves nothing was pending.
+//!
 //! # Waiters
 //!
 //! A waiter that finds its bit unset registers its `Waker` under the descriptor's lock, after
@@ -54,6 +66,10 @@ const READABLE: usize = 1 << 0;
 const WRITABLE: usize = 1 << 1;
 /// Set once when the descriptor is deregistered: waiters fail instead of parking forever.
 const CLOSED: usize = 1 << 2;
+/// Sticky: the peer closed its write side (or the connection died); reads end in 0 or an error.
+const READ_CLOSED: usize = 1 << 3;
+/// A readable edge of unknown kind (it may carry a FIN) since the last `WouldBlock` read.
+const READ_UNSURE: usize = 1 << 4;
 /// The tick lives above the bits.
 const TICK_SHIFT: u32 = 8;
 /// One tick.
@@ -152,21 +168,56 @@ impl PollDesc {
         }))
     }
 
-    /// Clears `event`'s direction, unless an edge arrived since `event` was observed.
+    /// Clears `event`'s direction after an operation returned `WouldBlock`, unless an edge
+    /// arrived since `event` was observed. A `WouldBlock` read also settles `READ_UNSURE`.
     pub(crate) fn clear_readiness(&self, event: ReadyEvent) {
+        let clear = match event.direction {
+            Direction::Read => READABLE | READ_UNSURE,
+            Direction::Write => WRITABLE,
+        };
         let _ = self
             .state
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |state| {
-                (state >> TICK_SHIFT == event.tick).then_some(state & !event.direction.bit())
+                (state >> TICK_SHIFT == event.tick).then_some(state & !clear)
+            });
+    }
+
+    /// Clears `event`'s direction after a transfer that moved fewer bytes than asked, when that
+    /// proves the buffer empty (writes: full): always for writes, and for reads only if no FIN
+    /// may be pending (module doc, "Short reads and the end of the stream").
+    pub(crate) fn clear_after_short_transfer(&self, event: ReadyEvent) {
+        let (clear, unless) = match event.direction {
+            Direction::Read => (READABLE, READ_CLOSED | READ_UNSURE),
+            Direction::Write => (WRITABLE, 0),
+        };
+        let _ = self
+            .state
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |state| {
+                (state >> TICK_SHIFT == event.tick && state & unless == 0).then_some(state & !clear)
             });
     }
 
     /// Records an edge (from the reactor) and moves the wakers of the directions that became
-    /// ready into `wake`. Returns how many wakers were taken.
-    pub(crate) fn set_ready(&self, readable: bool, writable: bool, wake: &mut Vec<Waker>) -> usize {
-        let bits = (if readable { READABLE } else { 0 }) | (if writable { WRITABLE } else { 0 });
+    /// ready into `wake`. `read_closed` says whether the edge reports the end of the peer's
+    /// stream, if the poller knows. Returns how many wakers were taken.
+    pub(crate) fn set_ready(
+        &self,
+        readable: bool,
+        writable: bool,
+        read_closed: Option<bool>,
+        wake: &mut Vec<Waker>,
+    ) -> usize {
+        let mut bits =
+            (if readable { READABLE } else { 0 }) | (if writable { WRITABLE } else { 0 });
         if bits == 0 {
             return 0;
+        }
+        if readable {
+            bits |= match read_closed {
+                Some(true) => READ_CLOSED,
+                Some(false) => 0,
+                None => READ_UNSURE,
+            };
         }
         // Bits before the lock: see the module doc.
         let _ = self
@@ -223,7 +274,7 @@ mod tests {
             panic!("a new descriptor starts readable");
         };
         // An edge arrives while the operation that will return WouldBlock is in flight.
-        desc.set_ready(true, false, &mut Vec::new());
+        desc.set_ready(true, false, Some(false), &mut Vec::new());
         desc.clear_readiness(before);
         assert!(
             poll(&desc, Direction::Read).is_ready(),
@@ -244,8 +295,57 @@ mod tests {
             "directions are independent"
         );
         let mut wake = Vec::new();
-        assert_eq!(desc.set_ready(false, true, &mut wake), 1);
+        assert_eq!(desc.set_ready(false, true, None, &mut wake), 1);
         assert!(poll(&desc, Direction::Write).is_ready());
+    }
+
+    /// Ready at the current tick, as a reader would see it.
+    fn ready_read(desc: &PollDesc) -> ReadyEvent {
+        match poll(desc, Direction::Read) {
+            Poll::Ready(Ok(event)) => event,
+            other => panic!("expected readable, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_short_read_clears_only_when_no_fin_can_be_pending() {
+        // (how the last edge was reported, whether a short read may clear readiness)
+        let cases = [
+            (Some(false), true), // the kernel said: data, no FIN
+            (Some(true), false), // data and FIN: the next read returns 0 at once
+            (None, false),       // unknown kind (`polling`'s wait): maybe a FIN
+        ];
+        for (read_closed, clears) in cases {
+            let desc = PollDesc::new(0);
+            desc.clear_readiness(ready_read(&desc));
+            desc.set_ready(true, false, read_closed, &mut Vec::new());
+            desc.clear_after_short_transfer(ready_read(&desc));
+            assert_eq!(
+                poll(&desc, Direction::Read).is_pending(),
+                clears,
+                "edge {read_closed:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_would_block_read_settles_an_unsure_edge_but_not_a_fin() {
+        let desc = PollDesc::new(0);
+        desc.set_ready(true, false, None, &mut Vec::new());
+        desc.clear_readiness(ready_read(&desc));
+        desc.set_ready(true, false, Some(false), &mut Vec::new());
+        desc.clear_after_short_transfer(ready_read(&desc));
+        assert!(
+            poll(&desc, Direction::Read).is_pending(),
+            "unsure was settled"
+        );
+
+        let desc = PollDesc::new(0);
+        desc.set_ready(true, false, Some(true), &mut Vec::new());
+        desc.clear_readiness(ready_read(&desc));
+        desc.set_ready(true, false, Some(false), &mut Vec::new());
+        desc.clear_after_short_transfer(ready_read(&desc));
+        assert!(poll(&desc, Direction::Read).is_ready(), "a FIN is forever");
     }
 
     #[test]

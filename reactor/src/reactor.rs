@@ -26,13 +26,15 @@
 //! reused, so opening and closing connections in a loop does not grow the table.
 
 use std::io;
-use std::os::fd::{AsFd, AsRawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
 use std::task::Waker;
 use std::time::Duration;
 
-use polling::{Event, Events, PollMode, Poller};
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+use polling::{Event, PollMode};
+use polling::{Events, Poller};
 use slab::Slab;
 
 use crate::poll_desc::PollDesc;
@@ -142,17 +144,46 @@ impl Reactor {
         // Never `usize::MAX`, which `polling` reserves: that would need a slot of `SLOT_MASK`.
         let key = entry.key() | generation << SLOT_BITS;
         let desc = Arc::new(PollDesc::new(key));
+        self.add_edge_triggered(source.as_fd(), key)?;
+        entry.insert(Arc::clone(&desc));
+        Ok(desc)
+    }
+
+    /// Adds `fd` for both directions, edge-triggered, under `key`. On Linux also for
+    /// `EPOLLRDHUP` (the peer's FIN), which `polling` cannot ask for and a short read needs
+    /// (`poll_desc.rs`); the data word holds the key, as `polling` stores it.
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    fn add_edge_triggered(&self, fd: BorrowedFd<'_>, key: usize) -> io::Result<()> {
+        let mut event = libc::epoll_event {
+            events: (libc::EPOLLIN | libc::EPOLLOUT | libc::EPOLLRDHUP | libc::EPOLLET) as u32,
+            u64: key as u64,
+        };
+        // SAFETY: both fds are open (the poller's for as long as `self`, `fd` by its borrow) and
+        // `event` is a valid event; `deregister` deletes `fd` before its owner closes it.
+        let result = unsafe {
+            libc::epoll_ctl(
+                self.poller.as_raw_fd(),
+                libc::EPOLL_CTL_ADD,
+                fd.as_raw_fd(),
+                &mut event,
+            )
+        };
+        if result == 0 {
+            Ok(())
+        } else {
+            Err(io::Error::last_os_error())
+        }
+    }
+
+    /// Adds `fd` for both directions, edge-triggered, under `key`.
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    fn add_edge_triggered(&self, fd: BorrowedFd<'_>, key: usize) -> io::Result<()> {
         // SAFETY: `deregister` deletes the fd from the poller before the IO object that owns it
         // is dropped (`Registered::drop`), as `add_with_mode` requires.
         unsafe {
-            self.poller.add_with_mode(
-                source.as_fd().as_raw_fd(),
-                Event::all(key),
-                PollMode::Edge,
-            )?;
+            self.poller
+                .add_with_mode(fd.as_raw_fd(), Event::all(key), PollMode::Edge)
         }
-        entry.insert(Arc::clone(&desc));
-        Ok(desc)
     }
 
     /// Removes `source` from the poller and frees its slot; its waiters wake and fail.
@@ -179,25 +210,32 @@ impl Driver<'_> {
     /// and wakes the tasks parked on descriptors that became ready. Returns how many wakers were
     /// called.
     ///
-    /// # The non-blocking poll on Linux
+    /// # Waiting on Linux
     ///
-    /// `polling`'s `wait` costs five system calls on Linux, whatever the timeout: it re-arms its
-    /// timerfd (`timerfd_settime` and `epoll_ctl`), waits, then drains and re-arms its notify
-    /// eventfd (`read` and `epoll_ctl`). The Ms poll without blocking every time their queues run
-    /// dry, which under `benches/http.py` was ~100k extra system calls in 3 s next to ~500k for
-    /// the requests themselves. So a zero-timeout poll calls `epoll_wait` on the poller's epoll
-    /// fd directly: one system call, like Go's `netpoll(0)`. That bypass must not break
-    /// `polling`'s own bookkeeping, which only concerns its two internal fds, both registered
-    /// one-shot under the reserved key `usize::MAX`: if the direct wait takes an event with that
-    /// key (a notification, or a stale timer), it runs one `polling` wait with a zero timeout,
-    /// which drains and re-arms them exactly as after any wait of its own. The notification it
-    /// consumes was meant for "the current or next wait", and this is that wait. Registrations
-    /// store the key in the epoll data (`polling`'s `epoll.rs`); this file relies on that and on
-    /// the flag mapping below, which copies `polling`'s.
+    /// Zero and unbounded waits call `epoll_wait` on the poller's epoll fd directly; waits with a
+    /// timeout go through `polling` (its timerfd gives them nanosecond precision). Two reasons:
+    ///
+    /// - `polling`'s `wait` costs five system calls whatever the timeout: it re-arms its timerfd
+    ///   (`timerfd_settime`, `epoll_ctl`), waits, then drains and re-arms its notify eventfd
+    ///   (`read`, `epoll_ctl`). The Ms poll without blocking every time their queues run dry,
+    ///   which under `benches/http.py` was ~100k extra system calls in 3 s next to ~500k for the
+    ///   requests themselves. A direct zero wait is one system call, like Go's `netpoll(0)`.
+    /// - `polling` does not pass `EPOLLRDHUP` on, and a short read needs it (`poll_desc.rs`).
+    ///   Events from `polling`'s wait are dispatched as "kind unknown", which is correct but costs
+    ///   the next read a `WouldBlock` system call.
+    ///
+    /// The direct wait must not break `polling`'s bookkeeping of its two internal fds (notify
+    /// eventfd and timerfd), both registered one-shot under the reserved key `usize::MAX`. If a
+    /// direct wait takes an event with that key, it runs one `polling` wait with a zero timeout,
+    /// which drains and re-arms them exactly as after a wait of its own. The notification it
+    /// consumes was meant for "the current or next wait", and this is that wait. This relies on
+    /// `polling` keeping the key in the epoll data word, as its `epoll.rs` does.
     pub fn poll(&mut self, timeout: Option<Duration>) -> io::Result<usize> {
         #[cfg(any(target_os = "linux", target_os = "android"))]
-        if timeout == Some(Duration::ZERO) {
-            return self.poll_now();
+        match timeout {
+            Some(Duration::ZERO) => return self.poll_direct(0),
+            None => return self.poll_direct(-1),
+            Some(_) => {}
         }
         self.poll_with_polling(timeout)
     }
@@ -211,42 +249,51 @@ impl Driver<'_> {
         if events.is_empty() {
             return Ok(0);
         }
-        Ok(reactor.dispatch(
-            events
-                .iter()
-                .map(|event| (event.key, event.readable, event.writable)),
-        ))
+        Ok(reactor.dispatch(events.iter().map(|event| {
+            // `is_interrupt` is `EPOLLHUP` here: both directions are gone. A plain readable edge
+            // may or may not carry a FIN.
+            let read_closed = event.is_interrupt().then_some(true);
+            (event.key, event.readable, event.writable, read_closed)
+        })))
     }
 
-    /// The direct non-blocking `epoll_wait` (see [`Driver::poll`]).
+    /// A direct `epoll_wait` with `timeout_ms` (0 or -1; see [`Driver::poll`]).
     #[cfg(any(target_os = "linux", target_os = "android"))]
-    fn poll_now(&mut self) -> io::Result<usize> {
+    fn poll_direct(&mut self, timeout_ms: libc::c_int) -> io::Result<usize> {
         /// `polling`'s reserved key for its notifier and timer fds.
         const POLLING_INTERNAL_KEY: u64 = usize::MAX as u64;
+        /// `polling`'s mapping of epoll flags to directions (`epoll.rs`).
         const READ_FLAGS: u32 =
             (libc::EPOLLIN | libc::EPOLLHUP | libc::EPOLLERR | libc::EPOLLPRI) as u32;
         const WRITE_FLAGS: u32 = (libc::EPOLLOUT | libc::EPOLLHUP | libc::EPOLLERR) as u32;
+        /// The peer's stream has ended (FIN), or the connection is gone.
+        const READ_CLOSED_FLAGS: u32 = (libc::EPOLLRDHUP | libc::EPOLLHUP | libc::EPOLLERR) as u32;
 
         let reactor = self.reactor;
         let raw = &mut self.buffers.raw;
-        // SAFETY: `raw` is a live buffer of `raw.len()` events, the epoll fd is owned by the
-        // poller (alive as long as `reactor`), and a zero timeout never blocks.
-        let ready = unsafe {
-            libc::epoll_wait(
-                reactor.poller.as_raw_fd(),
-                raw.as_mut_ptr(),
-                raw.len() as libc::c_int,
-                0,
-            )
-        };
-        let ready = match usize::try_from(ready) {
-            Ok(ready) => ready,
-            Err(_) => {
-                let err = io::Error::last_os_error();
-                return match err.kind() {
-                    io::ErrorKind::Interrupted => Ok(0),
-                    _ => Err(err),
-                };
+        let ready = loop {
+            // SAFETY: `raw` is a live buffer of `raw.len()` events, and the epoll fd is owned by
+            // the poller, alive as long as `reactor`.
+            let ready = unsafe {
+                libc::epoll_wait(
+                    reactor.poller.as_raw_fd(),
+                    raw.as_mut_ptr(),
+                    raw.len() as libc::c_int,
+                    timeout_ms,
+                )
+            };
+            match usize::try_from(ready) {
+                Ok(ready) => break ready,
+                Err(_) => {
+                    let err = io::Error::last_os_error();
+                    if err.kind() != io::ErrorKind::Interrupted {
+                        return Err(err);
+                    }
+                    // A signal: report nothing, as `polling` would after its own retry.
+                    if timeout_ms == 0 {
+                        return Ok(0);
+                    }
+                }
             }
         };
         let mut internal = false;
@@ -261,6 +308,7 @@ impl Driver<'_> {
                 key as usize,
                 flags & READ_FLAGS != 0,
                 flags & WRITE_FLAGS != 0,
+                Some(flags & READ_CLOSED_FLAGS != 0),
             ))
         });
         let mut woken = reactor.dispatch(events);
@@ -272,16 +320,17 @@ impl Driver<'_> {
 }
 
 impl Reactor {
-    /// Records `(key, readable, writable)` events and wakes the tasks parked on them. Returns
-    /// how many wakers were called.
-    fn dispatch(&self, events: impl Iterator<Item = (usize, bool, bool)>) -> usize {
+    /// Records `(key, readable, writable, read_closed)` events and wakes the tasks parked on
+    /// them (`read_closed`: whether the peer's stream ended, if known). Returns how many wakers
+    /// were called.
+    fn dispatch(&self, events: impl Iterator<Item = (usize, bool, bool, Option<bool>)>) -> usize {
         let mut wake = Vec::new();
         {
             let table = self.lock_descriptors();
-            for (key, readable, writable) in events {
+            for (key, readable, writable, read_closed) in events {
                 // A stale key (slot freed, or reused by another fd) is dropped here.
                 if let Some(desc) = table.get(key & SLOT_MASK).filter(|d| d.key == key) {
-                    desc.set_ready(readable, writable, &mut wake);
+                    desc.set_ready(readable, writable, read_closed, &mut wake);
                 }
             }
         }
@@ -413,9 +462,15 @@ mod tests {
         assert_ne!(new.key, old_key, "with a new generation");
         let counter = park(&reactor, &new, Direction::Read);
         // A late event for the closed fd.
-        assert_eq!(reactor.dispatch([(old_key, true, true)].into_iter()), 0);
+        assert_eq!(
+            reactor.dispatch([(old_key, true, true, None)].into_iter()),
+            0
+        );
         assert_eq!(counter.0.load(Ordering::SeqCst), 0);
-        assert_eq!(reactor.dispatch([(new.key, true, false)].into_iter()), 1);
+        assert_eq!(
+            reactor.dispatch([(new.key, true, false, None)].into_iter()),
+            1
+        );
         assert_eq!(counter.0.load(Ordering::SeqCst), 1);
         reactor.deregister(&b, &new);
         assert_eq!(reactor.descriptor_table().0, 0);

@@ -79,8 +79,9 @@ impl<T: AsFd> Registered<T> {
     /// [`Registered::poll_io`] for reads and writes that report a byte count: a transfer that
     /// moved some bytes but fewer than `requested` emptied the socket buffer (or filled it), so
     /// the readiness is cleared at once and the next call parks without a system call that would
-    /// only return `WouldBlock` (tokio does the same for stream sockets). Zero bytes (end of
-    /// stream) keeps it: every later read must return 0 at once, not park.
+    /// only return `WouldBlock` (tokio does the same for stream sockets), unless the peer's FIN
+    /// may be pending (`poll_desc.rs`, "Short reads and the end of the stream"). Zero bytes (end
+    /// of stream) keeps it: every later read must return 0 at once, not park.
     pub(crate) fn poll_transfer(
         &self,
         direction: Direction,
@@ -97,7 +98,7 @@ impl<T: AsFd> Registered<T> {
                     self.desc.clear_readiness(event);
                 }
                 Ok(n) if n > 0 && n < requested => {
-                    self.desc.clear_readiness(event);
+                    self.desc.clear_after_short_transfer(event);
                     return Poll::Ready(Ok(n));
                 }
                 result => return Poll::Ready(result),

@@ -196,3 +196,95 @@ pub fn default_procs() -> usize {
         .filter(|&procs| procs > 0)
         .unwrap_or_else(|| thread::available_parallelism().map_or(1, |n| n.get()))
 }
+
+/// A future wrapped by [`record_pending`].
+pub struct RecordPending<F> {
+    future: std::pin::Pin<Box<F>>,
+    pending: Arc<std::sync::atomic::AtomicBool>,
+}
+
+/// Wraps `future` so that the returned flag is set once a poll of it has returned `Pending`:
+/// from then on, the task running it is parked (its waker is registered wherever the future
+/// waits, a socket's poll descriptor for a read). Lets a test act on a task *while* it is parked
+/// instead of hoping a sleep was long enough.
+pub fn record_pending<F: std::future::Future>(
+    future: F,
+) -> (RecordPending<F>, Arc<std::sync::atomic::AtomicBool>) {
+    let pending = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let wrapped = RecordPending {
+        future: Box::pin(future),
+        pending: Arc::clone(&pending),
+    };
+    (wrapped, pending)
+}
+
+impl<F: std::future::Future> std::future::Future for RecordPending<F> {
+    type Output = F::Output;
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<F::Output> {
+        let poll = self.future.as_mut().poll(cx);
+        if poll.is_pending() {
+            self.pending.store(true, Ordering::SeqCst);
+        }
+        poll
+    }
+}
+
+/// A unique path in the temporary directory for a Unix-domain socket, removed (if it exists)
+/// when the guard is dropped.
+#[derive(Debug)]
+pub struct TempSocketPath {
+    path: std::path::PathBuf,
+}
+
+impl TempSocketPath {
+    /// A path named after `what`, the process id and a per-process counter; nothing exists there
+    /// yet (a leftover from an earlier run is removed).
+    pub fn new(what: &str) -> TempSocketPath {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let unique = NEXT.fetch_add(1, Ordering::Relaxed);
+        let path =
+            std::env::temp_dir().join(format!("gort-{what}-{}-{unique}.sock", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        TempSocketPath { path }
+    }
+
+    /// The path.
+    pub fn path(&self) -> &std::path::Path {
+        &self.path
+    }
+}
+
+impl Drop for TempSocketPath {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// `len` bytes that differ with `seed` and with the position, so that a misplaced, dropped or
+/// duplicated chunk of a stream is caught by comparing with what was sent.
+pub fn pattern(seed: usize, len: usize) -> Vec<u8> {
+    (0..len)
+        .map(|i| (i.wrapping_mul(31) ^ seed.wrapping_mul(0x9e37_79b9) ^ (i >> 8)) as u8)
+        .collect()
+}
+
+/// Awaits `future`, panicking with `what` if it has not completed `limit` after the call (a
+/// plain thread keeps the time). For awaits whose completion is the behaviour under test (a
+/// parked read that must wake): a hang fails that test alone, where a [`Watchdog`] would abort
+/// the whole binary.
+pub async fn within<F: std::future::Future>(limit: Duration, what: &str, future: F) -> F::Output {
+    let (expired_tx, expired_rx) = futures::channel::oneshot::channel::<()>();
+    thread::spawn(move || {
+        thread::sleep(limit);
+        let _ = expired_tx.send(());
+    });
+    let future = std::pin::pin!(future);
+    match futures::future::select(future, expired_rx).await {
+        futures::future::Either::Left((output, _)) => output,
+        futures::future::Either::Right(_) => panic!("`{what}` did not finish within {limit:?}"),
+    }
+}
