@@ -10,17 +10,17 @@
 //! - **Blocking**, instead of parking, by the first M to go idle while nobody else polls
 //!   ([`wait_as_poller`]). It is recorded as the runtime's poller M, off the idle-M list. When
 //!   the poll wakes Gs it takes an idle P and runs them (or, if every P is busy, queues them
-//!   globally, where the busy Ms find them within 61 ticks, and polls on). Leaving with a P, it
-//!   wakes a parked M to take its place if Gs still wait on IO (`Shared::ensure_poller`), since
-//!   the Gs it is about to run may keep it busy for long. `startm` takes it out of the poller
-//!   only if no other M is parked, and then breaks its wait with `Reactor::notify`. The `block_on` thread, when its main future waits, becomes the poller the
+//!   globally and parks, as Go's M does). `startm` takes it out of the poller only if no other M
+//!   is parked, breaks its wait with `Reactor::notify`, and starts another M to poll in its
+//!   place if Gs wait on IO. The `block_on` thread, when its main future waits, becomes the poller the
 //!   same way ([`wait_as_main_poller`]); main's waker notifies the reactor if it is in there.
 //!
 //! Whoever holds the driver changes all the time, so IO never depends on one particular thread:
 //! a worker stuck in a long poll only costs the others its P, not the netpoller (tokio #4730).
 //! The `block_on` thread hands the poller on when it leaves `block_on` (`M::drop`). If every
-//! thread is busy for a long time, nobody polls until one goes idle; sysmon (issue 5) is what
-//! bounds that, as in Go.
+//! thread is busy for a long time, or the poller M leaves with Gs one of which blocks its thread
+//! while another P idles, nobody polls until an M goes idle; sysmon (issue 5) is what bounds
+//! that, as in Go.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -72,14 +72,12 @@ pub(crate) fn wait_as_poller(shared: &Arc<Shared>, note: &Arc<Note>) -> Option<W
         match shared.after_poll(note, tasks) {
             AfterPoll::Poll => {}
             AfterPoll::Run(index, tasks) => {
-                // This M leaves the poller to run Gs that may hold it for long. If another P is
-                // idle too, a parked M takes over the poller, so that Gs woken meanwhile need not
-                // wait for this M (tokio #4730). With no idle P left there is nothing for a new
-                // poller to run them on, and the busy Ms poll when they run out of work.
-                drop(driver);
-                if shared.npidle() > 0 && shared.reactor.has_waiters() {
-                    shared.ensure_poller();
-                }
+                // This M leaves the poller, and nobody polls until an M goes idle. Handing the
+                // poller to a parked M here (a futex wake each time) took the p99 latency of
+                // `benches/http.py` from tokio's 4.3 ms to 5.3-5.9 ms: one more runnable thread
+                // per event batch on a machine the load generator shares. The case it covered, a
+                // G woken here that then blocks its thread while another P idles, is sysmon's
+                // (issue 5: it polls when nobody has for 10 ms), as in Go.
                 return Some(Woken::P {
                     index,
                     spinning: false,
@@ -107,7 +105,14 @@ pub(crate) fn wait_as_poller(shared: &Arc<Shared>, note: &Arc<Note>) -> Option<W
             }
             AfterPoll::HandedOff(tasks) => {
                 // The handoff is being written (just after the lock `startm` held): a short wait.
-                return Some(match note.wait() {
+                let handoff = note.wait();
+                drop(driver);
+                // `startm` takes the poller only when no other M is parked: start one to poll in
+                // its place, or IO would wait until some M went idle.
+                if matches!(handoff, Handoff::P { .. }) && shared.reactor.has_waiters() {
+                    shared.ensure_poller(true);
+                }
+                return Some(match handoff {
                     Handoff::P { index, spinning } => Woken::P {
                         index,
                         spinning,
@@ -118,6 +123,7 @@ pub(crate) fn wait_as_poller(shared: &Arc<Shared>, note: &Arc<Note>) -> Option<W
                     // if it ever were, it would simply go on polling.
                     Handoff::Poll => {
                         shared.inject_global(tasks);
+                        driver = shared.reactor.try_driver()?;
                         if !shared.register_poller(note) {
                             return Some(Woken::Shutdown(Vec::new()));
                         }

@@ -313,6 +313,7 @@ impl Shared {
             Some(note) => {
                 note.wake(Handoff::P { index: p, spinning });
                 if from_poller {
+                    // The poller M hands the role on once it has left (`netpoll.rs`).
                     self.reactor.notify();
                 }
             }
@@ -457,11 +458,11 @@ impl Shared {
         true
     }
 
-    /// Makes sure some M will block in the netpoller, when the thread that may have been doing
-    /// it leaves (the `block_on` thread, or a poller M going off to run Gs): wakes a parked M to
-    /// do it, or, if the runtime has no M at all yet (a 1-P runtime whose only P was `block_on`'s),
-    /// starts one. If every M is busy, each polls when it runs out of work.
-    pub(crate) fn ensure_poller(self: &Arc<Self>) {
+    /// Makes sure some M will block in the netpoller when the thread that was doing it (or may
+    /// have been) leaves: wakes a parked M to do it, or starts one if `or_start` or if the
+    /// runtime has no running M at all (a 1-P runtime whose only P was `block_on`'s). Otherwise,
+    /// with every M busy, each polls when it runs out of work.
+    pub(crate) fn ensure_poller(self: &Arc<Self>, or_start: bool) {
         let mut sched = self.lock();
         if self.is_shutdown() || sched.poller.is_some() {
             return;
@@ -475,7 +476,7 @@ impl Shared {
         // and parking would; then the new M merely parks too.)
         let nobody_runs = sched.idle_ps.len() == self.ps.len();
         drop(sched);
-        if nobody_runs {
+        if or_start || nobody_runs {
             self.spawn_m(None, false);
         }
     }

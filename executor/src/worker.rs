@@ -8,7 +8,9 @@
 //!    starve remote submissions; 61 is Go's prime, chosen not to resonate with common patterns);
 //! 2. the P's `runnext`, then its ring (`P::pop`);
 //! 3. a batch from the global queue (`min(len/GOMAXPROCS + 1, 128)`);
-//! 4. the netpoller, without blocking, if any G waits on IO (`netpoll.rs`);
+//! 4. half the queue of a P that looks stalled (queued Gs, `schedtick` unmoved since this M last
+//!    got here: its thread lost the CPU or is stuck in one poll), then the netpoller, without
+//!    blocking, if any G waits on IO (`netpoll.rs`);
 //! 5. stealing: if this M is spinning, or fewer than half the busy Ps have a spinning M, it
 //!    becomes a spinner and tries 4 rounds over all Ps in a random order, taking half of a
 //!    victim's ring; only the last round takes a victim's `runnext`, after a back-off;
@@ -17,8 +19,9 @@
 //! 7. if it was spinning: decrements `nmspinning`, then re-checks the global queue and every
 //!    P's queues, and if work appeared takes an idle P back and starts over (Go's "delicate
 //!    dance": the decrement must come before the re-check, see `shared.rs`);
-//! 8. blocks in the netpoller if no other thread does (until the poll wakes Gs and a P is idle,
-//!    or `startm` takes it), else parks on its [`Note`] until `startm` hands it a P.
+//! 8. blocks in the netpoller if no other thread does (until the poll wakes Gs: it takes an idle
+//!    P for them, or queues them globally and parks if every P is busy; or until `startm` takes
+//!    it), else parks on its [`Note`] until `startm` hands it a P or asks it to poll.
 //!
 //! When a spinning M finds work it stops spinning and calls `wakep`, so that one spinner is kept
 //! looking while there is work and idle Ps (`reset_spinning`).
@@ -29,6 +32,7 @@
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::thread;
 
 use crate::block_on::MainSignal;
 use crate::context;
@@ -69,17 +73,20 @@ pub(crate) struct M {
     note: Arc<Note>,
     /// `Some` for the thread inside `block_on`.
     main: Option<Arc<MainSignal>>,
+    /// Each P's `schedtick` when this M last ran out of local work (`steal_from_stalled`).
+    seen_ticks: Box<[u32]>,
 }
 
 impl M {
     pub(crate) fn new(shared: Arc<Shared>, main: Option<Arc<MainSignal>>) -> M {
         M {
-            shared,
             p: None,
             spinning: false,
             rng: FastRand::new(),
             note: Arc::new(Note::new()),
             main,
+            seen_ticks: vec![u32::MAX; shared.ps.len()].into_boxed_slice(),
+            shared,
         }
     }
 
@@ -92,7 +99,7 @@ impl M {
                 self.acquirep(p);
                 self.spinning = spinning;
             }
-            None => match park_worker(&self.shared, &self.note) {
+            None => match park_new_poller(&self.shared, &self.note) {
                 Woken::P {
                     index,
                     spinning,
@@ -216,7 +223,11 @@ impl M {
             if main_woken(&self.main) {
                 return Next::Interrupted;
             }
-            // 4. The netpoller, without blocking.
+            // 4. Gs queued on a stalled P come before fresh IO (see `steal_from_stalled`), then
+            //    the netpoller, without blocking.
+            if let Some(task) = steal_from_stalled(shared, p, &mut self.seen_ticks) {
+                return Next::Run(task, false);
+            }
             if let Some(task) = netpoll::poll_ready(shared, p) {
                 return Next::Run(task, false);
             }
@@ -323,6 +334,18 @@ fn park_worker(shared: &Arc<Shared>, note: &Arc<Note>) -> Woken {
     }
 }
 
+/// [`park_worker`] for an M started to be the poller: the M that asked for it may still be
+/// letting go of the driver, so it retries briefly before settling for the note.
+fn park_new_poller(shared: &Arc<Shared>, note: &Arc<Note>) -> Woken {
+    for _ in 0..100 {
+        if let Some(woken) = netpoll::wait_as_poller(shared, note) {
+            return woken;
+        }
+        thread::yield_now();
+    }
+    park_worker(shared, note)
+}
+
 /// [`M::park_main`], with the M's fields borrowed separately.
 fn park_main(shared: &Arc<Shared>, held: &mut Option<usize>, main: &MainSignal) {
     match netpoll::wait_as_main_poller(shared, main) {
@@ -349,7 +372,7 @@ impl Drop for M {
     fn drop(&mut self) {
         self.leave_p();
         if self.main.is_some() && self.shared.reactor.has_waiters() {
-            self.shared.ensure_poller();
+            self.shared.ensure_poller(false);
         }
     }
 }
@@ -366,6 +389,35 @@ fn acquirep(shared: &Shared, held: &mut Option<usize>, index: usize) {
 /// Whether `block_on`'s main future has been woken (always `false` for worker Ms).
 fn main_woken(main: &Option<Arc<MainSignal>>) -> bool {
     main.as_ref().is_some_and(|main| main.is_woken())
+}
+
+/// Takes half the queue of a P that looks stalled: it has queued Gs, and its `schedtick` has not
+/// moved since this M last ran out of local work (`seen`, updated here). Its M is descheduled by
+/// the OS (more runnable threads than cores, as when a load generator shares the machine) or
+/// stuck in one long poll, and those Gs have waited longer than anything the netpoller would
+/// bring in now.
+///
+/// Go polls the network before stealing, and so does `find_runnable` otherwise: an M that keeps
+/// finding IO for its own Gs keeps them on its P, which is what makes the TCP echo benchmark
+/// fast. But then a P whose M lost the CPU keeps its Gs for a whole OS time slice (~3 ms) while
+/// the other M serves fresh events: under `benches/http.py` that doubled p90 latency against
+/// tokio, which steals before it polls. Stealing from stalled Ps only keeps both.
+fn steal_from_stalled(shared: &Shared, p: &P, seen: &mut [u32]) -> Option<Task> {
+    for (victim, seen) in shared.ps.iter().zip(seen.iter_mut()) {
+        if victim.index == p.index {
+            continue;
+        }
+        let tick = victim.schedtick();
+        let stalled = tick == *seen && victim.has_work();
+        *seen = tick;
+        if stalled {
+            // SAFETY: this M holds `p`, and `victim` is another P.
+            if let Some(task) = unsafe { p.steal_from(victim, false) } {
+                return Some(task);
+            }
+        }
+    }
+    None
 }
 
 /// Go's `stealWork`: 4 rounds over the other Ps in a random order (random start, random coprime
