@@ -1,20 +1,26 @@
 //! A tour of gort: the first program to run.
 //!
 //! `cargo run --release --example tour` spawns 100,000 goroutines, runs a chain of 100,000
-//! goroutines each spawning the next, has 1,000 goroutines yield 200 times each, shows a
-//! panicking goroutine being contained, and prints what it did and how long each step took.
+//! goroutines each spawning the next, has 1,000 goroutines yield 200 times each, runs a TCP echo
+//! server with 100 client goroutines on loopback (each parked on the netpoller between
+//! messages), shows a panicking goroutine being contained, and prints what it did and how long
+//! each step took.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures::channel::oneshot;
+use gort::io::{AsyncReadExt, AsyncWriteExt};
+use gort::net::{TcpListener, TcpStream};
 use gort::task::{yield_now, JoinSet};
 
 const FAN_OUT: usize = 100_000;
 const CHAIN: usize = 100_000;
 const YIELDERS: usize = 1_000;
 const YIELDS: usize = 200;
+const CONNECTIONS: usize = 100;
+const ROUND_TRIPS: usize = 100;
 
 #[gort::main]
 async fn main() {
@@ -48,6 +54,15 @@ async fn main() {
         yields,
         started.elapsed(),
         &format!("{YIELDERS} goroutines x {YIELDS} yields"),
+    );
+
+    let started = Instant::now();
+    let echoed = echo().await;
+    report(
+        "net",
+        CONNECTIONS * ROUND_TRIPS,
+        started.elapsed(),
+        &format!("{CONNECTIONS} TCP connections, {echoed} bytes echoed"),
     );
 
     let started = Instant::now();
@@ -108,6 +123,44 @@ async fn yield_storm() -> usize {
     }
     set.join_all().await;
     count.load(Ordering::Relaxed)
+}
+
+/// A TCP echo server on loopback with one goroutine per connection, and `CONNECTIONS` client
+/// goroutines doing `ROUND_TRIPS` round trips each. Returns the bytes that came back.
+async fn echo() -> usize {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("local_addr");
+    gort::go!(async move {
+        loop {
+            let Ok((mut stream, _)) = listener.accept().await else {
+                return;
+            };
+            gort::go!(async move {
+                let mut buf = [0u8; 64];
+                while let Ok(n @ 1..) = stream.read(&mut buf).await {
+                    if stream.write_all(&buf[..n]).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    let mut clients = JoinSet::new();
+    for client in 0..CONNECTIONS {
+        clients.spawn(async move {
+            let mut stream = TcpStream::connect(addr).await.expect("connect");
+            stream.set_nodelay(true).expect("nodelay");
+            let message = format!("client {client:>3} says hello");
+            let mut reply = vec![0u8; message.len()];
+            for _ in 0..ROUND_TRIPS {
+                stream.write_all(message.as_bytes()).await.expect("write");
+                stream.read_exact(&mut reply).await.expect("read");
+                assert_eq!(reply, message.as_bytes());
+            }
+            ROUND_TRIPS * reply.len()
+        });
+    }
+    clients.join_all().await.into_iter().sum()
 }
 
 fn report(step: &str, operations: usize, took: Duration, what: &str) {
