@@ -64,9 +64,9 @@ impl Builder {
     }
 
     /// Builds the runtime on `reactor` (for the default runtime).
-    fn build_with_reactor(&mut self, reactor: io::Result<Arc<Reactor>>) -> io::Result<Runtime> {
+    fn build_with_reactor(&mut self, reactor: Arc<Reactor>) -> io::Result<Runtime> {
         let procs = self.worker_threads.unwrap_or_else(maxprocs::default_procs);
-        let shared = Shared::new(procs, self.thread_name.clone(), reactor?);
+        let shared = Shared::new(procs, self.thread_name.clone(), reactor);
         Ok(Runtime {
             handle: Handle { shared },
         })

@@ -6,7 +6,6 @@
 //! reactor is [`default_reactor`], so creating a socket never panics for want of a runtime.
 
 use std::cell::RefCell;
-use std::io;
 use std::sync::{Arc, RwLock};
 
 use crate::reactor::Reactor;
@@ -21,17 +20,17 @@ static DEFAULT: RwLock<Option<Arc<Reactor>>> = RwLock::new(None);
 
 /// The default runtime's reactor: the one installed with [`set_default_reactor`], or a new one
 /// (installed from then on) if none was. The executor builds its default runtime on it.
-pub fn default_reactor() -> io::Result<Arc<Reactor>> {
+pub fn default_reactor() -> Arc<Reactor> {
     if let Some(reactor) = &*DEFAULT.read().unwrap_or_else(|e| e.into_inner()) {
-        return Ok(Arc::clone(reactor));
+        return Arc::clone(reactor);
     }
     let mut default = DEFAULT.write().unwrap_or_else(|e| e.into_inner());
     if let Some(reactor) = &*default {
-        return Ok(Arc::clone(reactor));
+        return Arc::clone(reactor);
     }
-    let reactor = Reactor::new()?;
+    let reactor = Reactor::new();
     *default = Some(Arc::clone(&reactor));
-    Ok(reactor)
+    reactor
 }
 
 /// Makes `reactor` the default runtime's reactor (the executor calls this when a runtime is
@@ -61,9 +60,9 @@ impl Drop for EnterGuard {
 }
 
 /// The reactor new IO objects on this thread register with.
-pub(crate) fn current() -> io::Result<Arc<Reactor>> {
+pub(crate) fn current() -> Arc<Reactor> {
     match CURRENT.try_with(|current| current.borrow().clone()) {
-        Ok(Some(reactor)) => Ok(reactor),
+        Ok(Some(reactor)) => reactor,
         _ => default_reactor(),
     }
 }

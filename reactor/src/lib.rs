@@ -22,8 +22,10 @@
 
 mod current;
 pub mod io;
+mod loom;
 pub mod net;
-mod poll_desc;
+#[doc(hidden)]
+pub mod poll_desc;
 mod reactor;
 mod registered;
 

@@ -37,9 +37,10 @@
 //! system call) and once per edge with waiters.
 
 use std::io;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize as ParkedCount, Ordering};
 use std::task::{Context, Poll, Waker};
+
+use crate::loom::{AtomicUsize, Mutex, MutexGuard};
 
 /// A direction a task waits in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -100,7 +101,7 @@ impl Waiters {
 }
 
 /// The state shared between a registered IO object and the reactor.
-pub(crate) struct PollDesc {
+pub struct PollDesc {
     /// The key the fd is registered with: slab slot in the low half, generation above, so an
     /// event for a closed fd whose slot was reused is recognised and dropped.
     pub(crate) key: usize,
@@ -114,7 +115,7 @@ impl PollDesc {
     /// A descriptor for a freshly registered fd: both directions start ready, so that the first
     /// operation is simply tried (a new socket usually is writable, and a read that finds nothing
     /// clears the bit and parks), as Go tries the system call before parking.
-    pub(crate) fn new(key: usize) -> PollDesc {
+    pub fn new(key: usize) -> PollDesc {
         PollDesc {
             key,
             state: AtomicUsize::new(READABLE | WRITABLE),
@@ -122,7 +123,7 @@ impl PollDesc {
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Waiters> {
+    fn lock(&self) -> MutexGuard<'_, Waiters> {
         // Wakers are only pushed and taken under the lock; a panic cannot leave it half done.
         self.waiters.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -130,11 +131,11 @@ impl PollDesc {
     /// Ready if `direction` has reported readiness that no operation has found stale yet;
     /// otherwise parks `cx`'s waker until the next edge. Returns `Err` once the descriptor is
     /// closed. `parked` counts wakers registered (for the reactor's waiter count).
-    pub(crate) fn poll_ready(
+    pub fn poll_ready(
         &self,
         direction: Direction,
         cx: &mut Context<'_>,
-        parked: &AtomicUsize,
+        parked: &ParkedCount,
     ) -> Poll<io::Result<ReadyEvent>> {
         if let Some(ready) = Self::check(self.state.load(Ordering::Acquire), direction) {
             return Poll::Ready(ready);
@@ -153,7 +154,7 @@ impl PollDesc {
 
     /// Whether `direction` may be ready, without parking anybody: closed (an error), ready at
     /// some tick, or not ready (`None`).
-    pub(crate) fn peek(&self, direction: Direction) -> Option<io::Result<ReadyEvent>> {
+    pub fn peek(&self, direction: Direction) -> Option<io::Result<ReadyEvent>> {
         Self::check(self.state.load(Ordering::Acquire), direction)
     }
 
@@ -170,7 +171,7 @@ impl PollDesc {
 
     /// Clears `event`'s direction after an operation returned `WouldBlock`, unless an edge
     /// arrived since `event` was observed. A `WouldBlock` read also settles `READ_UNSURE`.
-    pub(crate) fn clear_readiness(&self, event: ReadyEvent) {
+    pub fn clear_readiness(&self, event: ReadyEvent) {
         let clear = match event.direction {
             Direction::Read => READABLE | READ_UNSURE,
             Direction::Write => WRITABLE,
@@ -185,7 +186,7 @@ impl PollDesc {
     /// Clears `event`'s direction after a transfer that moved fewer bytes than asked, when that
     /// proves the buffer empty (writes: full): always for writes, and for reads only if no FIN
     /// may be pending (module doc, "Short reads and the end of the stream").
-    pub(crate) fn clear_after_short_transfer(&self, event: ReadyEvent) {
+    pub fn clear_after_short_transfer(&self, event: ReadyEvent) {
         let (clear, unless) = match event.direction {
             Direction::Read => (READABLE, READ_CLOSED | READ_UNSURE),
             Direction::Write => (WRITABLE, 0),
@@ -200,7 +201,7 @@ impl PollDesc {
     /// Records an edge (from the reactor) and moves the wakers of the directions that became
     /// ready into `wake`. `read_closed` says whether the edge reports the end of the peer's
     /// stream, if the poller knows. Returns how many wakers were taken.
-    pub(crate) fn set_ready(
+    pub fn set_ready(
         &self,
         readable: bool,
         writable: bool,
@@ -238,7 +239,7 @@ impl PollDesc {
 
     /// Marks the descriptor closed and moves every waiter into `wake`: they are polled again,
     /// find it closed, and fail instead of hanging. Returns how many wakers were taken.
-    pub(crate) fn close(&self, wake: &mut Vec<Waker>) -> usize {
+    pub fn close(&self, wake: &mut Vec<Waker>) -> usize {
         self.state.fetch_or(CLOSED, Ordering::AcqRel);
         let mut waiters = self.lock();
         let before = wake.len();
@@ -263,7 +264,7 @@ mod tests {
 
     fn poll(desc: &PollDesc, direction: Direction) -> Poll<io::Result<ReadyEvent>> {
         let waker = noop_waker();
-        let parked = AtomicUsize::new(0);
+        let parked = ParkedCount::new(0);
         desc.poll_ready(direction, &mut Context::from_waker(&waker), &parked)
     }
 
