@@ -61,19 +61,9 @@ impl<T: AsFd> Registered<T> {
         &self,
         direction: Direction,
         cx: &mut Context<'_>,
-        mut op: impl FnMut(&T) -> io::Result<R>,
+        op: impl FnMut(&T) -> io::Result<R>,
     ) -> Poll<io::Result<R>> {
-        loop {
-            let event = ready!(self
-                .desc
-                .poll_ready(direction, cx, self.reactor.parked_counter()))?;
-            match op(self.get_ref()) {
-                Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
-                    self.desc.clear_readiness(event);
-                }
-                result => return Poll::Ready(result),
-            }
-        }
+        self.poll_io_until_drained(direction, cx, op, |_| false)
     }
 
     /// [`Registered::poll_io`] for reads and writes that report a byte count: a transfer that
@@ -87,8 +77,20 @@ impl<T: AsFd> Registered<T> {
         direction: Direction,
         cx: &mut Context<'_>,
         requested: usize,
-        mut op: impl FnMut(&T) -> io::Result<usize>,
+        op: impl FnMut(&T) -> io::Result<usize>,
     ) -> Poll<io::Result<usize>> {
+        self.poll_io_until_drained(direction, cx, op, |&n| n > 0 && n < requested)
+    }
+
+    /// The loop of [`Registered::poll_io`]; a success for which `drained` holds also clears the
+    /// readiness, as far as the descriptor allows.
+    fn poll_io_until_drained<R>(
+        &self,
+        direction: Direction,
+        cx: &mut Context<'_>,
+        mut op: impl FnMut(&T) -> io::Result<R>,
+        drained: impl Fn(&R) -> bool,
+    ) -> Poll<io::Result<R>> {
         loop {
             let event = ready!(self
                 .desc
@@ -97,11 +99,13 @@ impl<T: AsFd> Registered<T> {
                 Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
                     self.desc.clear_readiness(event);
                 }
-                Ok(n) if n > 0 && n < requested => {
-                    self.desc.clear_after_short_transfer(event);
-                    return Poll::Ready(Ok(n));
+                Ok(value) => {
+                    if drained(&value) {
+                        self.desc.clear_after_short_transfer(event);
+                    }
+                    return Poll::Ready(Ok(value));
                 }
-                result => return Poll::Ready(result),
+                Err(err) => return Poll::Ready(Err(err)),
             }
         }
     }

@@ -4,6 +4,23 @@
 //! reactor ([`Registered`](crate::registered)); an operation tries the system call first and
 //! parks the G on `WouldBlock` until the poller reports readiness.
 
+/// `AsRawFd` and `AsFd` for a socket type whose `io` field is a `Registered<T>`.
+macro_rules! impl_as_fd {
+    ($socket:ident) => {
+        impl ::std::os::fd::AsRawFd for $socket {
+            fn as_raw_fd(&self) -> ::std::os::fd::RawFd {
+                ::std::os::fd::AsRawFd::as_raw_fd(self.io.get_ref())
+            }
+        }
+
+        impl ::std::os::fd::AsFd for $socket {
+            fn as_fd(&self) -> ::std::os::fd::BorrowedFd<'_> {
+                ::std::os::fd::AsFd::as_fd(self.io.get_ref())
+            }
+        }
+    };
+}
+
 mod lookup_host;
 pub mod split;
 mod stream_io;

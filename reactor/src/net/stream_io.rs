@@ -3,10 +3,17 @@
 //! Each stream implements `AsyncRead`/`AsyncWrite` for `&Stream` (reads and writes need no
 //! exclusive access: the kernel orders them) and forwards the owned impls to it.
 
-/// Implements `AsyncRead` and `AsyncWrite` for `&$stream` and `$stream`. The stream must have an
-/// `io: Registered<T>` field where `&T: Read + Write`, and a `shutdown(Shutdown)` method.
+/// Implements `AsyncRead` and `AsyncWrite` for `&$stream` and `$stream`, and the split halves'
+/// `ShutdownWrite`. The stream must have an `io: Registered<T>` field where `&T: Read + Write`,
+/// and a `shutdown(Shutdown)` method.
 macro_rules! impl_stream_io {
     ($stream:ident) => {
+        impl $crate::net::split::ShutdownWrite for $stream {
+            fn shutdown_write(&self) -> ::std::io::Result<()> {
+                self.shutdown(::std::net::Shutdown::Write)
+            }
+        }
+
         impl ::futures::io::AsyncRead for &$stream {
             fn poll_read(
                 self: ::std::pin::Pin<&mut Self>,

@@ -2,13 +2,12 @@
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr};
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::time::Duration;
 
 use socket2::{Domain, Protocol, SockRef, Socket, Type};
 
 use crate::net::lookup_host::{first_success, ToSocketAddrs};
-use crate::net::split::{self, ShutdownWrite};
+use crate::net::split;
 use crate::poll_desc::Direction;
 use crate::registered::Registered;
 
@@ -174,22 +173,6 @@ impl TcpStream {
     }
 }
 
-impl ShutdownWrite for TcpStream {
-    fn shutdown_write(&self) -> io::Result<()> {
-        self.shutdown(Shutdown::Write)
-    }
-}
-
 crate::net::stream_io::impl_stream_io!(TcpStream);
 
-impl AsRawFd for TcpStream {
-    fn as_raw_fd(&self) -> RawFd {
-        self.io.get_ref().as_raw_fd()
-    }
-}
-
-impl AsFd for TcpStream {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.io.get_ref().as_fd()
-    }
-}
+impl_as_fd!(TcpStream);

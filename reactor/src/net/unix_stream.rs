@@ -2,13 +2,12 @@
 
 use std::io;
 use std::net::Shutdown;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::os::unix::net::SocketAddr;
 use std::path::Path;
 
 use socket2::{Domain, SockAddr, Socket, Type};
 
-use crate::net::split::{self, ShutdownWrite};
+use crate::net::split;
 use crate::poll_desc::Direction;
 use crate::registered::Registered;
 
@@ -129,22 +128,6 @@ impl UnixStream {
     }
 }
 
-impl ShutdownWrite for UnixStream {
-    fn shutdown_write(&self) -> io::Result<()> {
-        self.shutdown(Shutdown::Write)
-    }
-}
-
 crate::net::stream_io::impl_stream_io!(UnixStream);
 
-impl AsRawFd for UnixStream {
-    fn as_raw_fd(&self) -> RawFd {
-        self.io.get_ref().as_raw_fd()
-    }
-}
-
-impl AsFd for UnixStream {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.io.get_ref().as_fd()
-    }
-}
+impl_as_fd!(UnixStream);
