@@ -32,7 +32,7 @@ use crate::block_on::MainSignal;
 use crate::context;
 use crate::p::P;
 use crate::park::{Handoff, Note};
-use crate::shared::{AfterPoll, Shared};
+use crate::shared::{Placed, Shared};
 use crate::Task;
 
 /// Go's non-blocking `netpoll(0)`: if Gs wait on IO and nobody else is polling, polls once and
@@ -69,70 +69,75 @@ pub(crate) fn wait_as_poller(shared: &Arc<Shared>, note: &Arc<Note>) -> Option<W
     }
     loop {
         let tasks = dispatch(&mut driver, None);
-        match shared.after_poll(note, tasks) {
-            AfterPoll::Poll => {}
-            AfterPoll::Run(index, tasks) => {
+        let (handoff, tasks) = if tasks.is_empty() {
+            // A notification (or a signal): poll on, unless `startm` took this M.
+            if shared.is_poller(note) {
+                continue;
+            }
+            handed_off(shared, note, driver, tasks)
+        } else if !shared.leave_poller(note) {
+            handed_off(shared, note, driver, tasks)
+        } else {
+            // Unregistered first, then the driver goes, then the decision: an M that goes idle
+            // meanwhile either sees the P this one would take (and this one runs the Gs) or
+            // takes the driver; it never parks beside a poller that parks too. Deciding while
+            // still holding the driver lost the poller for good once in ~40 runs of the 10k
+            // connections test: both Ms parked, main waited on IO nobody polled.
+            drop(driver);
+            match shared.place_polled(note, tasks) {
                 // This M leaves the poller, and nobody polls until an M goes idle. Handing the
                 // poller to a parked M here (a futex wake each time) took the p99 latency of
                 // `benches/http.py` from tokio's 4.3 ms to 5.3-5.9 ms: one more runnable thread
-                // per event batch on a machine the load generator shares. The case it covered, a
-                // G woken here that then blocks its thread while another P idles, is sysmon's
+                // per event batch on a machine the load generator shares. The case it covered,
+                // a G woken here that then blocks its thread while another P idles, is sysmon's
                 // (issue 5: it polls when nobody has for 10 ms), as in Go.
+                Placed::Run(index, tasks) => {
+                    return Some(Woken::P {
+                        index,
+                        spinning: false,
+                        tasks,
+                    })
+                }
+                Placed::Shutdown(tasks) => return Some(Woken::Shutdown(tasks)),
+                Placed::Park => (note.wait(), Vec::new()),
+            }
+        };
+        match handoff {
+            Handoff::P { index, spinning } => {
                 return Some(Woken::P {
                     index,
-                    spinning: false,
+                    spinning,
                     tasks,
-                });
+                })
             }
-            AfterPoll::Park => {
-                drop(driver);
-                return Some(match note.wait() {
-                    Handoff::P { index, spinning } => Woken::P {
-                        index,
-                        spinning,
-                        tasks: Vec::new(),
-                    },
-                    Handoff::Shutdown => Woken::Shutdown(Vec::new()),
-                    // Asked to poll again (`ensure_poller`).
-                    Handoff::Poll => {
-                        driver = shared.reactor.try_driver()?;
-                        if !shared.register_poller(note) {
-                            return Some(Woken::Shutdown(Vec::new()));
-                        }
-                        continue;
-                    }
-                });
-            }
-            AfterPoll::HandedOff(tasks) => {
-                // The handoff is being written (just after the lock `startm` held): a short wait.
-                let handoff = note.wait();
-                drop(driver);
-                // `startm` takes the poller only when no other M is parked: start one to poll in
-                // its place, or IO would wait until some M went idle.
-                if matches!(handoff, Handoff::P { .. }) && shared.reactor.has_waiters() {
-                    shared.ensure_poller(true);
+            Handoff::Shutdown => return Some(Woken::Shutdown(tasks)),
+            // Asked to poll again (`ensure_poller`, to a parked M).
+            Handoff::Poll => {
+                shared.inject_global(tasks);
+                driver = shared.reactor.try_driver()?;
+                if !shared.register_poller(note) {
+                    return Some(Woken::Shutdown(Vec::new()));
                 }
-                return Some(match handoff {
-                    Handoff::P { index, spinning } => Woken::P {
-                        index,
-                        spinning,
-                        tasks,
-                    },
-                    Handoff::Shutdown => Woken::Shutdown(tasks),
-                    // Only Ms on the idle list are asked to poll, and this one was not on it;
-                    // if it ever were, it would simply go on polling.
-                    Handoff::Poll => {
-                        shared.inject_global(tasks);
-                        driver = shared.reactor.try_driver()?;
-                        if !shared.register_poller(note) {
-                            return Some(Woken::Shutdown(Vec::new()));
-                        }
-                        continue;
-                    }
-                });
             }
         }
     }
+}
+
+/// The poller M was taken by `startm` (or shutdown): waits for the handoff being written, lets
+/// go of the driver, and, since `startm` takes the poller only when no other M is parked, starts
+/// one to poll in its place if Gs wait on IO.
+fn handed_off(
+    shared: &Arc<Shared>,
+    note: &Note,
+    driver: Driver<'_>,
+    tasks: Vec<Task>,
+) -> (Handoff, Vec<Task>) {
+    let handoff = note.wait();
+    drop(driver);
+    if matches!(handoff, Handoff::P { .. }) && shared.reactor.has_waiters() {
+        shared.ensure_poller(true);
+    }
+    (handoff, tasks)
 }
 
 /// The `block_on` thread's version of [`wait_as_poller`], while its main future waits: polls
@@ -155,10 +160,12 @@ pub(crate) fn wait_as_main_poller(
         if tasks.is_empty() {
             continue;
         }
+        // The driver goes before the decision, for the reason given in `wait_as_poller`.
+        drop(driver);
         if let Some(p) = shared.idle_p_for(&mut tasks) {
             break Some((p, tasks));
         }
-        // Every P is busy and has the Gs now (see `Shared::after_poll`): stop polling and
+        // Every P is busy and has the Gs now (see `Shared::place_polled`): stop polling and
         // wait for main's waker like any parked thread.
         break None;
     };

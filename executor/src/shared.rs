@@ -60,18 +60,15 @@ pub(crate) enum BeforePark {
     Shutdown,
 }
 
-/// What the poller M does after a blocking poll returned ([`Shared::after_poll`]).
-pub(crate) enum AfterPoll {
-    /// Nothing for this M to run: poll again.
-    Poll,
-    /// The M took idle P `p` to run the Gs the poll woke.
+/// Where the Gs a blocking poll woke go ([`Shared::place_polled`]).
+pub(crate) enum Placed {
+    /// The M took idle P `p` to run them.
     Run(usize, Vec<Task>),
-    /// The poll woke Gs but every P is busy: they went to the global queue, and the M left the
-    /// poller and is on the idle-M list; it parks on its note.
+    /// Every P is busy: they went to the global queue, and the M is on the idle-M list; it
+    /// parks on its note.
     Park,
-    /// `startm` (or shutdown) took this M out of the poller: its note holds the handoff. The Gs
-    /// the poll woke are still to be placed.
-    HandedOff(Vec<Task>),
+    /// The runtime is shutting down; the Gs are handed back to be dropped.
+    Shutdown(Vec<Task>),
 }
 
 /// Runtime-wide scheduler state.
@@ -481,30 +478,44 @@ impl Shared {
         }
     }
 
-    /// The poller M's decision after a blocking poll woke `tasks` (Go's `findRunnable` after
-    /// `netpoll(delay)`): leave with an idle P to run them; or, if every P is busy, queue them
-    /// globally and park, as Go's M does (`stopm`). Staying in the poller then would wake this
-    /// thread for every packet only to hand its Gs to the busy Ps, taking CPU from them; the busy
-    /// Ms poll themselves whenever they run out of work. Under the lock, so it cannot miss a
-    /// `startm` that took this M.
-    pub(crate) fn after_poll(&self, note: &Arc<Note>, tasks: Vec<Task>) -> AfterPoll {
+    /// Whether `note`'s M is still the registered poller (`startm` or shutdown may have taken
+    /// it; then a handoff is on its way to the note).
+    pub(crate) fn is_poller(&self, note: &Arc<Note>) -> bool {
+        let sched = self.lock();
+        sched.poller.as_ref().is_some_and(|n| Arc::ptr_eq(n, note))
+    }
+
+    /// Unregisters `note`'s M as the poller, before it lets go of the driver (Go stores
+    /// `sched.lastpoll` before its `pidleget`): from then on an M going idle takes the driver and
+    /// the role instead of parking beside this one. `false` if `startm` or shutdown took it
+    /// first (a handoff is on its way to the note).
+    pub(crate) fn leave_poller(&self, note: &Arc<Note>) -> bool {
         let mut sched = self.lock();
         if !sched.poller.as_ref().is_some_and(|n| Arc::ptr_eq(n, note)) {
-            return AfterPoll::HandedOff(tasks);
+            return false;
         }
-        if tasks.is_empty() {
-            return AfterPoll::Poll;
+        sched.poller = None;
+        true
+    }
+
+    /// What a former poller M does with the Gs its last poll woke (Go's `findRunnable` after
+    /// `netpoll(delay)`): take an idle P to run them; or, if every P is busy, queue them globally
+    /// and park, as Go's M does (`stopm`). Staying in the poller then would wake this thread for
+    /// every packet only to hand its Gs to the busy Ps, taking CPU from them; the busy Ms poll
+    /// themselves whenever they run out of work.
+    pub(crate) fn place_polled(&self, note: &Arc<Note>, tasks: Vec<Task>) -> Placed {
+        let mut sched = self.lock();
+        if self.is_shutdown() {
+            return Placed::Shutdown(tasks);
         }
         if let Some(p) = self.pidleget(&mut sched) {
-            sched.poller = None;
-            return AfterPoll::Run(p, tasks);
+            return Placed::Run(p, tasks);
         }
         let dead = self.global_push_locked(&mut sched, tasks);
-        sched.poller = None;
         sched.idle_ms.push(Arc::clone(note));
         drop(sched);
         drop(dead);
-        AfterPoll::Park
+        Placed::Park
     }
 
     /// For Gs a poll woke on a thread that holds no P (`block_on`'s thread): an idle P to run
