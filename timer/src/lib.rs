@@ -4,5 +4,11 @@
 //! clock with `pause`/`advance` for tests. It reads the current P's heap from the per-thread
 //! context the executor installs and never imports the executor.
 //!
-//! Until timers land the crate is empty on purpose: the workspace layout of DESIGN.md §1 exists
-//! from the first commit so that dependency arrows can only point down.
+//! So far it has the heap itself ([`TimerHeap`], `heap.rs`): 4-ary, with lazily removed
+//! zombies. The timer state it will hold, the futures, the clock and the executor's side (running
+//! expired timers in `findRunnable`, bounding the poller's wait by the earliest deadline) are the
+//! rest of issue 4.
+
+mod heap;
+
+pub use heap::TimerHeap;
