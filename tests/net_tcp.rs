@@ -276,6 +276,40 @@ async fn closing_a_connection_the_peer_reset_succeeds() {
     client.close().await.expect("closing it twice");
 }
 
+/// A hand-written future built on `poll_read_ready` and `try_read` (tokio's pattern for custom
+/// protocols) parks until the peer writes, then reads what it wrote.
+#[gort::test]
+async fn poll_read_ready_and_try_read_make_a_reader() {
+    let (listener, addr) = loopback_listener().await;
+    let (mut client, server) = connected_pair(&listener, addr).await;
+    let (read, parked) = record_pending(async move {
+        let mut buf = [0u8; 16];
+        let n = std::future::poll_fn(|cx| loop {
+            match server.poll_read_ready(cx) {
+                std::task::Poll::Ready(Ok(())) => {}
+                other => return other.map_ok(|()| 0),
+            }
+            match server.try_read(&mut buf) {
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock => continue,
+                result => return std::task::Poll::Ready(result),
+            }
+        })
+        .await
+        .expect("the hand-written read");
+        buf[..n].to_vec()
+    });
+    let reader = gort::spawn(read);
+    assert!(
+        eventually(|| parked.load(Ordering::SeqCst)).await,
+        "the reader never parked"
+    );
+    client.write_all(b"ready").await.unwrap();
+    let got = within(WAKE_LIMIT, "the hand-written reader", reader)
+        .await
+        .unwrap();
+    assert_eq!(got, b"ready");
+}
+
 /// Once the peer closed, every read returns `Ok(0)` at once: after the data it sent, and again.
 #[gort::test(worker_threads = 1)]
 async fn reads_after_the_peer_closed_return_zero_every_time() {

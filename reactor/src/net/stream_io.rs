@@ -3,11 +3,57 @@
 //! Each stream implements `AsyncRead`/`AsyncWrite` for `&Stream` (reads and writes need no
 //! exclusive access: the kernel orders them) and forwards the owned impls to it.
 
-/// Implements `AsyncRead` and `AsyncWrite` for `&$stream` and `$stream`, and the split halves'
-/// `ShutdownWrite`. The stream must have an `io: Registered<T>` field where `&T: Read + Write`,
+/// Implements `readable`/`writable`, their poll forms, `try_read`/`try_write`, `AsyncRead` and
+/// `AsyncWrite` for `&$stream` and `$stream`, and the split halves' `ShutdownWrite`. The stream must have an `io: Registered<T>` field where `&T: Read + Write`,
 /// and a `shutdown(Shutdown)` method.
 macro_rules! impl_stream_io {
     ($stream:ident) => {
+        impl $stream {
+            /// Waits until the stream may be readable (data, end of stream, or an error).
+            pub async fn readable(&self) -> ::std::io::Result<()> {
+                self.io.ready($crate::poll_desc::Direction::Read).await
+            }
+
+            /// Waits until the stream may be writable.
+            pub async fn writable(&self) -> ::std::io::Result<()> {
+                self.io.ready($crate::poll_desc::Direction::Write).await
+            }
+
+            /// Ready once the stream may be readable; otherwise registers `cx`'s waker for the
+            /// next readiness (the poll form of `readable`, for hand-written futures).
+            pub fn poll_read_ready(
+                &self,
+                cx: &mut ::std::task::Context<'_>,
+            ) -> ::std::task::Poll<::std::io::Result<()>> {
+                self.io.poll_ready($crate::poll_desc::Direction::Read, cx)
+            }
+
+            /// Ready once the stream may be writable (the poll form of `writable`).
+            pub fn poll_write_ready(
+                &self,
+                cx: &mut ::std::task::Context<'_>,
+            ) -> ::std::task::Poll<::std::io::Result<()>> {
+                self.io.poll_ready($crate::poll_desc::Direction::Write, cx)
+            }
+
+            /// Reads what is available now, or fails with `WouldBlock` (then wait with
+            /// `readable` and try again).
+            pub fn try_read(&self, buf: &mut [u8]) -> ::std::io::Result<usize> {
+                self.io
+                    .try_io($crate::poll_desc::Direction::Read, |mut stream| {
+                        ::std::io::Read::read(&mut stream, buf)
+                    })
+            }
+
+            /// Writes what fits now, or fails with `WouldBlock`.
+            pub fn try_write(&self, buf: &[u8]) -> ::std::io::Result<usize> {
+                self.io
+                    .try_io($crate::poll_desc::Direction::Write, |mut stream| {
+                        ::std::io::Write::write(&mut stream, buf)
+                    })
+            }
+        }
+
         impl $crate::net::split::ShutdownWrite for $stream {
             fn shutdown_write(&self) -> ::std::io::Result<()> {
                 self.shutdown(::std::net::Shutdown::Write)

@@ -1,6 +1,6 @@
 //! `TcpStream`: a TCP connection whose reads and writes park the G instead of the M.
 
-use std::io::{self, Read, Write};
+use std::io;
 use std::net::{Shutdown, SocketAddr};
 use std::time::Duration;
 
@@ -131,29 +131,6 @@ impl TcpStream {
     /// write side sends FIN: the peer reads end of stream.
     pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
         self.io.get_ref().shutdown(how)
-    }
-
-    /// Waits until the stream may be readable (data, end of stream, or an error).
-    pub async fn readable(&self) -> io::Result<()> {
-        self.io.ready(Direction::Read).await
-    }
-
-    /// Waits until the stream may be writable.
-    pub async fn writable(&self) -> io::Result<()> {
-        self.io.ready(Direction::Write).await
-    }
-
-    /// Reads what is available now, or fails with `WouldBlock` (then wait with
-    /// [`TcpStream::readable`] and try again).
-    pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.io
-            .try_io(Direction::Read, |mut stream| stream.read(buf))
-    }
-
-    /// Writes what fits now, or fails with `WouldBlock`.
-    pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
-        self.io
-            .try_io(Direction::Write, |mut stream| stream.write(buf))
     }
 
     /// Reads into `buf` without removing the data from the socket's queue.

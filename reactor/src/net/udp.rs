@@ -129,6 +129,16 @@ impl UdpSocket {
         self.io.ready(Direction::Read).await
     }
 
+    /// Ready once a datagram may be waiting (the poll form of `readable`).
+    pub fn poll_recv_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.io.poll_ready(Direction::Read, cx)
+    }
+
+    /// Ready once the socket may accept a datagram (the poll form of `writable`).
+    pub fn poll_send_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.io.poll_ready(Direction::Write, cx)
+    }
+
     /// Waits until the socket may accept a datagram.
     pub async fn writable(&self) -> io::Result<()> {
         self.io.ready(Direction::Write).await

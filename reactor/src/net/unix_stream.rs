@@ -93,30 +93,6 @@ impl UnixStream {
         self.io.get_ref().shutdown(how)
     }
 
-    /// Waits until the stream may be readable.
-    pub async fn readable(&self) -> io::Result<()> {
-        self.io.ready(Direction::Read).await
-    }
-
-    /// Waits until the stream may be writable.
-    pub async fn writable(&self) -> io::Result<()> {
-        self.io.ready(Direction::Write).await
-    }
-
-    /// Reads what is available now, or fails with `WouldBlock`.
-    pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.io.try_io(Direction::Read, |mut stream| {
-            io::Read::read(&mut stream, buf)
-        })
-    }
-
-    /// Writes what fits now, or fails with `WouldBlock`.
-    pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
-        self.io.try_io(Direction::Write, |mut stream| {
-            io::Write::write(&mut stream, buf)
-        })
-    }
-
     /// Borrowed halves that read and write concurrently.
     pub fn split(&mut self) -> (ReadHalf<'_>, WriteHalf<'_>) {
         split::split(self)
