@@ -18,7 +18,9 @@ use std::time::Duration;
 use gort::io::{AsyncReadExt, AsyncWriteExt};
 use gort::net::{TcpListener, TcpStream};
 
-use common::{eventually, pattern, record_pending, runtime, watchdog, within};
+use common::{
+    eventually, one_byte_connections, pattern, record_pending, runtime, watchdog, within,
+};
 
 /// How long an await whose completion is under test may take before the test fails: far longer
 /// than it ever needs, even on a loaded 2-core machine.
@@ -479,39 +481,11 @@ async fn ten_thousand_connections_reuse_descriptor_slots() {
     const BATCH: usize = 50;
     let _watchdog = watchdog(Duration::from_secs(180), "10k connections");
     let baseline = live_descriptors();
-    let (listener, addr) = loopback_listener().await;
-
-    // The server closes first, so the client ports never sit in TIME_WAIT.
-    let server = gort::spawn(async move {
-        for _ in 0..CONNECTIONS {
-            let (stream, _) = listener.accept().await.expect("accept");
-            gort::go!(async move {
-                let mut byte = [0u8; 1];
-                (&stream).read_exact(&mut byte).await.expect("server read");
-                (&stream).write_all(&byte).await.expect("server write");
-            });
-        }
-    });
-    within(Duration::from_secs(120), "10,000 connections", async {
-        for batch in 0..CONNECTIONS / BATCH {
-            let clients: Vec<_> = (0..BATCH)
-                .map(|i| {
-                    gort::spawn(async move {
-                        let stream = TcpStream::connect(addr).await.expect("connect");
-                        let sent = [(batch * BATCH + i) as u8];
-                        (&stream).write_all(&sent).await.expect("client write");
-                        let mut got = Vec::new();
-                        (&stream).read_to_end(&mut got).await.expect("client read");
-                        assert_eq!(got, sent, "the echo, then the server's close");
-                    })
-                })
-                .collect();
-            for client in clients {
-                client.await.unwrap();
-            }
-        }
-        server.await.unwrap();
-    })
+    within(
+        Duration::from_secs(120),
+        "10,000 connections",
+        one_byte_connections(CONNECTIONS, BATCH),
+    )
     .await;
 
     let (live, capacity) = gort::net::__poll_descriptors();

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{runtime, watchdog};
+use common::{one_byte_connections, runtime, watchdog};
 use gort::io::{AsyncReadExt, AsyncWriteExt};
 use gort::net::{TcpListener, TcpStream};
 
@@ -156,38 +156,6 @@ fn connection_churn_never_loses_the_poller() {
     const BATCH: usize = 50;
     let _watchdog = watchdog(Duration::from_secs(240), "connection churn");
     for _ in 0..ROUNDS {
-        let rt = runtime(2);
-        rt.block_on(async {
-            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-            let addr = listener.local_addr().unwrap();
-            let server = gort::spawn(async move {
-                for _ in 0..CONNECTIONS {
-                    let (stream, _) = listener.accept().await.expect("accept");
-                    gort::go!(async move {
-                        let mut byte = [0u8; 1];
-                        (&stream).read_exact(&mut byte).await.expect("server read");
-                        (&stream).write_all(&byte).await.expect("server write");
-                    });
-                }
-            });
-            for batch in 0..CONNECTIONS / BATCH {
-                let clients: Vec<_> = (0..BATCH)
-                    .map(|i| {
-                        gort::spawn(async move {
-                            let stream = TcpStream::connect(addr).await.expect("connect");
-                            let sent = [(batch * BATCH + i) as u8];
-                            (&stream).write_all(&sent).await.expect("client write");
-                            let mut got = Vec::new();
-                            (&stream).read_to_end(&mut got).await.expect("client read");
-                            assert_eq!(got, sent);
-                        })
-                    })
-                    .collect();
-                for client in clients {
-                    client.await.expect("a client task failed");
-                }
-            }
-            server.await.expect("the server task failed");
-        });
+        runtime(2).block_on(one_byte_connections(CONNECTIONS, BATCH));
     }
 }

@@ -288,3 +288,43 @@ pub async fn within<F: std::future::Future>(limit: Duration, what: &str, future:
         futures::future::Either::Right(_) => panic!("`{what}` did not finish within {limit:?}"),
     }
 }
+
+/// Opens `connections` short-lived TCP connections to a fresh loopback listener, `batch` at a
+/// time, each carrying one byte each way; the server closes first (so client ports never sit in
+/// `TIME_WAIT`) and each client reads to end of stream. Must run inside a gort runtime.
+pub async fn one_byte_connections(connections: usize, batch: usize) {
+    use gort::io::{AsyncReadExt, AsyncWriteExt};
+
+    let listener = gort::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("local_addr");
+    let server = gort::spawn(async move {
+        for _ in 0..connections {
+            let (stream, _) = listener.accept().await.expect("accept");
+            gort::go!(async move {
+                let mut byte = [0u8; 1];
+                (&stream).read_exact(&mut byte).await.expect("server read");
+                (&stream).write_all(&byte).await.expect("server write");
+            });
+        }
+    });
+    for round in 0..connections / batch {
+        let clients: Vec<_> = (0..batch)
+            .map(|i| {
+                gort::spawn(async move {
+                    let stream = gort::net::TcpStream::connect(addr).await.expect("connect");
+                    let sent = [(round * batch + i) as u8];
+                    (&stream).write_all(&sent).await.expect("client write");
+                    let mut got = Vec::new();
+                    (&stream).read_to_end(&mut got).await.expect("client read");
+                    assert_eq!(got, sent, "the echo, then the server's close");
+                })
+            })
+            .collect();
+        for client in clients {
+            client.await.expect("a client task failed");
+        }
+    }
+    server.await.expect("the server task failed");
+}
