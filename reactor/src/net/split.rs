@@ -116,53 +116,29 @@ impl<S: ShutdownWrite> fmt::Display for ReuniteError<S> {
 impl<S: ShutdownWrite> std::error::Error for ReuniteError<S> {}
 
 /// Reads through `&S`.
-fn poll_read_shared<S>(stream: &S, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>>
-where
-    for<'s> &'s S: AsyncRead,
-{
-    Pin::new(&mut &*stream).poll_read(cx, buf)
-}
+macro_rules! read_through_shared {
+    ($half:ty, $($bound:tt)*) => {
+        impl<$($bound)*> AsyncRead for $half
+        where
+            for<'s> &'s S: AsyncRead,
+        {
+            fn poll_read(
+                self: Pin<&mut Self>,
+                cx: &mut Context<'_>,
+                buf: &mut [u8],
+            ) -> Poll<io::Result<usize>> {
+                Pin::new(&mut self.stream_ref()).poll_read(cx, buf)
+            }
 
-impl<S> AsyncRead for ReadHalf<'_, S>
-where
-    for<'s> &'s S: AsyncRead,
-{
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut [u8],
-    ) -> Poll<io::Result<usize>> {
-        poll_read_shared(self.0, cx, buf)
-    }
-
-    fn poll_read_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &mut [IoSliceMut<'_>],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut &*self.0).poll_read_vectored(cx, bufs)
-    }
-}
-
-impl<S> AsyncRead for OwnedReadHalf<S>
-where
-    for<'s> &'s S: AsyncRead,
-{
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut [u8],
-    ) -> Poll<io::Result<usize>> {
-        poll_read_shared(&*self.stream, cx, buf)
-    }
-
-    fn poll_read_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &mut [IoSliceMut<'_>],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut &*self.stream).poll_read_vectored(cx, bufs)
-    }
+            fn poll_read_vectored(
+                self: Pin<&mut Self>,
+                cx: &mut Context<'_>,
+                bufs: &mut [IoSliceMut<'_>],
+            ) -> Poll<io::Result<usize>> {
+                Pin::new(&mut self.stream_ref()).poll_read_vectored(cx, bufs)
+            }
+        }
+    };
 }
 
 /// Writes through `&S`.
@@ -199,6 +175,18 @@ macro_rules! write_through_shared {
     };
 }
 
+impl<'a, S> ReadHalf<'a, S> {
+    fn stream_ref(&self) -> &'a S {
+        self.0
+    }
+}
+
+impl<S> OwnedReadHalf<S> {
+    fn stream_ref(&self) -> &S {
+        &self.stream
+    }
+}
+
 impl<'a, S> WriteHalf<'a, S> {
     fn stream_ref(&self) -> &'a S {
         self.0
@@ -211,5 +199,7 @@ impl<S: ShutdownWrite> OwnedWriteHalf<S> {
     }
 }
 
+read_through_shared!(ReadHalf<'_, S>, S);
+read_through_shared!(OwnedReadHalf<S>, S);
 write_through_shared!(WriteHalf<'_, S>, S);
 write_through_shared!(OwnedWriteHalf<S>, S: ShutdownWrite);
