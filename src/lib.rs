@@ -31,6 +31,78 @@ pub mod task {
     pub use gort_executor::task::{yield_now, Builder, JoinError, JoinHandle, JoinSet};
 }
 
+/// Time: sleeps, timeouts, intervals and the test clock (tokio's names, Go's precision).
+///
+/// Timers live in a 4-ary heap per P and fire from the scheduler and the poller's timed wait,
+/// so `sleep(100µs)` wakes within tens of microseconds rather than on a millisecond tick. They
+/// work from any thread: off a runtime, they belong to the default runtime (started on first
+/// use), like spawns and sockets.
+pub mod time {
+    use std::future::Future;
+
+    pub use gort_timer::{
+        advance, pause, resume, After, Instant, Interval, MissedTickBehavior, Sleep, Timeout,
+    };
+    pub use std::time::Duration;
+
+    /// The error of [`timeout`].
+    pub mod error {
+        pub use gort_timer::Elapsed;
+    }
+
+    /// On a thread that serves no runtime, makes sure the default runtime exists, so that
+    /// someone runs the timers armed here.
+    fn ensure_runtime() {
+        if !gort_timer::has_current() {
+            let _ = gort_executor::runtime::Handle::current();
+        }
+    }
+
+    /// Waits until `duration` has elapsed. `Duration::ZERO` completes at once.
+    pub fn sleep(duration: Duration) -> Sleep {
+        ensure_runtime();
+        gort_timer::sleep(duration)
+    }
+
+    /// Waits until `deadline`.
+    pub fn sleep_until(deadline: Instant) -> Sleep {
+        ensure_runtime();
+        gort_timer::sleep_until(deadline)
+    }
+
+    /// Runs `future` for at most `duration`: `Err(Elapsed)` if the deadline passes first.
+    pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
+        ensure_runtime();
+        gort_timer::timeout(duration, future)
+    }
+
+    /// [`timeout`] with an absolute deadline.
+    pub fn timeout_at<F: Future>(deadline: Instant, future: F) -> Timeout<F> {
+        ensure_runtime();
+        gort_timer::timeout_at(deadline, future)
+    }
+
+    /// Ticks now, then every `period`. Panics if `period` is zero.
+    #[track_caller]
+    pub fn interval(period: Duration) -> Interval {
+        ensure_runtime();
+        gort_timer::interval(period)
+    }
+
+    /// Ticks at `start`, then every `period`. Panics if `period` is zero.
+    #[track_caller]
+    pub fn interval_at(start: Instant, period: Duration) -> Interval {
+        ensure_runtime();
+        gort_timer::interval_at(start, period)
+    }
+
+    /// Go's `time.After`: completes after `duration` with the time it fired.
+    pub fn after(duration: Duration) -> After {
+        ensure_runtime();
+        gort_timer::after(duration)
+    }
+}
+
 /// The runtime: building one, handles to it, and scheduler facts.
 pub mod runtime {
     pub use gort_executor::runtime::{gomaxprocs, num_goroutine, Builder, Handle, Runtime};

@@ -54,6 +54,9 @@ pub(crate) struct ServeGuard {
     previous_shared: *const Shared,
     previous_p: *const P,
     previous_in_block_on: bool,
+    /// Timers armed on this thread meanwhile go into a set of `shared` (`acquirep` switches it
+    /// to the held P's).
+    previous_timers: Option<Arc<gort_timer::Timers>>,
     /// IO objects created on this thread meanwhile register with `shared`'s reactor.
     _reactor: gort_reactor::EnterGuard,
 }
@@ -64,6 +67,7 @@ pub(crate) fn serve(shared: &Arc<Shared>, in_block_on: bool) -> ServeGuard {
         previous_shared: ctx.shared.replace(Arc::as_ptr(shared)),
         previous_p: ctx.p.replace(ptr::null()),
         previous_in_block_on: ctx.in_block_on.replace(in_block_on),
+        previous_timers: gort_timer::set_current(Some(Arc::clone(&shared.orphan_timers))),
         _reactor: gort_reactor::enter(&shared.reactor),
     })
 }
@@ -75,6 +79,7 @@ impl Drop for ServeGuard {
             ctx.p.set(self.previous_p);
             ctx.in_block_on.set(self.previous_in_block_on);
         });
+        gort_timer::set_current(self.previous_timers.take());
     }
 }
 

@@ -15,6 +15,8 @@
 //! - [`block_on`] turns the calling thread into an M until its future completes.
 //! - [`context`] is the per-thread pointer to the current runtime, P and G that wakers and
 //!   `spawn` read.
+//! - [`timers`] is how Ms run the Ps' timer heaps (crate `gort-timer`) and bound the poller's
+//!   wait by the earliest deadline; [`netpoll`] is how they drive the netpoller.
 //!
 //! The life of a G: `spawn` → `Shared::spawn` allocates it and calls the schedule function,
 //! which puts it in the current P's `runnext` (or the global queue off-runtime) → an M's
@@ -42,6 +44,7 @@ mod shared;
 mod task_builder;
 #[cfg(test)]
 mod tests;
+mod timers;
 mod worker;
 mod yield_now;
 

@@ -33,6 +33,7 @@ use crate::context;
 use crate::p::P;
 use crate::park::{Handoff, Note};
 use crate::shared::{Placed, Shared};
+use crate::timers::NOT_POLLING;
 use crate::Task;
 
 /// Go's non-blocking `netpoll(0)`: if Gs wait on IO and nobody else is polling, polls once and
@@ -42,9 +43,32 @@ pub(crate) fn poll_ready(shared: &Arc<Shared>, p: &P) -> Option<Task> {
         return None;
     }
     let mut driver = shared.reactor.try_driver()?;
-    let tasks = dispatch(&mut driver, Some(Duration::ZERO));
+    let tasks = dispatch(&mut driver, Some(Duration::ZERO), || {});
     drop(driver);
     shared.inject(p, tasks)
+}
+
+/// The driver, if nobody else holds it. With timers pending the poller is created if it did not
+/// exist yet: the M about to block must wait for them (`timers.rs`).
+fn take_driver(shared: &Shared) -> Option<Driver<'_>> {
+    if shared.earliest_timer().is_some() {
+        shared.reactor.try_driver_with_poller()
+    } else {
+        shared.reactor.try_driver()
+    }
+}
+
+/// The blocking wait: until IO, a notification, or the earliest timer of any P (`timers.rs`).
+/// Returns the Gs that IO and the due timers woke.
+fn wait(shared: &Shared, driver: &mut Driver<'_>) -> Vec<Task> {
+    let bound = shared.poll_bound();
+    let tasks = dispatch(driver, bound, || {
+        if bound.is_some() {
+            shared.run_all_due_timers();
+        }
+    });
+    shared.poll_until.store(NOT_POLLING, Ordering::SeqCst);
+    tasks
 }
 
 /// What an idle worker M was given after waiting in the poller.
@@ -63,12 +87,12 @@ pub(crate) enum Woken {
 /// then the M parks on its note as usual). Returns when the poll woke Gs and an idle P was free
 /// for them, or when `startm` or shutdown took this M out of the poller.
 pub(crate) fn wait_as_poller(shared: &Arc<Shared>, note: &Arc<Note>) -> Option<Woken> {
-    let mut driver = shared.reactor.try_driver()?;
+    let mut driver = take_driver(shared)?;
     if !shared.register_poller(note) {
         return Some(Woken::Shutdown(Vec::new()));
     }
     loop {
-        let tasks = dispatch(&mut driver, None);
+        let tasks = wait(shared, &mut driver);
         let (handoff, tasks) = if tasks.is_empty() {
             // A notification (or a signal): poll on, unless `startm` took this M.
             if shared.is_poller(note) {
@@ -114,7 +138,7 @@ pub(crate) fn wait_as_poller(shared: &Arc<Shared>, note: &Arc<Note>) -> Option<W
             // Asked to poll again (`ensure_poller`, to a parked M).
             Handoff::Poll => {
                 shared.inject_global(tasks);
-                driver = shared.reactor.try_driver()?;
+                driver = take_driver(shared)?;
                 if !shared.register_poller(note) {
                     return Some(Woken::Shutdown(Vec::new()));
                 }
@@ -148,7 +172,7 @@ pub(crate) fn wait_as_main_poller(
     shared: &Arc<Shared>,
     main: &MainSignal,
 ) -> Option<(usize, Vec<Task>)> {
-    let mut driver = shared.reactor.try_driver()?;
+    let mut driver = take_driver(shared)?;
     // `SeqCst` pairs with main's waker: either it sees `in_poller` and notifies, or this load
     // sees `woken` (see `MainSignal::wake_by_ref`).
     main.in_poller.store(true, Ordering::SeqCst);
@@ -156,7 +180,7 @@ pub(crate) fn wait_as_main_poller(
         if main.woken.load(Ordering::SeqCst) {
             break None;
         }
-        let mut tasks = dispatch(&mut driver, None);
+        let mut tasks = wait(shared, &mut driver);
         if tasks.is_empty() {
             continue;
         }
@@ -173,9 +197,14 @@ pub(crate) fn wait_as_main_poller(
     found
 }
 
-/// Polls with `timeout` and returns the Gs of this thread's runtime that the events woke.
-fn dispatch(driver: &mut Driver<'_>, timeout: Option<Duration>) -> Vec<Task> {
-    let (result, tasks) = context::collect_wakes(|| driver.poll(timeout));
+/// Polls with `timeout`, then runs `then` (due timers), and returns the Gs of this thread's
+/// runtime that both woke.
+fn dispatch(driver: &mut Driver<'_>, timeout: Option<Duration>, then: impl FnOnce()) -> Vec<Task> {
+    let (result, tasks) = context::collect_wakes(|| {
+        let result = driver.poll(timeout);
+        then();
+        result
+    });
     if let Err(err) = result {
         // `epoll_wait` fails only on a broken epoll fd or memory exhaustion; say so, and keep
         // the scheduler running (Gs parked on IO stay parked).

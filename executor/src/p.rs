@@ -16,7 +16,10 @@
 
 use std::ptr::{self, NonNull};
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicPtr, AtomicU32, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
+
+use gort_timer::Timers;
 
 use crate::queue::RunQueue;
 use crate::Task;
@@ -49,15 +52,19 @@ pub(crate) struct P {
     /// Gs spawned minus Gs died while this P was held, for `num_goroutine`. Owner-only writes
     /// (load plus store, no read-modify-write); anyone may read a snapshot. `Relaxed`.
     goroutines: AtomicI64,
+    /// The P's timers (`timers.rs`): armed by the Gs it runs, run by its M in `find_runnable`,
+    /// by thieves, and by the M in the poller.
+    pub(crate) timers: Arc<Timers>,
     /// Whether an M holds this P. Written by `acquirep`/`releasep`, read by thieves to decide
     /// whether to back off before stealing `runnext`. `Relaxed`: a hint.
     held: AtomicBool,
 }
 
 impl P {
-    pub(crate) fn new(index: usize) -> P {
+    pub(crate) fn new(index: usize, timers: Timers) -> P {
         P {
             index,
+            timers: Arc::new(timers),
             runq: RunQueue::new(),
             runnext: AtomicPtr::new(ptr::null_mut()),
             schedtick: AtomicU32::new(0),

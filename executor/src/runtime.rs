@@ -19,6 +19,7 @@ use crate::join::JoinHandle;
 use crate::maxprocs;
 use crate::shared::Shared;
 use gort_reactor::Reactor;
+use gort_timer::Timers;
 
 /// Configures and builds a [`Runtime`] (tokio's `runtime::Builder`).
 #[derive(Debug, Clone)]
@@ -27,6 +28,8 @@ pub struct Builder {
     worker_threads: Option<usize>,
     /// Name of the runtime's M threads.
     thread_name: String,
+    /// Whether the clock starts paused (`start_paused`).
+    start_paused: bool,
 }
 
 impl Builder {
@@ -35,6 +38,7 @@ impl Builder {
         Builder {
             worker_threads: None,
             thread_name: "gort-m".to_owned(),
+            start_paused: false,
         }
     }
 
@@ -63,10 +67,32 @@ impl Builder {
         self
     }
 
-    /// Builds the runtime on `reactor` (for the default runtime).
-    fn build_with_reactor(&mut self, reactor: Arc<Reactor>) -> io::Result<Runtime> {
+    /// Starts the runtime's clock paused (tokio's `start_paused`): `time::Instant::now()` stands
+    /// still, and whenever every task is idle the clock jumps to the next timer, so tests of
+    /// timeouts run without waiting. `time::resume()` lets it run.
+    pub fn start_paused(&mut self, paused: bool) -> &mut Builder {
+        self.start_paused = paused;
+        self
+    }
+
+    /// Builds the runtime on `reactor`, with `orphan_timers` as its set for timers armed off its
+    /// Ps (for the default runtime: the sets plain threads already use). A set whose driver
+    /// serves another runtime (a default runtime that shut down) is replaced by a new one.
+    fn build_on(
+        &mut self,
+        reactor: Arc<Reactor>,
+        orphan_timers: Arc<Timers>,
+    ) -> io::Result<Runtime> {
         let procs = self.worker_threads.unwrap_or_else(maxprocs::default_procs);
-        let shared = Shared::new(procs, self.thread_name.clone(), reactor);
+        let orphan_timers = if orphan_timers.driver().is_adopted() {
+            Arc::new(Timers::new())
+        } else {
+            orphan_timers
+        };
+        if self.start_paused {
+            orphan_timers.driver().clock.pause();
+        }
+        let shared = Shared::new(procs, self.thread_name.clone(), reactor, orphan_timers);
         Ok(Runtime {
             handle: Handle { shared },
         })
@@ -74,7 +100,7 @@ impl Builder {
 
     /// Builds the runtime. Threads start on demand, when the first G becomes runnable.
     pub fn build(&mut self) -> io::Result<Runtime> {
-        self.build_with_reactor(Reactor::new())
+        self.build_on(Reactor::new(), Arc::new(Timers::new()))
     }
 }
 
@@ -143,6 +169,7 @@ impl Runtime {
         *default = Some(self.handle.clone());
         // IO objects created off any runtime's threads register with the default's reactor.
         gort_reactor::set_default_reactor(&self.handle.shared.reactor);
+        gort_timer::set_default_timers(&self.handle.shared.orphan_timers);
         true
     }
 }
@@ -230,9 +257,13 @@ pub(crate) fn default_shared() -> Arc<Shared> {
     // The default runtime drives the default reactor, which IO objects created off any runtime
     // may already be registered with.
     let runtime = Builder::new()
-        .build_with_reactor(gort_reactor::default_reactor())
+        .build_on(
+            gort_reactor::default_reactor(),
+            gort_timer::default_timers(),
+        )
         .expect("gort: cannot start the default runtime");
     let shared = runtime.handle.shared.clone();
+    gort_timer::set_default_timers(&shared.orphan_timers);
     *default = Some(runtime.handle.clone());
     // The default runtime lives as long as the process, as Go's does.
     std::mem::forget(runtime);

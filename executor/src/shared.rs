@@ -30,7 +30,7 @@
 
 use std::collections::VecDeque;
 use std::mem::ManuallyDrop;
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -49,6 +49,7 @@ use crate::registry::Registry;
 use crate::worker::M;
 use crate::Task;
 use gort_reactor::Reactor;
+use gort_timer::{TimeDriver, Timers};
 
 /// What [`Shared::take_global_or_release`] decided.
 pub(crate) enum BeforePark {
@@ -92,6 +93,14 @@ pub(crate) struct Shared {
     pub(crate) registry: Registry,
     /// The netpoller (see `netpoll.rs` for how the Ms drive it).
     pub(crate) reactor: Arc<Reactor>,
+    /// The runtime's clock and timer hook (`timers.rs`).
+    pub(crate) time: Arc<TimeDriver>,
+    /// Timers armed on threads that hold no P of this runtime.
+    pub(crate) orphan_timers: Arc<Timers>,
+    /// The deadline (`gort_timer::deadline_nanos`) the M blocked in the poller will wake at, or
+    /// `timers::NOT_POLLING` / `timers::UNBOUNDED` (Go's `sched.pollUntil`). `SeqCst`, see
+    /// `Shared::poll_bound`.
+    pub(crate) poll_until: AtomicU64,
     /// `num_goroutine` contributions made on threads holding no P of this runtime.
     goroutines_off_p: AtomicI64,
     /// Coprime strides for random victim orders (Go's `stealOrder`).
@@ -121,11 +130,21 @@ struct Sched {
 
 impl Shared {
     /// A runtime with `procs` Ps, all idle, and no threads yet (Ms start on demand).
-    pub(crate) fn new(procs: usize, thread_name: String, reactor: Arc<Reactor>) -> Arc<Shared> {
+    /// `orphan_timers` is the set for timers armed off its Ps; its driver becomes the runtime's
+    /// (the runtime installs its hook there, so the driver must not belong to another runtime).
+    pub(crate) fn new(
+        procs: usize,
+        thread_name: String,
+        reactor: Arc<Reactor>,
+        orphan_timers: Arc<Timers>,
+    ) -> Arc<Shared> {
         assert!(procs > 0, "a runtime needs at least one P");
         let procs_u32 = u32::try_from(procs).expect("too many Ps");
-        Arc::new(Shared {
-            ps: (0..procs).map(|i| CachePadded::new(P::new(i))).collect(),
+        let time = Arc::clone(orphan_timers.driver());
+        let shared = Arc::new(Shared {
+            ps: (0..procs)
+                .map(|i| CachePadded::new(P::new(i, Timers::with_driver(Arc::clone(&time)))))
+                .collect(),
             sched: Mutex::new(Sched {
                 global: VecDeque::new(),
                 idle_ps: (0..procs).rev().collect(),
@@ -139,13 +158,24 @@ impl Shared {
             shutdown: AtomicBool::new(false),
             registry: Registry::new(),
             reactor,
+            time,
+            orphan_timers,
+            poll_until: AtomicU64::new(crate::timers::NOT_POLLING),
             goroutines_off_p: AtomicI64::new(0),
             steal_strides: (1..=procs_u32)
                 .filter(|&s| gcd(s, procs_u32) == 1)
                 .collect(),
             thread_name,
             threads: Mutex::new(Vec::new()),
-        })
+        });
+        let weak = Arc::downgrade(&shared);
+        let adopted = shared.time.set_earlier_hook(move |when| {
+            if let Some(shared) = weak.upgrade() {
+                shared.timer_armed(when);
+            }
+        });
+        assert!(adopted, "a timer driver can serve one runtime only");
+        shared
     }
 
     /// Go's `newproc`: creates a G for `future` and makes it runnable (into the current P's
@@ -398,7 +428,7 @@ impl Shared {
         if let Some(task) = self.global_take_locked(&mut sched, p, CAPACITY / 2) {
             return BeforePark::Run(task);
         }
-        releasep(p);
+        releasep(self, p);
         self.pidleput(&mut sched, p.index);
         BeforePark::Released
     }
@@ -423,7 +453,7 @@ impl Shared {
             self.retire_p(p);
             return;
         }
-        releasep(p);
+        releasep(self, p);
         if p.has_work() {
             self.startm(Some(p.index), false);
             return;
@@ -629,6 +659,12 @@ impl Shared {
 
     /// Drops every queued and parked G until none is left, then marks the runtime drained.
     fn drain(&self) {
+        // Armed timers hold their tasks' wakers; a task whose future holds one of these sets
+        // would keep it, and with it this runtime, alive forever.
+        for p in self.ps.iter() {
+            p.timers.clear();
+        }
+        self.orphan_timers.clear();
         loop {
             self.registry.wake_all();
             let mut tasks = Vec::new();
@@ -658,7 +694,7 @@ impl Shared {
     /// At shutdown, for an M leaving while holding P `p`: drops the P's Gs and puts it on the
     /// idle list.
     fn retire_p(&self, p: &P) {
-        releasep(p);
+        releasep(self, p);
         let tasks = {
             let mut sched = self.lock();
             // SAFETY: this M held `p` until `set_p(null)` above and we hold `sched.lock`.
@@ -700,9 +736,11 @@ fn schedule_task(task: Task, info: ScheduleInfo) {
     }
 }
 
-/// Go's `releasep`: this thread no longer holds `p` (the inverse of `worker::acquirep`).
-fn releasep(p: &P) {
+/// Go's `releasep`: this thread no longer holds `p` (the inverse of `worker::acquirep`). Timers
+/// it arms from now on go into the runtime's P-less set.
+fn releasep(shared: &Shared, p: &P) {
     context::set_p(std::ptr::null());
+    gort_timer::set_current(Some(Arc::clone(&shared.orphan_timers)));
     p.set_held(false);
 }
 

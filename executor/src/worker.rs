@@ -4,6 +4,7 @@
 //!
 //! An M repeatedly finds a runnable G and runs one poll of it. `find_runnable` looks, in order:
 //!
+//! 0. the P's due timers (`timers.rs`), which put the Gs they wake in `runnext`;
 //! 1. every 61st `schedtick`, a batch from the global queue (so that busy local queues cannot
 //!    starve remote submissions; 61 is Go's prime, chosen not to resonate with common patterns);
 //! 2. the P's `runnext`, then its ring (`P::pop`);
@@ -13,13 +14,15 @@
 //!    blocking, if any G waits on IO (`netpoll.rs`);
 //! 5. stealing: if this M is spinning, or fewer than half the busy Ps have a spinning M, it
 //!    becomes a spinner and tries 4 rounds over all Ps in a random order, taking half of a
-//!    victim's ring; only the last round takes a victim's `runnext`, after a back-off;
+//!    victim's ring; only the last round takes a victim's `runnext`, after a back-off, and runs
+//!    the victim's due timers;
 //! 6. under the scheduler lock, the global queue once more, then it releases its P to the idle
 //!    list;
 //! 7. if it was spinning: decrements `nmspinning`, then re-checks the global queue and every
 //!    P's queues, and if work appeared takes an idle P back and starts over (Go's "delicate
 //!    dance": the decrement must come before the re-check, see `shared.rs`);
-//! 8. blocks in the netpoller if no other thread does (until the poll wakes Gs: it takes an idle
+//! 8. blocks in the netpoller if no other thread does, bounded by the earliest timer of any P
+//!    (until the poll or a timer wakes Gs: it takes an idle
 //!    P for them, or queues them globally and parks if every P is busy; or until `startm` takes
 //!    it), else parks on its [`Note`] until `startm` hands it a P or asks it to poll.
 //!
@@ -196,6 +199,9 @@ impl M {
                 .unwrap_or_else(|| unreachable!("find_runnable without a P"));
             let p: &P = &shared.ps[p_index];
 
+            // 0. Due timers of this P (and of the runtime's P-less set): the Gs they wake go
+            //    into `runnext` and are found below.
+            shared.run_due_timers(p);
             // 1. Fairness towards the global queue. A batch, not one G (Go takes one): with
             //    every P busy (Gs that yield keep local queues non-empty), one G per 61 ticks
             //    left remote spawns waiting ~350 µs each in the `spawn_many_remote_busy1`
@@ -383,6 +389,7 @@ fn acquirep(shared: &Shared, held: &mut Option<usize>, index: usize) {
     let p: &P = &shared.ps[index];
     p.set_held(true);
     context::set_p(p);
+    gort_timer::set_current(Some(Arc::clone(&p.timers)));
     *held = Some(index);
 }
 
@@ -441,9 +448,17 @@ fn steal_work(
                 return None;
             }
             if victim as usize != p.index {
+                let victim = &shared.ps[victim as usize];
+                // The last round also runs the victim's due timers; the Gs they wake are queued
+                // on `p` (Go's `stealTimersOrRunNextG`).
+                if last_round && shared.run_victim_timers(victim) {
+                    // SAFETY: this M holds `p`.
+                    if let Some((task, _)) = unsafe { p.pop() } {
+                        return Some(task);
+                    }
+                }
                 // SAFETY: this M holds `p`, and `victim` is another P.
-                if let Some(task) = unsafe { p.steal_from(&shared.ps[victim as usize], last_round) }
-                {
+                if let Some(task) = unsafe { p.steal_from(victim, last_round) } {
                     return Some(task);
                 }
             }

@@ -134,6 +134,14 @@ impl Reactor {
         })
     }
 
+    /// [`Reactor::try_driver`], creating the poller first if no fd ever needed it: for a thread
+    /// that has to wait for a deadline (a timed poll is the runtime's only timed wait). `None`
+    /// also if the poller cannot be created (out of fds).
+    pub fn try_driver_with_poller(&self) -> Option<Driver<'_>> {
+        self.poller().ok()?;
+        self.try_driver()
+    }
+
     /// Breaks the current (or the next) blocking [`Driver::poll`].
     pub fn notify(&self) {
         // An error here means the eventfd is gone, which only happens if the poller itself was

@@ -87,6 +87,11 @@ impl TimerEntry {
     pub fn register(&self, waker: &Waker) {
         self.waker.register(waker);
     }
+
+    /// Drops the registered waker (its owner is gone, or the runtime shuts down).
+    pub fn forget_waker(&self) {
+        drop(self.waker.take());
+    }
 }
 
 #[cfg(test)]

@@ -112,6 +112,12 @@ impl<T> TimerHeap<T> {
         Some((entry.when, entry.item))
     }
 
+    /// Removes every entry, zombies included, and returns their items.
+    pub fn drain(&mut self) -> Vec<T> {
+        self.zombies = 0;
+        self.entries.drain(..).map(|entry| entry.item).collect()
+    }
+
     /// Rebuilds the heap without its zombies (Go's `adjust`): O(n).
     pub fn remove_zombies(&mut self, is_zombie: impl Fn(&T) -> bool) {
         self.entries.retain(|entry| !is_zombie(&entry.item));

@@ -1,25 +1,58 @@
-//! gort's timers (DESIGN.md §4, issue 4).
+//! gort's timers (DESIGN.md §4, issue 4): a 4-ary heap per P, `Sleep`/`Timeout`/`Interval`, and
+//! a clock that tests can pause.
 //!
-//! This crate will hold the 4-ary min-heap each P owns, `Sleep`/`Timeout`/`Interval`, and the
-//! clock with `pause`/`advance` for tests. It reads the current P's heap from the per-thread
-//! context the executor installs and never imports the executor.
+//! # How a sleep wakes up
 //!
-//! So far:
+//! `sleep(d).await` arms a [`TimerEntry`] in the current P's [`Timers`] (a 4-ary min-heap under
+//! a lock, with the earliest deadline mirrored in an atomic). Nothing else happens on the hot
+//! path: no thread is woken and no timer thread exists. The executor fires it:
 //!
-//! - [`TimerHeap`] (`heap.rs`): the 4-ary min-heap, with lazily removed zombies;
-//! - [`TimerEntry`] (`entry.rs`): one timer's state, a generation and a fired bit in one atomic,
-//!   so that cancelling and re-arming never have to find the old heap record;
-//! - [`Timers`] (`timers.rs`): one P's set (heap under a lock, earliest deadline in an atomic
-//!   for other Ms), with `arm`, `cancel` and `run_expired`.
+//! - the M holding that P runs the P's due timers each time it looks for work (Go's
+//!   `checkTimers` at the top of `findRunnable`);
+//! - an M that is out of work and stealing runs other Ps' due timers, so a timer whose P went
+//!   idle, or whose task moved to another P, still fires;
+//! - the M that blocks in the netpoller bounds its wait by the earliest deadline over every set,
+//!   so an idle runtime wakes exactly when the first timer is due. A timer that becomes the
+//!   earliest of its set calls the runtime's hook ([`TimeDriver`]), which breaks that wait if it
+//!   would sleep past the new deadline.
 //!
-//! The futures (`Sleep`, `Timeout`, `Interval`), the clock, and the executor's side (running
-//! expired timers in `findRunnable` and when stealing, bounding the poller's wait by the earliest
-//! deadline) are the rest of issue 4.
+//! Precision is therefore the kernel's (the poller's timed wait), not a wheel's millisecond tick.
+//!
+//! # Where things are
+//!
+//! - `heap.rs`: [`TimerHeap`], the 4-ary heap with lazily removed zombies;
+//! - `entry.rs`: [`TimerEntry`], one timer's generation + fired bit, so that cancel and re-arm
+//!   never search the heap;
+//! - `timers.rs`: [`Timers`], one P's set;
+//! - `driver.rs` and `clock.rs`: [`TimeDriver`], a runtime's [`Clock`] and hook;
+//! - `context.rs`: which set this thread arms into (kept by the executor);
+//! - `instant.rs`, `sleep.rs`, `timeout.rs`, `interval.rs`, `after.rs`, `error.rs`: the public
+//!   API with tokio's names; `test_clock.rs`: `pause`, `resume`, `advance`.
 
+mod after;
+mod clock;
+mod context;
+mod driver;
 mod entry;
+mod error;
 mod heap;
+mod instant;
+mod interval;
+mod sleep;
+mod test_clock;
+mod timeout;
 mod timers;
 
+pub use after::{after, After};
+pub use clock::Clock;
+pub use context::{default_timers, has_current, set_current, set_default_timers};
+pub use driver::TimeDriver;
 pub use entry::TimerEntry;
+pub use error::Elapsed;
 pub use heap::TimerHeap;
-pub use timers::{Armed, Timers};
+pub use instant::Instant;
+pub use interval::{interval, interval_at, Interval, MissedTickBehavior};
+pub use sleep::{sleep, sleep_until, Sleep};
+pub use test_clock::{advance, pause, resume};
+pub use timeout::{timeout, timeout_at, Timeout};
+pub use timers::{deadline_nanos, Armed, Timers};

@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::task::Waker;
 use std::time::Instant;
 
+use crate::driver::TimeDriver;
 use crate::entry::TimerEntry;
 use crate::heap::TimerHeap;
 
@@ -32,13 +33,15 @@ impl Record {
 const NONE: u64 = u64::MAX;
 
 /// One P's armed timers (module doc).
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Timers {
     heap: Mutex<TimerHeap<Record>>,
     /// The earliest live deadline as nanoseconds since [`epoch`], or `NONE`. Written under the
     /// heap's lock (`Release`), read without it (`Acquire`); a stale read only makes a poller
     /// wake early or a thief look in vain.
     next_nanos: AtomicU64,
+    /// The runtime's clock and hook; told when an arming becomes this set's earliest.
+    driver: Arc<TimeDriver>,
 }
 
 /// What [`Timers::arm`] did.
@@ -51,13 +54,30 @@ pub struct Armed {
     pub earliest: bool,
 }
 
+impl Default for Timers {
+    fn default() -> Timers {
+        Timers::new()
+    }
+}
+
 impl Timers {
-    /// An empty set.
+    /// An empty set with a driver of its own (no runtime hears of its deadlines).
     pub fn new() -> Timers {
+        Timers::with_driver(TimeDriver::new())
+    }
+
+    /// An empty set of the runtime whose driver is `driver`.
+    pub fn with_driver(driver: Arc<TimeDriver>) -> Timers {
         Timers {
             heap: Mutex::new(TimerHeap::new()),
             next_nanos: AtomicU64::new(NONE),
+            driver,
         }
+    }
+
+    /// The runtime's driver (its clock).
+    pub fn driver(&self) -> &Arc<TimeDriver> {
+        &self.driver
     }
 
     fn lock(&self) -> MutexGuard<'_, TimerHeap<Record>> {
@@ -66,17 +86,24 @@ impl Timers {
     }
 
     /// Arms `entry` to fire at `when`. The entry must have no pending arming (cancel it first).
+    /// If `when` becomes the set's earliest deadline, the runtime is told (`driver.rs`), after
+    /// the lock is released.
     pub fn arm(&self, entry: &Arc<TimerEntry>, when: Instant) -> Armed {
         let (generation, _) = entry.rearm();
-        let mut heap = self.lock();
-        heap.push(
-            when,
-            Record {
-                entry: Arc::clone(entry),
-                generation,
-            },
-        );
-        let earliest = self.publish_next(&mut heap) == Some(when);
+        let earliest = {
+            let mut heap = self.lock();
+            heap.push(
+                when,
+                Record {
+                    entry: Arc::clone(entry),
+                    generation,
+                },
+            );
+            self.publish_next(&mut heap) == Some(when)
+        };
+        if earliest {
+            self.driver.earlier_deadline(when);
+        }
         Armed {
             generation,
             earliest,
@@ -84,13 +111,29 @@ impl Timers {
     }
 
     /// Cancels `entry`'s pending arming, which must be in this set (a dropped or reset `Sleep`).
-    /// Nothing is removed: the record becomes a zombie (`heap.rs`).
+    /// Nothing is removed: the record becomes a zombie (`heap.rs`). The entry keeps its waker
+    /// (a reset `Sleep` re-arms with it); [`TimerEntry::forget_waker`] drops it.
     pub fn cancel(&self, entry: &TimerEntry) {
         let (_, was_pending) = entry.rearm();
         if was_pending {
             let mut heap = self.lock();
             heap.note_zombie(Record::is_zombie);
             self.publish_next(&mut heap);
+        }
+    }
+
+    /// Drops every record (the runtime is shutting down): the wakers they hold keep tasks
+    /// allocated, and a task's future may hold this set, a cycle nothing else would break.
+    pub fn clear(&self) {
+        let records = {
+            let mut heap = self.lock();
+            let records = heap.drain();
+            self.publish_next(&mut heap);
+            records
+        };
+        for record in &records {
+            record.entry.rearm();
+            record.entry.forget_waker();
         }
     }
 
@@ -143,6 +186,13 @@ impl Timers {
 fn epoch() -> Instant {
     static EPOCH: OnceLock<Instant> = OnceLock::new();
     *EPOCH.get_or_init(Instant::now)
+}
+
+/// `when` as a number that orders like the instant (nanoseconds since a process-wide epoch), for
+/// deadlines kept in atomics. Never 0 or `u64::MAX` for a deadline after the epoch's first
+/// nanosecond, so callers can use those two as markers.
+pub fn deadline_nanos(when: Instant) -> u64 {
+    to_nanos(when).max(1)
 }
 
 /// `when` as nanoseconds since [`epoch`] (saturating: `u64` nanoseconds last 584 years, and a

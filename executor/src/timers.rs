@@ -1,0 +1,151 @@
+//! How Ms run timers (Go's `checkTimers`, `wakeNetPoller` and the poller's timed wait,
+//! `proc.go`/`time.go`).
+//!
+//! Every P owns a timer set (`gort_timer::Timers`); the runtime owns one more for timers armed
+//! by threads holding no P. Nobody runs a dedicated timer thread. Instead:
+//!
+//! - **Own P, each scheduling round.** `find_runnable` first runs the due timers of its P and of
+//!   the runtime's P-less set ([`Shared::run_due_timers`]). The check is one atomic load per
+//!   set, plus a clock read only when a deadline exists. The woken Gs go into this P's
+//!   `runnext`, as Go's `goready` puts them.
+//! - **Other Ps, when stealing.** In the last steal round a thief runs the due timers of each
+//!   victim ([`Shared::run_victim_timers`]), so timers of a P whose M is busy in one long poll,
+//!   or of an idle P, still fire; the Gs they wake land on the thief's P.
+//! - **The poller's wait.** The M that blocks in the netpoller bounds the wait by the earliest
+//!   deadline over all sets ([`Shared::poll_bound`]) and then runs every due timer. If no fd
+//!   was ever registered, pending timers make it create the poller anyway: a timed wait there
+//!   (timerfd) is the most precise sleep available, and it keeps one place where idle Ms wait.
+//!
+//! A timer that becomes the earliest of its set calls [`Shared::timer_armed`] (the hook
+//! installed on the runtime's `TimeDriver`). Go's `wakeNetPoller`: if an M is blocked in the
+//! poller with a later bound, `Reactor::notify` breaks its wait; if none is, `wakep` wakes a
+//! spinning M (when a P is idle) that will end up in the poller with the new bound. The two
+//! sides order themselves through `poll_until` (see there): either the poller's scan of the sets
+//! sees the new timer, or the arming thread sees the poller's bound and breaks it.
+//!
+//! # Paused clock
+//!
+//! With the test clock paused, timed waits would never end. The poller then checks whether
+//! every P is idle: if so, nothing can run before the next timer, so it moves the clock to that
+//! deadline and fires it (tokio's auto-advance); if not, it waits at most a millisecond of real
+//! time and looks again.
+
+use std::sync::atomic::{fence, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use gort_timer::{deadline_nanos, Timers};
+
+use crate::p::P;
+use crate::shared::Shared;
+
+/// `poll_until` when no M is blocked in the poller.
+pub(crate) const NOT_POLLING: u64 = 0;
+
+/// `poll_until` while the poller computes its bound, or waits without one: any new earliest
+/// deadline breaks the wait.
+pub(crate) const UNBOUNDED: u64 = u64::MAX;
+
+/// How long the poller waits, in real time, before re-checking a paused clock whose runtime is
+/// not idle yet.
+const PAUSED_RECHECK: Duration = Duration::from_millis(1);
+
+impl Shared {
+    /// Runs the due timers of `p` (held by this thread) and of the P-less set. Returns whether
+    /// any G or other waker was woken.
+    pub(crate) fn run_due_timers(&self, p: &P) -> bool {
+        let next = earlier(p.timers.next_deadline(), self.orphan_timers.next_deadline());
+        let Some(next) = next else {
+            return false;
+        };
+        let now = self.time.clock.now();
+        if next > now {
+            return false;
+        }
+        p.timers.run_expired(now) + self.orphan_timers.run_expired(now) > 0
+    }
+
+    /// A thief's look at `victim`'s timers (Go's `stealTimersOrRunNextG`): runs them if any is
+    /// due. Returns whether any G was woken (onto this thread's P).
+    pub(crate) fn run_victim_timers(&self, victim: &P) -> bool {
+        let Some(next) = victim.timers.next_deadline() else {
+            return false;
+        };
+        let now = self.time.clock.now();
+        next <= now && victim.timers.run_expired(now) > 0
+    }
+
+    /// Runs every due timer of every set (after a timed poller wait, or when the test clock
+    /// jumped).
+    pub(crate) fn run_all_due_timers(&self) {
+        let now = self.time.clock.now();
+        for timers in self.timer_sets() {
+            timers.run_expired(now);
+        }
+    }
+
+    /// The earliest deadline over every set (it may be a cancelled timer's: a spurious wakeup).
+    pub(crate) fn earliest_timer(&self) -> Option<Instant> {
+        self.timer_sets()
+            .map(|timers| timers.next_deadline())
+            .fold(None, earlier)
+    }
+
+    /// Every timer set of this runtime.
+    fn timer_sets(&self) -> impl Iterator<Item = &Arc<Timers>> {
+        self.ps
+            .iter()
+            .map(|p| &p.timers)
+            .chain(std::iter::once(&self.orphan_timers))
+    }
+
+    /// How long the M about to block in the poller may wait: `None` without timers. Publishes
+    /// the bound in `poll_until` (the caller resets it to [`NOT_POLLING`] after the wait).
+    ///
+    /// Ordering with [`Shared::timer_armed`]: this stores `UNBOUNDED` and fences before reading
+    /// the sets' deadlines; an arming thread publishes its deadline and fences before reading
+    /// `poll_until`. So either the scan below sees the new deadline, or the arming thread sees
+    /// `UNBOUNDED` or the bound stored afterwards (later than its deadline) and notifies: a
+    /// notification before the wait starts is kept by the poller's eventfd.
+    pub(crate) fn poll_bound(&self) -> Option<Duration> {
+        self.poll_until.store(UNBOUNDED, Ordering::SeqCst);
+        fence(Ordering::SeqCst);
+        let earliest = self.earliest_timer()?;
+        let clock = &self.time.clock;
+        if clock.is_paused() {
+            if self.npidle() == self.ps.len() {
+                // Every P idle: nothing runs before the next timer (auto-advance).
+                clock.advance_to(earliest);
+                return Some(Duration::ZERO);
+            }
+            return Some(PAUSED_RECHECK);
+        }
+        self.poll_until
+            .store(deadline_nanos(earliest), Ordering::SeqCst);
+        Some(earliest.saturating_duration_since(clock.now()))
+    }
+
+    /// The hook the runtime's `TimeDriver` calls when a timer becomes the earliest of its set
+    /// (Go's `wakeNetPoller`; ordering in [`Shared::poll_bound`]). A deadline already due (the
+    /// test clock jumped) runs every due timer here and now.
+    pub(crate) fn timer_armed(self: &Arc<Self>, when: Instant) {
+        if when <= self.time.clock.now() {
+            self.run_all_due_timers();
+        }
+        fence(Ordering::SeqCst);
+        match self.poll_until.load(Ordering::SeqCst) {
+            NOT_POLLING => self.wakep(),
+            until if until > deadline_nanos(when) => self.reactor.notify(),
+            _ => {}
+        }
+    }
+}
+
+/// The earlier of two optional deadlines.
+fn earlier(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, None) => a,
+        (None, b) => b,
+    }
+}

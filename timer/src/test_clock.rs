@@ -1,0 +1,64 @@
+//! `pause`, `resume` and `advance`: the test clock, on the current runtime's [`Clock`].
+//!
+//! [`Clock`]: crate::Clock
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use crate::context;
+
+/// Freezes the current runtime's clock: `Instant::now()` stands still, and while every task is
+/// idle the runtime moves the clock straight to the next timer instead of sleeping
+/// (auto-advance).
+///
+/// # Panics
+///
+/// If the clock is already paused.
+#[track_caller]
+pub fn pause() {
+    context::with_current(|timers| timers.driver().clock.pause());
+}
+
+/// Lets the current runtime's clock run again from the time it shows.
+///
+/// # Panics
+///
+/// If the clock is not paused.
+#[track_caller]
+pub fn resume() {
+    context::with_current(|timers| timers.driver().clock.resume());
+}
+
+/// Moves the paused clock forward by `duration` at once, runs every timer that is now due, and
+/// yields once so that the tasks they woke run before the caller continues.
+///
+/// # Panics
+///
+/// If the clock is not paused.
+pub async fn advance(duration: Duration) {
+    context::with_current(|timers| {
+        let driver = timers.driver();
+        driver.clock.advance(duration);
+        // A deadline at "now" tells the runtime to run what is due (`TimeDriver`).
+        driver.earlier_deadline(driver.clock.now());
+    });
+    YieldOnce(false).await;
+}
+
+/// Returns `Pending` once (waking itself at once), then `Ready`.
+struct YieldOnce(bool);
+
+impl Future for YieldOnce {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.0 {
+            return Poll::Ready(());
+        }
+        self.0 = true;
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+}
