@@ -246,8 +246,9 @@ impl Driver<'_> {
     ///
     /// # Waiting on Linux
     ///
-    /// Zero and unbounded waits call `epoll_wait` on the poller's epoll fd directly; waits with a
-    /// timeout go through `polling` (its timerfd gives them nanosecond precision). Two reasons:
+    /// Waits call the kernel directly on the poller's epoll fd: `epoll_wait` for zero and
+    /// unbounded waits, `epoll_pwait2` (nanosecond timeout, Linux 5.11+) for timed ones. Timed
+    /// waits go through `polling` (its timerfd) only where `epoll_pwait2` is missing. Reasons:
     ///
     /// - `polling`'s `wait` costs five system calls whatever the timeout: it re-arms its timerfd
     ///   (`timerfd_settime`, `epoll_ctl`), waits, then drains and re-arms its notify eventfd
@@ -264,11 +265,25 @@ impl Driver<'_> {
     /// which drains and re-arms them exactly as after a wait of its own. The notification it
     /// consumes was meant for "the current or next wait", and this is that wait. This relies on
     /// `polling` keeping the key in the epoll data word, as its `epoll.rs` does.
+    ///
+    /// # Timed waits
+    ///
+    /// They bound the idle M's sleep by the earliest timer, so their precision is the timers'.
+    /// `polling`'s timerfd costs two extra system calls per wait; `epoll_pwait2` takes the
+    /// timeout itself. Its sleep, like every sleep of a normal thread, may be extended by the
+    /// thread's timer slack (50 µs by default), which alone would make `sleep(100µs)` take
+    /// ~160 µs; the first timed wait on a thread lowers that thread's slack to 1 ns
+    /// (`PR_SET_TIMERSLACK`). Go's timers are as precise as they can be for the same reason.
     pub fn poll(&mut self, timeout: Option<Duration>) -> io::Result<usize> {
         #[cfg(any(target_os = "linux", target_os = "android"))]
         match timeout {
-            Some(Duration::ZERO) => return self.poll_direct(0),
-            None => return self.poll_direct(-1),
+            Some(Duration::ZERO) => return self.poll_direct(Wait::Ready),
+            None => return self.poll_direct(Wait::Forever),
+            #[cfg(target_os = "linux")]
+            Some(timeout) if pwait2::available() => {
+                pwait2::precise_timer_slack();
+                return self.poll_direct(Wait::For(timeout));
+            }
             Some(_) => {}
         }
         self.poll_with_polling(timeout)
@@ -291,9 +306,9 @@ impl Driver<'_> {
         })))
     }
 
-    /// A direct `epoll_wait` with `timeout_ms` (0 or -1; see [`Driver::poll`]).
+    /// A direct `epoll_wait` or `epoll_pwait2` (see [`Driver::poll`]).
     #[cfg(any(target_os = "linux", target_os = "android"))]
-    fn poll_direct(&mut self, timeout_ms: libc::c_int) -> io::Result<usize> {
+    fn poll_direct(&mut self, wait: Wait) -> io::Result<usize> {
         /// `polling`'s reserved key for its notifier and timer fds.
         const POLLING_INTERNAL_KEY: u64 = usize::MAX as u64;
         /// `polling`'s mapping of epoll flags to directions (`epoll.rs`).
@@ -307,15 +322,20 @@ impl Driver<'_> {
         let poller = self.poller;
         let raw = &mut self.buffers.raw;
         let ready = loop {
-            // SAFETY: `raw` is a live buffer of `raw.len()` events, and the epoll fd is owned by
-            // the poller, alive as long as `reactor`.
-            let ready = unsafe {
-                libc::epoll_wait(
-                    poller.as_raw_fd(),
-                    raw.as_mut_ptr(),
-                    raw.len() as libc::c_int,
-                    timeout_ms,
-                )
+            let ready = match wait {
+                // SAFETY: `raw` is a live buffer of `raw.len()` events, and the epoll fd is owned
+                // by the poller, alive as long as `reactor`.
+                Wait::Ready | Wait::Forever => unsafe {
+                    libc::epoll_wait(
+                        poller.as_raw_fd(),
+                        raw.as_mut_ptr(),
+                        raw.len() as libc::c_int,
+                        if matches!(wait, Wait::Ready) { 0 } else { -1 },
+                    )
+                },
+                #[cfg(target_os = "linux")]
+                // SAFETY: as above.
+                Wait::For(timeout) => unsafe { pwait2::wait(poller.as_raw_fd(), raw, timeout) },
             };
             match usize::try_from(ready) {
                 Ok(ready) => break ready,
@@ -324,8 +344,9 @@ impl Driver<'_> {
                     if err.kind() != io::ErrorKind::Interrupted {
                         return Err(err);
                     }
-                    // A signal: report nothing, as `polling` would after its own retry.
-                    if timeout_ms == 0 {
+                    // A signal: report nothing, as `polling` would after its own retry. A
+                    // timed wait returns early (its bound is re-computed by the caller).
+                    if !matches!(wait, Wait::Forever) {
                         return Ok(0);
                     }
                 }
@@ -351,6 +372,86 @@ impl Driver<'_> {
             woken += self.poll_with_polling(Some(Duration::ZERO))?;
         }
         Ok(woken)
+    }
+}
+
+/// How long a direct wait may block.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+#[derive(Clone, Copy)]
+enum Wait {
+    /// Not at all.
+    Ready,
+    /// Until an event.
+    Forever,
+    /// At most this long (`epoll_pwait2`).
+    #[cfg(target_os = "linux")]
+    For(Duration),
+}
+
+/// `epoll_pwait2`, called through `syscall` (the libc crate binds the number, not every libc
+/// the wrapper), and the thread's timer slack.
+#[cfg(target_os = "linux")]
+mod pwait2 {
+    use std::cell::Cell;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::Duration;
+
+    /// Cleared once a call fails with `ENOSYS` (a kernel older than 5.11).
+    static AVAILABLE: AtomicBool = AtomicBool::new(true);
+
+    thread_local! {
+        /// Whether this thread's timer slack was lowered already.
+        static SLACK_LOWERED: Cell<bool> = const { Cell::new(false) };
+    }
+
+    /// Whether timed waits can use `epoll_pwait2`.
+    pub(super) fn available() -> bool {
+        AVAILABLE.load(Ordering::Relaxed)
+    }
+
+    /// Lowers this thread's timer slack to 1 ns, once (see `Driver::poll`). A failure leaves the
+    /// default slack: waits are then up to 50 µs late, nothing worse.
+    pub(super) fn precise_timer_slack() {
+        if !SLACK_LOWERED.replace(true) {
+            // SAFETY: `PR_SET_TIMERSLACK` takes one integer argument and touches no memory.
+            unsafe { libc::prctl(libc::PR_SET_TIMERSLACK, 1 as libc::c_ulong) };
+        }
+    }
+
+    /// `epoll_pwait2(epfd, events, len, timeout, NULL)`. Returns what the system call returns;
+    /// on `ENOSYS` it marks the call unavailable and returns 0 events (the caller's bound is
+    /// then re-computed and the next timed wait goes through `polling`).
+    ///
+    /// # Safety
+    ///
+    /// `epfd` is an open epoll fd and `events` a live buffer.
+    pub(super) unsafe fn wait(
+        epfd: libc::c_int,
+        events: &mut [libc::epoll_event],
+        timeout: Duration,
+    ) -> libc::c_int {
+        let timeout = libc::timespec {
+            tv_sec: libc::time_t::try_from(timeout.as_secs()).unwrap_or(libc::time_t::MAX),
+            tv_nsec: libc::c_long::from(timeout.subsec_nanos() as i32),
+        };
+        // SAFETY: the caller's guarantees, and `timeout` outlives the call; a null signal mask
+        // means "keep the thread's".
+        let ready = unsafe {
+            libc::syscall(
+                libc::SYS_epoll_pwait2,
+                epfd,
+                events.as_mut_ptr(),
+                events.len() as libc::c_int,
+                &timeout as *const libc::timespec,
+                std::ptr::null::<libc::sigset_t>(),
+                0 as libc::size_t,
+            )
+        };
+        if ready < 0 && std::io::Error::last_os_error().raw_os_error() == Some(libc::ENOSYS) {
+            AVAILABLE.store(false, Ordering::Relaxed);
+            return 0;
+        }
+        ready as libc::c_int
     }
 }
 
@@ -458,6 +559,38 @@ mod tests {
         assert_eq!(counter.0.load(Ordering::SeqCst), 1);
         assert!(!reactor.has_waiters());
         reactor.deregister(&reader, &desc);
+    }
+
+    /// The timed wait the idle M uses to sleep until the earliest timer: it lasts at least its
+    /// timeout, and a notification (a new earlier timer) ends it early, also when it was sent
+    /// before the wait began.
+    #[test]
+    #[cfg_attr(miri, ignore = "Miri cannot create an epoll poller (timerfd)")]
+    fn a_timed_wait_lasts_its_timeout_unless_notified() {
+        let reactor = Reactor::new();
+        let mut driver = reactor
+            .try_driver_with_poller()
+            .expect("a poller without any fd");
+        within_20s("timed waits", || {
+            let start = std::time::Instant::now();
+            assert_eq!(driver.poll(Some(Duration::from_millis(30))).unwrap(), 0);
+            assert!(start.elapsed() >= Duration::from_millis(30));
+
+            reactor.notify();
+            let start = std::time::Instant::now();
+            driver.poll(Some(Duration::from_secs(3600))).unwrap();
+            assert!(start.elapsed() < Duration::from_secs(10), "notify was lost");
+
+            let notifier = {
+                let reactor = Arc::clone(&reactor);
+                std::thread::spawn(move || {
+                    std::thread::sleep(Duration::from_millis(20));
+                    reactor.notify();
+                })
+            };
+            driver.poll(Some(Duration::from_secs(3600))).unwrap();
+            notifier.join().unwrap();
+        });
     }
 
     #[test]
