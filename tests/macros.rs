@@ -66,7 +66,7 @@ async fn each_gort_test_gets_a_fresh_runtime() {
 
 #[test]
 fn run_test_returns_the_body_output() {
-    let output = gort::__private::run_test(Some(2), async {
+    let output = gort::__private::run_test(Some(2), false, async {
         gort::spawn(async { gort::runtime::gomaxprocs() })
             .await
             .unwrap()
@@ -90,7 +90,7 @@ async fn spawn_parked_task(drops: &Arc<std::sync::atomic::AtomicUsize>) {
 #[test]
 fn run_main_shuts_its_runtime_down_when_main_returns() {
     let drops = counter();
-    let output = gort::__private::run_main(Some(2), {
+    let output = gort::__private::run_main(Some(2), false, {
         let drops = Arc::clone(&drops);
         async move {
             spawn_parked_task(&drops).await;
@@ -110,7 +110,7 @@ fn run_main_shuts_its_runtime_down_when_main_returns() {
 fn run_main_propagates_a_panic_after_shutting_down() {
     let drops = counter();
     let caught = catch_unwind(AssertUnwindSafe(|| {
-        gort::__private::run_main(Some(2), {
+        gort::__private::run_main(Some(2), false, {
             let drops = Arc::clone(&drops);
             async move {
                 spawn_parked_task(&drops).await;
@@ -126,4 +126,34 @@ fn run_main_propagates_a_panic_after_shutting_down() {
         dropped_when_caught, 1,
         "the runtime was shut down (the parked task dropped) before the panic propagated"
     );
+}
+
+#[gort::test(start_paused = true)]
+async fn start_paused_true_auto_advances_a_long_sleep() {
+    let real_start = std::time::Instant::now();
+    let start = gort::time::Instant::now();
+    // The only task sleeps, so every P is idle and the paused clock jumps to the timer.
+    gort::time::sleep(std::time::Duration::from_secs(3600)).await;
+    let slept = start.elapsed();
+    assert!(
+        slept >= std::time::Duration::from_secs(3600),
+        "the paused clock advanced past the deadline (elapsed {slept:?})"
+    );
+    let real = real_start.elapsed();
+    assert!(
+        real < std::time::Duration::from_secs(5),
+        "the sleep did not wait in real time (took {real:?})"
+    );
+}
+
+#[gort::test(start_paused = false)]
+#[should_panic(expected = "time is not frozen")]
+async fn start_paused_false_leaves_the_clock_running() {
+    gort::time::resume();
+}
+
+#[gort::test]
+#[should_panic(expected = "time is not frozen")]
+async fn the_clock_runs_by_default() {
+    gort::time::resume();
 }

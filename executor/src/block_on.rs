@@ -36,6 +36,9 @@ pub(crate) struct MainSignal {
     /// Whether the `block_on` thread is waiting in the netpoller (`netpoll.rs`), where only
     /// `Reactor::notify` reaches it.
     pub(crate) in_poller: AtomicBool,
+    /// Whether the thread is parked waiting for main's waker (`worker::park_main`). With
+    /// `woken`, tells the paused clock whether main may still do something (`timers.rs`).
+    pub(crate) parked: AtomicBool,
     /// The thread inside `block_on`.
     thread: Thread,
     /// The runtime's netpoller, to notify.
@@ -45,6 +48,11 @@ pub(crate) struct MainSignal {
 impl MainSignal {
     pub(crate) fn is_woken(&self) -> bool {
         self.woken.load(Ordering::Relaxed)
+    }
+
+    /// Whether main is parked and not woken: it cannot act before something wakes it.
+    pub(crate) fn is_idle(&self) -> bool {
+        self.parked.load(Ordering::SeqCst) && !self.woken.load(Ordering::SeqCst)
     }
 
     /// Parks the `block_on` thread until main is woken.
@@ -81,9 +89,11 @@ pub(crate) fn block_on<F: Future>(shared: &Arc<Shared>, future: F) -> F::Output 
     let signal = Arc::new(MainSignal {
         woken: AtomicBool::new(true),
         in_poller: AtomicBool::new(false),
+        parked: AtomicBool::new(false),
         thread: thread::current(),
         reactor: Arc::clone(&shared.reactor),
     });
+    let _main = shared.register_main(&signal);
     let waker = Waker::from(Arc::clone(&signal));
     let mut cx = Context::from_waker(&waker);
     let mut future = pin!(future);

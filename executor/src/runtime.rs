@@ -225,6 +225,13 @@ impl Handle {
     pub fn gomaxprocs(&self) -> usize {
         self.shared.ps.len()
     }
+
+    /// Records in this runtime's timer heaps, cancelled ones not yet cleaned included (for tests
+    /// and diagnostics: cancelled timers must not pile up).
+    #[doc(hidden)]
+    pub fn timer_heap_records(&self) -> usize {
+        self.shared.timer_heap_records()
+    }
 }
 
 impl std::fmt::Debug for Handle {
@@ -280,29 +287,44 @@ pub fn gomaxprocs() -> usize {
     Handle::current().gomaxprocs()
 }
 
-/// What `#[gort::main]` expands to: builds a runtime (with `worker_threads` Ps if given),
-/// installs it as the process default, runs `future` on it, and shuts it down before returning.
-/// A panic in `future` propagates after the shutdown.
+/// What `#[gort::main]` expands to: builds a runtime (with `worker_threads` Ps if given, its
+/// clock paused if `start_paused`), installs it as the process default, runs `future` on it, and
+/// shuts it down before returning. A panic in `future` propagates after the shutdown.
 #[doc(hidden)]
 #[track_caller]
-pub fn run_main<F: Future>(worker_threads: Option<usize>, future: F) -> F::Output {
-    let runtime = build_for_entry(worker_threads);
+pub fn run_main<F: Future>(
+    worker_threads: Option<usize>,
+    start_paused: bool,
+    future: F,
+) -> F::Output {
+    let runtime = build_for_entry(worker_threads, start_paused);
     runtime.install_as_default();
     runtime.block_on(future)
 }
 
-/// What `#[gort::test]` expands to: a fresh runtime per test, shut down when the test ends.
+/// What `#[gort::test]` expands to: a fresh runtime per test (with `worker_threads` Ps if given,
+/// its clock paused if `start_paused`), shut down when the test ends.
 #[doc(hidden)]
 #[track_caller]
-pub fn run_test<F: Future>(worker_threads: Option<usize>, future: F) -> F::Output {
-    build_for_entry(worker_threads).block_on(future)
+pub fn run_test<F: Future>(
+    worker_threads: Option<usize>,
+    start_paused: bool,
+    future: F,
+) -> F::Output {
+    build_for_entry(worker_threads, start_paused).block_on(future)
 }
 
+/// The runtime behind `run_main` and `run_test`: the builder's defaults, overridden only by the
+/// options the attribute was given. Panics rather than returning an error, because the expanded
+/// function has no caller that could handle it.
 #[track_caller]
-fn build_for_entry(worker_threads: Option<usize>) -> Runtime {
+fn build_for_entry(worker_threads: Option<usize>, start_paused: bool) -> Runtime {
     let mut builder = Builder::new();
     if let Some(procs) = worker_threads {
         builder.worker_threads(procs);
+    }
+    if start_paused {
+        builder.start_paused(true);
     }
     builder.build().expect("gort: cannot start the runtime")
 }

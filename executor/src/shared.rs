@@ -38,6 +38,7 @@ use std::time::{Duration, Instant};
 use async_task::{ScheduleInfo, WithInfo};
 use crossbeam_utils::CachePadded;
 
+use crate::block_on::MainSignal;
 use crate::context;
 use crate::g::{GState, G};
 use crate::gfuture::GFuture;
@@ -105,6 +106,9 @@ pub(crate) struct Shared {
     goroutines_off_p: AtomicI64,
     /// Coprime strides for random victim orders (Go's `stealOrder`).
     pub(crate) steal_strides: Box<[u32]>,
+    /// The main futures of the threads inside `block_on`, for the paused clock's auto-advance,
+    /// which must not move time while one of them can still act (`timers.rs`).
+    mains: Mutex<Vec<Arc<MainSignal>>>,
     /// Name given to the runtime's threads.
     thread_name: String,
     /// Every M thread this runtime started, for shutdown to join.
@@ -165,6 +169,7 @@ impl Shared {
             steal_strides: (1..=procs_u32)
                 .filter(|&s| gcd(s, procs_u32) == 1)
                 .collect(),
+            mains: Mutex::new(Vec::new()),
             thread_name,
             threads: Mutex::new(Vec::new()),
         });
@@ -601,6 +606,28 @@ impl Shared {
         self.wakep();
     }
 
+    /// Records `main` as a `block_on` main future of this runtime until the guard is dropped.
+    pub(crate) fn register_main(&self, main: &Arc<MainSignal>) -> MainRegistration<'_> {
+        self.lock_mains().push(Arc::clone(main));
+        MainRegistration {
+            shared: self,
+            main: Arc::clone(main),
+        }
+    }
+
+    /// Whether nothing can run before a timer fires: every P idle, the global queue empty, and
+    /// every `block_on` main parked and not woken (the paused clock's auto-advance condition).
+    pub(crate) fn is_idle(&self) -> bool {
+        self.npidle() == self.ps.len()
+            && !self.global_has_work()
+            && self.lock_mains().iter().all(|main| main.is_idle())
+    }
+
+    fn lock_mains(&self) -> MutexGuard<'_, Vec<Arc<MainSignal>>> {
+        // Pushes and removals only: a panic cannot leave the list inconsistent.
+        self.mains.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     pub(crate) fn is_shutdown(&self) -> bool {
         self.shutdown.load(Ordering::Acquire)
     }
@@ -703,6 +730,20 @@ impl Shared {
             tasks
         };
         drop(tasks);
+    }
+}
+
+/// Keeps a `block_on` main registered with its runtime ([`Shared::register_main`]).
+pub(crate) struct MainRegistration<'a> {
+    shared: &'a Shared,
+    main: Arc<MainSignal>,
+}
+
+impl Drop for MainRegistration<'_> {
+    fn drop(&mut self) {
+        self.shared
+            .lock_mains()
+            .retain(|main| !Arc::ptr_eq(main, &self.main));
     }
 }
 

@@ -26,7 +26,8 @@
 //! # Paused clock
 //!
 //! With the test clock paused, timed waits would never end. The poller then checks whether
-//! every P is idle: if so, nothing can run before the next timer, so it moves the clock to that
+//! the runtime is idle (every P idle, no queued G, every `block_on` main parked and not woken:
+//! main is polled without a P, so idle Ps alone do not mean nothing runs): if so, nothing can run before the next timer, so it moves the clock to that
 //! deadline and fires it (tokio's auto-advance); if not, it waits at most a millisecond of real
 //! time and looks again.
 
@@ -91,6 +92,11 @@ impl Shared {
             .fold(None, earlier)
     }
 
+    /// Records in every set, zombies included.
+    pub(crate) fn timer_heap_records(&self) -> usize {
+        self.timer_sets().map(|timers| timers.len()).sum()
+    }
+
     /// Every timer set of this runtime.
     fn timer_sets(&self) -> impl Iterator<Item = &Arc<Timers>> {
         self.ps
@@ -113,8 +119,8 @@ impl Shared {
         let earliest = self.earliest_timer()?;
         let clock = &self.time.clock;
         if clock.is_paused() {
-            if self.npidle() == self.ps.len() {
-                // Every P idle: nothing runs before the next timer (auto-advance).
+            if self.is_idle() {
+                // Nothing can run before the next timer (auto-advance).
                 clock.advance_to(earliest);
                 return Some(Duration::ZERO);
             }

@@ -354,6 +354,15 @@ fn park_new_poller(shared: &Arc<Shared>, note: &Arc<Note>) -> Woken {
 
 /// [`M::park_main`], with the M's fields borrowed separately.
 fn park_main(shared: &Arc<Shared>, held: &mut Option<usize>, main: &MainSignal) {
+    // While parked, main counts as idle for the paused clock's auto-advance (`timers.rs`).
+    struct Parked<'a>(&'a MainSignal);
+    impl Drop for Parked<'_> {
+        fn drop(&mut self) {
+            self.0.parked.store(false, Ordering::SeqCst);
+        }
+    }
+    main.parked.store(true, Ordering::SeqCst);
+    let _parked = Parked(main);
     match netpoll::wait_as_main_poller(shared, main) {
         Some((index, tasks)) => {
             acquirep(shared, held, index);

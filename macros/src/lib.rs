@@ -15,10 +15,10 @@
 //!
 //! // expands to
 //! fn main() -> Result<(), Error> {
-//!     ::gort::__private::run_main(::core::option::Option::Some(4), async move { BODY })
+//!     ::gort::__private::run_main(::core::option::Option::Some(4), false, async move { BODY })
 //! }
 //!
-//! #[gort::test]
+//! #[gort::test(start_paused = true)]
 //! #[should_panic]
 //! async fn name() { BODY }
 //!
@@ -26,19 +26,25 @@
 //! #[::core::prelude::v1::test]
 //! #[should_panic]
 //! fn name() {
-//!     ::gort::__private::run_test(::core::option::Option::None, async move { BODY })
+//!     ::gort::__private::run_test(::core::option::Option::None, true, async move { BODY })
 //! }
 //! ```
 //!
-//! The only option is `worker_threads = N`, with `N` a positive integer
-//! literal; without it the runtime picks its default (`None`).
+//! The entry points take `(worker_threads: Option<usize>, start_paused: bool,
+//! future)`. Two options fill them in, each at most once, in any order:
+//!
+//! - `worker_threads = N`, with `N` a positive integer literal; without it the
+//!   runtime picks its default (`None`).
+//! - `start_paused = true|false`, a boolean literal; without it `false`. It is
+//!   a literal rather than any expression so that a typo is a compile error
+//!   here instead of a type error inside the expansion.
 
 use proc_macro::TokenStream;
 use proc_macro2::{Literal, Span, TokenStream as TokenStream2};
 use quote::{quote, quote_spanned, ToTokens};
 use syn::parse::Parser;
 use syn::punctuated::Punctuated;
-use syn::{parse_quote, Error, Expr, ExprLit, ItemFn, Lit, Meta, Token};
+use syn::{parse_quote, Error, Expr, ExprLit, ItemFn, Lit, LitBool, Meta, Token};
 
 /// Runs an `async fn main` on the gort runtime.
 ///
@@ -47,8 +53,15 @@ use syn::{parse_quote, Error, Expr, ExprLit, ItemFn, Lit, Meta, Token};
 /// `Result<(), E>`. The block is run to completion by
 /// `gort::__private::run_main`, which returns the block's output.
 ///
-/// Options: `worker_threads = N` (a positive integer literal) sets the number
-/// of worker threads; by default the runtime chooses.
+/// Options, each at most once:
+///
+/// - `worker_threads = N` (a positive integer literal) sets the number of
+///   worker threads; by default the runtime chooses.
+/// - `start_paused = true|false` (a boolean literal, default `false`) starts
+///   the runtime's clock paused, like tokio's option of the same name:
+///   `gort::time::Instant::now()` stands still, and whenever every task is
+///   idle the runtime moves the clock straight to the next timer instead of
+///   sleeping. `gort::time::resume()` lets it run again.
 ///
 /// ```ignore
 /// #[gort::main(worker_threads = 2)]
@@ -68,13 +81,20 @@ pub fn main(attr: TokenStream, item: TokenStream) -> TokenStream {
 ///
 /// The function is turned into a regular `#[test]` function; other attributes
 /// such as `#[should_panic]` or `#[ignore]` are passed through. The same rules
-/// and the same `worker_threads = N` option as for [`macro@main`] apply. Do not
-/// add `#[test]` yourself: this attribute already does.
+/// and the same options (`worker_threads = N`, `start_paused = true|false`) as
+/// for [`macro@main`] apply. Do not add `#[test]` yourself: this attribute
+/// already does.
 ///
 /// ```ignore
 /// #[gort::test(worker_threads = 1)]
 /// async fn adds() {
 ///     assert_eq!(gort::spawn(async { 1 + 1 }).await, 2);
+/// }
+///
+/// // A paused clock makes an hour-long sleep finish at once.
+/// #[gort::test(start_paused = true)]
+/// async fn sleeps_an_hour() {
+///     gort::time::sleep(std::time::Duration::from_secs(3600)).await;
 /// }
 /// ```
 #[proc_macro_attribute]
@@ -94,7 +114,7 @@ fn finish(kind: Kind, result: syn::Result<TokenStream2>, item: TokenStream2) -> 
         Ok(tokens) => tokens,
         Err(err) => {
             let fallback = match syn::parse2::<ItemFn>(item.clone()) {
-                Ok(func) => rewrite(kind, func, None),
+                Ok(func) => rewrite(kind, func, &Options::default()),
                 Err(_) => item,
             };
             let mut tokens = err.into_compile_error();
@@ -102,6 +122,19 @@ fn finish(kind: Kind, result: syn::Result<TokenStream2>, item: TokenStream2) -> 
             tokens
         }
     }
+}
+
+/// The options of one attribute, as written by the user.
+///
+/// Values are kept as tokens carrying the user's spans, so that anything rustc
+/// reports about a value in the expansion points at the option as written.
+#[derive(Default)]
+struct Options {
+    /// `worker_threads = N`: the positive integer, re-emitted unsuffixed (so
+    /// `4u8` still yields a `usize`); `None` lets the runtime choose.
+    worker_threads: Option<Literal>,
+    /// `start_paused = true|false`; `None` means `false`.
+    start_paused: Option<LitBool>,
 }
 
 /// Which attribute is being expanded.
@@ -135,8 +168,8 @@ fn expand_test(attr: TokenStream2, item: TokenStream2) -> syn::Result<TokenStrea
 /// rewrites the function.
 fn expand(kind: Kind, attr: TokenStream2, item: TokenStream2) -> syn::Result<TokenStream2> {
     let func: ItemFn = syn::parse2(item)?;
-    match (parse_worker_threads(attr), check_signature(kind, &func)) {
-        (Ok(workers), Ok(())) => Ok(rewrite(kind, func, workers)),
+    match (parse_options(attr), check_signature(kind, &func)) {
+        (Ok(options), Ok(())) => Ok(rewrite(kind, func, &options)),
         (Err(mut first), Err(second)) => {
             first.combine(second);
             Err(first)
@@ -146,10 +179,14 @@ fn expand(kind: Kind, attr: TokenStream2, item: TokenStream2) -> syn::Result<Tok
 }
 
 /// Turns `func` into the synchronous wrapper shown in the crate docs.
-fn rewrite(kind: Kind, mut func: ItemFn, workers: Option<Literal>) -> TokenStream2 {
-    let workers = match workers {
+fn rewrite(kind: Kind, mut func: ItemFn, options: &Options) -> TokenStream2 {
+    let workers = match &options.worker_threads {
         Some(n) => quote!(::core::option::Option::Some(#n)),
         None => quote!(::core::option::Option::None),
+    };
+    let paused = match &options.start_paused {
+        Some(flag) => flag.to_token_stream(),
+        None => quote!(false),
     };
     let runner = match kind {
         Kind::Main => quote!(run_main),
@@ -164,7 +201,8 @@ fn rewrite(kind: Kind, mut func: ItemFn, workers: Option<Literal>) -> TokenStrea
         .last()
         .and_then(|stmt| stmt.to_token_stream().into_iter().last());
     let span = last.map_or_else(Span::call_site, |token| token.span());
-    let call = quote_spanned!(span=> ::gort::__private::#runner(#workers, async move #body));
+    let call =
+        quote_spanned!(span=> ::gort::__private::#runner(#workers, #paused, async move #body));
     func.block = parse_quote!({ #call });
     func.sig.asyncness = None;
     if matches!(kind, Kind::Test) && !func.attrs.iter().any(is_test_attr) {
@@ -183,46 +221,71 @@ fn is_test_attr(attr: &syn::Attribute) -> bool {
         .is_some_and(|seg| seg.ident == "test")
 }
 
-/// Parses the option list, returning the `worker_threads` value if given.
+/// Parses the option list (`worker_threads = N`, `start_paused = true|false`).
 ///
-/// The literal is re-emitted unsuffixed (so `4u8` still yields a `usize`) but
-/// keeps the user's span.
-fn parse_worker_threads(attr: TokenStream2) -> syn::Result<Option<Literal>> {
-    const MSG: &str = "the `worker_threads` option requires a positive integer";
-    let options = Punctuated::<Meta, Token![,]>::parse_terminated.parse2(attr)?;
-    let mut workers = None;
-    for option in options {
-        let path = option.path();
-        if !path.is_ident("worker_threads") {
+/// Stops at the first bad option: later ones are often bad for the same reason.
+fn parse_options(attr: TokenStream2) -> syn::Result<Options> {
+    const WORKERS_MSG: &str = "the `worker_threads` option requires a positive integer";
+    const PAUSED_MSG: &str = "the `start_paused` option requires a boolean (`true` or `false`)";
+    let metas = Punctuated::<Meta, Token![,]>::parse_terminated.parse2(attr)?;
+    let mut options = Options::default();
+    for meta in metas {
+        let path = meta.path();
+        if path.is_ident("worker_threads") {
+            reject_duplicate(&meta, options.worker_threads.is_some())?;
+            let lit = option_literal(&meta, WORKERS_MSG)?;
+            let Lit::Int(int) = lit else {
+                return Err(Error::new_spanned(lit, WORKERS_MSG));
+            };
+            match int.base10_parse::<usize>() {
+                Ok(n) if n > 0 => {
+                    let mut workers = Literal::usize_unsuffixed(n);
+                    workers.set_span(int.span());
+                    options.worker_threads = Some(workers);
+                }
+                _ => return Err(Error::new_spanned(int, WORKERS_MSG)),
+            }
+        } else if path.is_ident("start_paused") {
+            reject_duplicate(&meta, options.start_paused.is_some())?;
+            let lit = option_literal(&meta, PAUSED_MSG)?;
+            let Lit::Bool(flag) = lit else {
+                return Err(Error::new_spanned(lit, PAUSED_MSG));
+            };
+            options.start_paused = Some(flag.clone());
+        } else {
             let name = path.to_token_stream().to_string().replace(' ', "");
-            let msg = format!("unknown option `{name}`; expected `worker_threads`");
+            let msg =
+                format!("unknown option `{name}`; expected `worker_threads` or `start_paused`");
             return Err(Error::new_spanned(path, msg));
         }
-        if workers.is_some() {
-            return Err(Error::new_spanned(
-                &option,
-                "duplicate `worker_threads` option",
-            ));
-        }
-        let Meta::NameValue(pair) = &option else {
-            return Err(Error::new_spanned(&option, MSG));
-        };
-        let Expr::Lit(ExprLit {
-            lit: Lit::Int(int), ..
-        }) = &pair.value
-        else {
-            return Err(Error::new_spanned(&pair.value, MSG));
-        };
-        match int.base10_parse::<usize>() {
-            Ok(n) if n > 0 => {
-                let mut lit = Literal::usize_unsuffixed(n);
-                lit.set_span(int.span());
-                workers = Some(lit);
-            }
-            _ => return Err(Error::new_spanned(int, MSG)),
-        }
     }
-    Ok(workers)
+    Ok(options)
+}
+
+/// Fails with "duplicate `name` option" if `seen`: the option in `meta` was
+/// already given, and silently keeping either value would hide a mistake.
+fn reject_duplicate(meta: &Meta, seen: bool) -> syn::Result<()> {
+    if seen {
+        let name = meta.path().to_token_stream().to_string();
+        return Err(Error::new_spanned(
+            meta,
+            format!("duplicate `{name}` option"),
+        ));
+    }
+    Ok(())
+}
+
+/// The literal of a `name = literal` option, or the error `msg` (which says
+/// what the option requires) when it has another shape, such as a bare `name`,
+/// `name(..)` or `name = path`.
+fn option_literal<'a>(meta: &'a Meta, msg: &str) -> syn::Result<&'a Lit> {
+    let Meta::NameValue(pair) = meta else {
+        return Err(Error::new_spanned(meta, msg));
+    };
+    match &pair.value {
+        Expr::Lit(ExprLit { lit, .. }) => Ok(lit),
+        value => Err(Error::new_spanned(value, msg)),
+    }
 }
 
 /// Rejects signatures the expansion cannot support.
@@ -280,14 +343,19 @@ mod tests {
         let none = "::core::option::Option::None";
         let cases: &[(Kind, &str, &str, Expect)] = &[
             // Accepted shapes.
-            (Kind::Main, "", "async fn main() { f().await }", Ok(&["fn main() {", "::gort::__private::run_main(::core::option::Option::None, async move { f().await })"])),
-            (Kind::Main, "worker_threads = 4", "async fn main() {}", Ok(&["run_main(::core::option::Option::Some(4), async move {})"])),
+            (Kind::Main, "", "async fn main() { f().await }", Ok(&["fn main() {", "::gort::__private::run_main(::core::option::Option::None, false, async move { f().await })"])),
+            (Kind::Main, "worker_threads = 4", "async fn main() {}", Ok(&["run_main(::core::option::Option::Some(4), false, async move {})"])),
+            (Kind::Main, "start_paused = true", "async fn main() {}", Ok(&["run_main(::core::option::Option::None, true, async move {})"])),
+            (Kind::Main, "start_paused = false", "async fn main() {}", Ok(&["run_main(::core::option::Option::None, false, async move {})"])),
+            (Kind::Main, "worker_threads = 2, start_paused = true", "async fn main() {}", Ok(&["run_main(::core::option::Option::Some(2), true, async move {})"])),
+            (Kind::Test, "start_paused = true, worker_threads = 3,", "async fn t() {}", Ok(&["run_test(::core::option::Option::Some(3), true, async move {})"])),
             (Kind::Main, "worker_threads = 2usize,", "async fn main() {}", Ok(&["Option::Some(2),"])),
             (Kind::Main, "", "pub async fn main() -> Result<(), E> { Ok(()) }", Ok(&["pub fn main() -> Result<(), E> {", "async move { Ok(()) }"])),
             (Kind::Main, "", "async fn start() {}", Ok(&["fn start() {"])),
             (Kind::Main, "", "#[allow(unused)] async fn main() { #![allow(dead_code)] x }", Ok(&["#[allow(unused)] fn main() { #![allow(dead_code)] ::gort", "async move { x }"])),
-            (Kind::Test, "", "async fn t() { assert!(true) }", Ok(&["#[::core::prelude::v1::test] fn t() {", "::gort::__private::run_test(::core::option::Option::None, async move { assert!(true) })"])),
-            (Kind::Test, "worker_threads = 1", "#[should_panic] #[ignore] async fn t() -> Result<(), E> { Ok(()) }", Ok(&["#[::core::prelude::v1::test] #[should_panic] #[ignore] fn t() -> Result<(), E> {", "run_test(::core::option::Option::Some(1),"])),
+            (Kind::Test, "", "async fn t() { assert!(true) }", Ok(&["#[::core::prelude::v1::test] fn t() {", "::gort::__private::run_test(::core::option::Option::None, false, async move { assert!(true) })"])),
+            (Kind::Test, "worker_threads = 1", "#[should_panic] #[ignore] async fn t() -> Result<(), E> { Ok(()) }", Ok(&["#[::core::prelude::v1::test] #[should_panic] #[ignore] fn t() -> Result<(), E> {", "run_test(::core::option::Option::Some(1), false,"])),
+            (Kind::Test, "start_paused = true", "#[should_panic] async fn t() {}", Ok(&["#[::core::prelude::v1::test] #[should_panic] fn t() {", "run_test(::core::option::Option::None, true,"])),
             // Signature errors.
             (Kind::Main, "", "fn main() {}", Err("the `async` keyword is missing from the function declaration")),
             (Kind::Test, "", "fn t() {}", Err("the `async` keyword is missing")),
@@ -298,8 +366,9 @@ mod tests {
             (Kind::Test, "", "#[test] async fn t() {}", Err("second test attribute is supplied")),
             (Kind::Main, "", "struct S;", Err("expected")),
             // Option errors.
-            (Kind::Main, "foo", "async fn main() {}", Err("unknown option `foo`; expected `worker_threads`")),
-            (Kind::Test, "start_paused = true", "async fn t() {}", Err("unknown option `start_paused`; expected `worker_threads`")),
+            (Kind::Main, "foo", "async fn main() {}", Err("unknown option `foo`; expected `worker_threads` or `start_paused`")),
+            (Kind::Test, "flavor = \"current_thread\"", "async fn t() {}", Err("unknown option `flavor`; expected `worker_threads` or `start_paused`")),
+            (Kind::Test, "start_paused = true, paused = true", "async fn t() {}", Err("unknown option `paused`")),
             (Kind::Main, "flavor::x = 1", "async fn main() {}", Err("unknown option `flavor::x`")),
             (Kind::Main, "worker_threads = 0", "async fn main() {}", Err("the `worker_threads` option requires a positive integer")),
             (Kind::Main, "worker_threads = -1", "async fn main() {}", Err("requires a positive integer")),
@@ -311,7 +380,18 @@ mod tests {
             (Kind::Main, "worker_threads = 99999999999999999999999", "async fn main() {}", Err("requires a positive integer")),
             (Kind::Main, "foo = 1", "fn main(x: u8) {}", Err("unknown option `foo`")),
             (Kind::Main, "foo = 1", "fn main(x: u8) {}", Err("the `async` keyword is missing")),
+            (Kind::Main, "worker_threads = true", "async fn main() {}", Err("the `worker_threads` option requires a positive integer")),
             (Kind::Main, "worker_threads = 1, worker_threads = 2", "async fn main() {}", Err("duplicate `worker_threads` option")),
+            (Kind::Main, "worker_threads = 1, start_paused = true, worker_threads = 1", "async fn main() {}", Err("duplicate `worker_threads` option")),
+            (Kind::Main, "start_paused = 1", "async fn main() {}", Err("the `start_paused` option requires a boolean (`true` or `false`)")),
+            (Kind::Test, "start_paused = \"true\"", "async fn t() {}", Err("the `start_paused` option requires a boolean")),
+            (Kind::Test, "start_paused = yes", "async fn t() {}", Err("the `start_paused` option requires a boolean")),
+            (Kind::Test, "start_paused = !false", "async fn t() {}", Err("the `start_paused` option requires a boolean")),
+            (Kind::Test, "start_paused", "async fn t() {}", Err("the `start_paused` option requires a boolean")),
+            (Kind::Test, "start_paused(true)", "async fn t() {}", Err("the `start_paused` option requires a boolean")),
+            (Kind::Test, "start_paused = true, start_paused = false", "async fn t() {}", Err("duplicate `start_paused` option")),
+            (Kind::Test, "start_paused = 1", "fn t() {}", Err("the `start_paused` option requires a boolean")),
+            (Kind::Test, "start_paused = 1", "fn t() {}", Err("the `async` keyword is missing")),
         ];
         for (kind, attr, item, expect) in cases {
             let attr_ts: TokenStream2 = attr.parse().unwrap();
@@ -335,7 +415,11 @@ mod tests {
                         "{case}: `{text}` is still async"
                     );
                     if attr.is_empty() {
-                        assert!(text.contains(none), "{case}: `{text}` lacks `{none}`");
+                        let defaults = format!("{none},false,asyncmove");
+                        assert!(
+                            text.contains(&defaults),
+                            "{case}: `{text}` lacks `{defaults}`"
+                        );
                     }
                 }
                 (Result::Err(err), Err(msg)) => {
@@ -367,7 +451,7 @@ mod tests {
         .unwrap();
         let expected = quote! {
             fn main() -> u8 {
-                ::gort::__private::run_main(::core::option::Option::Some(3), async move { 7 })
+                ::gort::__private::run_main(::core::option::Option::Some(3), false, async move { 7 })
             }
         };
         assert_eq!(out.to_string(), expected.to_string());
@@ -376,7 +460,7 @@ mod tests {
     #[test]
     fn exact_test_expansion() {
         let out = expand_test(
-            quote!(),
+            quote!(start_paused = true),
             quote!(
                 #[ignore]
                 pub async fn t() {}
@@ -387,7 +471,7 @@ mod tests {
             #[::core::prelude::v1::test]
             #[ignore]
             pub fn t() {
-                ::gort::__private::run_test(::core::option::Option::None, async move {})
+                ::gort::__private::run_test(::core::option::Option::None, true, async move {})
             }
         };
         assert_eq!(out.to_string(), expected.to_string());
@@ -400,12 +484,12 @@ mod tests {
         let item = quote!(
             async fn main() {}
         );
-        let result = expand_main(quote!(foo), item.clone());
+        let result = expand_main(quote!(start_paused = 1), item.clone());
         let text = squash(&finish(Kind::Main, result, item).to_string());
         assert!(text.contains("compile_error!"), "{text}");
         assert!(
             text.contains(
-                "fnmain(){::gort::__private::run_main(::core::option::Option::None,asyncmove{})}"
+                "fnmain(){::gort::__private::run_main(::core::option::Option::None,false,asyncmove{})}"
             ),
             "{text}"
         );

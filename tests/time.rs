@@ -1,0 +1,401 @@
+//! `gort::time` as users rely on it: sleeps complete at (never before) their deadline, from any
+//! P or thread; cancelled sleeps leave nothing behind; `timeout` and `interval` follow tokio's
+//! semantics, including the edge cases (zero and maximal durations, ready futures, zero
+//! periods); and the test clock pauses, advances and auto-advances.
+//!
+//! Upper bounds on how late a timer fires are deliberately loose (seconds): they catch a timer
+//! that never fires without making the tests depend on the machine's load. Precision is
+//! measured by `benches/run.py`, not asserted here.
+
+mod common;
+
+use std::future::Future;
+use std::pin::{pin, Pin};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use futures::poll;
+use gort::runtime::{Builder, Runtime};
+use gort::time::{self, error::Elapsed, Instant, MissedTickBehavior};
+
+use common::{count, counter, panic_text, runtime, watchdog, DropGuard};
+
+/// A runtime whose clock starts paused.
+fn paused_runtime(procs: usize) -> Runtime {
+    Builder::new()
+        .worker_threads(procs)
+        .start_paused(true)
+        .build()
+        .expect("runtime")
+}
+
+/// Generous bound for "it did fire": far above any scheduling delay on a loaded CI machine.
+const FIRES_WITHIN: Duration = Duration::from_secs(5);
+
+// ---------------------------------------------------------------------------------------------
+// Sleep
+
+#[test]
+fn sleep_zero_completes_on_the_first_poll() {
+    runtime(2).block_on(async {
+        let mut sleep = time::sleep(Duration::ZERO);
+        assert!(poll!(&mut sleep).is_ready());
+        assert!(sleep.is_elapsed());
+        // A past deadline too, and a completed sleep stays completed.
+        let mut past = time::sleep_until(Instant::now() - Duration::from_millis(5));
+        assert!(poll!(&mut past).is_ready());
+        assert!(poll!(&mut past).is_ready());
+    });
+}
+
+#[test]
+fn sleeps_never_complete_before_their_deadline() {
+    let _watchdog = watchdog(Duration::from_secs(60), "1000 sleeps");
+    runtime(2).block_on(async {
+        let handles: Vec<_> = (0..1_000u64)
+            .map(|i| {
+                gort::spawn(async move {
+                    let requested = Duration::from_micros(100 + (i * 7919) % 20_000);
+                    let start = Instant::now();
+                    time::sleep(requested).await;
+                    (requested, start.elapsed())
+                })
+            })
+            .collect();
+        for handle in handles {
+            let (requested, actual) = handle.await.expect("task");
+            assert!(
+                actual >= requested,
+                "woke after {actual:?}, asked {requested:?}"
+            );
+            assert!(actual < requested + FIRES_WITHIN);
+        }
+    });
+}
+
+#[test]
+fn extreme_durations_and_deadlines_neither_panic_nor_overflow() {
+    runtime(1).block_on(async {
+        let mut forever = time::sleep(Duration::MAX);
+        assert!(poll!(&mut forever).is_pending());
+        assert!(forever.deadline() > Instant::now() + Duration::from_secs(86_400 * 365));
+        let near_limit = Instant::now() + Duration::from_secs(u64::MAX / 4);
+        let mut far = time::sleep_until(near_limit);
+        assert!(poll!(&mut far).is_pending());
+        // An interval and a timeout built on the same limits.
+        let mut ticks = time::interval_at(Instant::now(), Duration::MAX);
+        assert!(poll!(pin!(ticks.tick())).is_ready());
+        assert!(poll!(pin!(ticks.tick())).is_pending());
+        assert_eq!(time::timeout(Duration::MAX, async { 7 }).await, Ok(7));
+        // The runtime keeps working with these armed.
+        time::sleep(Duration::from_millis(1)).await;
+    });
+}
+
+#[test]
+fn a_million_dropped_sleeps_leave_the_timer_heaps_empty() {
+    let runtime = runtime(2);
+    let handle = runtime.handle().clone();
+    runtime.block_on(async move {
+        gort::spawn(async move {
+            // An earlier timer stays armed at the heap's head, so the cancelled records are
+            // buried below it: only the zombie count can trigger their removal.
+            let mut anchor = time::sleep(Duration::from_secs(30));
+            assert!(poll!(&mut anchor).is_pending());
+            let mut largest = 0;
+            for i in 0..1_000_000u64 {
+                let mut sleep = time::sleep(Duration::from_secs(60) + Duration::from_nanos(i));
+                assert!(poll!(&mut sleep).is_pending());
+                drop(sleep);
+                if i % 1024 == 0 {
+                    largest = largest.max(handle.timer_heap_records());
+                }
+            }
+            assert!(largest <= 16, "cancelled records piled up: {largest}");
+            assert!(handle.timer_heap_records() <= 16);
+        })
+        .await
+        .expect("task");
+    });
+}
+
+#[test]
+fn resetting_to_an_earlier_deadline_wakes_at_the_new_one() {
+    runtime(2).block_on(async {
+        let start = Instant::now();
+        let mut sleep = time::sleep(Duration::from_secs(3600));
+        assert!(poll!(&mut sleep).is_pending());
+        Pin::new(&mut sleep).reset(start + Duration::from_millis(20));
+        sleep.await;
+        let waited = start.elapsed();
+        assert!(waited >= Duration::from_millis(20));
+        assert!(waited < FIRES_WITHIN, "woke after {waited:?}");
+    });
+}
+
+#[test]
+fn resetting_to_a_later_deadline_does_not_fire_at_the_old_one() {
+    runtime(2).block_on(async {
+        let start = Instant::now();
+        let mut sleep = time::sleep(Duration::from_millis(5));
+        assert!(poll!(&mut sleep).is_pending());
+        Pin::new(&mut sleep).reset(start + Duration::from_millis(60));
+        sleep.await;
+        assert!(start.elapsed() >= Duration::from_millis(60));
+    });
+}
+
+/// A reset re-arms with the waker the sleep already has: the task is woken at the new deadline
+/// even though it does not poll the sleep between the reset and the wake.
+#[test]
+fn a_reset_sleep_wakes_its_task_without_another_poll() {
+    struct ResetOnce {
+        sleep: time::Sleep,
+        reset: bool,
+    }
+    impl Future for ResetOnce {
+        type Output = ();
+        fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+            if !self.reset {
+                assert!(Pin::new(&mut self.sleep).poll(cx).is_pending());
+                let soon = Instant::now() + Duration::from_millis(10);
+                Pin::new(&mut self.sleep).reset(soon);
+                self.reset = true;
+                return Poll::Pending;
+            }
+            Pin::new(&mut self.sleep).poll(cx)
+        }
+    }
+    runtime(2).block_on(async {
+        let task = gort::spawn(ResetOnce {
+            sleep: time::sleep(Duration::from_secs(3600)),
+            reset: false,
+        });
+        let done = time::timeout(FIRES_WITHIN, task).await;
+        assert!(done.is_ok(), "the reset sleep never woke its task");
+    });
+}
+
+/// The sleep is armed in the heap of the P that `block_on`'s thread holds, then awaited by a
+/// task on the other P while that thread is stuck in a blocking call and never looks at its
+/// timers: the other M (stealing, or waiting in the poller) must run that heap.
+#[test]
+fn a_timer_armed_on_one_p_fires_while_that_p_is_stuck() {
+    let _watchdog = watchdog(Duration::from_secs(60), "timer on a stuck P");
+    runtime(2).block_on(async {
+        let start = Instant::now();
+        let mut sleep = time::sleep(Duration::from_millis(30));
+        assert!(poll!(&mut sleep).is_pending());
+        let task = gort::spawn(async move {
+            sleep.await;
+            start.elapsed()
+        });
+        // Keep this thread (and its P) busy well past the deadline.
+        std::thread::sleep(Duration::from_millis(600));
+        assert!(
+            task.is_finished(),
+            "the timer armed on the stuck P did not fire"
+        );
+        let waited = task.await.expect("task");
+        assert!(waited >= Duration::from_millis(30));
+    });
+}
+
+#[test]
+fn sleeps_work_on_threads_outside_any_runtime() {
+    let _watchdog = watchdog(Duration::from_secs(60), "a sleep off any runtime");
+    let start = std::time::Instant::now();
+    futures::executor::block_on(time::sleep(Duration::from_millis(20)));
+    let waited = start.elapsed();
+    assert!(waited >= Duration::from_millis(20));
+    assert!(waited < FIRES_WITHIN);
+}
+
+#[test]
+fn after_delivers_the_time_it_fired() {
+    runtime(2).block_on(async {
+        let start = Instant::now();
+        let fired = time::after(Duration::from_millis(15)).await;
+        assert!(fired >= start + Duration::from_millis(15));
+        assert!(fired <= Instant::now());
+    });
+}
+
+#[test]
+fn shutdown_drops_sleeping_tasks() {
+    let drops = counter();
+    let runtime = runtime(2);
+    runtime.block_on(async {
+        for _ in 0..100 {
+            let guard = DropGuard::new(&drops);
+            gort::go!(async move {
+                let _guard = guard;
+                time::sleep(Duration::from_secs(3600)).await;
+            });
+        }
+        // Let them all arm their timers.
+        time::sleep(Duration::from_millis(20)).await;
+    });
+    let start = std::time::Instant::now();
+    drop(runtime);
+    assert_eq!(count(&drops), 100);
+    assert!(start.elapsed() < FIRES_WITHIN);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Timeout
+
+#[test]
+fn timeout_over_a_ready_future_returns_its_value() {
+    runtime(1).block_on(async {
+        assert_eq!(time::timeout(Duration::ZERO, async { 42 }).await, Ok(42));
+        let past = Instant::now() - Duration::from_secs(1);
+        assert_eq!(time::timeout_at(past, async { "ready" }).await, Ok("ready"));
+    });
+}
+
+#[test]
+fn timeout_elapses_and_drops_the_future() {
+    let drops = counter();
+    runtime(2).block_on(async {
+        let guard = DropGuard::new(&drops);
+        let start = Instant::now();
+        let result = time::timeout(Duration::from_millis(20), common::parked_forever(guard)).await;
+        assert_eq!(result, Err::<(), _>(elapsed()));
+        assert!(start.elapsed() >= Duration::from_millis(20));
+        assert_eq!(count(&drops), 1, "the timed-out future was not dropped");
+    });
+}
+
+/// An `Elapsed` value, obtained the only way users can.
+fn elapsed() -> Elapsed {
+    futures::executor::block_on(time::timeout(Duration::ZERO, std::future::pending::<()>()))
+        .expect_err("a pending future with a zero timeout elapses")
+}
+
+#[test]
+fn elapsed_converts_to_a_timed_out_io_error() {
+    let error = std::io::Error::from(elapsed());
+    assert_eq!(error.kind(), std::io::ErrorKind::TimedOut);
+    assert_eq!(elapsed().to_string(), "deadline has elapsed");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Interval
+
+#[test]
+fn interval_with_a_zero_period_is_refused() {
+    let refused = std::panic::catch_unwind(|| time::interval(Duration::ZERO))
+        .expect_err("a zero period must panic");
+    assert_eq!(panic_text(&*refused), "`period` must be non-zero.");
+}
+
+#[test]
+fn interval_ticks_at_once_then_every_period() {
+    paused_runtime(1).block_on(async {
+        let start = Instant::now();
+        let mut ticks = time::interval(Duration::from_millis(10));
+        for n in 0..5u32 {
+            assert_eq!(ticks.tick().await, start + Duration::from_millis(10) * n);
+        }
+        assert_eq!(Instant::now(), start + Duration::from_millis(40));
+    });
+}
+
+/// After a 35 ms stall of an interval with a 10 ms period (last tick due at 0): which ticks come
+/// next, for each behaviour (tokio's documented schedules).
+#[test]
+fn missed_ticks_follow_the_chosen_behavior() {
+    let cases = [
+        (MissedTickBehavior::Burst, [10, 20, 30, 40]),
+        (MissedTickBehavior::Delay, [10, 45, 55, 65]),
+        (MissedTickBehavior::Skip, [10, 40, 50, 60]),
+    ];
+    for (behavior, expected) in cases {
+        paused_runtime(1).block_on(async move {
+            let start = Instant::now();
+            let mut ticks = time::interval(Duration::from_millis(10));
+            ticks.set_missed_tick_behavior(behavior);
+            assert_eq!(ticks.tick().await, start);
+            time::advance(Duration::from_millis(35)).await;
+            let mut due = Vec::new();
+            for _ in 0..expected.len() {
+                due.push((ticks.tick().await - start).as_millis());
+            }
+            assert_eq!(due, expected, "{behavior:?}");
+        });
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Test clock
+
+#[test]
+fn a_paused_clock_auto_advances_when_every_task_is_idle() {
+    let real = std::time::Instant::now();
+    paused_runtime(2).block_on(async {
+        let start = Instant::now();
+        let sleepers: Vec<_> = (1..=10u32)
+            .map(|hours| gort::spawn(time::sleep(Duration::from_secs(3600) * hours)))
+            .collect();
+        for sleeper in sleepers {
+            sleeper.await.expect("sleeper");
+        }
+        assert_eq!(Instant::now(), start + Duration::from_secs(36_000));
+    });
+    assert!(real.elapsed() < FIRES_WITHIN, "the clock was not advanced");
+}
+
+#[test]
+fn advance_fires_exactly_the_timers_that_became_due() {
+    paused_runtime(2).block_on(async {
+        let start = Instant::now();
+        let woken_at = gort::spawn(async {
+            time::sleep(Duration::from_secs(10)).await;
+            Instant::now()
+        });
+        // Let the task arm its timer (main stays awake meanwhile, so the clock cannot move).
+        let handle = gort::runtime::Handle::current();
+        while handle.timer_heap_records() == 0 {
+            gort::task::yield_now().await;
+        }
+        time::advance(Duration::from_secs(4)).await;
+        assert!(!woken_at.is_finished());
+        time::advance(Duration::from_secs(6)).await;
+        // Paused: the clock shows exactly what was advanced, so the task must have been woken
+        // by the second advance and not by an auto-advance past it.
+        assert_eq!(
+            woken_at.await.expect("task"),
+            start + Duration::from_secs(10)
+        );
+    });
+}
+
+#[test]
+fn resume_lets_a_paused_clock_run_again() {
+    paused_runtime(1).block_on(async {
+        let frozen = Instant::now();
+        std::thread::sleep(Duration::from_millis(5));
+        assert_eq!(Instant::now(), frozen);
+        time::resume();
+        let start = Instant::now();
+        time::sleep(Duration::from_millis(5)).await;
+        assert!(start.elapsed() >= Duration::from_millis(5));
+        time::pause();
+        let frozen = Instant::now();
+        std::thread::sleep(Duration::from_millis(2));
+        assert_eq!(Instant::now(), frozen);
+    });
+}
+
+#[test]
+fn pausing_a_paused_clock_panics_clearly() {
+    let runtime = paused_runtime(1);
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        runtime.block_on(async { time::pause() })
+    }));
+    assert_eq!(
+        panic_text(&*result.expect_err("must panic")),
+        "time is already frozen"
+    );
+}
