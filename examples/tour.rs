@@ -3,8 +3,9 @@
 //! `cargo run --release --example tour` spawns 100,000 goroutines, runs a chain of 100,000
 //! goroutines each spawning the next, has 1,000 goroutines yield 200 times each, runs a TCP echo
 //! server with 100 client goroutines on loopback (each parked on the netpoller between
-//! messages), shows a panicking goroutine being contained, and prints what it did and how long
-//! each step took.
+//! messages), puts 10,000 goroutines to sleep for 1-20 ms each and measures how late they wake,
+//! shows a panicking goroutine being contained, and prints what it did and how long each step
+//! took.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -21,6 +22,7 @@ const YIELDERS: usize = 1_000;
 const YIELDS: usize = 200;
 const CONNECTIONS: usize = 100;
 const ROUND_TRIPS: usize = 100;
+const SLEEPERS: u64 = 10_000;
 
 #[gort::main]
 async fn main() {
@@ -63,6 +65,19 @@ async fn main() {
         CONNECTIONS * ROUND_TRIPS,
         started.elapsed(),
         &format!("{CONNECTIONS} TCP connections, {echoed} bytes echoed"),
+    );
+
+    let started = Instant::now();
+    let (mean_late, short) = sleepers().await;
+    report(
+        "time",
+        SLEEPERS as usize,
+        started.elapsed(),
+        &format!("{SLEEPERS} sleeps of 1-20 ms: mean {mean_late:?} late"),
+    );
+    println!(
+        "{:>8}: {:<48} {short:>10.2?}",
+        "", "sleep(100 µs), median actual"
     );
 
     let started = Instant::now();
@@ -161,6 +176,29 @@ async fn echo() -> usize {
         });
     }
     clients.join_all().await.into_iter().sum()
+}
+
+/// `SLEEPERS` goroutines each sleep 1-20 ms (spread by a multiplicative hash); returns their
+/// mean lateness, and the median actual duration of 200 sleeps of 100 µs in a row.
+async fn sleepers() -> (Duration, Duration) {
+    let mut set = JoinSet::new();
+    for i in 0..SLEEPERS {
+        set.spawn(async move {
+            let asked = Duration::from_micros(1_000 + (i * 2_654_435_761) % 19_000);
+            let start = gort::time::Instant::now();
+            gort::time::sleep(asked).await;
+            start.elapsed() - asked
+        });
+    }
+    let late: Duration = set.join_all().await.into_iter().sum();
+    let mut short = Vec::new();
+    for _ in 0..200 {
+        let start = Instant::now();
+        gort::time::sleep(Duration::from_micros(100)).await;
+        short.push(start.elapsed());
+    }
+    short.sort();
+    (late / SLEEPERS as u32, short[short.len() / 2])
 }
 
 fn report(step: &str, operations: usize, took: Duration, what: &str) {
