@@ -36,6 +36,8 @@ mod netpoll;
 mod p;
 mod park;
 #[doc(hidden)]
+pub mod poll_until;
+#[doc(hidden)]
 pub mod queue;
 mod rand;
 mod registry;

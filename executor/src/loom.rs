@@ -2,11 +2,11 @@
 //! lock-free structure onto loom's model checker without touching the structure's code (tokio's
 //! `loom` facade pattern).
 //!
-//! Only the modules that are modelled (the run queue) import from here; the rest of the executor
+//! Only the modules that are modelled (the run queue, the poller's bound) import from here; the rest of the executor
 //! uses `std` directly because loom models are kept small.
 
 #[cfg(not(loom))]
-pub(crate) use std::sync::atomic::{AtomicPtr, AtomicU32, Ordering};
+pub(crate) use std::sync::atomic::{fence, AtomicPtr, AtomicU32, AtomicU64, Ordering};
 
 #[cfg(loom)]
-pub(crate) use loom::sync::atomic::{AtomicPtr, AtomicU32, Ordering};
+pub(crate) use loom::sync::atomic::{fence, AtomicPtr, AtomicU32, AtomicU64, Ordering};

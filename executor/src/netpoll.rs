@@ -33,7 +33,6 @@ use crate::context;
 use crate::p::P;
 use crate::park::{Handoff, Note};
 use crate::shared::{Placed, Shared};
-use crate::timers::NOT_POLLING;
 use crate::Task;
 
 /// Go's non-blocking `netpoll(0)`: if Gs wait on IO and nobody else is polling, polls once and
@@ -67,7 +66,7 @@ fn wait(shared: &Shared, driver: &mut Driver<'_>) -> Vec<Task> {
             shared.run_all_due_timers();
         }
     });
-    shared.poll_until.store(NOT_POLLING, Ordering::SeqCst);
+    shared.poll_until.end();
     tasks
 }
 

@@ -30,7 +30,7 @@
 
 use std::collections::VecDeque;
 use std::mem::ManuallyDrop;
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -45,6 +45,7 @@ use crate::gfuture::GFuture;
 use crate::join::JoinHandle;
 use crate::p::P;
 use crate::park::{Handoff, Note};
+use crate::poll_until::PollUntil;
 use crate::queue::CAPACITY;
 use crate::registry::Registry;
 use crate::worker::M;
@@ -98,10 +99,9 @@ pub(crate) struct Shared {
     pub(crate) time: Arc<TimeDriver>,
     /// Timers armed on threads that hold no P of this runtime.
     pub(crate) orphan_timers: Arc<Timers>,
-    /// The deadline (`gort_timer::deadline_nanos`) the M blocked in the poller will wake at, or
-    /// `timers::NOT_POLLING` / `timers::UNBOUNDED` (Go's `sched.pollUntil`). `SeqCst`, see
-    /// `Shared::poll_bound`.
-    pub(crate) poll_until: AtomicU64,
+    /// The deadline the M blocked in the poller will wake at (Go's `sched.pollUntil`), and the
+    /// handshake with threads arming earlier timers (`poll_until.rs`).
+    pub(crate) poll_until: PollUntil,
     /// `num_goroutine` contributions made on threads holding no P of this runtime.
     goroutines_off_p: AtomicI64,
     /// Coprime strides for random victim orders (Go's `stealOrder`).
@@ -164,7 +164,7 @@ impl Shared {
             reactor,
             time,
             orphan_timers,
-            poll_until: AtomicU64::new(crate::timers::NOT_POLLING),
+            poll_until: PollUntil::new(),
             goroutines_off_p: AtomicI64::new(0),
             steal_strides: (1..=procs_u32)
                 .filter(|&s| gcd(s, procs_u32) == 1)

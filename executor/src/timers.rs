@@ -20,8 +20,8 @@
 //! installed on the runtime's `TimeDriver`). Go's `wakeNetPoller`: if an M is blocked in the
 //! poller with a later bound, `Reactor::notify` breaks its wait; if none is, `wakep` wakes a
 //! spinning M (when a P is idle) that will end up in the poller with the new bound. The two
-//! sides order themselves through `poll_until` (see there): either the poller's scan of the sets
-//! sees the new timer, or the arming thread sees the poller's bound and breaks it.
+//! sides order themselves through `PollUntil` (`poll_until.rs`): either the poller's scan of
+//! the sets sees the new timer, or the arming thread sees the poller's bound and breaks it.
 //!
 //! # Paused clock
 //!
@@ -31,21 +31,14 @@
 //! deadline and fires it (tokio's auto-advance); if not, it waits at most a millisecond of real
 //! time and looks again.
 
-use std::sync::atomic::{fence, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use gort_timer::{deadline_nanos, Timers};
 
 use crate::p::P;
+use crate::poll_until::OnArm;
 use crate::shared::Shared;
-
-/// `poll_until` when no M is blocked in the poller.
-pub(crate) const NOT_POLLING: u64 = 0;
-
-/// `poll_until` while the poller computes its bound, or waits without one: any new earliest
-/// deadline breaks the wait.
-pub(crate) const UNBOUNDED: u64 = u64::MAX;
 
 /// How long the poller waits, in real time, before re-checking a paused clock whose runtime is
 /// not idle yet.
@@ -106,16 +99,10 @@ impl Shared {
     }
 
     /// How long the M about to block in the poller may wait: `None` without timers. Publishes
-    /// the bound in `poll_until` (the caller resets it to [`NOT_POLLING`] after the wait).
-    ///
-    /// Ordering with [`Shared::timer_armed`]: this stores `UNBOUNDED` and fences before reading
-    /// the sets' deadlines; an arming thread publishes its deadline and fences before reading
-    /// `poll_until`. So either the scan below sees the new deadline, or the arming thread sees
-    /// `UNBOUNDED` or the bound stored afterwards (later than its deadline) and notifies: a
-    /// notification before the wait starts is kept by the poller's eventfd.
+    /// the bound in `poll_until` (`PollUntil`'s handshake with [`Shared::timer_armed`]); the
+    /// caller calls `poll_until.end()` after the wait.
     pub(crate) fn poll_bound(&self) -> Option<Duration> {
-        self.poll_until.store(UNBOUNDED, Ordering::SeqCst);
-        fence(Ordering::SeqCst);
+        self.poll_until.begin();
         let earliest = self.earliest_timer()?;
         let clock = &self.time.clock;
         if clock.is_paused() {
@@ -126,8 +113,7 @@ impl Shared {
             }
             return Some(PAUSED_RECHECK);
         }
-        self.poll_until
-            .store(deadline_nanos(earliest), Ordering::SeqCst);
+        self.poll_until.publish(Some(deadline_nanos(earliest)));
         Some(earliest.saturating_duration_since(clock.now()))
     }
 
@@ -138,11 +124,10 @@ impl Shared {
         if when <= self.time.clock.now() {
             self.run_all_due_timers();
         }
-        fence(Ordering::SeqCst);
-        match self.poll_until.load(Ordering::SeqCst) {
-            NOT_POLLING => self.wakep(),
-            until if until > deadline_nanos(when) => self.reactor.notify(),
-            _ => {}
+        match self.poll_until.on_arm(deadline_nanos(when)) {
+            OnArm::WakeIdle => self.wakep(),
+            OnArm::BreakPoll => self.reactor.notify(),
+            OnArm::Nothing => {}
         }
     }
 }

@@ -11,12 +11,13 @@
 //! and a fire racing a cancel is decided by which CAS lands first.
 //!
 //! The waker follows the usual register / re-check order: a poll stores its waker and then
-//! reads the state again, and a fire sets the bit and then wakes; `AtomicWaker` orders the two.
+//! reads the state again, and a fire sets the bit and then takes the waker; the waker slot's
+//! read-modify-writes order the two (`futures`' `AtomicWaker`; the loom models in
+//! `tests/loom_entry.rs` check the protocol with loom's).
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::Waker;
 
-use futures::task::AtomicWaker;
+use crate::loom::{AtomicU64, Ordering, WakerSlot};
 
 /// The fired bit; the generation is in the bits above it.
 const FIRED: u64 = 1;
@@ -24,19 +25,22 @@ const FIRED: u64 = 1;
 const GENERATION_ONE: u64 = 2;
 
 /// A timer's shared state (module doc).
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct TimerEntry {
     /// Generation (bits 1..) and fired bit (bit 0). `AcqRel` read-modify-writes: a fire's CAS
     /// pairs with a cancel's bump, and both with the owner's loads.
     state: AtomicU64,
-    /// Who to wake when the current arming fires.
-    waker: AtomicWaker,
+    /// Who to wake when the current arming fires (`futures`' `AtomicWaker`).
+    waker: WakerSlot,
 }
 
 impl TimerEntry {
     /// A timer that is not armed.
     pub fn new() -> TimerEntry {
-        TimerEntry::default()
+        TimerEntry {
+            state: AtomicU64::new(0),
+            waker: WakerSlot::new(),
+        }
     }
 
     /// The generation a new arming gets: the current one, un-fired. Callers arm by pushing
@@ -94,9 +98,15 @@ impl TimerEntry {
     }
 }
 
-#[cfg(test)]
+impl Default for TimerEntry {
+    fn default() -> TimerEntry {
+        TimerEntry::new()
+    }
+}
+
+#[cfg(all(test, not(loom)))]
 mod tests {
-    use std::sync::atomic::AtomicUsize;
+    use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::Arc;
     use std::task::Wake;
 

@@ -38,6 +38,7 @@ mod error;
 mod heap;
 mod instant;
 mod interval;
+mod loom;
 mod sleep;
 mod test_clock;
 mod timeout;
