@@ -7,12 +7,19 @@ times per runtime (default 5) and the table shows medians and the ratios gort/Go
 Runs of one workload on the three runtimes alternate, so that drift on the machine (about ±30%
 run to run, DESIGN.md §7) hits all three alike.
 
+Most workloads report one number (`RESULT <workload> <runtime> <value> <unit>`) and get one row.
+Some report several from the same run (`sleep100us`: the median and the p99 of its sleeps), one
+`RESULT <workload>.<metric> ...` line each; each metric gets its own row, labelled
+`<workload>.<metric>`, with the median over the runs of that metric. `WARNING` lines in a run's
+output (say, a deadline that passed before `timer_fire1m` had armed its timers) are passed on to
+stderr.
+
 With `--rt`, it also runs the criterion bench `rt_multi_threaded` (tokio's suite ported to both
 runtimes) and the Go translations of its rows (`rt_*` modes of the Go program), and prints a
 second table of median time per iteration.
 
-Adding a workload (timers, channels...): add a row to WORKLOADS below, and the workload
-itself to `src/bin/workloads.rs` and `go/workloads/main.go` under the same name.
+Adding a workload (channels...): add an entry to WORKLOADS below, and the workload itself to
+`src/bin/workloads.rs` and `go/workloads/main.go` under the same name and with the same metrics.
 
 `--runtimes` limits the runtimes (say while one of them cannot run a new workload yet); the
 workloads binary is still built with both Rust runtimes in it.
@@ -20,6 +27,7 @@ workloads binary is still built with both Rust runtimes in it.
 Examples, from the workspace root:
     python3 benches/run.py                      # 5 runs of every workload
     python3 benches/run.py --runs 1 --only spawn200k
+    python3 benches/run.py --runs 1 --only sleep100us    # its rows: sleep100us.median, .p99
     python3 benches/run.py --runs 1 --only echo50x2000 --runtimes go,tokio
     python3 benches/run.py --rt --warm-up-time 1 --measurement-time 2 --sample-size 10
 """
@@ -38,21 +46,50 @@ from pathlib import Path
 
 
 @dataclass(frozen=True)
+class Metric:
+    """One number a workload reports: one row of the table."""
+
+    name: str  # "" for a workload's only number; else `<metric>` in its `<workload>.<metric>`
+    label: str  # what the number is, after the workload's label ("" for a workload's only one)
+    unit: str  # unit the binaries print the value in (the rest of the RESULT line: may have spaces)
+    goal: str = ""  # DESIGN.md §7 goal for gort, in `unit` ("": no goal)
+
+
+@dataclass(frozen=True)
 class Workload:
-    """One row of DESIGN.md §7."""
+    """One row of DESIGN.md §7, or a few rows for a workload with several metrics."""
 
     name: str  # name on the workloads binaries' command line
     label: str  # DESIGN.md §7 wording
-    unit: str  # unit the binaries print the value in (the rest of the RESULT line: may have spaces)
-    goal: str  # DESIGN.md §7 goal for gort, in `unit`
+    metrics: tuple  # the Metrics its RESULT lines carry, in table order
+
+    def result_key(self, metric):
+        """The second field of `metric`'s RESULT line."""
+        return f"{self.name}.{metric.name}" if metric.name else self.name
 
 
-# The DESIGN.md §7 workloads the binaries implement, in the order of §7.
+def one_number(name, label, unit, goal=""):
+    """A workload that reports one number, printed as `RESULT <name> ...`."""
+    return Workload(name, label, (Metric("", "", unit, goal),))
+
+
+# The workloads the binaries implement: DESIGN.md §7's in the order of §7, then the timer
+# workloads that have no row there.
 WORKLOADS = [
-    Workload("spawn200k", "spawn 200k tasks from a task, countdown", "ns/task", "<= 200"),
-    Workload("chained100k", "chained spawn, depth 100k", "ns/task", "<= 150"),
-    Workload("yield1000x200", "yield, 1000 tasks x 200", "ns/yield", "<= 30"),
-    Workload("echo50x2000", "TCP echo, 50 conns x 2000 x 64 B", "µs/round trip", "<= 6.5"),
+    one_number("spawn200k", "spawn 200k tasks from a task, countdown", "ns/task", "<= 200"),
+    one_number("chained100k", "chained spawn, depth 100k", "ns/task", "<= 150"),
+    one_number("yield1000x200", "yield, 1000 tasks x 200", "ns/yield", "<= 30"),
+    Workload("sleeps100k", "100k sleeps of 1-50 ms", (
+        Metric("mean", "mean lateness", "µs", "<= 1000"),
+        Metric("max", "max lateness", "µs"),
+    )),
+    Workload("sleep100us", "sleep(100 µs) x 2000 in sequence", (
+        Metric("median", "median actual", "µs", "<= 160"),
+        Metric("p99", "p99 actual", "µs"),
+    )),
+    one_number("echo50x2000", "TCP echo, 50 conns x 2000 x 64 B", "µs/round trip", "<= 6.5"),
+    one_number("timer_cancel1m", "1M x (sleep 1 s, poll once, drop)", "ns/pair"),
+    one_number("timer_fire1m", "1M tasks' timers firing at one deadline", "ns/timer"),
 ]
 
 # The criterion benches of benches/rt_multi_threaded.rs, with the Go program's mode for each one
@@ -184,26 +221,45 @@ def print_workloads_table(workloads, runtimes, rust_binary, runs):
     print("| workload | Go | tokio | gort | gort/Go | gort/tokio | DESIGN §7 goal |")
     print("|---|---|---|---|---|---|---|")
     for w in workloads:
-        values = {rt: [] for rt in runtimes}
+        # values[metric][runtime]: that metric's value in each run of that runtime.
+        values = {m: {rt: [] for rt in runtimes} for m in w.metrics}
         for _ in range(runs):
             for rt in runtimes:
-                values[rt].append(run_workload(workload_command(rust_binary, rt, w.name), w, rt))
-        medians = {rt: statistics.median(v) for rt, v in values.items()}
-        print_row(f"{w.label} (`{w.name}`, {w.unit})", medians, f"{w.goal} {w.unit}")
+                results = run_workload(workload_command(rust_binary, rt, w.name), w, rt)
+                for m in w.metrics:
+                    values[m][rt].append(results[m])
+        for m in w.metrics:
+            medians = {rt: statistics.median(v) for rt, v in values[m].items()}
+            what = f"{w.label}, {m.label}" if m.label else w.label
+            goal = f"{m.goal} {m.unit}" if m.goal else "-"
+            print_row(f"{what} (`{w.result_key(m)}`, {m.unit})", medians, goal)
     print()
 
 
 def run_workload(command, workload, runtime):
-    """Runs one workload process and returns the value of its RESULT line."""
+    """Runs one workload process and returns the value of each of its metrics' RESULT lines,
+    keyed by Metric. Its WARNING lines go to stderr."""
     stdout = run_text(command, timeout=RUN_TIMEOUT, env=child_env())
+    expected = {workload.result_key(m): m for m in workload.metrics}
+    results = {}
     for line in stdout.splitlines():
+        if line.startswith("WARNING"):
+            warn(f"{shlex.join(command)}: {line}")
+            continue
         # The unit is the rest of the line: "µs/round trip" has a space.
         fields = line.split(maxsplit=4)
-        if fields[:3] == ["RESULT", workload.name, runtime] and len(fields) == 5:
-            if fields[4] != workload.unit:
-                fail(f"{shlex.join(command)}: unit {fields[4]}, expected {workload.unit}")
-            return float(fields[3])
-    fail(f"{shlex.join(command)}: no RESULT line in its output:\n{stdout}")
+        if len(fields) == 5 and fields[0] == "RESULT" and fields[2] == runtime:
+            metric = expected.get(fields[1])
+            if metric is None:
+                continue
+            if fields[4] != metric.unit:
+                fail(f"{shlex.join(command)}: {fields[1]} in {fields[4]}, expected {metric.unit}")
+            results[metric] = float(fields[3])
+    missing = [key for key, m in expected.items() if m not in results]
+    if missing:
+        fail(f"{shlex.join(command)}: no RESULT line for {' '.join(missing)} in its output:\n"
+             f"{stdout}")
+    return results
 
 
 def print_rt_table(rt_benches, runtimes, args):

@@ -27,6 +27,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use std::fmt::Debug;
 use std::future::Future;
+use std::time::{Duration, Instant};
 
 /// Number of worker threads (Ps for gort, workers for tokio) every benchmark uses, and the
 /// `GOMAXPROCS` the Go programs run with. tokio's own suite uses 4; the benchmark machine has 2
@@ -85,6 +86,16 @@ pub trait Rt: Sized + 'static {
 
     /// Yields to the scheduler once (`tokio::task::yield_now` / `gort::task::yield_now`).
     fn yield_now() -> impl Future<Output = ()> + Send;
+
+    /// Waits until `duration` has elapsed (`tokio::time::sleep` / `gort::time::sleep`). The
+    /// timer is armed on the first poll, not here: tokio's and gort's `Sleep` both do nothing
+    /// until polled. Pin it with `std::pin::pin!` to poll it by hand (tokio's is `!Unpin`).
+    fn sleep(duration: Duration) -> impl Future<Output = ()> + Send;
+
+    /// Waits until `deadline`, a `std` instant so that one deadline serves both runtimes
+    /// (`tokio::time::sleep_until` / `gort::time::sleep_until`, each with its `Instant::from_std`:
+    /// neither clock is paused here, so both are the `std` clock).
+    fn sleep_until(deadline: Instant) -> impl Future<Output = ()> + Send;
 }
 
 /// gort's multi-threaded runtime.
@@ -127,6 +138,14 @@ impl Rt for Gort {
 
     fn yield_now() -> impl Future<Output = ()> + Send {
         gort::task::yield_now()
+    }
+
+    fn sleep(duration: Duration) -> impl Future<Output = ()> + Send {
+        gort::time::sleep(duration)
+    }
+
+    fn sleep_until(deadline: Instant) -> impl Future<Output = ()> + Send {
+        gort::time::sleep_until(gort::time::Instant::from_std(deadline))
     }
 }
 
@@ -171,5 +190,13 @@ impl Rt for Tokio {
 
     fn yield_now() -> impl Future<Output = ()> + Send {
         tokio::task::yield_now()
+    }
+
+    fn sleep(duration: Duration) -> impl Future<Output = ()> + Send {
+        tokio::time::sleep(duration)
+    }
+
+    fn sleep_until(deadline: Instant) -> impl Future<Output = ()> + Send {
+        tokio::time::sleep_until(tokio::time::Instant::from_std(deadline))
     }
 }

@@ -250,6 +250,23 @@ impl Shared {
         self.global_len.store(sched.global.len(), Ordering::Relaxed);
     }
 
+    /// Puts `tasks` at the *front* of the global queue, in order: Gs that were woken (by a timer
+    /// or a poll) and did not fit in a P's ring. They have waited already, and at the tail they
+    /// would wait again behind every G queued meanwhile, up to 100k fresh spawns in the
+    /// `sleeps100k` benchmark (tens of ms of lateness).
+    fn global_push_front(&self, tasks: Vec<Task>) {
+        let mut sched = self.lock();
+        if sched.drained {
+            drop(sched);
+            drop(tasks);
+            return;
+        }
+        for task in tasks.into_iter().rev() {
+            sched.global.push_front(task);
+        }
+        self.global_len.store(sched.global.len(), Ordering::Relaxed);
+    }
+
     /// [`Shared::global_push`] with the lock held, for Gs woken by a poll (marked runnable here).
     /// After shutdown drained the runtime the Gs are returned instead, for the caller to drop
     /// once it has released the lock (their destructors run user code).
@@ -571,21 +588,33 @@ impl Shared {
         None
     }
 
-    /// Makes Gs woken by a poll runnable on `p`, which this thread holds (Go's `injectglist`):
-    /// returns the first to run now and queues the rest at the tail of the ring (not `runnext`:
-    /// none of them was woken by the G this P runs), waking a spinner if there is more than one.
+    /// Makes Gs woken by a poll or by timers runnable on `p`, which this thread holds (Go's
+    /// `injectglist`): returns the first to run now and queues the rest at the tail of the ring
+    /// (not `runnext`: none of them was woken by the G this P runs), waking a spinner if there is
+    /// more than one. What does not fit in the ring goes to the front of the global queue
+    /// ([`Shared::global_push_front`]), not, as an overflowing push would send it, to the back.
     pub(crate) fn inject(self: &Arc<Self>, p: &P, tasks: Vec<Task>) -> Option<Task> {
         let mut tasks = tasks.into_iter();
         let first = tasks.next()?;
         first.metadata().set_state(GState::Runnable);
         let mut more = false;
+        let mut spill = Vec::new();
         for task in tasks {
             more = true;
             task.metadata().set_state(GState::Runnable);
+            // Only this thread pushes to `p`'s ring and thieves only shrink it, so a ring with
+            // room now still has room for this push.
+            if !spill.is_empty() || p.ring_len() >= CAPACITY {
+                spill.push(task);
+                continue;
+            }
             // SAFETY: the caller holds `p`.
             if let Err(overflow) = unsafe { p.push(task, false) } {
                 self.global_push(overflow);
             }
+        }
+        if !spill.is_empty() {
+            self.global_push_front(spill);
         }
         if more {
             self.wakep();

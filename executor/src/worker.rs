@@ -4,7 +4,7 @@
 //!
 //! An M repeatedly finds a runnable G and runs one poll of it. `find_runnable` looks, in order:
 //!
-//! 0. the P's due timers (`timers.rs`), which put the Gs they wake in `runnext`;
+//! 0. the P's due timers (`timers.rs`): the first G they wake runs now, the rest are queued;
 //! 1. every 61st `schedtick`, a batch from the global queue (so that busy local queues cannot
 //!    starve remote submissions; 61 is Go's prime, chosen not to resonate with common patterns);
 //! 2. the P's `runnext`, then its ring (`P::pop`);
@@ -199,9 +199,11 @@ impl M {
                 .unwrap_or_else(|| unreachable!("find_runnable without a P"));
             let p: &P = &shared.ps[p_index];
 
-            // 0. Due timers of this P (and of the runtime's P-less set): the Gs they wake go
-            //    into `runnext` and are found below.
-            shared.run_due_timers(p);
+            // 0. Due timers of this P (and of the runtime's P-less set): the first G they woke
+            //    runs now, the others are queued (`timers.rs`).
+            if let Some(task) = shared.run_due_timers(p) {
+                return Next::Run(task, false);
+            }
             // 1. Fairness towards the global queue. A batch, not one G (Go takes one): with
             //    every P busy (Gs that yield keep local queues non-empty), one G per 61 ticks
             //    left remote spawns waiting ~350 µs each in the `spawn_many_remote_busy1`
@@ -439,7 +441,7 @@ fn steal_from_stalled(shared: &Shared, p: &P, seen: &mut [u32]) -> Option<Task> 
 /// Go's `stealWork`: 4 rounds over the other Ps in a random order (random start, random coprime
 /// stride), taking half of a victim's ring; the last round may take a victim's `runnext`.
 fn steal_work(
-    shared: &Shared,
+    shared: &Arc<Shared>,
     p: &P,
     rng: &mut FastRand,
     main: &Option<Arc<MainSignal>>,
@@ -460,9 +462,8 @@ fn steal_work(
                 let victim = &shared.ps[victim as usize];
                 // The last round also runs the victim's due timers; the Gs they wake are queued
                 // on `p` (Go's `stealTimersOrRunNextG`).
-                if last_round && shared.run_victim_timers(victim) {
-                    // SAFETY: this M holds `p`.
-                    if let Some((task, _)) = unsafe { p.pop() } {
+                if last_round {
+                    if let Some(task) = shared.run_victim_timers(p, victim) {
                         return Some(task);
                     }
                 }

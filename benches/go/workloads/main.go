@@ -5,10 +5,13 @@
 //
 //	workloads [-warmup D] [-measure D] <name>
 //
-// A DESIGN.md §7 workload name (spawn200k, chained100k, yield1000x200, echo50x2000) runs that
-// workload once and prints `RESULT <name> go <value> <unit>`, like `workloads <gort|tokio> <name>`
-// in Rust; see that file's doc for how each is timed (a driver goroutine started by main does the
-// work and sends back the elapsed time; the completion signal is a channel with a buffer of 1).
+// A DESIGN.md §7 workload name (spawn200k, chained100k, yield1000x200, sleeps100k, sleep100us,
+// echo50x2000, and the timer workloads timer_cancel1m and timer_fire1m) runs that workload once
+// and prints `RESULT <name> go <value> <unit>`, or one `RESULT <name>.<metric> go <value> <unit>`
+// line per number for a workload with several (sleep100us: median and p99), like
+// `workloads <gort|tokio> <name>` in Rust; see that file's doc for how each is timed (a driver
+// goroutine started by main does the work and sends back what it measured; the completion signal
+// is a channel with a buffer of 1). `WARNING` lines flag a suspect number, as in Rust.
 //
 // An `rt_<bench>` name runs the Go translation of tokio's rt_multi_threaded bench of that name
 // (rt_spawn_many_local, rt_yield_many, rt_chained_spawn, rt_ping_pong) repeatedly, for -warmup
@@ -28,6 +31,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"os"
 	"runtime"
@@ -49,6 +53,16 @@ const (
 	echoConns      = 50      // client connections in echo50x2000, one echo goroutine each
 	echoRoundTrips = 2_000   // round trips per echo50x2000 client
 	echoMsgLen     = 64      // bytes of one echo50x2000 message, each way
+
+	shortSleeps = 2_000                  // sleeps sleep100us performs one after the other
+	shortSleep  = 100 * time.Microsecond // what each sleep100us sleep asks for
+	sleepTasks  = 100_000                // goroutines in sleeps100k, each sleeping once
+	sleepMaxMs  = 50                     // longest sleeps100k sleep in ms (uniform in 1..=50)
+	sleepSeed   = 1                      // seed of sleepLengths, as SLEEP_SEED in Rust
+	cancelPairs = 1_000_000              // timers timer_cancel1m creates and stops
+	cancelSleep = time.Second            // what each timer_cancel1m timer is set for
+	cancelBatch = 100                    // timer_cancel1m yields after every this many pairs
+	fireTasks   = 1_000_000              // goroutines in timer_fire1m, one timer each
 )
 
 // echoRequest is the message every echo50x2000 request carries; the client checks the echo
@@ -67,22 +81,41 @@ const (
 // minSamples is the fewest iterations an rt_ bench measures, however long each takes.
 const minSamples = 10
 
-// workload is one DESIGN.md §7 row: the elapsed time of run is divided by ops, then by unitNs
-// (the nanoseconds in the time part of unit: 1 for ns, 1000 for µs).
-type workload struct {
-	name   string
-	unit   string
-	unitNs float64
-	ops    int
-	run    func() time.Duration
+// metric is one number a workload reports, one RESULT line: name is empty for a workload's only
+// number, else the part after the dot in `RESULT <workload>.<name>`.
+type metric struct {
+	name  string
+	value float64
+	unit  string
 }
 
-// workloads lists every DESIGN.md §7 workload this program knows.
+// workload is one DESIGN.md §7 row (or a few, for a workload with several metrics): run does the
+// work in the driver goroutine and returns its numbers.
+type workload struct {
+	name string
+	run  func() []metric
+}
+
+// workloads lists every workload this program knows, in the order of DESIGN.md §7, then the timer
+// workloads that have no row there.
 var workloads = []workload{
-	{"spawn200k", "ns/task", 1, spawnTasks, spawn200k},
-	{"chained100k", "ns/task", 1, chainDepth, chained100k},
-	{"yield1000x200", "ns/yield", 1, yieldTasks * yieldsPerTask, yield1000x200},
-	{"echo50x2000", "µs/round trip", 1000, echoConns * echoRoundTrips, echo50x2000},
+	{"spawn200k", perOp(spawn200k, spawnTasks, 1, "ns/task")},
+	{"chained100k", perOp(chained100k, chainDepth, 1, "ns/task")},
+	{"yield1000x200", perOp(yield1000x200, yieldTasks*yieldsPerTask, 1, "ns/yield")},
+	{"sleeps100k", sleeps100k},
+	{"sleep100us", sleep100us},
+	{"echo50x2000", perOp(echo50x2000, echoConns*echoRoundTrips, 1000, "µs/round trip")},
+	{"timer_cancel1m", perOp(timerCancel1m, cancelPairs, 1, "ns/pair")},
+	{"timer_fire1m", perOp(timerFire1m, fireTasks, 1, "ns/timer")},
+}
+
+// perOp makes a workload's run out of body, which returns an elapsed time: its only metric is that
+// time divided by ops, then by unitNs (the nanoseconds in the time part of unit: 1 for ns, 1000
+// for µs).
+func perOp(body func() time.Duration, ops int, unitNs float64, unit string) func() []metric {
+	return func() []metric {
+		return []metric{{"", float64(body().Nanoseconds()) / float64(ops) / unitNs, unit}}
+	}
 }
 
 // rtBenches maps each translated rt_multi_threaded bench to one iteration of its body.
@@ -107,8 +140,13 @@ func main() {
 
 	for _, w := range workloads {
 		if w.name == name {
-			perOp := float64(inDriverGoroutine(w.run).Nanoseconds()) / float64(w.ops) / w.unitNs
-			fmt.Printf("RESULT %s go %.1f %s\n", name, perOp, w.unit)
+			for _, m := range inDriverGoroutine(w.run) {
+				key := name
+				if m.name != "" {
+					key += "." + m.name
+				}
+				fmt.Printf("RESULT %s go %.1f %s\n", key, m.value, m.unit)
+			}
 			return
 		}
 	}
@@ -140,10 +178,10 @@ func usage() {
 	flag.PrintDefaults()
 }
 
-// inDriverGoroutine runs body in a new goroutine and returns the elapsed time it measured: main
-// only waits, as the Rust side's block_on only awaits the driver task.
-func inDriverGoroutine(body func() time.Duration) time.Duration {
-	result := make(chan time.Duration)
+// inDriverGoroutine runs body in a new goroutine and returns what it measured: main only waits,
+// as the Rust side's block_on only awaits the driver task.
+func inDriverGoroutine(body func() []metric) []metric {
+	result := make(chan []metric)
 	go func() { result <- body() }()
 	return <-result
 }
@@ -286,6 +324,144 @@ func echo(conn net.Conn) {
 			panic(err)
 		}
 	}
+}
+
+// percentile is the k-th percentile of sorted by nearest rank: the smallest sample with at least
+// k% of the samples at or below it (k = 50: the lower median), as percentile in Rust.
+func percentile(sorted []time.Duration, k int) time.Duration {
+	return sorted[(len(sorted)*k+99)/100-1]
+}
+
+// micros is d in µs, as the timer workloads print it.
+func micros(d time.Duration) float64 {
+	return float64(d.Nanoseconds()) / 1e3
+}
+
+// sleep100us calls time.Sleep(shortSleep) shortSleeps times in a row in the driver goroutine,
+// timing each from just before the call to just after it returns; reports the median and the
+// p99 of those actual lengths, in µs.
+func sleep100us() []metric {
+	actual := make([]time.Duration, 0, shortSleeps)
+	for i := 0; i < shortSleeps; i++ {
+		start := time.Now()
+		time.Sleep(shortSleep)
+		actual = append(actual, time.Since(start))
+	}
+	sort.Slice(actual, func(i, j int) bool { return actual[i] < actual[j] })
+	return []metric{
+		{"median", micros(percentile(actual, 50)), "µs"},
+		{"p99", micros(percentile(actual, 99)), "µs"},
+	}
+}
+
+// sleepLengths returns the generator of the sleeps100k sleep lengths: Knuth's MMIX linear
+// congruential generator from sleepSeed, each step's top 31 bits mapped to 1..=sleepMaxMs ms; the
+// same generator as SleepLengths in Rust, so the k-th goroutine sleeps as long as the k-th task
+// there.
+func sleepLengths() func() time.Duration {
+	state := uint64(sleepSeed)
+	return func() time.Duration {
+		state = state*6364136223846793005 + 1442695040888963407
+		return time.Duration(1+(state>>33)%sleepMaxMs) * time.Millisecond
+	}
+}
+
+// sleeps100k starts sleepTasks goroutines, the k-th sleeping the k-th of sleepLengths (1 to
+// 50 ms); each times its sleep from just before time.Sleep to just after and adds actual minus
+// requested to a sum and a max, before it ticks the countdown. Reports the mean and the max
+// lateness in µs.
+func sleeps100k() []metric {
+	nextLength := sleepLengths()
+	c := newCountdown(sleepTasks)
+	var sumNs, early atomic.Int64
+	var maxNs atomic.Int64
+	maxNs.Store(math.MinInt64)
+	for i := 0; i < sleepTasks; i++ {
+		requested := nextLength()
+		go func() {
+			start := time.Now()
+			time.Sleep(requested)
+			late := int64(time.Since(start) - requested)
+			sumNs.Add(late)
+			for old := maxNs.Load(); late > old && !maxNs.CompareAndSwap(old, late); {
+				old = maxNs.Load()
+			}
+			if late < 0 {
+				early.Add(1)
+			}
+			c.tick()
+		}()
+	}
+	<-c.done
+	if n := early.Load(); n > 0 {
+		fmt.Printf("WARNING sleeps100k: %d sleeps completed before their length had passed\n", n)
+	}
+	return []metric{
+		{"mean", float64(sumNs.Load()) / sleepTasks / 1e3, "µs"},
+		{"max", float64(maxNs.Load()) / 1e3, "µs"},
+	}
+}
+
+// timerCancel1m, in the driver goroutine, cancelPairs times starts a timer of cancelSleep with
+// time.NewTimer (which puts it in the P's timer heap, as the first poll of a Rust Sleep does)
+// and stops it before it fires, calling runtime.Gosched after every cancelBatch pairs, as the
+// Rust side yields for tokio's coop budget; timed from before the first pair to after the last.
+func timerCancel1m() time.Duration {
+	start := time.Now()
+	for i := 0; i < cancelPairs/cancelBatch; i++ {
+		for j := 0; j < cancelBatch; j++ {
+			t := time.NewTimer(cancelSleep)
+			if !t.Stop() {
+				panic("a 1 s timer fired at once")
+			}
+		}
+		runtime.Gosched()
+	}
+	return time.Since(start)
+}
+
+// fireDelay is how far the timer_fire1m deadline is from the moment the gate opens, as
+// FIRE_DELAY in Rust: enough for every goroutine to get past the gate and arm its timer.
+const fireDelay = 4 * time.Second
+
+// timerFire1m measures what firing one timer costs when a million fire together (the Rust doc
+// explains the design). Untimed set-up: the driver starts fireTasks goroutines, each waiting at a
+// gate (a channel), then closes the gate with a deadline fireDelay ahead. Each goroutine ticks
+// armed and then time.Sleeps until the deadline, then ticks done; Go cannot arm a timer without
+// blocking on it, so the tick comes just before time.Sleep arms, not just after as in Rust. The
+// result is (the driver's clock after the last goroutine finished - deadline) / goroutines.
+func timerFire1m() time.Duration {
+	armed := newCountdown(fireTasks)
+	done := newCountdown(fireTasks)
+	var unarmed atomic.Int64
+	gate := make(chan struct{})
+	var deadline time.Time // written before close(gate), read after it
+	for i := 0; i < fireTasks; i++ {
+		go func() {
+			<-gate
+			wait := time.Until(deadline)
+			if wait <= 0 {
+				unarmed.Add(1)
+			}
+			armed.tick()
+			time.Sleep(wait)
+			done.tick()
+		}()
+	}
+	deadline = time.Now().Add(fireDelay)
+	close(gate)
+	<-armed.done
+	armedAt := time.Now()
+	<-done.done
+	finished := time.Now()
+	if armedAt.After(deadline) {
+		fmt.Printf("WARNING timer_fire1m: arming ended %v after the deadline; raise fireDelay\n",
+			armedAt.Sub(deadline))
+	}
+	if n := unarmed.Load(); n > 0 {
+		fmt.Printf("WARNING timer_fire1m: %d goroutines reached time.Sleep after the deadline\n", n)
+	}
+	return finished.Sub(deadline)
 }
 
 // medianIteration runs iter for warmup, then for at least measure and minSamples iterations,

@@ -1,6 +1,9 @@
 //! `workloads <runtime> <workload>`: runs one DESIGN.md §7 workload once, in this fresh process,
 //! on `gort` or `tokio` with [`NUM_WORKERS`] workers, and prints
-//! `RESULT <workload> <runtime> <value> <unit>`.
+//! `RESULT <workload> <runtime> <value> <unit>`, or, for a workload that reports several numbers
+//! (say the median and the p99 of `sleep100us`), one `RESULT <workload>.<metric> <runtime> <value>
+//! <unit>` line per number. Anything that makes a number suspect (a `timer_fire1m` deadline that
+//! passed before every timer was armed) is printed as a `WARNING` line, which `run.py` passes on.
 //!
 //! `run.py` starts one process per run and takes medians; `go/workloads/main.go` is the Go
 //! program for the same workloads with the same parameters, and its comments mirror these.
@@ -20,15 +23,22 @@
 //! `echo50x2000` is the one workload whose Rust body cannot be generic over [`Rt`]: each runtime
 //! has its own sockets and IO traits (tokio's, or the `futures` crate's for gort). Both spell the
 //! calls alike, so `echo_workload!` below writes the body once and instantiates it per runtime.
+//!
+//! The timer workloads (`sleep100us`, `sleeps100k`, `timer_cancel1m`, `timer_fire1m`) follow
+//! step 1, but measure what their doc says rather than one elapsed time: the actual length of
+//! each sleep, each sleep's lateness, or the elapsed time from a common deadline. Every clock
+//! read is `std::time::Instant` (Go: `time.Now`, also monotonic), never a runtime's own clock.
 
 use std::future::Future;
+use std::pin::pin;
 use std::process::ExitCode;
-use std::sync::atomic::AtomicUsize;
-use std::sync::atomic::Ordering::Relaxed;
+use std::sync::atomic::Ordering::{AcqRel, Relaxed};
+use std::sync::atomic::{AtomicI64, AtomicUsize};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use futures::channel::oneshot;
+use futures::FutureExt;
 use gort_benches::{Gort, Rt, Tokio, NUM_WORKERS};
 
 /// Tasks spawned by `spawn200k`.
@@ -55,58 +65,121 @@ const ECHO_MSG_LEN: usize = 64;
 /// The bytes every `echo50x2000` request carries; the client checks the echo against them.
 const ECHO_REQUEST: [u8; ECHO_MSG_LEN] = [b'x'; ECHO_MSG_LEN];
 
-/// One row of DESIGN.md §7: its name on the command line, what it divides the elapsed time by,
-/// and its body instantiated for each runtime.
-struct Workload {
-    /// Name on the command line and in the `RESULT` line.
+/// Sleeps `sleep100us` performs one after the other, each timed.
+const SHORT_SLEEPS: usize = 2_000;
+
+/// What each `sleep100us` sleep asks for.
+const SHORT_SLEEP: Duration = Duration::from_micros(100);
+
+/// Tasks in `sleeps100k`, each sleeping once.
+const SLEEP_TASKS: usize = 100_000;
+
+/// Longest `sleeps100k` sleep in ms; each is uniform in `1..=SLEEP_MAX_MS` ([`SleepLengths`]).
+const SLEEP_MAX_MS: u64 = 50;
+
+/// Seed of [`SleepLengths`], the same in Go, so that all three runtimes sleep the same lengths in
+/// the same spawn order.
+const SLEEP_SEED: u64 = 1;
+
+/// Sleeps `timer_cancel1m` creates, polls once and drops.
+const CANCEL_PAIRS: usize = 1_000_000;
+
+/// What each `timer_cancel1m` sleep asks for: long enough that none fires during the workload.
+const CANCEL_SLEEP: Duration = Duration::from_secs(1);
+
+/// `timer_cancel1m` yields after every this many pairs. tokio's `Sleep` spends one unit of the
+/// task's coop budget (128 per poll of the task) per poll, and once the budget is spent it
+/// returns `Pending` without arming: without the yield, all but the first 128 of tokio's pairs
+/// would skip the timer wheel. gort and Go yield as often, so that all three do the same work.
+const CANCEL_BATCH: usize = 100;
+
+/// Tasks in `timer_fire1m`, each armed with one timer for the common deadline.
+const FIRE_TASKS: usize = 1_000_000;
+
+/// How far the `timer_fire1m` deadline is from the moment the gate opens: enough for the
+/// [`FIRE_TASKS`] tasks, all spawned by then, to get past the gate and arm their timers (0.4 s
+/// on gort, 0.6 s on tokio, 1.4 s on Go on the 2-core benchmark machine), so that every timer is
+/// in place before the first one fires. Only the time after the deadline is measured, so the
+/// margin costs nothing but the run's length.
+const FIRE_DELAY: Duration = Duration::from_secs(4);
+
+/// One number a workload reports: a `RESULT` line.
+struct Metric {
+    /// Empty for a workload's only number (`RESULT <workload> ...`); else its name after the
+    /// dot (`RESULT <workload>.<name> ...`), which is how `run.py` tells its rows apart.
     name: &'static str,
-    /// Unit of the printed value (may contain spaces: it is the rest of the `RESULT` line).
+    /// The value, in `unit`.
+    value: f64,
+    /// Unit of `value` (may contain spaces: it is the rest of the `RESULT` line).
     unit: &'static str,
-    /// Nanoseconds in the time part of `unit`: 1 for ns, 1000 for µs.
-    unit_ns: f64,
-    /// Number of operations the elapsed time is divided by.
-    ops: usize,
-    /// The workload on gort; returns the elapsed time.
-    gort: fn() -> Duration,
-    /// The workload on tokio; returns the elapsed time.
-    tokio: fn() -> Duration,
 }
 
-/// Every workload this binary knows, in the order of DESIGN.md §7.
+/// One row of DESIGN.md §7 (or a few rows, for a workload with several metrics): its name on the
+/// command line and its body instantiated for each runtime.
+struct Workload {
+    /// Name on the command line and in the `RESULT` lines.
+    name: &'static str,
+    /// The workload on gort; returns its numbers.
+    gort: fn() -> Vec<Metric>,
+    /// The workload on tokio; returns its numbers.
+    tokio: fn() -> Vec<Metric>,
+}
+
+/// Every workload this binary knows, in the order of DESIGN.md §7, then the timer workloads
+/// that have no row there.
 const WORKLOADS: &[Workload] = &[
     Workload {
         name: "spawn200k",
-        unit: "ns/task",
-        unit_ns: 1.0,
-        ops: SPAWN_TASKS,
         gort: spawn200k::<Gort>,
         tokio: spawn200k::<Tokio>,
     },
     Workload {
         name: "chained100k",
-        unit: "ns/task",
-        unit_ns: 1.0,
-        ops: CHAIN_DEPTH,
         gort: chained100k::<Gort>,
         tokio: chained100k::<Tokio>,
     },
     Workload {
         name: "yield1000x200",
-        unit: "ns/yield",
-        unit_ns: 1.0,
-        ops: YIELD_TASKS * YIELDS_PER_TASK,
         gort: yield1000x200::<Gort>,
         tokio: yield1000x200::<Tokio>,
     },
     Workload {
+        name: "sleeps100k",
+        gort: sleeps100k::<Gort>,
+        tokio: sleeps100k::<Tokio>,
+    },
+    Workload {
+        name: "sleep100us",
+        gort: sleep100us::<Gort>,
+        tokio: sleep100us::<Tokio>,
+    },
+    Workload {
         name: "echo50x2000",
-        unit: "µs/round trip",
-        unit_ns: 1_000.0,
-        ops: ECHO_CONNS * ECHO_ROUND_TRIPS,
         gort: echo50x2000_gort,
         tokio: echo50x2000_tokio,
     },
+    Workload {
+        name: "timer_cancel1m",
+        gort: timer_cancel1m::<Gort>,
+        tokio: timer_cancel1m::<Tokio>,
+    },
+    Workload {
+        name: "timer_fire1m",
+        gort: timer_fire1m::<Gort>,
+        tokio: timer_fire1m::<Tokio>,
+    },
 ];
+
+/// A workload's only metric: `elapsed` divided by `ops` operations, in `unit`, whose time part
+/// is `unit_ns` nanoseconds (1 for ns, 1000 for µs).
+fn per_op(elapsed: Duration, ops: usize, unit_ns: f64, unit: &'static str) -> Vec<Metric> {
+    let value = elapsed.as_nanos() as f64 / ops as f64 / unit_ns;
+    vec![Metric {
+        name: "",
+        value,
+        unit,
+    }]
+}
 
 /// Counts finished tasks down to zero; the task that reaches zero sends the completion signal.
 ///
@@ -137,8 +210,13 @@ impl Countdown {
     }
 
     /// Marks one task finished; the last one sends the completion signal.
+    ///
+    /// `AcqRel`: the last tick acquires every earlier tick's release (the decrements form one
+    /// release sequence), so what the tasks wrote before ticking (the `sleeps100k` lateness sums)
+    /// is visible to the driver once the signal arrives. On x86 this is the same `lock xadd` as
+    /// `Relaxed`, so the other workloads pay nothing for it.
     fn tick(&self) {
-        if self.remaining.fetch_sub(1, Relaxed) == 1 {
+        if self.remaining.fetch_sub(1, AcqRel) == 1 {
             let done = self
                 .done
                 .lock()
@@ -150,9 +228,9 @@ impl Countdown {
     }
 }
 
-/// Builds a runtime and runs `body` in a task spawned from `block_on`, which only waits for the
-/// elapsed time `body` measured.
-fn in_spawned_task<R: Rt>(body: impl Future<Output = Duration> + Send + 'static) -> Duration {
+/// Builds a runtime and runs `body` in a task spawned from `block_on`, which only waits for what
+/// `body` measured.
+fn in_spawned_task<R: Rt, T: Send + 'static>(body: impl Future<Output = T> + Send + 'static) -> T {
     let rt = R::with_workers(NUM_WORKERS);
     rt.block_on(async {
         R::spawn(body)
@@ -163,8 +241,8 @@ fn in_spawned_task<R: Rt>(body: impl Future<Output = Duration> + Send + 'static)
 
 /// `spawn200k`: one task spawns [`SPAWN_TASKS`] tasks that each decrement a countdown; timed from
 /// before the first spawn until the driver has received the last task's signal.
-fn spawn200k<R: Rt>() -> Duration {
-    in_spawned_task::<R>(async {
+fn spawn200k<R: Rt>() -> Vec<Metric> {
+    let elapsed = in_spawned_task::<R, _>(async {
         let done = COUNTDOWN.arm(SPAWN_TASKS);
         let start = Instant::now();
         for _ in 0..SPAWN_TASKS {
@@ -172,7 +250,8 @@ fn spawn200k<R: Rt>() -> Duration {
         }
         done.await.unwrap();
         start.elapsed()
-    })
+    });
+    per_op(elapsed, SPAWN_TASKS, 1.0, "ns/task")
 }
 
 /// Spawns the rest of the `chained100k` chain: a task that continues with `remaining - 1`, or,
@@ -187,21 +266,22 @@ fn chain<R: Rt>(remaining: usize, done: oneshot::Sender<()>) {
 
 /// `chained100k`: [`CHAIN_DEPTH`] strictly sequential spawns, each task spawning the next; timed
 /// from the first spawn until the driver has received the last task's signal.
-fn chained100k<R: Rt>() -> Duration {
-    in_spawned_task::<R>(async {
+fn chained100k<R: Rt>() -> Vec<Metric> {
+    let elapsed = in_spawned_task::<R, _>(async {
         let (tx, rx) = oneshot::channel();
         let start = Instant::now();
         chain::<R>(CHAIN_DEPTH, tx);
         rx.await.unwrap();
         start.elapsed()
-    })
+    });
+    per_op(elapsed, CHAIN_DEPTH, 1.0, "ns/task")
 }
 
 /// `yield1000x200`: one task spawns [`YIELD_TASKS`] tasks that each yield [`YIELDS_PER_TASK`]
 /// times and then decrement a countdown; timed from before the first spawn (spawning is included)
 /// until the driver has received the last task's signal.
-fn yield1000x200<R: Rt>() -> Duration {
-    in_spawned_task::<R>(async {
+fn yield1000x200<R: Rt>() -> Vec<Metric> {
+    let elapsed = in_spawned_task::<R, _>(async {
         let done = COUNTDOWN.arm(YIELD_TASKS);
         let start = Instant::now();
         for _ in 0..YIELD_TASKS {
@@ -214,7 +294,8 @@ fn yield1000x200<R: Rt>() -> Duration {
         }
         done.await.unwrap();
         start.elapsed()
-    })
+    });
+    per_op(elapsed, YIELD_TASKS * YIELDS_PER_TASK, 1.0, "ns/yield")
 }
 
 /// Defines `$name`, the `echo50x2000` workload on the [`Rt`] `$rt`, with its sockets from
@@ -234,11 +315,11 @@ fn yield1000x200<R: Rt>() -> Duration {
 macro_rules! echo_workload {
     ($(#[$doc:meta])* $name:ident, $rt:ident, $krate:ident) => {
         $(#[$doc])*
-        fn $name() -> Duration {
+        fn $name() -> Vec<Metric> {
             use $krate::io::{AsyncReadExt, AsyncWriteExt};
             use $krate::net::{TcpListener, TcpStream};
 
-            in_spawned_task::<$rt>(async {
+            let elapsed = in_spawned_task::<$rt, _>(async {
                 let listener = TcpListener::bind("127.0.0.1:0")
                     .await
                     .expect("binding the echo server");
@@ -289,7 +370,8 @@ macro_rules! echo_workload {
                 }
                 done.await.unwrap();
                 start.elapsed()
-            })
+            });
+            per_op(elapsed, ECHO_CONNS * ECHO_ROUND_TRIPS, 1e3, "µs/round trip")
         }
     };
 }
@@ -309,6 +391,236 @@ echo_workload!(
     gort
 );
 
+/// The `k`-th percentile of `sorted` by nearest rank: the smallest sample with at least `k`% of
+/// the samples at or below it (`k = 50`: the lower median). Go's `percentile` is the same.
+fn percentile(sorted: &[Duration], k: usize) -> Duration {
+    sorted[(sorted.len() * k).div_ceil(100) - 1]
+}
+
+/// `d` in µs, as the timer workloads print it.
+fn micros(d: Duration) -> f64 {
+    d.as_nanos() as f64 / 1e3
+}
+
+/// `sleep100us`: the driver task sleeps [`SHORT_SLEEP`] [`SHORT_SLEEPS`] times in a row, timing
+/// each sleep from just before it is created to just after it completes; reports the median and
+/// the p99 of those actual lengths, in µs (DESIGN.md §7: "sleep(100 µs), median actual").
+///
+/// Nothing else runs, so every thread of the runtime parks during each sleep: this measures how
+/// precisely an idle runtime wakes, which is bounded by how its parked thread waits (tokio rounds
+/// each deadline up to its 1 ms wheel tick).
+fn sleep100us<R: Rt>() -> Vec<Metric> {
+    let mut actual = in_spawned_task::<R, _>(async {
+        let mut actual = Vec::with_capacity(SHORT_SLEEPS);
+        for _ in 0..SHORT_SLEEPS {
+            let start = Instant::now();
+            R::sleep(SHORT_SLEEP).await;
+            actual.push(start.elapsed());
+        }
+        actual
+    });
+    actual.sort_unstable();
+    vec![
+        Metric {
+            name: "median",
+            value: micros(percentile(&actual, 50)),
+            unit: "µs",
+        },
+        Metric {
+            name: "p99",
+            value: micros(percentile(&actual, 99)),
+            unit: "µs",
+        },
+    ]
+}
+
+/// The `sleeps100k` sleep lengths: Knuth's MMIX linear congruential generator from
+/// [`SLEEP_SEED`], each step's top 31 bits mapped to `1..=SLEEP_MAX_MS` ms (the modulo bias is
+/// below 1e-7). Go's `sleepLengths` is the same generator, so the k-th task sleeps as long on
+/// every runtime.
+struct SleepLengths {
+    /// The generator's state: the previous step's output.
+    state: u64,
+}
+
+impl Iterator for SleepLengths {
+    type Item = Duration;
+
+    fn next(&mut self) -> Option<Duration> {
+        self.state = self
+            .state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        Some(Duration::from_millis(1 + (self.state >> 33) % SLEEP_MAX_MS))
+    }
+}
+
+/// What the `sleeps100k` tasks found: each task adds its lateness (actual minus requested
+/// length, negative if it woke early) before it ticks the countdown, whose last tick publishes
+/// all of them to the driver ([`Countdown::tick`]).
+struct Lateness {
+    /// Sum of every task's lateness, in ns.
+    sum_ns: AtomicI64,
+    /// Largest lateness, in ns.
+    max_ns: AtomicI64,
+    /// Tasks that woke before their requested length had passed (a runtime bug if not zero).
+    early: AtomicUsize,
+}
+
+/// The lateness of the running `sleeps100k` (one workload per process); a `static` for the same
+/// reason as [`COUNTDOWN`].
+static LATENESS: Lateness = Lateness {
+    sum_ns: AtomicI64::new(0),
+    max_ns: AtomicI64::new(i64::MIN),
+    early: AtomicUsize::new(0),
+};
+
+/// `sleeps100k`: the driver spawns [`SLEEP_TASKS`] tasks, the k-th sleeping the k-th length of
+/// [`SleepLengths`] (1 to 50 ms); each times its sleep from just before creating it to just after
+/// it completes and adds actual minus requested to [`LATENESS`]. Reports the mean and the max
+/// lateness in µs (DESIGN.md §7: "100k sleeps of 1-50 ms, mean lateness").
+///
+/// Spawning 100k tasks in a fresh process takes about as long as the sleeps (tens of ms to over
+/// a hundred): early timers come due while the driver is still spawning, so the figure mostly
+/// says how well a busy runtime fires timers, not how precisely an idle one wakes, and it varies
+/// a lot from run to run.
+fn sleeps100k<R: Rt>() -> Vec<Metric> {
+    in_spawned_task::<R, _>(async {
+        let done = COUNTDOWN.arm(SLEEP_TASKS);
+        let lengths = SleepLengths { state: SLEEP_SEED };
+        for requested in lengths.take(SLEEP_TASKS) {
+            R::spawn_detached(async move {
+                let start = Instant::now();
+                R::sleep(requested).await;
+                let actual = start.elapsed();
+                let late_ns = actual.as_nanos() as i64 - requested.as_nanos() as i64;
+                LATENESS.sum_ns.fetch_add(late_ns, Relaxed);
+                LATENESS.max_ns.fetch_max(late_ns, Relaxed);
+                if late_ns < 0 {
+                    LATENESS.early.fetch_add(1, Relaxed);
+                }
+                COUNTDOWN.tick();
+            });
+        }
+        done.await.unwrap();
+    });
+    let early = LATENESS.early.load(Relaxed);
+    if early > 0 {
+        println!("WARNING sleeps100k: {early} sleeps completed before their length had passed");
+    }
+    let sum_ns = LATENESS.sum_ns.load(Relaxed) as f64;
+    vec![
+        Metric {
+            name: "mean",
+            value: sum_ns / SLEEP_TASKS as f64 / 1e3,
+            unit: "µs",
+        },
+        Metric {
+            name: "max",
+            value: LATENESS.max_ns.load(Relaxed) as f64 / 1e3,
+            unit: "µs",
+        },
+    ]
+}
+
+/// `timer_cancel1m`: the driver task, [`CANCEL_PAIRS`] times, creates a sleep of
+/// [`CANCEL_SLEEP`], polls it once with its own context (which arms it: neither runtime touches
+/// its timer structure before the first poll) and drops it (which cancels it), yielding after
+/// every [`CANCEL_BATCH`] pairs; timed from before the first pair to after the last. Go's
+/// counterpart is `time.NewTimer` and `Stop`.
+fn timer_cancel1m<R: Rt>() -> Vec<Metric> {
+    let elapsed = in_spawned_task::<R, _>(async {
+        let start = Instant::now();
+        for _ in 0..CANCEL_PAIRS / CANCEL_BATCH {
+            for _ in 0..CANCEL_BATCH {
+                let mut sleep = pin!(R::sleep(CANCEL_SLEEP));
+                let first = futures::poll!(sleep.as_mut());
+                assert!(
+                    first.is_pending(),
+                    "a 1 s sleep completed on its first poll"
+                );
+            }
+            R::yield_now().await;
+        }
+        start.elapsed()
+    });
+    per_op(elapsed, CANCEL_PAIRS, 1.0, "ns/pair")
+}
+
+/// `timer_fire1m`'s second countdown: each task ticks it once its timer is armed, so that the
+/// driver knows when the arming burst is over.
+static ARMED: Countdown = Countdown {
+    remaining: AtomicUsize::new(0),
+    done: Mutex::new(None),
+};
+
+/// `timer_fire1m` tasks whose first poll of their sleep found the deadline already passed, so
+/// that they never armed a timer ([`FIRE_DELAY`] was too short).
+static FIRED_UNARMED: AtomicUsize = AtomicUsize::new(0);
+
+/// `timer_fire1m`: what firing one timer costs when a million fire together.
+///
+/// Untimed set-up: the driver spawns [`FIRE_TASKS`] tasks, each waiting at a gate (a
+/// `futures` `Shared` oneshot, the same on both runtimes; Go closes a channel), then opens the
+/// gate with a deadline [`FIRE_DELAY`] ahead. Each task polls a `sleep_until` of the deadline once
+/// (arming it), ticks [`ARMED`], then awaits it and ticks [`COUNTDOWN`]. The driver waits for
+/// both; the result is (its clock after the last task finished − deadline) / tasks.
+///
+/// Why this design: one burst of a million due timers makes the per-timer work (take the timer
+/// out of the heap or wheel, wake its task, run the task, which finds its `Sleep` complete and
+/// finishes) dominate everything else. The fixed costs of the burst (the parked thread waking
+/// at the deadline, tokio's rounding up to its 1 ms tick) are a few ms at most, a few ns per
+/// timer, and arming happens before the deadline, outside the measured span. Fewer tasks
+/// re-arming in rounds would instead measure tokio's 1 ms granularity once per round. The gate
+/// sets the deadline only once every task exists, so the margin need not cover spawning, which
+/// varies a lot (Go takes 4-11 s to start a million goroutines that stay alive, the GC scanning
+/// their growing stacks). A `WARNING` line says when arming overran the deadline, which would
+/// mix arming into the measured span.
+fn timer_fire1m<R: Rt>() -> Vec<Metric> {
+    let (fire, armed_late) = in_spawned_task::<R, _>(async {
+        let done = COUNTDOWN.arm(FIRE_TASKS);
+        let armed = ARMED.arm(FIRE_TASKS);
+        let (open, gate) = oneshot::channel::<Instant>();
+        let gate = gate.shared();
+        for _ in 0..FIRE_TASKS {
+            let gate = gate.clone();
+            R::spawn_detached(async move {
+                let deadline = gate.await.expect("the gate's sender is gone");
+                let mut sleep = pin!(R::sleep_until(deadline));
+                if futures::poll!(sleep.as_mut()).is_ready() {
+                    FIRED_UNARMED.fetch_add(1, Relaxed);
+                }
+                ARMED.tick();
+                sleep.await;
+                COUNTDOWN.tick();
+            });
+        }
+        drop(gate);
+        let deadline = Instant::now() + FIRE_DELAY;
+        open.send(deadline).unwrap();
+        armed.await.unwrap();
+        let armed_at = Instant::now();
+        done.await.unwrap();
+        let finished = Instant::now();
+        (
+            finished.saturating_duration_since(deadline),
+            armed_at.checked_duration_since(deadline),
+        )
+    });
+    if let Some(late) = armed_late {
+        println!(
+            "WARNING timer_fire1m: arming ended {late:?} after the deadline; raise FIRE_DELAY"
+        );
+    }
+    let unarmed = FIRED_UNARMED.load(Relaxed);
+    if unarmed > 0 {
+        println!(
+            "WARNING timer_fire1m: {unarmed} tasks first polled their sleep after the deadline"
+        );
+    }
+    per_op(fire, FIRE_TASKS, 1.0, "ns/timer")
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [runtime, name] = args.as_slice() else {
@@ -322,9 +634,13 @@ fn main() -> ExitCode {
         "tokio" => workload.tokio,
         _ => return usage(),
     };
-    let elapsed = run();
-    let per_op = elapsed.as_nanos() as f64 / workload.ops as f64 / workload.unit_ns;
-    println!("RESULT {name} {runtime} {per_op:.1} {}", workload.unit);
+    for metric in run() {
+        let key = match metric.name {
+            "" => name.clone(),
+            metric_name => format!("{name}.{metric_name}"),
+        };
+        println!("RESULT {key} {runtime} {:.1} {}", metric.value, metric.unit);
+    }
     ExitCode::SUCCESS
 }
 
