@@ -42,7 +42,7 @@ pub(crate) fn poll_ready(shared: &Arc<Shared>, p: &P) -> Option<Task> {
         return None;
     }
     let mut driver = shared.reactor.try_driver()?;
-    let tasks = dispatch(&mut driver, Some(Duration::ZERO), || {});
+    let tasks = dispatch(&mut driver, Some(Duration::ZERO));
     drop(driver);
     shared.inject(p, tasks)
 }
@@ -58,16 +58,15 @@ fn take_driver(shared: &Shared) -> Option<Driver<'_>> {
 }
 
 /// The blocking wait: until IO, a notification, or the earliest timer of any P (`timers.rs`).
-/// Returns the Gs that IO and the due timers woke.
-fn wait(shared: &Shared, driver: &mut Driver<'_>) -> Vec<Task> {
+/// Returns the Gs that IO woke, and whether a timer is due. The poller does not run timers
+/// itself: like Go's, it takes an idle P for them (its `find_runnable` runs them), or leaves
+/// them to the busy Ps' Ms (`Shared::place_polled`).
+fn wait(shared: &Shared, driver: &mut Driver<'_>) -> (Vec<Task>, bool) {
     let bound = shared.poll_bound();
-    let tasks = dispatch(driver, bound, || {
-        if bound.is_some() {
-            shared.run_all_due_timers();
-        }
-    });
+    let tasks = dispatch(driver, bound);
     shared.poll_until.end();
-    tasks
+    let timers_due = bound.is_some() && shared.timer_due();
+    (tasks, timers_due)
 }
 
 /// What an idle worker M was given after waiting in the poller.
@@ -91,8 +90,8 @@ pub(crate) fn wait_as_poller(shared: &Arc<Shared>, note: &Arc<Note>) -> Option<W
         return Some(Woken::Shutdown(Vec::new()));
     }
     loop {
-        let tasks = wait(shared, &mut driver);
-        let (handoff, tasks) = if tasks.is_empty() {
+        let (tasks, timers_due) = wait(shared, &mut driver);
+        let (handoff, tasks) = if tasks.is_empty() && !timers_due {
             // A notification (or a signal): poll on, unless `startm` took this M.
             if shared.is_poller(note) {
                 continue;
@@ -107,7 +106,7 @@ pub(crate) fn wait_as_poller(shared: &Arc<Shared>, note: &Arc<Note>) -> Option<W
             // still holding the driver lost the poller for good once in ~40 runs of the 10k
             // connections test: both Ms parked, main waited on IO nobody polled.
             drop(driver);
-            match shared.place_polled(note, tasks) {
+            match shared.place_polled(note, tasks, timers_due) {
                 // This M leaves the poller, and nobody polls until an M goes idle. Handing the
                 // poller to a parked M here (a futex wake each time) took the p99 latency of
                 // `benches/http.py` from tokio's 4.3 ms to 5.3-5.9 ms: one more runnable thread
@@ -179,13 +178,13 @@ pub(crate) fn wait_as_main_poller(
         if main.woken.load(Ordering::SeqCst) {
             break None;
         }
-        let mut tasks = wait(shared, &mut driver);
-        if tasks.is_empty() {
+        let (mut tasks, timers_due) = wait(shared, &mut driver);
+        if tasks.is_empty() && !timers_due {
             continue;
         }
         // The driver goes before the decision, for the reason given in `wait_as_poller`.
         drop(driver);
-        if let Some(p) = shared.idle_p_for(&mut tasks) {
+        if let Some(p) = shared.idle_p_for(&mut tasks, timers_due) {
             break Some((p, tasks));
         }
         // Every P is busy and has the Gs now (see `Shared::place_polled`): stop polling and
@@ -196,14 +195,9 @@ pub(crate) fn wait_as_main_poller(
     found
 }
 
-/// Polls with `timeout`, then runs `then` (due timers), and returns the Gs of this thread's
-/// runtime that both woke.
-fn dispatch(driver: &mut Driver<'_>, timeout: Option<Duration>, then: impl FnOnce()) -> Vec<Task> {
-    let (result, tasks) = context::collect_wakes(|| {
-        let result = driver.poll(timeout);
-        then();
-        result
-    });
+/// Polls with `timeout` and returns the Gs of this thread's runtime that the events woke.
+fn dispatch(driver: &mut Driver<'_>, timeout: Option<Duration>) -> Vec<Task> {
+    let (result, tasks) = context::collect_wakes(|| driver.poll(timeout));
     if let Err(err) = result {
         // `epoll_wait` fails only on a broken epoll fd or memory exhaustion; say so, and keep
         // the scheduler running (Gs parked on IO stay parked).

@@ -250,35 +250,30 @@ impl Shared {
         self.global_len.store(sched.global.len(), Ordering::Relaxed);
     }
 
-    /// Puts `tasks` at the *front* of the global queue, in order: Gs that were woken (by a timer
-    /// or a poll) and did not fit in a P's ring. They have waited already, and at the tail they
-    /// would wait again behind every G queued meanwhile, up to 100k fresh spawns in the
-    /// `sleeps100k` benchmark (tens of ms of lateness).
-    fn global_push_front(&self, tasks: Vec<Task>) {
-        let mut sched = self.lock();
-        if sched.drained {
-            drop(sched);
-            drop(tasks);
-            return;
-        }
-        for task in tasks.into_iter().rev() {
-            sched.global.push_front(task);
-        }
-        self.global_len.store(sched.global.len(), Ordering::Relaxed);
+    /// [`Shared::global_push_woken_locked`], taking the lock.
+    fn global_push_woken(&self, tasks: Vec<Task>) {
+        let dead = {
+            let mut sched = self.lock();
+            self.global_push_woken_locked(&mut sched, tasks)
+        };
+        drop(dead);
     }
 
-    /// [`Shared::global_push`] with the lock held, for Gs woken by a poll (marked runnable here).
-    /// After shutdown drained the runtime the Gs are returned instead, for the caller to drop
-    /// once it has released the lock (their destructors run user code).
+    /// Puts Gs woken by a poll or by timers (marked runnable here) at the *front* of the global
+    /// queue, in order, with the lock held. They have waited already; at the tail (where Go's
+    /// `injectglist` puts them) they would wait again behind every G queued meanwhile, up to
+    /// 100k fresh spawns in the `sleeps100k` benchmark: tens of ms of lateness. After shutdown
+    /// drained the runtime the Gs are returned instead, for the caller to drop once it has
+    /// released the lock (their destructors run user code).
     #[must_use = "the returned Gs must be dropped outside the lock"]
-    fn global_push_locked(&self, sched: &mut Sched, tasks: Vec<Task>) -> Vec<Task> {
+    fn global_push_woken_locked(&self, sched: &mut Sched, tasks: Vec<Task>) -> Vec<Task> {
         if sched.drained {
             return tasks;
         }
-        for task in &tasks {
+        for task in tasks.into_iter().rev() {
             task.metadata().set_state(GState::Runnable);
+            sched.global.push_front(task);
         }
-        sched.global.extend(tasks);
         self.global_len.store(sched.global.len(), Ordering::Relaxed);
         Vec::new()
     }
@@ -411,6 +406,25 @@ impl Shared {
         let p = sched.idle_ps.pop()?;
         self.npidle.fetch_sub(1, Ordering::SeqCst);
         Some(p)
+    }
+
+    /// [`Shared::pidleget`], preferring, if `timers_due`, an idle P one of whose timers is due
+    /// (any idle P otherwise: its M's last steal round runs other Ps' due timers).
+    fn pidleget_for(&self, sched: &mut Sched, timers_due: bool) -> Option<usize> {
+        if timers_due {
+            let now = self.time.clock.now();
+            let due = sched.idle_ps.iter().position(|&p| {
+                self.ps[p]
+                    .timers
+                    .next_deadline()
+                    .is_some_and(|next| next <= now)
+            });
+            if let Some(position) = due {
+                let last = sched.idle_ps.len() - 1;
+                sched.idle_ps.swap(position, last);
+            }
+        }
+        self.pidleget(sched)
     }
 
     /// Go's `pidleput` (lock held). The P's queues must be empty unless the runtime is shutting
@@ -550,39 +564,47 @@ impl Shared {
         true
     }
 
-    /// What a former poller M does with the Gs its last poll woke (Go's `findRunnable` after
-    /// `netpoll(delay)`): take an idle P to run them; or, if every P is busy, queue them globally
-    /// and park, as Go's M does (`stopm`). Staying in the poller then would wake this thread for
-    /// every packet only to hand its Gs to the busy Ps, taking CPU from them; the busy Ms poll
-    /// themselves whenever they run out of work.
-    pub(crate) fn place_polled(&self, note: &Arc<Note>, tasks: Vec<Task>) -> Placed {
+    /// What a former poller M does with the Gs its last poll woke, or with timers that came due
+    /// (`timers_due`) (Go's `findRunnable` after `netpoll(delay)`): take an idle P to run them,
+    /// preferring one whose timers are due (its `find_runnable` runs them first); or, if every P
+    /// is busy, queue the Gs globally and park, as Go's M does (`stopm`). Staying in the poller
+    /// then would wake this thread for every packet or deadline only to hand the work to the
+    /// busy Ps, taking CPU from them; the busy Ms poll and run their timers themselves whenever
+    /// they look for work.
+    pub(crate) fn place_polled(
+        &self,
+        note: &Arc<Note>,
+        tasks: Vec<Task>,
+        timers_due: bool,
+    ) -> Placed {
         let mut sched = self.lock();
         if self.is_shutdown() {
             return Placed::Shutdown(tasks);
         }
-        if let Some(p) = self.pidleget(&mut sched) {
+        if let Some(p) = self.pidleget_for(&mut sched, timers_due) {
             return Placed::Run(p, tasks);
         }
-        let dead = self.global_push_locked(&mut sched, tasks);
+        let dead = self.global_push_woken_locked(&mut sched, tasks);
         sched.idle_ms.push(Arc::clone(note));
         drop(sched);
         drop(dead);
         Placed::Park
     }
 
-    /// For Gs a poll woke on a thread that holds no P (`block_on`'s thread): an idle P to run
-    /// them on, or (`None`) they go to the global queue for the busy Ps.
-    pub(crate) fn idle_p_for(&self, tasks: &mut Vec<Task>) -> Option<usize> {
-        if tasks.is_empty() {
+    /// For Gs a poll woke, or timers that came due (`timers_due`), on a thread that holds no P
+    /// (`block_on`'s thread): an idle P to run them on (as in [`Shared::place_polled`]), or
+    /// (`None`) the Gs go to the global queue and the timers to the busy Ps.
+    pub(crate) fn idle_p_for(&self, tasks: &mut Vec<Task>, timers_due: bool) -> Option<usize> {
+        if tasks.is_empty() && !timers_due {
             return None;
         }
         let mut sched = self.lock();
         if !self.is_shutdown() {
-            if let Some(p) = self.pidleget(&mut sched) {
+            if let Some(p) = self.pidleget_for(&mut sched, timers_due) {
                 return Some(p);
             }
         }
-        let dead = self.global_push_locked(&mut sched, std::mem::take(tasks));
+        let dead = self.global_push_woken_locked(&mut sched, std::mem::take(tasks));
         drop(sched);
         drop(dead);
         None
@@ -592,7 +614,7 @@ impl Shared {
     /// `injectglist`): returns the first to run now and queues the rest at the tail of the ring
     /// (not `runnext`: none of them was woken by the G this P runs), waking a spinner if there is
     /// more than one. What does not fit in the ring goes to the front of the global queue
-    /// ([`Shared::global_push_front`]), not, as an overflowing push would send it, to the back.
+    /// ([`Shared::global_push_woken_locked`]), not, as an overflowing push would, to the back.
     pub(crate) fn inject(self: &Arc<Self>, p: &P, tasks: Vec<Task>) -> Option<Task> {
         let mut tasks = tasks.into_iter();
         let first = tasks.next()?;
@@ -614,7 +636,7 @@ impl Shared {
             }
         }
         if !spill.is_empty() {
-            self.global_push_front(spill);
+            self.global_push_woken(spill);
         }
         if more {
             self.wakep();
@@ -629,7 +651,7 @@ impl Shared {
         }
         let dead = {
             let mut sched = self.lock();
-            self.global_push_locked(&mut sched, tasks)
+            self.global_push_woken_locked(&mut sched, tasks)
         };
         drop(dead);
         self.wakep();

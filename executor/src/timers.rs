@@ -4,21 +4,32 @@
 //! Every P owns a timer set (`gort_timer::Timers`); the runtime owns one more for timers armed
 //! by threads holding no P. Nobody runs a dedicated timer thread. Instead:
 //!
-//! - **Own P, each scheduling round.** `find_runnable` first runs the due timers of its P and of
-//!   the runtime's P-less set ([`Shared::run_due_timers`]). The check is one atomic load per
-//!   set, plus a clock read only when a deadline exists. The woken Gs are collected and placed
-//!   as one batch (`Shared::inject`): the first runs now, the rest go to the ring's tail, and
-//!   what does not fit goes to the *front* of the global queue. Go readies each into `runnext`,
-//!   so a burst of due timers overflows the ring to the global queue's tail, behind every G
-//!   queued meanwhile: with 100k fresh spawns queued, that made the `sleeps100k` benchmark's
-//!   timers 8-55 ms late on average (Go: 8-14 ms).
+//! - **Own P, each scheduling round.** `find_runnable` first fires the earliest due timer of its
+//!   P and of the runtime's P-less set ([`Shared::run_due_timers`]) and runs the G it woke. The
+//!   check is one atomic load per set, plus a clock read only when a deadline exists. Due timers
+//!   are fired one per round, not all at once: the heap is already a queue ordered by how long
+//!   each G has been due, while a woken batch would wait in the ring behind whatever was queued
+//!   before it. To keep that priority from starving the queue, a round that ran a timer's G
+//!   is followed by one that takes from the queue if it has work (`worker.rs`), so queued Gs
+//!   keep at least half the P.
+//!
+//!   Measured with 100k tasks sleeping 1-50 ms while the spawner still spawns (the
+//!   `sleeps100k` benchmark): Go readies all due timers into `runnext`, so a burst overflows the
+//!   ring into the global queue's tail, behind up to 100k fresh spawns (Go: 6-14 ms late on
+//!   average; gort did 8-55 ms that way). Injecting the whole batch with the overflow at the
+//!   global queue's front gave 0.6-5.3 ms (median ~1.5); one timer per round, ~0.4-0.7 ms.
 //! - **Other Ps, when stealing.** In the last steal round a thief runs the due timers of each
 //!   victim ([`Shared::run_victim_timers`]), so timers of a P whose M is busy in one long poll,
 //!   or of an idle P, still fire; the Gs they wake land on the thief's P the same way.
 //! - **The poller's wait.** The M that blocks in the netpoller bounds the wait by the earliest
-//!   deadline over all sets ([`Shared::poll_bound`]) and then runs every due timer. If no fd
+//!   deadline over all sets ([`Shared::poll_bound`]). When a timer is due it does not run it
+//!   itself: as in Go, it takes an idle P (preferring one whose timer is due) and goes back to
+//!   `find_runnable`, which runs it; if every P is busy it parks, and the busy Ms run their own
+//!   timers. (A first version ran every due timer from the poller, without a P, and queued the
+//!   woken Gs globally: under load the poller woke at each of thousands of deadlines and took
+//!   the timers from the busy Ms, whose `find_runnable` would have run them with a P.) If no fd
 //!   was ever registered, pending timers make it create the poller anyway: a timed wait there
-//!   (timerfd) is the most precise sleep available, and it keeps one place where idle Ms wait.
+//!   is the most precise sleep available, and it keeps one place where idle Ms wait.
 //!
 //! A timer that becomes the earliest of its set calls [`Shared::timer_armed`] (the hook
 //! installed on the runtime's `TimeDriver`). Go's `wakeNetPoller`: if an M is blocked in the
@@ -51,17 +62,18 @@ use crate::Task;
 const PAUSED_RECHECK: Duration = Duration::from_millis(1);
 
 impl Shared {
-    /// Runs the due timers of `p` (held by this thread) and of the P-less set, places the Gs
-    /// they woke on `p` (module doc), and returns the first of them to run now.
+    /// Fires the earliest due timer of `p` (held by this thread) and of the P-less set, and
+    /// returns the G woken to run now (a second one is queued on `p`). Module doc: the others
+    /// stay in the heap for the next rounds.
     pub(crate) fn run_due_timers(self: &Arc<Self>, p: &P) -> Option<Task> {
         let next = earlier(p.timers.next_deadline(), self.orphan_timers.next_deadline())?;
         let now = self.time.clock.now();
         if next > now {
             return None;
         }
-        let ((), woken) = context::collect_wakes(|| {
-            p.timers.run_expired(now);
-            self.orphan_timers.run_expired(now);
+        // One timer per set: the rest stay due in the heap, which orders them by deadline.
+        let (_, woken) = context::collect_wakes(|| {
+            p.timers.run_expired_at_most(now, 1) + self.orphan_timers.run_expired_at_most(now, 1)
         });
         self.inject(p, woken)
     }
@@ -78,8 +90,13 @@ impl Shared {
         self.inject(p, woken)
     }
 
-    /// Runs every due timer of every set (after a timed poller wait, or when the test clock
-    /// jumped).
+    /// Whether a timer of any set is due (after the poller's timed wait).
+    pub(crate) fn timer_due(&self) -> bool {
+        self.earliest_timer()
+            .is_some_and(|earliest| earliest <= self.time.clock.now())
+    }
+
+    /// Runs every due timer of every set, on this thread (when the test clock jumped).
     pub(crate) fn run_all_due_timers(&self) {
         let now = self.time.clock.now();
         for timers in self.timer_sets() {

@@ -4,7 +4,8 @@
 //!
 //! An M repeatedly finds a runnable G and runs one poll of it. `find_runnable` looks, in order:
 //!
-//! 0. the P's due timers (`timers.rs`): the first G they wake runs now, the rest are queued;
+//! 0. the P's earliest due timer (`timers.rs`): the G it wakes runs now (every other round at
+//!    most, while the queue has work);
 //! 1. every 61st `schedtick`, a batch from the global queue (so that busy local queues cannot
 //!    starve remote submissions; 61 is Go's prime, chosen not to resonate with common patterns);
 //! 2. the P's `runnext`, then its ring (`P::pop`);
@@ -50,6 +51,9 @@ use crate::Task;
 /// Go's fairness interval for the global queue.
 const GLOBAL_CHECK_INTERVAL: u32 = 61;
 
+/// Gs from due timers run in a row before the queue gets a turn (`timers.rs`).
+const MAX_TIMER_STREAK: u32 = 16;
+
 /// Go's `stealTries`.
 const STEAL_ROUNDS: usize = 4;
 
@@ -78,6 +82,9 @@ pub(crate) struct M {
     main: Option<Arc<MainSignal>>,
     /// Each P's `schedtick` when this M last ran out of local work (`steal_from_stalled`).
     seen_ticks: Box<[u32]>,
+    /// Consecutive Gs returned from due timers (step 0 of `find_runnable`); at
+    /// [`MAX_TIMER_STREAK`] the queue gets a turn if it has work, so due timers cannot starve it.
+    timer_streak: u32,
 }
 
 impl M {
@@ -89,6 +96,7 @@ impl M {
             note: Arc::new(Note::new()),
             main,
             seen_ticks: vec![u32::MAX; shared.ps.len()].into_boxed_slice(),
+            timer_streak: 0,
             shared,
         }
     }
@@ -199,11 +207,16 @@ impl M {
                 .unwrap_or_else(|| unreachable!("find_runnable without a P"));
             let p: &P = &shared.ps[p_index];
 
-            // 0. Due timers of this P (and of the runtime's P-less set): the first G they woke
-            //    runs now, the others are queued (`timers.rs`).
-            if let Some(task) = shared.run_due_timers(p) {
-                return Next::Run(task, false);
+            // 0. The earliest due timer of this P (and of the runtime's P-less set): the G it
+            //    woke runs now, every other round at most while the queue has work
+            //    (`timers.rs`).
+            if self.timer_streak < MAX_TIMER_STREAK || !p.has_work() {
+                if let Some(task) = shared.run_due_timers(p) {
+                    self.timer_streak += 1;
+                    return Next::Run(task, false);
+                }
             }
+            self.timer_streak = 0;
             // 1. Fairness towards the global queue. A batch, not one G (Go takes one): with
             //    every P busy (Gs that yield keep local queues non-empty), one G per 61 ticks
             //    left remote spawns waiting ~350 µs each in the `spawn_many_remote_busy1`

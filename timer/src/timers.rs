@@ -139,13 +139,24 @@ impl Timers {
 
     /// Fires every armed timer whose deadline is at or before `now` and returns how many woke.
     pub fn run_expired(&self, now: Instant) -> usize {
+        self.run_expired_at_most(now, usize::MAX)
+    }
+
+    /// [`Timers::run_expired`], firing at most `max` timers (the earliest due ones); the others
+    /// stay due in the heap for the next call.
+    pub fn run_expired_at_most(&self, now: Instant, max: usize) -> usize {
         if self.next_deadline().is_none_or(|next| next > now) {
             return 0;
         }
         let mut wake: Vec<Waker> = Vec::new();
         {
             let mut heap = self.lock();
-            while let Some((_, record)) = heap.pop_expired(now, Record::is_zombie) {
+            let mut fired = 0;
+            while fired < max {
+                let Some((_, record)) = heap.pop_expired(now, Record::is_zombie) else {
+                    break;
+                };
+                fired += 1;
                 wake.extend(record.entry.fire(record.generation));
             }
             self.publish_next(&mut heap);
