@@ -9,15 +9,17 @@
 //!   check is one atomic load per set, plus a clock read only when a deadline exists. Due timers
 //!   are fired one per round, not all at once: the heap is already a queue ordered by how long
 //!   each G has been due, while a woken batch would wait in the ring behind whatever was queued
-//!   before it. To keep that priority from starving the queue, a round that ran a timer's G
-//!   is followed by one that takes from the queue if it has work (`worker.rs`), so queued Gs
-//!   keep at least half the P.
+//!   before it. So that this priority cannot starve the queue, after 16 timer Gs in a row the
+//!   queue gets a turn if it has work (`MAX_TIMER_STREAK` in `worker.rs`).
 //!
-//!   Measured with 100k tasks sleeping 1-50 ms while the spawner still spawns (the
-//!   `sleeps100k` benchmark): Go readies all due timers into `runnext`, so a burst overflows the
-//!   ring into the global queue's tail, behind up to 100k fresh spawns (Go: 6-14 ms late on
-//!   average; gort did 8-55 ms that way). Injecting the whole batch with the overflow at the
-//!   global queue's front gave 0.6-5.3 ms (median ~1.5); one timer per round, ~0.4-0.7 ms.
+//!   Measured with 100k tasks sleeping 1-50 ms while the spawner still spawns (the `sleeps100k`
+//!   benchmark, mean lateness): Go readies all due timers into `runnext`, so a burst overflows
+//!   the ring into the global queue's tail, behind up to 100k fresh spawns (Go: 5-14 ms; gort
+//!   did 8-55 ms that way). Injecting the batch with its overflow at the global queue's front
+//!   gave 0.6-5 ms (median ~1.5); one timer per round with strict priority ~0.8 ms, with the
+//!   cap of 16 ~0.9-1.1 ms, and with a cap of 1 (alternating) 2-6 ms. The rest is the
+//!   allocator: while the spawner allocates, the other M frees those tasks through glibc's
+//!   arena lock (0.56 ms with mimalloc).
 //! - **Other Ps, when stealing.** In the last steal round a thief runs the due timers of each
 //!   victim ([`Shared::run_victim_timers`]), so timers of a P whose M is busy in one long poll,
 //!   or of an idle P, still fire; the Gs they wake land on the thief's P the same way.
