@@ -174,9 +174,9 @@ impl Shared {
             threads: Mutex::new(Vec::new()),
         });
         let weak = Arc::downgrade(&shared);
-        let adopted = shared.time.set_earlier_hook(move |when| {
+        let adopted = shared.time.set_hook(move |event| {
             if let Some(shared) = weak.upgrade() {
-                shared.timer_armed(when);
+                shared.on_time_event(event);
             }
         });
         assert!(adopted, "a timer driver can serve one runtime only");

@@ -51,7 +51,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use gort_timer::{deadline_nanos, Timers};
+use gort_timer::{deadline_nanos, TimeEvent, Timers};
 
 use crate::context;
 use crate::p::P;
@@ -145,13 +145,21 @@ impl Shared {
         Some(earliest.saturating_duration_since(clock.now()))
     }
 
-    /// The hook the runtime's `TimeDriver` calls when a timer becomes the earliest of its set
-    /// (Go's `wakeNetPoller`; ordering in [`Shared::poll_bound`]). A deadline already due (the
-    /// test clock jumped) runs every due timer here and now.
-    pub(crate) fn timer_armed(self: &Arc<Self>, when: Instant) {
-        if when <= self.time.clock.now() {
-            self.run_all_due_timers();
+    /// The hook installed on the runtime's `TimeDriver`.
+    pub(crate) fn on_time_event(self: &Arc<Self>, event: TimeEvent) {
+        match event {
+            TimeEvent::EarlierDeadline(when) => self.timer_armed(when),
+            TimeEvent::ClockAdvanced => {
+                // `advance` yields after this, so the Gs woken here run before it returns.
+                self.run_all_due_timers();
+                self.timer_armed(self.time.clock.now());
+            }
         }
+    }
+
+    /// A timer became the earliest of its set (Go's `wakeNetPoller`; ordering in
+    /// [`Shared::poll_bound`]). No clock read: this runs on every new earliest deadline.
+    fn timer_armed(self: &Arc<Self>, when: Instant) {
         match self.poll_until.on_arm(deadline_nanos(when)) {
             OnArm::WakeIdle => self.wakep(),
             OnArm::BreakPoll => self.reactor.notify(),

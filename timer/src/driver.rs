@@ -16,8 +16,18 @@ use std::time::Instant;
 
 use crate::clock::Clock;
 
-/// The executor's reaction to a timer that became the earliest of its set.
-type EarlierHook = Box<dyn Fn(Instant) + Send + Sync>;
+/// What a runtime's timers tell its executor ([`TimeDriver::set_hook`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeEvent {
+    /// A timer became the earliest of its set, with this deadline: a thread sleeping until a
+    /// later one must be woken (Go's `wakeNetPoller`).
+    EarlierDeadline(Instant),
+    /// The paused clock was moved forward (`advance`): timers may be due at once.
+    ClockAdvanced,
+}
+
+/// The executor's reaction to a [`TimeEvent`].
+type Hook = Box<dyn Fn(TimeEvent) + Send + Sync>;
 
 /// One runtime's clock and timer hook (module doc).
 #[derive(Default)]
@@ -25,7 +35,7 @@ pub struct TimeDriver {
     /// The runtime's clock (paused in tests).
     pub clock: Clock,
     /// Set once, by the runtime that adopts this driver.
-    on_earlier: OnceLock<EarlierHook>,
+    hook: OnceLock<Hook>,
 }
 
 impl TimeDriver {
@@ -34,24 +44,30 @@ impl TimeDriver {
         Arc::new(TimeDriver::default())
     }
 
-    /// Installs `hook`, called with the deadline whenever a timer becomes the earliest of one of
-    /// this driver's sets. Returns `false` if a hook was already installed (a driver belongs to
-    /// one runtime).
-    pub fn set_earlier_hook(&self, hook: impl Fn(Instant) + Send + Sync + 'static) -> bool {
-        self.on_earlier.set(Box::new(hook)).is_ok()
+    /// Installs `hook`, told of every [`TimeEvent`] of this driver's sets and clock. Returns
+    /// `false` if a hook was already installed (a driver belongs to one runtime).
+    pub fn set_hook(&self, hook: impl Fn(TimeEvent) + Send + Sync + 'static) -> bool {
+        self.hook.set(Box::new(hook)).is_ok()
     }
 
     /// Whether a runtime adopted this driver (installed its hook).
     pub fn is_adopted(&self) -> bool {
-        self.on_earlier.get().is_some()
+        self.hook.get().is_some()
     }
 
-    /// Tells the runtime that `when` is now the earliest deadline of one of its sets. A `when`
-    /// at or before the clock's now (the test clock jumped) asks it to run every due timer at
-    /// once.
+    /// Tells the runtime that `when` is now the earliest deadline of one of its sets.
     pub fn earlier_deadline(&self, when: Instant) {
-        if let Some(hook) = self.on_earlier.get() {
-            hook(when);
+        self.notify(TimeEvent::EarlierDeadline(when));
+    }
+
+    /// Tells the runtime that the paused clock moved forward.
+    pub fn clock_advanced(&self) {
+        self.notify(TimeEvent::ClockAdvanced);
+    }
+
+    fn notify(&self, event: TimeEvent) {
+        if let Some(hook) = self.hook.get() {
+            hook(event);
         }
     }
 }

@@ -47,7 +47,7 @@ mod timers;
 pub use after::{after, After};
 pub use clock::Clock;
 pub use context::{default_timers, has_current, set_current, set_default_timers};
-pub use driver::TimeDriver;
+pub use driver::{TimeDriver, TimeEvent};
 pub use entry::TimerEntry;
 pub use error::Elapsed;
 pub use heap::TimerHeap;

@@ -41,8 +41,7 @@ pub async fn advance(duration: Duration) {
     context::with_current(|timers| {
         let driver = timers.driver();
         driver.clock.advance(duration);
-        // A deadline at "now" tells the runtime to run what is due (`TimeDriver`).
-        driver.earlier_deadline(driver.clock.now());
+        driver.clock_advanced();
     });
     YieldOnce(false).await;
 }
