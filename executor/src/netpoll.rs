@@ -58,15 +58,20 @@ fn take_driver(shared: &Shared) -> Option<Driver<'_>> {
 }
 
 /// The blocking wait: until IO, a notification, or the earliest timer of any P (`timers.rs`).
-/// Returns the Gs that IO woke, and whether a timer is due. The poller does not run timers
-/// itself: like Go's, it takes an idle P for them (its `find_runnable` runs them), or leaves
-/// them to the busy Ps' Ms (`Shared::place_polled`).
+/// Returns the Gs that IO woke, and whether a timer is due. The poller does not run the Ps'
+/// timers itself: like Go's, it takes an idle P for them (its `find_runnable` runs them), or
+/// leaves them to the busy Ps' Ms (`Shared::place_polled`).
 fn wait(shared: &Shared, driver: &mut Driver<'_>) -> (Vec<Task>, bool) {
     let bound = shared.poll_bound();
-    let tasks = dispatch(driver, bound);
+    let mut tasks = dispatch(driver, bound);
     shared.poll_until.end();
-    let timers_due = bound.is_some() && shared.timer_due();
-    (tasks, timers_due)
+    if bound.is_none() {
+        return (tasks, false);
+    }
+    // Except the P-less set's timers: they were armed by threads without a P (`block_on`'s
+    // main between Ps, plain threads), whose wakers mostly need no P either.
+    tasks.extend(shared.run_due_orphan_timers());
+    (tasks, shared.timer_due())
 }
 
 /// What an idle worker M was given after waiting in the poller.

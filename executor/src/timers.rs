@@ -24,12 +24,14 @@
 //!   victim ([`Shared::run_victim_timers`]), so timers of a P whose M is busy in one long poll,
 //!   or of an idle P, still fire; the Gs they wake land on the thief's P the same way.
 //! - **The poller's wait.** The M that blocks in the netpoller bounds the wait by the earliest
-//!   deadline over all sets ([`Shared::poll_bound`]). When a timer is due it does not run it
-//!   itself: as in Go, it takes an idle P (preferring one whose timer is due) and goes back to
+//!   deadline over all sets ([`Shared::poll_bound`]). When a P's timer is due it does not run
+//!   it itself: as in Go, it takes an idle P (preferring one whose timer is due) and goes back to
 //!   `find_runnable`, which runs it; if every P is busy it parks, and the busy Ms run their own
 //!   timers. (A first version ran every due timer from the poller, without a P, and queued the
 //!   woken Gs globally: under load the poller woke at each of thousands of deadlines and took
-//!   the timers from the busy Ms, whose `find_runnable` would have run them with a P.) If no fd
+//!   the timers from the busy Ms, whose `find_runnable` would have run them with a P.) It does
+//!   run the P-less set's due timers: they belong to threads without a P (`block_on`'s main,
+//!   plain threads), whose wakers mostly need no P, so no busy P should delay them. If no fd
 //!   was ever registered, pending timers make it create the poller anyway: a timed wait there
 //!   is the most precise sleep available, and it keeps one place where idle Ms wait.
 //!
@@ -90,6 +92,14 @@ impl Shared {
         }
         let (_, woken) = context::collect_wakes(|| victim.timers.run_expired(now));
         self.inject(p, woken)
+    }
+
+    /// Runs the due timers of the P-less set on this thread (the poller M, which holds no P)
+    /// and returns the Gs they woke.
+    pub(crate) fn run_due_orphan_timers(&self) -> Vec<Task> {
+        let now = self.time.clock.now();
+        let (_, woken) = context::collect_wakes(|| self.orphan_timers.run_expired(now));
+        woken
     }
 
     /// Whether a timer of any set is due (after the poller's timed wait).
