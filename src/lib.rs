@@ -28,7 +28,9 @@ pub use gort_reactor::{io, net};
 
 /// Tasks: yielding, joining, naming.
 pub mod task {
-    pub use gort_executor::task::{yield_now, Builder, JoinError, JoinHandle, JoinSet};
+    pub use gort_executor::task::{
+        spawn_blocking, yield_now, Builder, JoinError, JoinHandle, JoinSet,
+    };
 }
 
 /// Time: sleeps, timeouts, intervals and the test clock (tokio's names, Go's precision).

@@ -204,6 +204,30 @@ pub(crate) fn with_current_g<R>(g: &G, f: impl FnOnce() -> R) -> R {
     f()
 }
 
+/// Runs `f` as if no G were being polled on this thread: blocking code called from a blocking
+/// G (`spawn_blocking`) may `block_on`, which is refused inside a task.
+pub(crate) fn outside_g<R>(f: impl FnOnce() -> R) -> R {
+    struct Restore(*const G);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            CONTEXT.with(|ctx| ctx.g.set(self.0));
+        }
+    }
+    let _restore = Restore(CONTEXT.with(|ctx| ctx.g.replace(ptr::null())));
+    f()
+}
+
+/// Sets the state of the G being polled on this thread, if any.
+pub(crate) fn set_current_g_state(state: crate::g::GState) {
+    CONTEXT.with(|ctx| {
+        let g = ctx.g.get();
+        if !g.is_null() {
+            // SAFETY: as in `set_current_wait_reason`.
+            unsafe { &*g }.set_state(state);
+        }
+    });
+}
+
 /// Records why the G being polled on this thread is about to return `Pending`.
 pub(crate) fn set_current_wait_reason(reason: WaitReason) {
     CONTEXT.with(|ctx| {

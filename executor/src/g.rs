@@ -31,6 +31,8 @@ pub enum GState {
     Waiting = 2,
     /// Its future completed, panicked, or was dropped.
     Dead = 3,
+    /// Running blocking code on a thread of the blocking pool (`task::spawn_blocking`).
+    Syscall = 4,
 }
 
 /// Why a G is waiting. Set by the resource the G parked on, read by diagnostics.
@@ -128,6 +130,7 @@ impl G {
             0 => GState::Runnable,
             1 => GState::Running,
             2 => GState::Waiting,
+            4 => GState::Syscall,
             _ => GState::Dead,
         }
     }

@@ -25,6 +25,7 @@
 //! panic, or an abort) completes it and wakes the `JoinHandle`.
 
 mod block_on;
+mod blocking;
 mod context;
 pub mod g;
 mod gfuture;
@@ -64,6 +65,24 @@ pub mod task {
     pub use crate::join_set::JoinSet;
     pub use crate::task_builder::Builder;
     pub use crate::yield_now::yield_now;
+
+    /// Runs `func` on a thread of the blocking pool and returns its [`JoinHandle`]: for
+    /// synchronous code that blocks (file IO, a blocking library call, heavy computation), which
+    /// would otherwise hold an M and its P's queue. A panic in `func` becomes
+    /// `JoinError::Panic`. At most `Builder::max_blocking_threads` (512) pool threads run at
+    /// once; more jobs queue. Off a runtime's threads it uses the default runtime's pool.
+    #[track_caller]
+    pub fn spawn_blocking<F, T>(func: F) -> JoinHandle<T>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        let location = std::panic::Location::caller();
+        crate::context::with_current_shared(|shared| match shared {
+            Some(shared) => shared.spawn_blocking(func, location),
+            None => crate::runtime::default_shared().spawn_blocking(func, location),
+        })
+    }
 }
 
 /// Spawns `future` as a new G on the current runtime and returns its [`JoinHandle`].

@@ -14,6 +14,7 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use crate::block_on;
+use crate::blocking::BlockingPool;
 use crate::context;
 use crate::join::JoinHandle;
 use crate::maxprocs;
@@ -30,6 +31,10 @@ pub struct Builder {
     thread_name: String,
     /// Whether the clock starts paused (`start_paused`).
     start_paused: bool,
+    /// Most threads the blocking pool runs at once.
+    max_blocking_threads: usize,
+    /// How long an idle blocking-pool thread waits for work before exiting.
+    thread_keep_alive: Duration,
 }
 
 impl Builder {
@@ -39,6 +44,8 @@ impl Builder {
             worker_threads: None,
             thread_name: "gort-m".to_owned(),
             start_paused: false,
+            max_blocking_threads: crate::blocking::DEFAULT_MAX_THREADS,
+            thread_keep_alive: crate::blocking::DEFAULT_KEEP_ALIVE,
         }
     }
 
@@ -67,6 +74,26 @@ impl Builder {
         self
     }
 
+    /// Most threads `spawn_blocking` runs at once (default 512, as tokio); further jobs queue
+    /// until one finishes.
+    ///
+    /// # Panics
+    ///
+    /// If `threads` is 0.
+    #[track_caller]
+    pub fn max_blocking_threads(&mut self, threads: usize) -> &mut Builder {
+        assert!(threads > 0, "max_blocking_threads cannot be set to 0");
+        self.max_blocking_threads = threads;
+        self
+    }
+
+    /// How long an idle blocking-pool thread waits for another job before it exits (default
+    /// 10 s, as tokio).
+    pub fn thread_keep_alive(&mut self, keep_alive: Duration) -> &mut Builder {
+        self.thread_keep_alive = keep_alive;
+        self
+    }
+
     /// Starts the runtime's clock paused (tokio's `start_paused`): `time::Instant::now()` stands
     /// still, and whenever every task is idle the clock jumps to the next timer, so tests of
     /// timeouts run without waiting. `time::resume()` lets it run.
@@ -92,7 +119,18 @@ impl Builder {
         if self.start_paused {
             orphan_timers.driver().clock.pause();
         }
-        let shared = Shared::new(procs, self.thread_name.clone(), reactor, orphan_timers);
+        let blocking = BlockingPool::new(
+            self.max_blocking_threads,
+            self.thread_keep_alive,
+            format!("{}-blocking", self.thread_name),
+        );
+        let shared = Shared::new(
+            procs,
+            self.thread_name.clone(),
+            reactor,
+            orphan_timers,
+            blocking,
+        );
         Ok(Runtime {
             handle: Handle { shared },
         })
@@ -127,6 +165,16 @@ impl Runtime {
     #[track_caller]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
         self.handle.block_on(future)
+    }
+
+    /// Runs `func` on this runtime's blocking pool (see `task::spawn_blocking`).
+    #[track_caller]
+    pub fn spawn_blocking<F, T>(&self, func: F) -> JoinHandle<T>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        self.handle.spawn_blocking(func)
     }
 
     /// Spawns `future` onto this runtime.
@@ -214,6 +262,22 @@ impl Handle {
     #[track_caller]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
         block_on::block_on(&self.shared, future)
+    }
+
+    /// Runs `func` on this runtime's blocking pool (see `task::spawn_blocking`).
+    #[track_caller]
+    pub fn spawn_blocking<F, T>(&self, func: F) -> JoinHandle<T>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        self.shared.spawn_blocking(func, Location::caller())
+    }
+
+    /// Live threads of the blocking pool (for tests and diagnostics).
+    #[doc(hidden)]
+    pub fn blocking_threads(&self) -> usize {
+        self.shared.blocking.threads()
     }
 
     /// Number of live Gs on this runtime.

@@ -39,6 +39,7 @@ use async_task::{ScheduleInfo, WithInfo};
 use crossbeam_utils::CachePadded;
 
 use crate::block_on::MainSignal;
+use crate::blocking::{BlockingPool, BlockingTask};
 use crate::context;
 use crate::g::{GState, G};
 use crate::gfuture::GFuture;
@@ -106,6 +107,8 @@ pub(crate) struct Shared {
     goroutines_off_p: AtomicI64,
     /// Coprime strides for random victim orders (Go's `stealOrder`).
     pub(crate) steal_strides: Box<[u32]>,
+    /// Threads for `spawn_blocking` (`blocking.rs`).
+    pub(crate) blocking: BlockingPool,
     /// The main futures of the threads inside `block_on`, for the paused clock's auto-advance,
     /// which must not move time while one of them can still act (`timers.rs`).
     mains: Mutex<Vec<Arc<MainSignal>>>,
@@ -141,6 +144,7 @@ impl Shared {
         thread_name: String,
         reactor: Arc<Reactor>,
         orphan_timers: Arc<Timers>,
+        blocking: BlockingPool,
     ) -> Arc<Shared> {
         assert!(procs > 0, "a runtime needs at least one P");
         let procs_u32 = u32::try_from(procs).expect("too many Ps");
@@ -169,6 +173,7 @@ impl Shared {
             steal_strides: (1..=procs_u32)
                 .filter(|&s| gcd(s, procs_u32) == 1)
                 .collect(),
+            blocking,
             mains: Mutex::new(Vec::new()),
             thread_name,
             threads: Mutex::new(Vec::new()),
@@ -213,6 +218,27 @@ impl Shared {
                 self.schedule_remote(task);
             }
         }
+        JoinHandle::new(handle)
+    }
+
+    /// `task::spawn_blocking`: runs `func` on the blocking pool as a G (`blocking.rs`).
+    pub(crate) fn spawn_blocking<F, T>(
+        self: &Arc<Self>,
+        func: F,
+        location: &'static std::panic::Location<'static>,
+    ) -> JoinHandle<T>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        let (task, handle) = async_task::Builder::new()
+            .metadata(G::new(Arc::clone(self), location, None))
+            .spawn(
+                move |g: &G| GFuture::new(BlockingTask::new(func), g),
+                WithInfo(schedule_blocking),
+            );
+        context::count_goroutines(self, 1);
+        self.blocking.submit(self, task);
         JoinHandle::new(handle)
     }
 
@@ -732,6 +758,8 @@ impl Shared {
                 }
             }
         }
+        // Before the drain: Gs that finishing blocking jobs spawn are dropped with the rest.
+        self.blocking.shutdown(deadline);
         self.drain();
     }
 
@@ -826,6 +854,13 @@ fn schedule_task(task: Task, info: ScheduleInfo) {
         let shared = Arc::clone(task.metadata().runtime());
         shared.schedule_remote(task);
     }
+}
+
+/// The schedule function of blocking Gs: they go to the blocking pool, never to a P (only an
+/// abort wakes one again, to report its cancellation).
+fn schedule_blocking(task: Task, _info: ScheduleInfo) {
+    let shared = Arc::clone(task.metadata().runtime());
+    shared.blocking.submit(&shared, task);
 }
 
 /// Go's `releasep`: this thread no longer holds `p` (the inverse of `worker::acquirep`). Timers

@@ -1,0 +1,222 @@
+//! The blocking pool: threads that run `task::spawn_blocking` closures (Go's handoff of a
+//! goroutine stuck in a system call, tokio's blocking pool).
+//!
+//! A blocking closure must not run on an M: it would hold the M's P, and every G queued behind
+//! it, for as long as it blocks. It runs instead on a pool thread that holds no P. The closure
+//! becomes a G like any other (an `async_task` whose future calls it once), so that its
+//! `JoinHandle`, `JoinError::Panic`, abort before it starts, and the goroutine count all work
+//! as for spawned futures; only its schedule function differs: it queues the G here instead of
+//! on a P.
+//!
+//! Threads start on demand, up to `max_blocking_threads` (512 by default, as tokio), when a job
+//! arrives and no pool thread is idle; beyond that, jobs queue. An idle thread waits for work
+//! `thread_keep_alive` (10 s) and then exits, so a burst of blocking calls does not leave
+//! hundreds of threads behind. At shutdown, queued jobs are dropped (their handles report
+//! `JoinError::Cancelled`); jobs already running cannot be interrupted, and shutdown waits for
+//! them at most as long as `shutdown_timeout` allows, leaving the rest detached.
+
+use std::cell::Cell;
+use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::task::{Context, Poll};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use crate::context;
+use crate::g::GState;
+use crate::shared::Shared;
+use crate::Task;
+
+/// Default for `Builder::max_blocking_threads` (tokio's).
+pub(crate) const DEFAULT_MAX_THREADS: usize = 512;
+
+/// Default for `Builder::thread_keep_alive` (tokio's).
+pub(crate) const DEFAULT_KEEP_ALIVE: Duration = Duration::from_secs(10);
+
+thread_local! {
+    /// The pool this thread belongs to, if it is a pool thread (so that a shutdown started by a
+    /// blocking job does not wait for its own thread).
+    static POOL: Cell<*const BlockingPool> = const { Cell::new(std::ptr::null()) };
+}
+
+/// One runtime's blocking pool (module doc).
+pub(crate) struct BlockingPool {
+    state: Mutex<PoolState>,
+    /// Signals queued work (and shutdown) to idle threads.
+    work: Condvar,
+    /// Signals a thread's exit to a shutdown that waits for them.
+    exited: Condvar,
+    max_threads: usize,
+    keep_alive: Duration,
+    thread_name: String,
+}
+
+/// What the pool's lock guards.
+#[derive(Default)]
+struct PoolState {
+    queue: VecDeque<Task>,
+    /// Live pool threads, idle ones included.
+    threads: usize,
+    /// Threads waiting for work.
+    idle: usize,
+    /// Wake-ups sent to idle threads and not yet taken (so one job does not start a thread
+    /// while an idle one is already on its way).
+    notified: usize,
+    shutdown: bool,
+}
+
+impl BlockingPool {
+    pub(crate) fn new(
+        max_threads: usize,
+        keep_alive: Duration,
+        thread_name: String,
+    ) -> BlockingPool {
+        BlockingPool {
+            state: Mutex::new(PoolState::default()),
+            work: Condvar::new(),
+            exited: Condvar::new(),
+            max_threads,
+            keep_alive,
+            thread_name,
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, PoolState> {
+        // No user code runs under the lock.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Queues a blocking G: wakes an idle thread, or starts one if none is idle and the limit
+    /// allows, else leaves it queued for the next thread that finishes. After shutdown the G is
+    /// dropped (its handle reports cancellation).
+    pub(crate) fn submit(&self, shared: &Arc<Shared>, task: Task) {
+        let mut state = self.lock();
+        if state.shutdown {
+            drop(state);
+            drop(task);
+            return;
+        }
+        task.metadata().set_state(GState::Runnable);
+        state.queue.push_back(task);
+        if state.idle > state.notified {
+            state.notified += 1;
+            drop(state);
+            self.work.notify_one();
+            return;
+        }
+        if state.threads >= self.max_threads {
+            return;
+        }
+        state.threads += 1;
+        drop(state);
+        let worker = Arc::clone(shared);
+        let spawned = thread::Builder::new()
+            .name(self.thread_name.clone())
+            .spawn(move || worker.blocking.run_thread(&worker));
+        if let Err(err) = spawned {
+            // The job stays queued for a thread that exists or starts later.
+            eprintln!("gort: could not start a blocking thread: {err}");
+            self.lock().threads -= 1;
+        }
+    }
+
+    /// A pool thread: runs queued Gs until it has been idle for `keep_alive` or the pool shuts
+    /// down.
+    fn run_thread(&self, shared: &Arc<Shared>) {
+        // Spawns and timers from blocking code belong to this runtime (off its Ps).
+        let _serve = context::serve(shared, false);
+        POOL.with(|pool| pool.set(self));
+        let mut state = self.lock();
+        loop {
+            if let Some(task) = state.queue.pop_front() {
+                drop(state);
+                task.run();
+                state = self.lock();
+                continue;
+            }
+            if state.shutdown {
+                break;
+            }
+            state.idle += 1;
+            let (next, timeout) = self
+                .work
+                .wait_timeout(state, self.keep_alive)
+                .unwrap_or_else(|e| e.into_inner());
+            state = next;
+            state.idle -= 1;
+            if state.notified > 0 {
+                state.notified -= 1;
+            } else if timeout.timed_out() && state.queue.is_empty() {
+                break;
+            }
+        }
+        state.threads -= 1;
+        drop(state);
+        self.exited.notify_all();
+    }
+
+    /// Stops the pool: queued Gs are dropped, idle threads exit, and this waits until every
+    /// thread has exited or `deadline` passes (forever with `None`).
+    pub(crate) fn shutdown(&self, deadline: Option<Instant>) {
+        let queued = {
+            let mut state = self.lock();
+            state.shutdown = true;
+            std::mem::take(&mut state.queue)
+        };
+        self.work.notify_all();
+        // Outside the lock: dropping a G drops its closure, which runs user code.
+        drop(queued);
+        let own = usize::from(POOL.with(|pool| std::ptr::eq(pool.get(), self)));
+        let mut state = self.lock();
+        while state.threads > own {
+            state = match deadline {
+                None => self.exited.wait(state).unwrap_or_else(|e| e.into_inner()),
+                Some(deadline) => {
+                    let now = Instant::now();
+                    if now >= deadline {
+                        break;
+                    }
+                    self.exited
+                        .wait_timeout(state, deadline - now)
+                        .unwrap_or_else(|e| e.into_inner())
+                        .0
+                }
+            };
+        }
+    }
+
+    /// Live pool threads (for tests and diagnostics).
+    pub(crate) fn threads(&self) -> usize {
+        self.lock().threads
+    }
+}
+
+/// The future of a blocking G: calls the closure on its first poll, as blocking code that
+/// may itself `block_on` (it is not "inside a task" for that check).
+pub(crate) struct BlockingTask<F> {
+    func: Option<F>,
+}
+
+impl<F> BlockingTask<F> {
+    pub(crate) fn new(func: F) -> BlockingTask<F> {
+        BlockingTask { func: Some(func) }
+    }
+}
+
+// The closure is never pinned: it is moved out and called.
+impl<F> Unpin for BlockingTask<F> {}
+
+impl<F: FnOnce() -> T, T> Future for BlockingTask<F> {
+    type Output = T;
+
+    fn poll(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<T> {
+        let func = self
+            .func
+            .take()
+            .expect("a blocking task is polled once: it completes on its first poll");
+        context::set_current_g_state(GState::Syscall);
+        Poll::Ready(context::outside_g(func))
+    }
+}
