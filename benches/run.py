@@ -88,6 +88,7 @@ WORKLOADS = [
         Metric("p99", "p99 actual", "µs"),
     )),
     one_number("echo50x2000", "TCP echo, 50 conns x 2000 x 64 B", "µs/round trip", "<= 6.5"),
+    one_number("blocking2000", "2000 blocking 1 ms calls", "ms", "<= 30"),
     one_number("timer_cancel1m", "1M x (sleep 1 s, poll once, drop)", "ns/pair"),
     one_number("timer_fire1m", "1M tasks' timers firing at one deadline", "ns/timer"),
 ]

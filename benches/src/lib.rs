@@ -84,6 +84,15 @@ pub trait Rt: Sized + 'static {
         drop(self.spawn_remote(fut));
     }
 
+    /// Runs the blocking closure `func` on the current runtime's blocking pool, off the workers
+    /// (`tokio::task::spawn_blocking` / `gort::task::spawn_blocking`); call only from a task or
+    /// from inside [`Rt::block_on`]. Both pools start threads on demand, at most 512 at once,
+    /// and queue the jobs beyond that.
+    fn spawn_blocking<F, T>(func: F) -> Self::JoinHandle<T>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static;
+
     /// Yields to the scheduler once (`tokio::task::yield_now` / `gort::task::yield_now`).
     fn yield_now() -> impl Future<Output = ()> + Send;
 
@@ -136,6 +145,14 @@ impl Rt for Gort {
         gort::spawn(fut)
     }
 
+    fn spawn_blocking<F, T>(func: F) -> Self::JoinHandle<T>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        gort::task::spawn_blocking(func)
+    }
+
     fn yield_now() -> impl Future<Output = ()> + Send {
         gort::task::yield_now()
     }
@@ -186,6 +203,14 @@ impl Rt for Tokio {
         F::Output: Send + 'static,
     {
         tokio::spawn(fut)
+    }
+
+    fn spawn_blocking<F, T>(func: F) -> Self::JoinHandle<T>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        tokio::task::spawn_blocking(func)
     }
 
     fn yield_now() -> impl Future<Output = ()> + Send {

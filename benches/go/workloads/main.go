@@ -6,12 +6,13 @@
 //	workloads [-warmup D] [-measure D] <name>
 //
 // A DESIGN.md §7 workload name (spawn200k, chained100k, yield1000x200, sleeps100k, sleep100us,
-// echo50x2000, and the timer workloads timer_cancel1m and timer_fire1m) runs that workload once
-// and prints `RESULT <name> go <value> <unit>`, or one `RESULT <name>.<metric> go <value> <unit>`
-// line per number for a workload with several (sleep100us: median and p99), like
-// `workloads <gort|tokio> <name>` in Rust; see that file's doc for how each is timed (a driver
-// goroutine started by main does the work and sends back what it measured; the completion signal
-// is a channel with a buffer of 1). `WARNING` lines flag a suspect number, as in Rust.
+// echo50x2000, blocking2000, and the timer workloads timer_cancel1m and timer_fire1m) runs that
+// workload once and prints `RESULT <name> go <value> <unit>`, or one
+// `RESULT <name>.<metric> go <value> <unit>` line per number for a workload with several
+// (sleep100us: median and p99), like `workloads <gort|tokio> <name>` in Rust; see that file's
+// doc for how each is timed (a driver goroutine started by main does the work and sends back
+// what it measured; the completion signal is a channel with a buffer of 1). `WARNING` lines flag
+// a suspect number, as in Rust.
 //
 // An `rt_<bench>` name runs the Go translation of tokio's rt_multi_threaded bench of that name
 // (rt_spawn_many_local, rt_yield_many, rt_chained_spawn, rt_ping_pong) repeatedly, for -warmup
@@ -36,7 +37,9 @@ import (
 	"os"
 	"runtime"
 	"sort"
+	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -53,6 +56,7 @@ const (
 	echoConns      = 50      // client connections in echo50x2000, one echo goroutine each
 	echoRoundTrips = 2_000   // round trips per echo50x2000 client
 	echoMsgLen     = 64      // bytes of one echo50x2000 message, each way
+	blockingCalls  = 2_000   // blocking calls blocking2000 starts at once
 
 	shortSleeps = 2_000                  // sleeps sleep100us performs one after the other
 	shortSleep  = 100 * time.Microsecond // what each sleep100us sleep asks for
@@ -64,6 +68,9 @@ const (
 	cancelBatch = 100                    // timer_cancel1m yields after every this many pairs
 	fireTasks   = 1_000_000              // goroutines in timer_fire1m, one timer each
 )
+
+// blockingCall is how long each blocking2000 call blocks its thread, as BLOCKING_CALL in Rust.
+const blockingCall = time.Millisecond
 
 // echoRequest is the message every echo50x2000 request carries; the client checks the echo
 // against it. As ECHO_REQUEST in Rust: echoMsgLen bytes of 'x'.
@@ -105,13 +112,14 @@ var workloads = []workload{
 	{"sleeps100k", sleeps100k},
 	{"sleep100us", sleep100us},
 	{"echo50x2000", perOp(echo50x2000, echoConns*echoRoundTrips, 1000, "µs/round trip")},
+	{"blocking2000", perOp(blocking2000, 1, 1e6, "ms")},
 	{"timer_cancel1m", perOp(timerCancel1m, cancelPairs, 1, "ns/pair")},
 	{"timer_fire1m", perOp(timerFire1m, fireTasks, 1, "ns/timer")},
 }
 
 // perOp makes a workload's run out of body, which returns an elapsed time: its only metric is that
 // time divided by ops, then by unitNs (the nanoseconds in the time part of unit: 1 for ns, 1000
-// for µs).
+// for µs, 1e6 for ms).
 func perOp(body func() time.Duration, ops int, unitNs float64, unit string) func() []metric {
 	return func() []metric {
 		return []metric{{"", float64(body().Nanoseconds()) / float64(ops) / unitNs, unit}}
@@ -323,6 +331,51 @@ func echo(conn net.Conn) {
 		if _, err := conn.Write(buf[:n]); err != nil {
 			panic(err)
 		}
+	}
+}
+
+// blocking2000 starts blockingCalls goroutines that each block their OS thread in one
+// blockingCall nanosleep system call, all at once, and waits for all of them with a
+// sync.WaitGroup; timed from before the first go statement until Wait returns, reported in ms.
+//
+// This measures Go's handoff, its counterpart of spawn_blocking: a goroutine in a system call
+// keeps its M (OS thread) but not, for long, its P. sysmon takes the P away from an M that has
+// been in a syscall for at least one sysmon tick (20 µs, longer once sysmon backs off) and hands
+// it to another M, started if none is idle, which runs the next goroutine into its own syscall.
+// With GOMAXPROCS=2, each sysmon round frees at most 2 Ps, so getting all 2000 calls into their
+// syscalls can take up to about 1000 rounds: the figure is set by sysmon's rounds and M
+// start-up, not by a pool (Go has no 512-thread cap, only its 10000-thread limit, so no call
+// waits for a thread).
+func blocking2000() time.Duration {
+	var wg sync.WaitGroup
+	wg.Add(blockingCalls)
+	start := time.Now()
+	for i := 0; i < blockingCalls; i++ {
+		go func() {
+			blockingSleep(blockingCall)
+			wg.Done()
+		}()
+	}
+	wg.Wait()
+	return time.Since(start)
+}
+
+// blockingSleep blocks the calling OS thread for d in the nanosleep system call, resuming with
+// the time left when a signal interrupts it, as Rust's std::thread::sleep does. Unlike
+// time.Sleep, which parks only the goroutine on a runtime timer, syscall.Nanosleep goes through
+// syscall.Syscall, so the runtime sees a goroutine blocked in a system call.
+func blockingSleep(d time.Duration) {
+	request := syscall.NsecToTimespec(d.Nanoseconds())
+	var left syscall.Timespec
+	for {
+		err := syscall.Nanosleep(&request, &left)
+		if err == nil {
+			return
+		}
+		if err != syscall.EINTR {
+			panic(err)
+		}
+		request = left
 	}
 }
 

@@ -19,6 +19,8 @@
 //!    timed region.
 //! 3. The completion signal is a `futures::channel::oneshot` on both Rust runtimes (same code, same
 //!    cost), sent by the task that finishes last; in Go it is a channel with a buffer of 1.
+//!    `blocking2000` is the exception: its closures are not tasks, so the driver awaits their
+//!    `JoinHandle`s, which is what a caller of `spawn_blocking` does (in Go: a `sync.WaitGroup`).
 //!
 //! `echo50x2000` is the one workload whose Rust body cannot be generic over [`Rt`]: each runtime
 //! has its own sockets and IO traits (tokio's, or the `futures` crate's for gort). Both spell the
@@ -64,6 +66,12 @@ const ECHO_MSG_LEN: usize = 64;
 
 /// The bytes every `echo50x2000` request carries; the client checks the echo against them.
 const ECHO_REQUEST: [u8; ECHO_MSG_LEN] = [b'x'; ECHO_MSG_LEN];
+
+/// Blocking calls `blocking2000` starts at once.
+const BLOCKING_CALLS: usize = 2_000;
+
+/// How long each `blocking2000` call blocks its thread.
+const BLOCKING_CALL: Duration = Duration::from_millis(1);
 
 /// Sleeps `sleep100us` performs one after the other, each timed.
 const SHORT_SLEEPS: usize = 2_000;
@@ -159,6 +167,11 @@ const WORKLOADS: &[Workload] = &[
         tokio: echo50x2000_tokio,
     },
     Workload {
+        name: "blocking2000",
+        gort: blocking2000::<Gort>,
+        tokio: blocking2000::<Tokio>,
+    },
+    Workload {
         name: "timer_cancel1m",
         gort: timer_cancel1m::<Gort>,
         tokio: timer_cancel1m::<Tokio>,
@@ -171,7 +184,7 @@ const WORKLOADS: &[Workload] = &[
 ];
 
 /// A workload's only metric: `elapsed` divided by `ops` operations, in `unit`, whose time part
-/// is `unit_ns` nanoseconds (1 for ns, 1000 for µs).
+/// is `unit_ns` nanoseconds (1 for ns, 1000 for µs, 1e6 for ms).
 fn per_op(elapsed: Duration, ops: usize, unit_ns: f64, unit: &'static str) -> Vec<Metric> {
     let value = elapsed.as_nanos() as f64 / ops as f64 / unit_ns;
     vec![Metric {
@@ -390,6 +403,30 @@ echo_workload!(
     Gort,
     gort
 );
+
+/// `blocking2000`: the driver task hands [`BLOCKING_CALLS`] closures that each block their thread
+/// for [`BLOCKING_CALL`] (`std::thread::sleep`) to [`Rt::spawn_blocking`], all at once, then
+/// awaits every `JoinHandle` in spawn order; timed from before the first `spawn_blocking` until
+/// the last handle is ready, and reported in ms (DESIGN.md §7: "2000 blocking 1 ms calls").
+///
+/// The process is fresh, so the pool has no threads yet: the time includes starting them, up to
+/// the 512 both pools allow at once, after which the other calls queue for a free thread. 2000
+/// calls on 512 threads are four rounds of 1 ms at best; DESIGN.md §7 measured 27-30 ms for the
+/// same sleeps on 512 plain threads, so thread start-up and hand-off, not the sleeps, dominate.
+fn blocking2000<R: Rt>() -> Vec<Metric> {
+    let elapsed = in_spawned_task::<R, _>(async {
+        let mut handles = Vec::with_capacity(BLOCKING_CALLS);
+        let start = Instant::now();
+        for _ in 0..BLOCKING_CALLS {
+            handles.push(R::spawn_blocking(|| std::thread::sleep(BLOCKING_CALL)));
+        }
+        for handle in handles {
+            handle.await.expect("a blocking call failed");
+        }
+        start.elapsed()
+    });
+    per_op(elapsed, 1, 1e6, "ms")
+}
 
 /// The `k`-th percentile of `sorted` by nearest rank: the smallest sample with at least `k`% of
 /// the samples at or below it (`k = 50`: the lower median). Go's `percentile` is the same.
