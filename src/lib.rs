@@ -29,7 +29,7 @@ pub use gort_reactor::{io, net};
 /// Tasks: yielding, joining, naming.
 pub mod task {
     pub use gort_executor::task::{
-        spawn_blocking, yield_now, Builder, JoinError, JoinHandle, JoinSet,
+        block_in_place, spawn_blocking, yield_now, Builder, JoinError, JoinHandle, JoinSet,
     };
 }
 

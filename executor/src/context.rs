@@ -35,6 +35,9 @@ struct Context {
     /// Null, or where Gs of `shared` woken on this thread go while it dispatches netpoller events
     /// ([`collect_wakes`]).
     batch: Cell<*mut Vec<Task>>,
+    /// Set when a `block_in_place` on this thread lost the M's P to sysmon; the M clears it
+    /// after the poll ([`take_p_lost`]).
+    p_lost: Cell<bool>,
 }
 
 thread_local! {
@@ -45,6 +48,7 @@ thread_local! {
             g: Cell::new(ptr::null()),
             in_block_on: Cell::new(false),
             batch: Cell::new(ptr::null_mut()),
+            p_lost: Cell::new(false),
         }
     };
 }
@@ -86,6 +90,30 @@ impl Drop for ServeGuard {
 /// Records that this thread now holds `p` (or no P, when null).
 pub(crate) fn set_p(p: *const P) {
     CONTEXT.with(|ctx| ctx.p.set(p));
+}
+
+/// The runtime this thread serves and the P it holds, as the context's own pointers, valid for
+/// as long as the thread keeps serving the runtime and holding the P (`block_in_place`).
+pub(crate) fn held_p() -> Option<(NonNull<Shared>, NonNull<P>)> {
+    CONTEXT.with(|ctx| {
+        Some((
+            NonNull::new(ctx.shared.get().cast_mut())?,
+            NonNull::new(ctx.p.get().cast_mut())?,
+        ))
+    })
+}
+
+/// Records that this thread's M lost its P (`block_in_place`); it holds no P from now on.
+pub(crate) fn set_p_lost() {
+    CONTEXT.with(|ctx| {
+        ctx.p.set(ptr::null());
+        ctx.p_lost.set(true);
+    });
+}
+
+/// Whether [`set_p_lost`] was called since the last call of this (which clears it).
+pub(crate) fn take_p_lost() -> bool {
+    CONTEXT.with(|ctx| ctx.p_lost.replace(false))
 }
 
 /// The P this thread holds, if it belongs to `shared`.

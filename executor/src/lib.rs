@@ -24,6 +24,7 @@
 //! waker goes to the registry) until a wake calls the schedule function again → `Ready` (or a
 //! panic, or an abort) completes it and wakes the `JoinHandle`.
 
+mod block_in_place;
 mod block_on;
 mod blocking;
 mod context;
@@ -44,6 +45,9 @@ mod rand;
 mod registry;
 pub mod runtime;
 mod shared;
+#[doc(hidden)]
+pub mod syscall;
+mod sysmon;
 mod task_builder;
 #[cfg(test)]
 mod tests;
@@ -61,6 +65,7 @@ type Task = async_task::Runnable<g::G>;
 
 /// Task-level API: yielding, joining, naming (tokio's `task` module).
 pub mod task {
+    pub use crate::block_in_place::block_in_place;
     pub use crate::join::{JoinError, JoinHandle};
     pub use crate::join_set::JoinSet;
     pub use crate::task_builder::Builder;

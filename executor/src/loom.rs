@@ -2,7 +2,7 @@
 //! lock-free structure onto loom's model checker without touching the structure's code (tokio's
 //! `loom` facade pattern).
 //!
-//! Only the modules that are modelled (the run queue, the poller's bound) import from here; the rest of the executor
+//! Only the modules that are modelled (the run queue, the poller's bound, the syscall word) import from here; the rest of the executor
 //! uses `std` directly because loom models are kept small.
 
 #[cfg(not(loom))]

@@ -21,6 +21,8 @@ use std::time::Duration;
 
 use gort_timer::Timers;
 
+use crate::syscall::SyscallState;
+
 use crate::queue::RunQueue;
 use crate::Task;
 
@@ -55,6 +57,8 @@ pub(crate) struct P {
     /// The P's timers (`timers.rs`): armed by the Gs it runs, run by its M in `find_runnable`,
     /// by thieves, and by the M in the poller.
     pub(crate) timers: Arc<Timers>,
+    /// Whether its M is inside `block_in_place`, raced by sysmon's retake (`syscall.rs`).
+    pub(crate) syscall: SyscallState,
     /// Whether an M holds this P. Written by `acquirep`/`releasep`, read by thieves to decide
     /// whether to back off before stealing `runnext`. `Relaxed`: a hint.
     held: AtomicBool,
@@ -65,6 +69,7 @@ impl P {
         P {
             index,
             timers: Arc::new(timers),
+            syscall: SyscallState::new(),
             runq: RunQueue::new(),
             runnext: AtomicPtr::new(ptr::null_mut()),
             schedtick: AtomicU32::new(0),

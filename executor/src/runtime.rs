@@ -274,6 +274,14 @@ impl Handle {
         self.shared.spawn_blocking(func, Location::caller())
     }
 
+    /// Ps sysmon retook from Ms that stayed in `block_in_place` (for tests and diagnostics).
+    #[doc(hidden)]
+    pub fn retaken_ps(&self) -> usize {
+        self.shared
+            .retakes
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// Live threads of the blocking pool (for tests and diagnostics).
     #[doc(hidden)]
     pub fn blocking_threads(&self) -> usize {

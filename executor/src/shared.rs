@@ -49,6 +49,8 @@ use crate::park::{Handoff, Note};
 use crate::poll_until::PollUntil;
 use crate::queue::CAPACITY;
 use crate::registry::Registry;
+use crate::syscall::InSyscall;
+use crate::sysmon::Sysmon;
 use crate::worker::M;
 use crate::Task;
 use gort_reactor::Reactor;
@@ -109,6 +111,10 @@ pub(crate) struct Shared {
     pub(crate) steal_strides: Box<[u32]>,
     /// Threads for `spawn_blocking` (`blocking.rs`).
     pub(crate) blocking: BlockingPool,
+    /// The monitor thread's handle (`sysmon.rs`).
+    pub(crate) sysmon: Sysmon,
+    /// Ps retaken from Ms that stayed in `block_in_place` (for tests and diagnostics).
+    pub(crate) retakes: AtomicUsize,
     /// The main futures of the threads inside `block_on`, for the paused clock's auto-advance,
     /// which must not move time while one of them can still act (`timers.rs`).
     mains: Mutex<Vec<Arc<MainSignal>>>,
@@ -174,6 +180,8 @@ impl Shared {
                 .filter(|&s| gcd(s, procs_u32) == 1)
                 .collect(),
             blocking,
+            sysmon: Sysmon::default(),
+            retakes: AtomicUsize::new(0),
             mains: Mutex::new(Vec::new()),
             thread_name,
             threads: Mutex::new(Vec::new()),
@@ -522,6 +530,28 @@ impl Shared {
         }
         let mut sched = self.lock();
         self.pidleput(&mut sched, p.index);
+    }
+
+    /// sysmon's retake (Go's `retake` + `handoffp`): takes P `p` from its M, which has been in
+    /// `block_in_place` since `entry`, unless the M left first; then hands it to another M if
+    /// it has anything to run (queued Gs, global work, timers), else to the idle list. Returns
+    /// whether it retook the P.
+    pub(crate) fn retake_p(self: &Arc<Self>, p: &P, entry: InSyscall) -> bool {
+        if !p.syscall.retake(entry) {
+            return false;
+        }
+        self.retakes.fetch_add(1, Ordering::Relaxed);
+        p.set_held(false);
+        if self.is_shutdown() {
+            return true;
+        }
+        if p.has_work() || self.global_has_work() || p.timers.next_deadline().is_some() {
+            self.startm(Some(p.index), false);
+        } else {
+            let mut sched = self.lock();
+            self.pidleput(&mut sched, p.index);
+        }
+        true
     }
 
     /// Go's `stopm` first half: parks `note`'s M on the idle-M list. Returns `false` (and does

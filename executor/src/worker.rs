@@ -184,6 +184,16 @@ impl M {
             unsafe { self.shared.ps[p].tick() };
         }
         task.run();
+        self.notice_lost_p();
+    }
+
+    /// After a poll (of a G, or of `block_on`'s main): if a `block_in_place` inside it lost
+    /// this M's P to sysmon (`block_in_place.rs`), the M no longer holds it and must not touch
+    /// it; it gets a P again the next time it looks for work.
+    pub(crate) fn notice_lost_p(&mut self) {
+        if context::take_p_lost() {
+            self.p = None;
+        }
     }
 
     /// Go's `resetspinning`: this M found work, so it stops spinning and, if it was the last
@@ -202,9 +212,24 @@ impl M {
             if shared.is_shutdown() {
                 return Next::Shutdown;
             }
-            let p_index = self
-                .p
-                .unwrap_or_else(|| unreachable!("find_runnable without a P"));
+            let Some(p_index) = self.p else {
+                // The P was retaken while this M sat in `block_in_place` (Go's `exitsyscall0`):
+                // an idle P if there is one, else park until handed one.
+                if let Some(index) = shared.try_take_idle_p() {
+                    acquirep(shared, &mut self.p, index);
+                    continue;
+                }
+                if let Some(next) = park(
+                    shared,
+                    &mut self.p,
+                    &mut self.spinning,
+                    &self.note,
+                    &self.main,
+                ) {
+                    return next;
+                }
+                continue;
+            };
             let p: &P = &shared.ps[p_index];
 
             // 0. The earliest due timer of this P (and of the runtime's P-less set): the G it
@@ -291,30 +316,14 @@ impl M {
                 }
             }
             // 8. Park: in the netpoller if nobody else polls, else on the note.
-            if let Some(main) = &self.main {
-                park_main(shared, &mut self.p, main);
-                if self.p.is_some() {
-                    // The poll woke Gs and an idle P was free for them.
-                    continue;
-                }
-                return Next::Interrupted;
-            }
-            match park_worker(shared, &self.note) {
-                Woken::P {
-                    index,
-                    spinning,
-                    tasks,
-                } => {
-                    acquirep(shared, &mut self.p, index);
-                    self.spinning = spinning;
-                    if let Some(task) = shared.inject(&shared.ps[index], tasks) {
-                        return Next::Run(task, false);
-                    }
-                }
-                Woken::Shutdown(tasks) => {
-                    shared.inject_global(tasks);
-                    return Next::Shutdown;
-                }
+            if let Some(next) = park(
+                shared,
+                &mut self.p,
+                &mut self.spinning,
+                &self.note,
+                &self.main,
+            ) {
+                return next;
             }
         }
     }
@@ -328,6 +337,43 @@ impl M {
             .as_ref()
             .unwrap_or_else(|| unreachable!("park_main on a worker M"));
         park_main(&self.shared, &mut self.p, main);
+    }
+}
+
+/// Step 8, for an M holding no P (its fields borrowed separately from its `shared`): parks
+/// until it has a P again (`None`: look for work with it), or returns what `find_runnable`
+/// returns instead (a G the poll woke, main woken, shutdown).
+fn park(
+    shared: &Arc<Shared>,
+    held: &mut Option<usize>,
+    spinning: &mut bool,
+    note: &Arc<Note>,
+    main: &Option<Arc<MainSignal>>,
+) -> Option<Next> {
+    if let Some(main) = main {
+        park_main(shared, held, main);
+        if held.is_some() {
+            // The poll woke Gs and an idle P was free for them.
+            return None;
+        }
+        return Some(Next::Interrupted);
+    }
+    match park_worker(shared, note) {
+        Woken::P {
+            index,
+            spinning: spin,
+            tasks,
+        } => {
+            acquirep(shared, held, index);
+            *spinning = spin;
+            shared
+                .inject(&shared.ps[index], tasks)
+                .map(|task| Next::Run(task, false))
+        }
+        Woken::Shutdown(tasks) => {
+            shared.inject_global(tasks);
+            Some(Next::Shutdown)
+        }
     }
 }
 
@@ -411,6 +457,7 @@ impl Drop for M {
 /// thread's context for wakers and `spawn`, and on the P for thieves).
 fn acquirep(shared: &Shared, held: &mut Option<usize>, index: usize) {
     let p: &P = &shared.ps[index];
+    p.syscall.reset();
     p.set_held(true);
     context::set_p(p);
     gort_timer::set_current(Some(Arc::clone(&p.timers)));

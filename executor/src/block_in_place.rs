@@ -1,0 +1,59 @@
+//! `task::block_in_place`: runs blocking code on the current thread without stalling the Gs
+//! queued behind it (Go's `entersyscall` / `exitsyscall`).
+//!
+//! Entering marks the P as "in a syscall" with one atomic store (`syscall.rs`) and clears the
+//! thread's current P, so that anything the blocking code spawns or wakes goes through the
+//! global queue and never touches the P. Nothing else happens on the way in: no lock, no
+//! thread started. If the call returns quickly, leaving is one CAS and the M goes on with its
+//! P. If it outlasts ~20 µs, sysmon (`sysmon.rs`) retakes the P with the competing CAS and
+//! hands it, with its queue, to another M, so the P's other Gs keep running. The M that comes
+//! back then finds the CAS failed: it finishes the current poll of its G without a P, and then
+//! takes an idle P or parks (`M::notice_lost_p`, `find_runnable`). This works with one P too:
+//! the P moves to a second thread while the first blocks.
+//!
+//! Outside a G (a plain thread, a blocking-pool thread) or nested inside another
+//! `block_in_place`, it simply calls the closure.
+
+use crate::context;
+use crate::g::GState;
+use crate::p::P;
+use crate::syscall::InSyscall;
+
+/// Runs `func`, which may block, on this thread; if it blocks for more than ~20 µs, the rest of
+/// this thread's queue moves to another thread meanwhile (module doc). Unlike
+/// `spawn_blocking`, `func` need not be `'static` or `Send`, and the calling task resumes on
+/// the same thread.
+pub fn block_in_place<F, R>(func: F) -> R
+where
+    F: FnOnce() -> R,
+{
+    let Some((shared, p)) = context::held_p() else {
+        return func();
+    };
+    // SAFETY: `held_p` returns the context's pointers, valid while this thread serves the
+    // runtime, which it does for the whole poll this call is part of.
+    let (shared, p) = unsafe { (shared.as_ref(), p.as_ref()) };
+    let entered = p.syscall.enter();
+    context::set_p(std::ptr::null());
+    context::set_current_g_state(GState::Syscall);
+    shared.sysmon.watch(shared);
+    let _leave = Leave { p, entered };
+    func()
+}
+
+/// Leaves the syscall state when `block_in_place` returns or unwinds.
+struct Leave<'a> {
+    p: &'a P,
+    entered: InSyscall,
+}
+
+impl Drop for Leave<'_> {
+    fn drop(&mut self) {
+        context::set_current_g_state(GState::Running);
+        if self.p.syscall.exit(self.entered) {
+            context::set_p(self.p);
+        } else {
+            context::set_p_lost();
+        }
+    }
+}
