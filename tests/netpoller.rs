@@ -159,3 +159,55 @@ fn connection_churn_never_loses_the_poller() {
         runtime(2).block_on(one_byte_connections(CONNECTIONS, BATCH));
     }
 }
+
+/// Every M busy with Gs that keep yielding never runs out of work, so no M polls the network;
+/// sysmon polls it when nobody has for 10 ms (Go's sysmon does the same), so a G waiting on a
+/// socket still gets its data instead of starving behind the yielders.
+#[test]
+fn io_waiters_are_polled_while_every_m_is_busy() {
+    let _watchdog = watchdog(Duration::from_secs(60), "IO under busy Ms");
+    runtime(2).block_on(async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        gort::go!(echo_server(listener));
+        let mut client = TcpStream::connect(addr).await.expect("connect");
+        client.set_nodelay(true).expect("nodelay");
+        // Four Gs that yield for 1 s keep both Ps' queues non-empty the whole time.
+        let stop = Arc::new(AtomicBool::new(false));
+        let yielders: Vec<_> = (0..4)
+            .map(|_| {
+                let stop = Arc::clone(&stop);
+                gort::spawn(async move {
+                    while !stop.load(Ordering::SeqCst) {
+                        gort::task::yield_now().await;
+                    }
+                })
+            })
+            .collect();
+        let stopper = {
+            let stop = Arc::clone(&stop);
+            std::thread::spawn(move || {
+                std::thread::sleep(Duration::from_secs(1));
+                stop.store(true, Ordering::SeqCst);
+            })
+        };
+        let mut round_trips = 0;
+        let mut reply = [0u8; 4];
+        while !stop.load(Ordering::SeqCst) {
+            client.write_all(b"ping").await.expect("write");
+            client.read_exact(&mut reply).await.expect("read");
+            assert_eq!(&reply, b"ping");
+            round_trips += 1;
+        }
+        stopper.join().unwrap();
+        for yielder in yielders {
+            yielder.await.expect("yielder");
+        }
+        // Each round trip waits for the poller twice; at one sysmon poll per 10 ms that is
+        // ~50 per second. Without anyone polling it would be none.
+        assert!(
+            round_trips >= 5,
+            "{round_trips} round trips in 1 s while the Ms were busy"
+        );
+    });
+}

@@ -42,9 +42,29 @@ pub(crate) fn poll_ready(shared: &Arc<Shared>, p: &P) -> Option<Task> {
         return None;
     }
     let mut driver = shared.reactor.try_driver()?;
-    let tasks = dispatch(&mut driver, Some(Duration::ZERO));
+    let tasks = dispatch(shared, &mut driver, Some(Duration::ZERO));
     drop(driver);
     shared.inject(p, tasks)
+}
+
+/// sysmon's netpoll (Go's `sysmon` polling when `lastpoll` is over 10 ms old): if Gs wait on IO,
+/// nobody is blocked in the poller and nobody polled for `stale`, polls once without blocking
+/// and queues the woken Gs at the front of the global queue, where busy Ms find them on their
+/// next global check (every 61 ticks). Without this, Ms that always have queued work never run
+/// dry, so they never poll, and IO waiters starve.
+pub(crate) fn poll_if_stale(shared: &Arc<Shared>, stale: Duration) {
+    if !shared.reactor.has_waiters()
+        || shared.poll_until.is_polling()
+        || shared.since_netpoll() < stale
+    {
+        return;
+    }
+    let Some(mut driver) = shared.reactor.try_driver() else {
+        return;
+    };
+    let tasks = dispatch(shared, &mut driver, Some(Duration::ZERO));
+    drop(driver);
+    shared.inject_global(tasks);
 }
 
 /// The driver, if nobody else holds it. With timers pending the poller is created if it did not
@@ -63,7 +83,7 @@ fn take_driver(shared: &Shared) -> Option<Driver<'_>> {
 /// leaves them to the busy Ps' Ms (`Shared::place_polled`).
 fn wait(shared: &Shared, driver: &mut Driver<'_>) -> (Vec<Task>, bool) {
     let bound = shared.poll_bound();
-    let mut tasks = dispatch(driver, bound);
+    let mut tasks = dispatch(shared, driver, bound);
     shared.poll_until.end();
     if bound.is_none() {
         return (tasks, false);
@@ -201,8 +221,9 @@ pub(crate) fn wait_as_main_poller(
 }
 
 /// Polls with `timeout` and returns the Gs of this thread's runtime that the events woke.
-fn dispatch(driver: &mut Driver<'_>, timeout: Option<Duration>) -> Vec<Task> {
+fn dispatch(shared: &Shared, driver: &mut Driver<'_>, timeout: Option<Duration>) -> Vec<Task> {
     let (result, tasks) = context::collect_wakes(|| driver.poll(timeout));
+    shared.note_netpoll();
     if let Err(err) = result {
         // `epoll_wait` fails only on a broken epoll fd or memory exhaustion; say so, and keep
         // the scheduler running (Gs parked on IO stay parked).

@@ -76,6 +76,11 @@ impl PollUntil {
             .store(bound.unwrap_or(UNBOUNDED), Ordering::SeqCst);
     }
 
+    /// Whether an M is blocked in the poller (or about to be).
+    pub fn is_polling(&self) -> bool {
+        self.until.load(Ordering::SeqCst) != NOT_POLLING
+    }
+
     /// The poller, after its wait returned.
     pub fn end(&self) {
         self.until.store(NOT_POLLING, Ordering::SeqCst);

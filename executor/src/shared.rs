@@ -30,7 +30,7 @@
 
 use std::collections::VecDeque;
 use std::mem::ManuallyDrop;
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -115,6 +115,11 @@ pub(crate) struct Shared {
     pub(crate) sysmon: Sysmon,
     /// Ps retaken from Ms that stayed in `block_in_place` (for tests and diagnostics).
     pub(crate) retakes: AtomicUsize,
+    /// When the netpoller was last polled, in µs since `created` (Go's `sched.lastpoll`), for
+    /// sysmon's netpoll. `Relaxed`: a stale value only makes sysmon poll once too often.
+    last_netpoll: AtomicU64,
+    /// The origin of `last_netpoll`.
+    created: Instant,
     /// The main futures of the threads inside `block_on`, for the paused clock's auto-advance,
     /// which must not move time while one of them can still act (`timers.rs`).
     mains: Mutex<Vec<Arc<MainSignal>>>,
@@ -182,6 +187,8 @@ impl Shared {
             blocking,
             sysmon: Sysmon::default(),
             retakes: AtomicUsize::new(0),
+            last_netpoll: AtomicU64::new(0),
+            created: Instant::now(),
             mains: Mutex::new(Vec::new()),
             thread_name,
             threads: Mutex::new(Vec::new()),
@@ -387,6 +394,8 @@ impl Shared {
             None => (sched.poller.take(), true),
         };
         drop(sched);
+        // A P becomes busy: sysmon must not sleep through it (`sysmon.rs`).
+        self.sysmon.wake();
         match idle_m {
             Some(note) => {
                 note.wake(Handoff::P { index: p, spinning });
@@ -399,9 +408,23 @@ impl Shared {
         }
     }
 
+    /// Records that the netpoller was just polled (`netpoll.rs`).
+    pub(crate) fn note_netpoll(&self) {
+        let now = u64::try_from(self.created.elapsed().as_micros()).unwrap_or(u64::MAX);
+        self.last_netpoll.store(now, Ordering::Relaxed);
+    }
+
+    /// Time since the netpoller was last polled.
+    pub(crate) fn since_netpoll(&self) -> Duration {
+        let last = Duration::from_micros(self.last_netpoll.load(Ordering::Relaxed));
+        self.created.elapsed().saturating_sub(last)
+    }
+
     /// Go's `newm`: starts a thread that runs the scheduler holding P `p`.
     /// Without a P, the new M starts out in the netpoller (`ensure_poller`).
     fn spawn_m(self: &Arc<Self>, p: Option<usize>, spinning: bool) {
+        // The first M brings sysmon along: from now on Gs can run, and so starve IO waiters.
+        self.sysmon.start(self);
         let shared = Arc::clone(self);
         let spawned = thread::Builder::new()
             .name(self.thread_name.clone())
@@ -790,6 +813,7 @@ impl Shared {
         }
         // Before the drain: Gs that finishing blocking jobs spawn are dropped with the rest.
         self.blocking.shutdown(deadline);
+        self.sysmon.stop(deadline);
         self.drain();
     }
 

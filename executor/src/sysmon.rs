@@ -1,16 +1,20 @@
 //! sysmon: one monitor thread per runtime (Go's `sysmon`, `proc.go`).
 //!
 //! It runs without a P, wakes every 20 µs while there is something to watch, backs off to
-//! 10 ms while there is not, and sleeps until woken while every P is idle. Today it does one
-//! thing: it retakes a P whose M has been inside `block_in_place` for 20 µs or more (the same
-//! entry seen on two looks at least 20 µs apart, `syscall.rs`) and hands it to another M
-//! (`Shared::retake_p`), so the P's queue keeps running while the M blocks.
+//! 10 ms while there is not, and sleeps until woken while every P is idle. It does two things:
 //!
-//! It starts the first time a `block_in_place` needs it, so runtimes that never block in place
-//! have no such thread. An M entering `block_in_place` while sysmon is in a long sleep wakes it
-//! ([`Sysmon::watch`]): a Relaxed-ordered look at one flag on the fast path. If that look misses
-//! a sleep that just began, the retake comes when the sleep ends, at most 10 ms later (or when
-//! a P stops being idle, for the long sleep), never never.
+//! - it retakes a P whose M has been inside `block_in_place` for 20 µs or more (the same entry
+//!   seen on two looks at least 20 µs apart, `syscall.rs`) and hands it to another M
+//!   (`Shared::retake_p`), so the P's queue keeps running while the M blocks;
+//! - if Gs wait on IO and nobody has polled the network for 10 ms (every M busy with queued
+//!   work, none blocked in the poller), it polls once and queues what woke
+//!   (`netpoll::poll_if_stale`).
+//!
+//! It starts with the runtime's first M thread (or the first `block_in_place`, on a runtime
+//! whose only thread is `block_on`'s). An M entering `block_in_place`, and `startm` handing a P
+//! out, wake it if it is in a long sleep ([`Sysmon::watch`], [`Sysmon::wake`]): a
+//! Relaxed-ordered look at one flag. If that look misses a sleep that just began, the sleep
+//! ends by its timeout anyway (10 ms, or 1 s while every P was idle).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, Weak};
@@ -18,6 +22,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::context;
+use crate::netpoll;
 use crate::shared::Shared;
 use crate::syscall::InSyscall;
 
@@ -29,6 +34,9 @@ const MIN_DELAY: Duration = Duration::from_micros(20);
 
 /// sysmon's longest sleep while some P is busy.
 const MAX_DELAY: Duration = Duration::from_millis(10);
+
+/// How long nobody may have polled the network before sysmon does.
+const NETPOLL_STALE: Duration = Duration::from_millis(10);
 
 /// sysmon's sleep while every P is idle (woken early by `watch`).
 const IDLE_DELAY: Duration = Duration::from_secs(1);
@@ -43,35 +51,69 @@ pub(crate) struct Sysmon {
     /// Guards the wake-up handshake of `wake`.
     lock: Mutex<bool>,
     wake: Condvar,
+    /// The thread, for shutdown to join.
+    thread: Mutex<Option<thread::JoinHandle<()>>>,
 }
 
 impl Sysmon {
     /// Called by an M entering `block_in_place`: starts sysmon if needed, wakes it if it sleeps.
     pub(crate) fn watch(&self, shared: &Shared) {
         if !self.started.load(Ordering::Relaxed) {
-            self.start(shared);
-        } else if self.sleeping.load(Ordering::Relaxed) {
+            if let Some(shared) = context::current_shared().filter(|s| std::ptr::eq(&**s, shared)) {
+                self.start(&shared);
+            }
+        } else {
+            self.wake();
+        }
+    }
+
+    /// Ends a long sleep early (something may need watching).
+    pub(crate) fn wake(&self) {
+        if self.sleeping.load(Ordering::Relaxed) {
             *self.lock.lock().unwrap_or_else(|e| e.into_inner()) = true;
             self.wake.notify_one();
         }
     }
 
-    fn start(&self, shared: &Shared) {
-        if self.started.swap(true, Ordering::AcqRel) {
+    /// Starts the thread, once.
+    pub(crate) fn start(&self, shared: &Arc<Shared>) {
+        if self.started.load(Ordering::Relaxed) || self.started.swap(true, Ordering::AcqRel) {
             return;
         }
-        let Some(shared) = context::current_shared().filter(|s| std::ptr::eq(&**s, shared)) else {
-            // Not on one of this runtime's threads: nothing can be in `block_in_place` here.
-            self.started.store(false, Ordering::Release);
-            return;
-        };
-        let weak = Arc::downgrade(&shared);
+        let weak = Arc::downgrade(shared);
         let spawned = thread::Builder::new()
             .name("gort-sysmon".to_owned())
             .spawn(move || run(weak));
-        if let Err(err) = spawned {
-            eprintln!("gort: could not start sysmon: {err}");
-            self.started.store(false, Ordering::Release);
+        match spawned {
+            Ok(handle) => *self.thread.lock().unwrap_or_else(|e| e.into_inner()) = Some(handle),
+            Err(err) => {
+                eprintln!("gort: could not start sysmon: {err}");
+                self.started.store(false, Ordering::Release);
+            }
+        }
+    }
+
+    /// At shutdown (the runtime is marked shut down already): wakes the thread, which then
+    /// exits, and joins it unless `deadline` passes first.
+    pub(crate) fn stop(&self, deadline: Option<Instant>) {
+        let Some(handle) = self.thread.lock().unwrap_or_else(|e| e.into_inner()).take() else {
+            return;
+        };
+        if handle.thread().id() == thread::current().id() {
+            return;
+        }
+        *self.lock.lock().unwrap_or_else(|e| e.into_inner()) = true;
+        self.wake.notify_one();
+        match deadline {
+            None => drop(handle.join()),
+            Some(deadline) => {
+                while !handle.is_finished() && Instant::now() < deadline {
+                    thread::sleep(Duration::from_micros(200));
+                }
+                if handle.is_finished() {
+                    drop(handle.join());
+                }
+            }
         }
     }
 
@@ -124,6 +166,7 @@ fn run(runtime: Weak<Shared>) {
                 _ => *seen = Some((entry, now)),
             }
         }
+        netpoll::poll_if_stale(&shared, NETPOLL_STALE);
         delay = if watching {
             MIN_DELAY
         } else if shared.npidle() == shared.ps.len() {
