@@ -2,8 +2,9 @@
 """Runs DESIGN.md §7's workloads on gort, tokio and Go and prints a Markdown table of medians.
 
 Each run is a fresh process (`target/release/workloads <runtime> <workload>` for gort and tokio,
-`benches/go/bin/workloads <workload>` for Go), all with 2 workers; every workload runs `--runs`
-times per runtime (default 5) and the table shows medians and the ratios gort/Go and gort/tokio.
+`benches/go/bin/workloads <workload>` for Go), all with 2 workers (`ticker_block200`: 1, which the
+programs set); every workload runs `--runs` times per runtime (default 5) and the table shows
+medians and the ratios gort/Go and gort/tokio.
 Runs of one workload on the three runtimes alternate, so that drift on the machine (about ±30%
 run to run, DESIGN.md §7) hits all three alike.
 
@@ -74,7 +75,13 @@ def one_number(name, label, unit, goal=""):
 
 
 # The workloads the binaries implement: DESIGN.md §7's in the order of §7, then the timer
-# workloads that have no row there.
+# workloads and the blocking-in-place ones, which have no row there.
+#
+# `ticker_block200` and `block_in_place_fast` encode variants as metrics, since the table has one
+# column per runtime: `in_place` blocks through `block_in_place` and `plain` blocks a poll
+# without telling the runtime (Go has only the first: both rows show its one run);
+# `per_poll` makes each call the first of its poll and `in_loop` makes 1M in one poll (tokio's
+# cost differs between the two; Go's one figure, Syscall minus RawSyscall of getpid, is in both).
 WORKLOADS = [
     one_number("spawn200k", "spawn 200k tasks from a task, countdown", "ns/task", "<= 200"),
     one_number("chained100k", "chained spawn, depth 100k", "ns/task", "<= 150"),
@@ -91,6 +98,16 @@ WORKLOADS = [
     one_number("blocking2000", "2000 blocking 1 ms calls", "ms", "<= 30"),
     one_number("timer_cancel1m", "1M x (sleep 1 s, poll once, drop)", "ns/pair"),
     one_number("timer_fire1m", "1M tasks' timers firing at one deadline", "ns/timer"),
+    Workload("ticker_block200", "1 ms ticker, 1 worker, another task blocks 200 ms", (
+        Metric("in_place.p99", "block_in_place, p99 tick lateness", "µs"),
+        Metric("in_place.max", "block_in_place, max tick lateness", "µs"),
+        Metric("plain.p99", "plain blocking poll, p99 tick lateness", "µs"),
+        Metric("plain.max", "plain blocking poll, max tick lateness", "µs"),
+    )),
+    Workload("block_in_place_fast", "block_in_place of an empty closure", (
+        Metric("per_poll", "each call the first of its poll", "ns/call"),
+        Metric("in_loop", "1M calls in one poll", "ns/call"),
+    )),
 ]
 
 # The criterion benches of benches/rt_multi_threaded.rs, with the Go program's mode for each one
@@ -106,7 +123,8 @@ RT_BENCHES = [
 ]
 
 # Worker threads for every runtime: gort_benches::NUM_WORKERS (the machine has 2 cores). The
-# programs set it themselves; the environment says it again for anyone reading `ps`.
+# programs set it themselves (1 for `ticker_block200`); the environment says it again for anyone
+# reading `ps`.
 WORKERS = 2
 
 # Runtimes in table order; Go is dropped when `go` is not installed.
@@ -326,7 +344,10 @@ def fmt_value(value):
 def fmt_ratio(numerator, denominator):
     if numerator is None or denominator is None:
         return "-"
-    return f"{numerator / denominator:.2f}"
+    ratio = numerator / denominator
+    # Two significant digits below 0.01 (`block_in_place_fast.per_poll`'s gort/tokio is ~0.0015),
+    # where two decimals would print 0.00.
+    return f"{ratio:.2g}" if 0 < abs(ratio) < 0.01 else f"{ratio:.2f}"
 
 
 def child_env():

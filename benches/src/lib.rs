@@ -93,6 +93,17 @@ pub trait Rt: Sized + 'static {
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static;
 
+    /// Runs the blocking closure `func` on the current thread, inside the calling task's poll,
+    /// after telling the runtime so (`tokio::task::block_in_place` /
+    /// `gort::task::block_in_place`); call only from a task (tokio: of a multi-thread runtime).
+    /// On a thread that holds a worker, tokio hands the worker's core (its queue and drivers) to
+    /// a blocking-pool thread at once and takes it back on return unless that thread has taken
+    /// it first; gort only marks the P in-syscall, and its sysmon thread hands the P to another
+    /// thread once the call has lasted ~20 µs.
+    fn block_in_place<F, T>(func: F) -> T
+    where
+        F: FnOnce() -> T;
+
     /// Yields to the scheduler once (`tokio::task::yield_now` / `gort::task::yield_now`).
     fn yield_now() -> impl Future<Output = ()> + Send;
 
@@ -153,6 +164,13 @@ impl Rt for Gort {
         gort::task::spawn_blocking(func)
     }
 
+    fn block_in_place<F, T>(func: F) -> T
+    where
+        F: FnOnce() -> T,
+    {
+        gort::task::block_in_place(func)
+    }
+
     fn yield_now() -> impl Future<Output = ()> + Send {
         gort::task::yield_now()
     }
@@ -211,6 +229,13 @@ impl Rt for Tokio {
         T: Send + 'static,
     {
         tokio::task::spawn_blocking(func)
+    }
+
+    fn block_in_place<F, T>(func: F) -> T
+    where
+        F: FnOnce() -> T,
+    {
+        tokio::task::block_in_place(func)
     }
 
     fn yield_now() -> impl Future<Output = ()> + Send {

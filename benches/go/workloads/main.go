@@ -6,8 +6,9 @@
 //	workloads [-warmup D] [-measure D] <name>
 //
 // A DESIGN.md §7 workload name (spawn200k, chained100k, yield1000x200, sleeps100k, sleep100us,
-// echo50x2000, blocking2000, and the timer workloads timer_cancel1m and timer_fire1m) runs that
-// workload once and prints `RESULT <name> go <value> <unit>`, or one
+// echo50x2000, blocking2000, the timer workloads timer_cancel1m and timer_fire1m, and the
+// blocking-in-place workloads ticker_block200 and block_in_place_fast) runs that workload once
+// and prints `RESULT <name> go <value> <unit>`, or one
 // `RESULT <name>.<metric> go <value> <unit>` line per number for a workload with several
 // (sleep100us: median and p99), like `workloads <gort|tokio> <name>` in Rust; see that file's
 // doc for how each is timed (a driver goroutine started by main does the work and sends back
@@ -22,7 +23,8 @@
 // oneshot channels become unbuffered Go channels. The spawn_many_remote_* benches do not
 // translate: Go has no way to start a goroutine from outside the scheduler.
 //
-// GOMAXPROCS is set to numWorkers, the worker count of the Rust side.
+// GOMAXPROCS is set to numWorkers, the worker count of the Rust side (ticker_block200, which runs
+// on one worker there, sets it to 1).
 //
 // Build from benches/go with `go build -o bin/workloads ./workloads`.
 package main
@@ -67,6 +69,13 @@ const (
 	cancelSleep = time.Second            // what each timer_cancel1m timer is set for
 	cancelBatch = 100                    // timer_cancel1m yields after every this many pairs
 	fireTasks   = 1_000_000              // goroutines in timer_fire1m, one timer each
+
+	tick             = time.Millisecond       // each ticker_block200 tick is one sleep this long
+	ticksBeforeBlock = 50 * time.Millisecond  // ticker_block200 ticks this long before the block
+	tickerBlock      = 200 * time.Millisecond // how long the ticker_block200 blocking call lasts
+	ticksAfterBlock  = 50 * time.Millisecond  // ticker_block200 ticks this long after the block
+	inPlaceCalls     = 1_000_000              // getpid calls block_in_place_fast makes each way
+	inPlaceBatch     = 100                    // block_in_place_fast times its calls in batches
 )
 
 // blockingCall is how long each blocking2000 call blocks its thread, as BLOCKING_CALL in Rust.
@@ -104,7 +113,7 @@ type workload struct {
 }
 
 // workloads lists every workload this program knows, in the order of DESIGN.md §7, then the timer
-// workloads that have no row there.
+// workloads and the blocking-in-place workloads, which have no row there.
 var workloads = []workload{
 	{"spawn200k", perOp(spawn200k, spawnTasks, 1, "ns/task")},
 	{"chained100k", perOp(chained100k, chainDepth, 1, "ns/task")},
@@ -115,6 +124,8 @@ var workloads = []workload{
 	{"blocking2000", perOp(blocking2000, 1, 1e6, "ms")},
 	{"timer_cancel1m", perOp(timerCancel1m, cancelPairs, 1, "ns/pair")},
 	{"timer_fire1m", perOp(timerFire1m, fireTasks, 1, "ns/timer")},
+	{"ticker_block200", tickerBlock200},
+	{"block_in_place_fast", blockInPlaceFast},
 }
 
 // perOp makes a workload's run out of body, which returns an elapsed time: its only metric is that
@@ -515,6 +526,113 @@ func timerFire1m() time.Duration {
 		fmt.Printf("WARNING timer_fire1m: %d goroutines reached time.Sleep after the deadline\n", n)
 	}
 	return finished.Sub(deadline)
+}
+
+// tickerBlock200 measures how late a 1 ms ticker runs while another goroutine blocks its thread
+// for 200 ms, with GOMAXPROCS=1 as the Rust side's one worker; it reports the p99 and the max
+// tick lateness in µs over the ticks that end after the block started (the Rust doc says why
+// those).
+//
+// The Rust side reports two ways of blocking: in_place (block_in_place, which tells the runtime)
+// and plain (std::thread::sleep in a poll, which does not). Go has only the first: every blocking
+// system call made through the syscall package tells the runtime (entersyscall), and sysmon hands
+// the P to another thread once the call has lasted 20 µs or more. So Go runs once, blocking in
+// syscall.Nanosleep, and reports that run under both names. (syscall.RawSyscall would skip
+// entersyscall, like Rust's plain sleep, but no ordinary Go code blocks that way.)
+func tickerBlock200() []metric {
+	runtime.GOMAXPROCS(1)
+	lateness := tickerAroundBlock()
+	p99 := micros(percentile(lateness, 99))
+	max := micros(percentile(lateness, 100))
+	return []metric{
+		{"in_place.p99", p99, "µs"},
+		{"in_place.max", max, "µs"},
+		{"plain.p99", p99, "µs"},
+		{"plain.max", max, "µs"},
+	}
+}
+
+// tickRecord is one ticker_block200 tick: when its sleep ended and how long it actually took.
+type tickRecord struct {
+	end    time.Time
+	actual time.Duration
+}
+
+// tickerAroundBlock is one ticker_block200 run, as ticker_around_block in Rust; it returns the
+// lateness (actual length minus tick) of every tick that ended after the block started, sorted.
+// The driver starts the ticker goroutine, which time.Sleeps tick in a loop, timing each sleep;
+// after ticksBeforeBlock it starts the blocking goroutine, which notes the time and blocks in
+// blockingSleep(tickerBlock); once that is done, the driver sleeps ticksAfterBlock more and stops
+// the ticker.
+func tickerAroundBlock() []time.Duration {
+	var stop atomic.Bool
+	ticksDone := make(chan []tickRecord, 1)
+	go func() {
+		var ticks []tickRecord
+		for !stop.Load() {
+			start := time.Now()
+			time.Sleep(tick)
+			end := time.Now()
+			ticks = append(ticks, tickRecord{end, end.Sub(start)})
+		}
+		ticksDone <- ticks
+	}()
+	time.Sleep(ticksBeforeBlock)
+	blockDone := make(chan time.Time, 1)
+	go func() {
+		started := time.Now()
+		blockingSleep(tickerBlock)
+		blockDone <- started
+	}()
+	blockStarted := <-blockDone
+	time.Sleep(ticksAfterBlock)
+	stop.Store(true)
+	var lateness []time.Duration
+	for _, t := range <-ticksDone {
+		if t.end.After(blockStarted) {
+			late := t.actual - tick
+			if late < 0 {
+				late = 0
+			}
+			lateness = append(lateness, late)
+		}
+	}
+	sort.Slice(lateness, func(i, j int) bool { return lateness[i] < lateness[j] })
+	return lateness
+}
+
+// blockInPlaceFast is Go's counterpart of block_in_place_fast: what telling the runtime about a
+// blocking call costs when the call does not block. Go's counterpart of entering and leaving
+// block_in_place is entersyscall and exitsyscall, which only a system call can reach, so the
+// driver makes inPlaceCalls getpid system calls with syscall.RawSyscall (which skips them) and as
+// many with syscall.Syscall (entersyscall, RawSyscall6, exitsyscall), in alternating batches of
+// inPlaceBatch each, each batch timed, with a runtime.Gosched after every pair of batches. The
+// result is the difference of the two totals per call: the system call itself (a few hundred ns)
+// and the clock reads cancel out, leaving entersyscall and exitsyscall. Alternating keeps drift
+// on the machine from landing on one side only; the figure still carries the noise of both
+// sides, a few ns. (syscall.Getpid would not do: it is a raw call already.)
+//
+// The Rust side reports per_poll (each call the first of its poll) and in_loop (a million calls
+// in one poll), because tokio's cost differs between the two. Go's entersyscall and exitsyscall
+// cost the same wherever the call is, so Go reports its one figure under both names.
+func blockInPlaceFast() []metric {
+	var raw, full time.Duration
+	for i := 0; i < inPlaceCalls/inPlaceBatch; i++ {
+		start := time.Now()
+		for j := 0; j < inPlaceBatch; j++ {
+			syscall.RawSyscall(syscall.SYS_GETPID, 0, 0, 0)
+		}
+		middle := time.Now()
+		for j := 0; j < inPlaceBatch; j++ {
+			syscall.Syscall(syscall.SYS_GETPID, 0, 0, 0)
+		}
+		end := time.Now()
+		raw += middle.Sub(start)
+		full += end.Sub(middle)
+		runtime.Gosched()
+	}
+	perCall := float64((full - raw).Nanoseconds()) / inPlaceCalls
+	return []metric{{"per_poll", perCall, "ns/call"}, {"in_loop", perCall, "ns/call"}}
 }
 
 // medianIteration runs iter for warmup, then for at least measure and minSamples iterations,
