@@ -104,7 +104,9 @@ pub(crate) fn block_on<F: Future>(shared: &Arc<Shared>, future: F) -> F::Output 
         // Load before swapping: this runs before every G the thread runs, and main is usually
         // not the one woken, so the common case costs a plain load instead of a locked exchange.
         if signal.is_woken() && signal.woken.swap(false, Ordering::Acquire) {
-            let polled = future.as_mut().poll(&mut cx);
+            let polled = gort_context::with_budget(gort_context::DEFAULT_BUDGET, || {
+                future.as_mut().poll(&mut cx)
+            });
             // Before anything touches the P (even `M::drop` on return): main may have lost it
             // in a `block_in_place`.
             m.notice_lost_p();

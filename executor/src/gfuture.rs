@@ -90,8 +90,12 @@ impl<F: Future> Future for GFuture<F> {
         g.set_state(GState::Running);
         g.set_wait_reason(WaitReason::Unknown);
         let inner = this.inner;
-        let polled =
-            context::with_current_g(g, || catch_unwind(AssertUnwindSafe(|| inner.poll(cx))));
+        // Each poll gets a fresh coop budget (`gort_context`).
+        let polled = context::with_current_g(g, || {
+            catch_unwind(AssertUnwindSafe(|| {
+                gort_context::with_budget(gort_context::DEFAULT_BUDGET, || inner.poll(cx))
+            }))
+        });
         match polled {
             Ok(Poll::Ready(output)) => Poll::Ready(Ok(output)),
             Ok(Poll::Pending) => {

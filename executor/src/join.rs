@@ -77,14 +77,22 @@ impl<T> Future for JoinHandle<T> {
     type Output = Result<T, JoinError>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        // One unit of the coop budget per result taken (`gort_context`).
+        let progress = std::task::ready!(gort_context::poll_proceed(cx));
         let task = self
             .task
             .as_mut()
             .unwrap_or_else(|| unreachable!("JoinHandle used after drop"));
         match Pin::new(&mut *task).poll(cx) {
-            Poll::Ready(Some(result)) => Poll::Ready(result),
+            Poll::Ready(Some(result)) => {
+                progress.made();
+                Poll::Ready(result)
+            }
             // The G was dropped without producing output: runtime shutdown.
-            Poll::Ready(None) => Poll::Ready(Err(JoinError::cancelled(self.g()))),
+            Poll::Ready(None) => {
+                progress.made();
+                Poll::Ready(Err(JoinError::cancelled(self.g())))
+            }
             Poll::Pending => {
                 context::set_current_wait_reason(WaitReason::Join);
                 Poll::Pending

@@ -91,6 +91,9 @@ impl<T: AsFd> Registered<T> {
         mut op: impl FnMut(&T) -> io::Result<R>,
         drained: impl Fn(&R) -> bool,
     ) -> Poll<io::Result<R>> {
+        // One unit of the G's coop budget per completed operation (refunded if it parks), so
+        // a G looping over a socket that always has data still yields (`gort_context`).
+        let progress = ready!(gort_context::poll_proceed(cx));
         loop {
             let event = ready!(self
                 .desc
@@ -103,9 +106,13 @@ impl<T: AsFd> Registered<T> {
                     if drained(&value) {
                         self.desc.clear_after_short_transfer(event);
                     }
+                    progress.made();
                     return Poll::Ready(Ok(value));
                 }
-                Err(err) => return Poll::Ready(Err(err)),
+                Err(err) => {
+                    progress.made();
+                    return Poll::Ready(Err(err));
+                }
             }
         }
     }

@@ -79,7 +79,20 @@ impl Sleep {
 
     /// Polls for completion (what `.await` does; also usable from a hand-written `poll`).
     pub fn poll_elapsed(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        // A completion spends one unit of the G's coop budget (`gort_context`): a loop over
+        // sleeps that are always due still yields.
+        let progress = std::task::ready!(gort_context::poll_proceed(cx));
         let this = self.get_mut();
+        let ready = this.poll_unbudgeted(cx);
+        if ready.is_ready() {
+            progress.made();
+        }
+        ready
+    }
+
+    /// [`Sleep::poll_elapsed`] without the budget.
+    fn poll_unbudgeted(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self;
         if this.elapsed {
             return Poll::Ready(());
         }
