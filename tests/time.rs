@@ -201,6 +201,39 @@ fn a_timer_armed_on_one_p_fires_while_that_p_is_stuck() {
     });
 }
 
+/// As above, but the other M never runs dry either (a yielding G keeps it busy), so no thief
+/// and no poller looks at the stuck P's timers: sysmon fires them, and the woken G reaches the
+/// busy M through the global queue.
+#[test]
+fn a_timer_on_a_stuck_p_fires_while_every_other_m_is_busy() {
+    let _watchdog = watchdog(Duration::from_secs(60), "timer on a stuck P, busy Ms");
+    runtime(2).block_on(async {
+        let start = Instant::now();
+        let mut sleep = time::sleep(Duration::from_millis(30));
+        assert!(poll!(&mut sleep).is_pending());
+        let sleeper = gort::spawn(sleep);
+        // Let the sleeper register (it runs on this thread's P, from `runnext`).
+        gort::task::yield_now().await;
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let yielder = {
+            let stop = std::sync::Arc::clone(&stop);
+            gort::spawn(async move {
+                while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                    gort::task::yield_now().await;
+                }
+            })
+        };
+        // Keep this thread (and its P, with the sleeper's timer) busy well past the deadline.
+        std::thread::sleep(Duration::from_millis(600));
+        let fired_in_time = sleeper.is_finished();
+        stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        yielder.await.expect("yielder");
+        sleeper.await.expect("sleeper");
+        assert!(fired_in_time, "the stuck P's timer waited for its M");
+        assert!(start.elapsed() >= Duration::from_millis(30));
+    });
+}
+
 #[test]
 fn sleeps_work_on_threads_outside_any_runtime() {
     let _watchdog = watchdog(Duration::from_secs(60), "a sleep off any runtime");

@@ -210,6 +210,11 @@ impl P {
         self.goroutines.load(Ordering::Relaxed)
     }
 
+    /// Whether an M holds this P (a hint: `Relaxed`).
+    pub(crate) fn is_held(&self) -> bool {
+        self.held.load(Ordering::Relaxed)
+    }
+
     pub(crate) fn set_held(&self, held: bool) {
         self.held.store(held, Ordering::Relaxed);
     }

@@ -1,11 +1,13 @@
 //! sysmon: one monitor thread per runtime (Go's `sysmon`, `proc.go`).
 //!
 //! It runs without a P, wakes every 20 µs while there is something to watch, backs off to
-//! 10 ms while there is not, and sleeps until woken while every P is idle. It does two things:
+//! 10 ms while there is not, and sleeps until woken while every P is idle. It does three things:
 //!
 //! - it retakes a P whose M has been inside `block_in_place` for 20 µs or more (the same entry
 //!   seen on two looks at least 20 µs apart, `syscall.rs`) and hands it to another M
 //!   (`Shared::retake_p`), so the P's queue keeps running while the M blocks;
+//! - it fires the due timers of a P whose M has been inside one poll for 10 ms (its queue is
+//!   not rescued yet: that is the open half of issue 5);
 //! - if Gs wait on IO and nobody has polled the network for 10 ms (every M busy with queued
 //!   work, none blocked in the poller), it polls once and queues what woke
 //!   (`netpoll::poll_if_stale`).
@@ -34,6 +36,10 @@ const MIN_DELAY: Duration = Duration::from_micros(20);
 
 /// sysmon's longest sleep while some P is busy.
 const MAX_DELAY: Duration = Duration::from_millis(10);
+
+/// How long an M may stay inside one poll before sysmon runs its P's due timers (Go's
+/// `forcePreemptNS`).
+const STUCK_AFTER: Duration = Duration::from_millis(10);
 
 /// How long nobody may have polled the network before sysmon does.
 const NETPOLL_STALE: Duration = Duration::from_millis(10);
@@ -137,9 +143,33 @@ impl Sysmon {
     }
 }
 
+/// Fires the due timers of Ps whose M has been inside one poll for `STUCK_AFTER` (held, with
+/// `schedtick` unmoved): nobody else runs them until a thief reaches its last steal round, which
+/// busy Ms never do. The timer sets are locked, so this is safe from any thread; the Gs woken
+/// here have no P on this thread and go to the global queue, where the other Ms find them.
+fn fire_timers_of_stuck_ps(shared: &Shared, ticks: &mut [(u32, Instant)], now: Instant) {
+    for (p, (tick, since)) in shared.ps.iter().zip(ticks.iter_mut()) {
+        let current = p.schedtick();
+        if current != *tick || !p.is_held() {
+            *tick = current;
+            *since = now;
+            continue;
+        }
+        if now.duration_since(*since) >= STUCK_AFTER
+            && p.timers
+                .next_deadline()
+                .is_some_and(|next| next <= shared.time.clock.now())
+        {
+            p.timers.run_expired(shared.time.clock.now());
+        }
+    }
+}
+
 /// The sysmon thread: looks at every P, retakes those stuck in `block_in_place`, sleeps.
 fn run(runtime: Weak<Shared>) {
     let mut seen: Vec<Option<(InSyscall, Instant)>> = Vec::new();
+    // Each P's `schedtick` and when sysmon first saw it at that value.
+    let mut ticks: Vec<(u32, Instant)> = Vec::new();
     let mut delay = MIN_DELAY;
     loop {
         let Some(shared) = runtime.upgrade() else {
@@ -149,6 +179,7 @@ fn run(runtime: Weak<Shared>) {
             return;
         }
         seen.resize(shared.ps.len(), None);
+        ticks.resize(shared.ps.len(), (u32::MAX, Instant::now()));
         let now = Instant::now();
         let mut watching = false;
         for (p, seen) in shared.ps.iter().zip(seen.iter_mut()) {
@@ -166,6 +197,7 @@ fn run(runtime: Weak<Shared>) {
                 _ => *seen = Some((entry, now)),
             }
         }
+        fire_timers_of_stuck_ps(&shared, &mut ticks, now);
         netpoll::poll_if_stale(&shared, NETPOLL_STALE);
         delay = if watching {
             MIN_DELAY
