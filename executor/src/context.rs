@@ -133,16 +133,7 @@ pub(crate) fn current_p_of(shared: &Shared) -> Option<&P> {
 /// pointers: valid for as long as the thread keeps serving the runtime and holding the P, which
 /// the caller must not outlast.
 pub(crate) fn held_p_of(runtime: *const Shared) -> Option<(NonNull<Shared>, NonNull<P>)> {
-    CONTEXT.with(|ctx| {
-        let shared = ctx.shared.get();
-        if !ptr::eq(shared, runtime) {
-            return None;
-        }
-        Some((
-            NonNull::new(shared.cast_mut())?,
-            NonNull::new(ctx.p.get().cast_mut())?,
-        ))
-    })
+    held_p().filter(|(shared, _)| ptr::eq(shared.as_ptr(), runtime))
 }
 
 /// Runs `f` (a netpoller dispatch) with every G of this thread's runtime that it wakes collected
@@ -222,6 +213,11 @@ pub(crate) fn with_current_shared<R>(f: impl FnOnce(Option<&Arc<Shared>>) -> R) 
 
 /// Runs `f` with `g` recorded as the G being polled on this thread.
 pub(crate) fn with_current_g<R>(g: &G, f: impl FnOnce() -> R) -> R {
+    with_g_pointer(g, f)
+}
+
+/// Runs `f` with the context's G pointer set to `g`, restoring it after (also on unwinding).
+fn with_g_pointer<R>(g: *const G, f: impl FnOnce() -> R) -> R {
     struct Restore(*const G);
     impl Drop for Restore {
         fn drop(&mut self) {
@@ -235,14 +231,7 @@ pub(crate) fn with_current_g<R>(g: &G, f: impl FnOnce() -> R) -> R {
 /// Runs `f` as if no G were being polled on this thread: blocking code called from a blocking
 /// G (`spawn_blocking`) may `block_on`, which is refused inside a task.
 pub(crate) fn outside_g<R>(f: impl FnOnce() -> R) -> R {
-    struct Restore(*const G);
-    impl Drop for Restore {
-        fn drop(&mut self) {
-            CONTEXT.with(|ctx| ctx.g.set(self.0));
-        }
-    }
-    let _restore = Restore(CONTEXT.with(|ctx| ctx.g.replace(ptr::null())));
-    f()
+    with_g_pointer(ptr::null(), f)
 }
 
 /// Sets the state of the G being polled on this thread, if any.

@@ -728,11 +728,7 @@ impl Shared {
         if tasks.is_empty() {
             return;
         }
-        let dead = {
-            let mut sched = self.lock();
-            self.global_push_woken_locked(&mut sched, tasks)
-        };
-        drop(dead);
+        self.global_push_woken(tasks);
         self.wakep();
     }
 

@@ -208,111 +208,104 @@ impl M {
     /// `Interrupted` (`block_on` only) and `Shutdown`.
     pub(crate) fn find_runnable(&mut self) -> Next {
         let shared = &self.shared;
-        loop {
+        'find: loop {
             if shared.is_shutdown() {
                 return Next::Shutdown;
             }
-            let Some(p_index) = self.p else {
-                // The P was retaken while this M sat in `block_in_place` (Go's `exitsyscall0`):
-                // an idle P if there is one, else park until handed one.
-                if let Some(index) = shared.try_take_idle_p() {
-                    acquirep(shared, &mut self.p, index);
-                    continue;
-                }
-                if let Some(next) = park(
-                    shared,
-                    &mut self.p,
-                    &mut self.spinning,
-                    &self.note,
-                    &self.main,
-                ) {
-                    return next;
-                }
-                continue;
-            };
-            let p: &P = &shared.ps[p_index];
+            'with_p: {
+                let Some(p_index) = self.p else {
+                    // The P was retaken while this M sat in `block_in_place` (Go's `exitsyscall0`):
+                    // an idle P if there is one, else park (step 8) until handed one.
+                    if let Some(index) = shared.try_take_idle_p() {
+                        acquirep(shared, &mut self.p, index);
+                        continue 'find;
+                    }
+                    break 'with_p;
+                };
+                let p: &P = &shared.ps[p_index];
 
-            // 0. The earliest due timer of this P (and of the runtime's P-less set): the G it
-            //    woke runs now, every other round at most while the queue has work
-            //    (`timers.rs`).
-            if self.timer_streak < MAX_TIMER_STREAK || !p.has_work() {
-                if let Some(task) = shared.run_due_timers(p) {
-                    self.timer_streak += 1;
-                    return Next::Run(task, false);
+                // 0. The earliest due timer of this P (and of the runtime's P-less set): the G it
+                //    woke runs now, every other round at most while the queue has work
+                //    (`timers.rs`).
+                if self.timer_streak < MAX_TIMER_STREAK || !p.has_work() {
+                    if let Some(task) = shared.run_due_timers(p) {
+                        self.timer_streak += 1;
+                        return Next::Run(task, false);
+                    }
                 }
-            }
-            self.timer_streak = 0;
-            // 1. Fairness towards the global queue. A batch, not one G (Go takes one): with
-            //    every P busy (Gs that yield keep local queues non-empty), one G per 61 ticks
-            //    left remote spawns waiting ~350 µs each in the `spawn_many_remote_busy1`
-            //    bench. The batch is clamped to the ring's free space so it cannot overflow.
-            if p.schedtick() % GLOBAL_CHECK_INTERVAL == 0 && shared.global_has_work() {
-                let free = CAPACITY - p.ring_len();
-                if let Some(task) = shared.global_take(p, free.max(1)) {
-                    return Next::Run(task, false);
+                self.timer_streak = 0;
+                // 1. Fairness towards the global queue. A batch, not one G (Go takes one): with
+                //    every P busy (Gs that yield keep local queues non-empty), one G per 61 ticks
+                //    left remote spawns waiting ~350 µs each in the `spawn_many_remote_busy1`
+                //    bench. The batch is clamped to the ring's free space so it cannot overflow.
+                if p.schedtick() % GLOBAL_CHECK_INTERVAL == 0 && shared.global_has_work() {
+                    let free = CAPACITY - p.ring_len();
+                    if let Some(task) = shared.global_take(p, free.max(1)) {
+                        return Next::Run(task, false);
+                    }
                 }
-            }
-            // 2. Local work.
-            // SAFETY: this M holds `p`.
-            if let Some((task, inherit)) = unsafe { p.pop() } {
-                return Next::Run(task, inherit);
-            }
-            // 3. A batch of global work.
-            if shared.global_has_work() {
-                if let Some(task) = shared.global_take(p, CAPACITY / 2) {
-                    return Next::Run(task, false);
+                // 2. Local work.
+                // SAFETY: this M holds `p`.
+                if let Some((task, inherit)) = unsafe { p.pop() } {
+                    return Next::Run(task, inherit);
                 }
-            }
-            // `block_on`'s main is checked only once local and global work ran out, so that a
-            // main future that keeps waking itself (a `yield_now` loop) alternates with the Gs
-            // queued on its P instead of starving them.
-            if main_woken(&self.main) {
-                return Next::Interrupted;
-            }
-            // 4. Gs queued on a stalled P come before fresh IO (see `steal_from_stalled`), then
-            //    the netpoller, without blocking.
-            if let Some(task) = steal_from_stalled(shared, p, &mut self.seen_ticks) {
-                return Next::Run(task, false);
-            }
-            if let Some(task) = netpoll::poll_ready(shared, p) {
-                return Next::Run(task, false);
-            }
-            // 5. Steal, within the spinning limit.
-            let busy = shared.ps.len() - shared.npidle();
-            if self.spinning || 2 * shared.nmspinning.load(Ordering::Relaxed) < busy {
-                if !self.spinning {
-                    self.spinning = true;
-                    shared.nmspinning.fetch_add(1, Ordering::SeqCst);
+                // 3. A batch of global work.
+                if shared.global_has_work() {
+                    if let Some(task) = shared.global_take(p, CAPACITY / 2) {
+                        return Next::Run(task, false);
+                    }
                 }
-                if let Some(task) = steal_work(shared, p, &mut self.rng, &self.main) {
-                    return Next::Run(task, false);
-                }
+                // `block_on`'s main is checked only once local and global work ran out, so that a
+                // main future that keeps waking itself (a `yield_now` loop) alternates with the Gs
+                // queued on its P instead of starving them.
                 if main_woken(&self.main) {
                     return Next::Interrupted;
                 }
-            }
-            // 6. Last look at the global queue, then give up the P.
-            match shared.take_global_or_release(p) {
-                BeforePark::Run(task) => return Next::Run(task, false),
-                BeforePark::Shutdown => return Next::Shutdown,
-                BeforePark::Released => self.p = None,
-            }
-            // 7. The delicate dance.
-            if self.spinning {
-                self.spinning = false;
-                shared.nmspinning.fetch_sub(1, Ordering::SeqCst);
-                let again = shared.idle_p_if_global_work().or_else(|| {
-                    if shared.ps.iter().any(|p| p.has_work()) {
-                        shared.try_take_idle_p()
-                    } else {
-                        None
+                // 4. Gs queued on a stalled P come before fresh IO (see `steal_from_stalled`), then
+                //    the netpoller, without blocking.
+                if let Some(task) = steal_from_stalled(shared, p, &mut self.seen_ticks) {
+                    return Next::Run(task, false);
+                }
+                if let Some(task) = netpoll::poll_ready(shared, p) {
+                    return Next::Run(task, false);
+                }
+                // 5. Steal, within the spinning limit.
+                let busy = shared.ps.len() - shared.npidle();
+                if self.spinning || 2 * shared.nmspinning.load(Ordering::Relaxed) < busy {
+                    if !self.spinning {
+                        self.spinning = true;
+                        shared.nmspinning.fetch_add(1, Ordering::SeqCst);
                     }
-                });
-                if let Some(p) = again {
-                    acquirep(shared, &mut self.p, p);
-                    self.spinning = true;
-                    shared.nmspinning.fetch_add(1, Ordering::SeqCst);
-                    continue;
+                    if let Some(task) = steal_work(shared, p, &mut self.rng, &self.main) {
+                        return Next::Run(task, false);
+                    }
+                    if main_woken(&self.main) {
+                        return Next::Interrupted;
+                    }
+                }
+                // 6. Last look at the global queue, then give up the P.
+                match shared.take_global_or_release(p) {
+                    BeforePark::Run(task) => return Next::Run(task, false),
+                    BeforePark::Shutdown => return Next::Shutdown,
+                    BeforePark::Released => self.p = None,
+                }
+                // 7. The delicate dance.
+                if self.spinning {
+                    self.spinning = false;
+                    shared.nmspinning.fetch_sub(1, Ordering::SeqCst);
+                    let again = shared.idle_p_if_global_work().or_else(|| {
+                        if shared.ps.iter().any(|p| p.has_work()) {
+                            shared.try_take_idle_p()
+                        } else {
+                            None
+                        }
+                    });
+                    if let Some(p) = again {
+                        acquirep(shared, &mut self.p, p);
+                        self.spinning = true;
+                        shared.nmspinning.fetch_add(1, Ordering::SeqCst);
+                        continue 'find;
+                    }
                 }
             }
             // 8. Park: in the netpoller if nobody else polls, else on the note.
