@@ -8,7 +8,7 @@
 //! P. If it outlasts ~20 µs, sysmon (`sysmon.rs`) retakes the P with the competing CAS and
 //! hands it, with its queue, to another M, so the P's other Gs keep running. The M that comes
 //! back then finds the CAS failed: it finishes the current poll of its G without a P, and then
-//! takes an idle P or parks (`M::notice_lost_p`, `find_runnable`). This works with one P too:
+//! takes an idle P or parks (`M::after_poll`, `find_runnable`). This works with one P too:
 //! the P moves to a second thread while the first blocks.
 //!
 //! Outside a G (a plain thread, a blocking-pool thread) or nested inside another

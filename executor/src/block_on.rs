@@ -85,6 +85,7 @@ impl Wake for MainSignal {
 #[track_caller]
 pub(crate) fn block_on<F: Future>(shared: &Arc<Shared>, future: F) -> F::Output {
     context::assert_may_block_on();
+    let location = std::panic::Location::caller();
     let _serve = context::serve(shared, true);
     let signal = Arc::new(MainSignal {
         woken: AtomicBool::new(true),
@@ -100,16 +101,20 @@ pub(crate) fn block_on<F: Future>(shared: &Arc<Shared>, future: F) -> F::Output 
     // Declared after `_serve` so that it is dropped first: giving up the P needs the context.
     let mut m = M::new(Arc::clone(shared), Some(Arc::clone(&signal)));
     m.try_acquire_idle_p();
+    // This thread runs Gs (and main) on a P: sysmon must watch it even if the runtime never
+    // starts another thread (`rescue.rs`).
+    shared.sysmon.start(shared);
     loop {
         // Load before swapping: this runs before every G the thread runs, and main is usually
         // not the one woken, so the common case costs a plain load instead of a locked exchange.
         if signal.is_woken() && signal.woken.swap(false, Ordering::Acquire) {
+            m.begin_main_poll(location);
             let polled = gort_context::with_budget(gort_context::DEFAULT_BUDGET, || {
                 future.as_mut().poll(&mut cx)
             });
             // Before anything touches the P (even `M::drop` on return): main may have lost it
-            // in a `block_in_place`.
-            m.notice_lost_p();
+            // in a `block_in_place`, or had it replaced while stuck (`rescue.rs`).
+            m.after_poll();
             if let Poll::Ready(output) = polled {
                 return output;
             }

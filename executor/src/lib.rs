@@ -28,6 +28,7 @@ mod block_in_place;
 mod block_on;
 mod blocking;
 mod context;
+mod debug;
 pub mod g;
 mod gfuture;
 mod join;
@@ -43,6 +44,7 @@ pub mod poll_until;
 pub mod queue;
 mod rand;
 mod registry;
+mod rescue;
 pub mod runtime;
 mod shared;
 #[doc(hidden)]

@@ -14,8 +14,11 @@
 //! Every method marked `unsafe` is an owner operation: the caller must hold this P (be the M it
 //! is acquired by). Thieves use only [`P::steal_into`]'s victim side and the safe snapshots.
 
+use std::panic::Location;
 use std::ptr::{self, NonNull};
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicPtr, AtomicU32, Ordering};
+use std::sync::atomic::{
+    AtomicBool, AtomicI64, AtomicPtr, AtomicU32, AtomicU64, AtomicU8, Ordering,
+};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -62,6 +65,34 @@ pub(crate) struct P {
     /// Whether an M holds this P. Written by `acquirep`/`releasep`, read by thieves to decide
     /// whether to back off before stealing `runnext`. `Relaxed`: a hint.
     held: AtomicBool,
+    /// The id of the G whose poll this P's M is inside, or 0 between polls (`MAIN_G_ID` for
+    /// `block_on`'s main future). Written by the owner around every poll, read by sysmon to
+    /// tell a stuck poll from a busy P (`rescue.rs`). `Relaxed`: a stale read only delays or
+    /// (in a benign race, see `rescue.rs`) hastens a rescue.
+    running_id: AtomicU64,
+    /// Where the G in `running_id` was spawned, for `GORT_DEBUG=blockwarn=1`. `Relaxed`, as
+    /// above; always a valid `&'static Location` or null.
+    running_location: AtomicPtr<Location<'static>>,
+    /// [`Role`]: active, detached (replaced by a spare while its M is stuck) or spare
+    /// (`rescue.rs`). Written under `sched.lock` or by sysmon; `Acquire`/`Release`.
+    role: AtomicU8,
+}
+
+/// The id `block_on`'s main future runs under in [`P::begin_poll`] (no G has it: ids start at 1
+/// and count up).
+pub(crate) const MAIN_G_ID: u64 = u64::MAX;
+
+/// What a P is to the scheduler (`rescue.rs`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub(crate) enum Role {
+    /// One of the GOMAXPROCS Ps in service: held by an M or on the idle list.
+    Active = 0,
+    /// Still held by an M stuck in one poll, but replaced by a spare: its M retires it to the
+    /// spare pool when the poll returns.
+    Detached = 1,
+    /// In the spare pool: held by nobody, with empty queues, until sysmon activates it.
+    Spare = 2,
 }
 
 impl P {
@@ -76,7 +107,53 @@ impl P {
             runnext_streak: AtomicU32::new(0),
             goroutines: AtomicI64::new(0),
             held: AtomicBool::new(false),
+            running_id: AtomicU64::new(0),
+            running_location: AtomicPtr::new(ptr::null_mut()),
+            role: AtomicU8::new(Role::Active as u8),
         }
+    }
+
+    /// The owner is about to poll G `id`, spawned at `location` (two `Relaxed` stores).
+    pub(crate) fn begin_poll(&self, id: u64, location: &'static Location<'static>) {
+        self.running_location
+            .store(ptr::from_ref(location).cast_mut(), Ordering::Relaxed);
+        self.running_id.store(id, Ordering::Relaxed);
+    }
+
+    /// The owner's poll returned (or the P changes hands). Returns whether sysmon detached the
+    /// P meanwhile, in which case the owner must retire it (`Shared::retire_detached`).
+    pub(crate) fn end_poll(&self) -> bool {
+        self.clear_running();
+        self.role() == Role::Detached
+    }
+
+    /// Records that no poll is in progress on this P (`end_poll`, and `acquirep` for a P
+    /// whose previous M lost it inside a poll).
+    pub(crate) fn clear_running(&self) {
+        self.running_id.store(0, Ordering::Relaxed);
+    }
+
+    /// The G whose poll this P's M is inside, if any: its id and spawn location.
+    pub(crate) fn running(&self) -> Option<(u64, &'static Location<'static>)> {
+        let id = self.running_id.load(Ordering::Relaxed);
+        let location = self.running_location.load(Ordering::Relaxed);
+        // SAFETY: `running_location` only ever holds null or a `&'static Location`.
+        let location = unsafe { location.as_ref() }?;
+        (id != 0).then_some((id, location))
+    }
+
+    /// This P's role (`rescue.rs`).
+    pub(crate) fn role(&self) -> Role {
+        match self.role.load(Ordering::Acquire) {
+            0 => Role::Active,
+            1 => Role::Detached,
+            _ => Role::Spare,
+        }
+    }
+
+    /// Sets this P's role; see [`Role`] for who may.
+    pub(crate) fn set_role(&self, role: Role) {
+        self.role.store(role as u8, Ordering::Release);
     }
 
     /// Go's `runqput`: queues `task`, into `runnext` if `next` (the displaced G goes to the tail).
@@ -219,11 +296,11 @@ impl P {
         self.held.store(held, Ordering::Relaxed);
     }
 
-    /// Removes every queued G, for shutdown.
+    /// Removes every queued G (shutdown, or a detached P retiring to the spare pool).
     ///
     /// # Safety
     ///
-    /// No M holds this P, and the caller is the only thread draining it.
+    /// The caller holds this P, or no M does and the caller is the only thread draining it.
     pub(crate) unsafe fn drain(&self) -> Vec<Task> {
         let mut tasks = Vec::new();
         let next = self.runnext.swap(ptr::null_mut(), Ordering::AcqRel);

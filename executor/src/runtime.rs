@@ -282,6 +282,16 @@ impl Handle {
             .load(std::sync::atomic::Ordering::Relaxed)
     }
 
+    /// Polls sysmon found stuck for 10 ms and whose P's queue it moved to another thread, in
+    /// total and (with `at`) for Gs spawned at one location (for tests and diagnostics).
+    #[doc(hidden)]
+    pub fn blocked_polls(&self, at: Option<&'static std::panic::Location<'static>>) -> usize {
+        match at {
+            None => self.shared.blocked_polls.total(),
+            Some(location) => self.shared.blocked_polls.at(location) as usize,
+        }
+    }
+
     /// Live threads of the blocking pool (for tests and diagnostics).
     #[doc(hidden)]
     pub fn blocking_threads(&self) -> usize {
@@ -295,7 +305,7 @@ impl Handle {
 
     /// Number of Ps of this runtime.
     pub fn gomaxprocs(&self) -> usize {
-        self.shared.ps.len()
+        self.shared.procs
     }
 
     /// Records in this runtime's timer heaps, cancelled ones not yet cleaned included (for tests
@@ -309,7 +319,7 @@ impl Handle {
 impl std::fmt::Debug for Handle {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Handle")
-            .field("procs", &self.shared.ps.len())
+            .field("procs", &self.shared.procs)
             .finish()
     }
 }

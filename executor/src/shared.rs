@@ -79,8 +79,17 @@ pub(crate) enum Placed {
 
 /// Runtime-wide scheduler state.
 pub(crate) struct Shared {
-    /// The Ps, fixed at build time (`GORT_MAXPROCS` or `worker_threads`).
+    /// The Ps, fixed at build time: `procs` in service (`GORT_MAXPROCS` or `worker_threads`)
+    /// and as many spares, which replace Ps whose M is stuck in one poll (`rescue.rs`).
     pub(crate) ps: Box<[CachePadded<P>]>,
+    /// GOMAXPROCS: how many Ps are in service at once (held or idle, not detached or spare).
+    pub(crate) procs: usize,
+    /// Ps detached from an M stuck in one poll and not yet retired (`rescue.rs`). Changed under
+    /// `sched.lock`; read without it (`Relaxed`) by the idle checks.
+    ndetached: AtomicUsize,
+    /// Polls that sysmon found stuck for 10 ms and whose P it replaced (`rescue.rs`), and how
+    /// many per spawn location (`GORT_DEBUG=blockwarn=1` reports each location once).
+    pub(crate) blocked_polls: crate::rescue::BlockedPolls,
     /// Go's `sched.lock` and what it guards.
     sched: Mutex<Sched>,
     /// `sched.global.len()`, readable without the lock. Written under the lock (`Relaxed`: a
@@ -135,6 +144,8 @@ struct Sched {
     global: VecDeque<Task>,
     /// Indices of idle Ps (Go's `pidle`).
     idle_ps: Vec<usize>,
+    /// Indices of spare Ps (`rescue.rs`).
+    spare_ps: Vec<usize>,
     /// Parked Ms waiting to be handed a P (Go's `midle`).
     idle_ms: Vec<Arc<Note>>,
     /// The idle M blocked in the netpoller, if any (Go's `sched.lastpoll == 0`). It is not on
@@ -158,15 +169,24 @@ impl Shared {
         blocking: BlockingPool,
     ) -> Arc<Shared> {
         assert!(procs > 0, "a runtime needs at least one P");
-        let procs_u32 = u32::try_from(procs).expect("too many Ps");
+        let slots = procs.checked_mul(2).expect("too many Ps");
+        let slots_u32 = u32::try_from(slots).expect("too many Ps");
         let time = Arc::clone(orphan_timers.driver());
+        let ps: Box<[CachePadded<P>]> = (0..slots)
+            .map(|i| CachePadded::new(P::new(i, Timers::with_driver(Arc::clone(&time)))))
+            .collect();
+        for spare in &ps[procs..] {
+            spare.set_role(crate::p::Role::Spare);
+        }
         let shared = Arc::new(Shared {
-            ps: (0..procs)
-                .map(|i| CachePadded::new(P::new(i, Timers::with_driver(Arc::clone(&time)))))
-                .collect(),
+            ps,
+            procs,
+            ndetached: AtomicUsize::new(0),
+            blocked_polls: crate::rescue::BlockedPolls::default(),
             sched: Mutex::new(Sched {
                 global: VecDeque::new(),
                 idle_ps: (0..procs).rev().collect(),
+                spare_ps: (procs..slots).rev().collect(),
                 idle_ms: Vec::new(),
                 poller: None,
                 drained: false,
@@ -181,8 +201,8 @@ impl Shared {
             orphan_timers,
             poll_until: PollUntil::new(),
             goroutines_off_p: AtomicI64::new(0),
-            steal_strides: (1..=procs_u32)
-                .filter(|&s| gcd(s, procs_u32) == 1)
+            steal_strides: (1..=slots_u32)
+                .filter(|&s| gcd(s, slots_u32) == 1)
                 .collect(),
             blocking,
             sysmon: Sysmon::default(),
@@ -334,7 +354,7 @@ impl Shared {
     /// global queue, returns the first and queues the rest on `p`, which the caller holds.
     fn global_take_locked(&self, sched: &mut Sched, p: &P, max: usize) -> Option<Task> {
         let len = sched.global.len();
-        let take = len.min(len / self.ps.len() + 1).min(max).min(CAPACITY / 2);
+        let take = len.min(len / self.procs + 1).min(max).min(CAPACITY / 2);
         let first = sched.global.pop_front()?;
         for _ in 1..take {
             let Some(task) = sched.global.pop_front() else {
@@ -394,8 +414,8 @@ impl Shared {
             None => (sched.poller.take(), true),
         };
         drop(sched);
-        // A P becomes busy: sysmon must not sleep through it (`sysmon.rs`).
-        self.sysmon.wake();
+        // A P handed over directly (not through `pidleget`) also goes to work (`pidleget`).
+        self.sysmon.wake_idle();
         match idle_m {
             Some(note) => {
                 note.wake(Handoff::P { index: p, spinning });
@@ -462,6 +482,9 @@ impl Shared {
     fn pidleget(&self, sched: &mut Sched) -> Option<usize> {
         let p = sched.idle_ps.pop()?;
         self.npidle.fetch_sub(1, Ordering::SeqCst);
+        // A P goes to work: sysmon must not sleep through a poll that gets stuck on it (it
+        // sleeps a whole second while every P is idle). One `Relaxed` load unless it sleeps.
+        self.sysmon.wake_idle();
         Some(p)
     }
 
@@ -485,12 +508,17 @@ impl Shared {
     }
 
     /// Go's `pidleput` (lock held). The P's queues must be empty unless the runtime is shutting
-    /// down (rule 1 in the module doc).
+    /// down (rule 1 in the module doc). A detached P goes to the spare pool instead: its
+    /// replacement is in service already (`rescue.rs`).
     fn pidleput(&self, sched: &mut Sched, p: usize) {
         debug_assert!(
             self.is_shutdown() || !self.ps[p].has_work(),
             "a P with queued Gs was put on the idle list"
         );
+        if self.ps[p].role() == crate::p::Role::Detached {
+            self.spare_put_locked(sched, p);
+            return;
+        }
         sched.idle_ps.push(p);
         self.npidle.fetch_add(1, Ordering::SeqCst);
     }
@@ -616,7 +644,7 @@ impl Shared {
         }
         // Every P idle and no M parked: nobody would ever poll. (An M between releasing its P
         // and parking would; then the new M merely parks too.)
-        let nobody_runs = sched.idle_ps.len() == self.ps.len();
+        let nobody_runs = sched.idle_ps.len() == self.procs;
         drop(sched);
         if or_start || nobody_runs {
             self.spawn_m(None, false);
@@ -744,9 +772,51 @@ impl Shared {
     /// Whether nothing can run before a timer fires: every P idle, the global queue empty, and
     /// every `block_on` main parked and not woken (the paused clock's auto-advance condition).
     pub(crate) fn is_idle(&self) -> bool {
-        self.npidle() == self.ps.len()
+        self.all_ps_idle()
             && !self.global_has_work()
             && self.lock_mains().iter().all(|main| main.is_idle())
+    }
+
+    /// Whether every P in service is idle and no M is stuck in a poll on a detached P.
+    pub(crate) fn all_ps_idle(&self) -> bool {
+        self.npidle() == self.procs && self.ndetached.load(Ordering::Relaxed) == 0
+    }
+
+    /// Takes a P from the spare pool to replace a detached one: marks it active and counts the
+    /// detached P (`rescue.rs`). `None` if every spare is in use.
+    pub(crate) fn spare_take(&self) -> Option<usize> {
+        let mut sched = self.lock();
+        if self.is_shutdown() {
+            return None;
+        }
+        let spare = sched.spare_ps.pop()?;
+        self.ps[spare].set_role(crate::p::Role::Active);
+        self.ndetached.fetch_add(1, Ordering::Relaxed);
+        Some(spare)
+    }
+
+    /// Puts detached P `p`, whose owner has emptied its queues and moved its timers, into the
+    /// spare pool, with `tasks` (its queued Gs) at the front of the global queue.
+    pub(crate) fn spare_put(self: &Arc<Self>, p: usize, tasks: Vec<Task>) {
+        let dead = {
+            let mut sched = self.lock();
+            self.spare_put_locked(&mut sched, p);
+            self.global_push_woken_locked(&mut sched, tasks)
+        };
+        drop(dead);
+        self.wakep();
+    }
+
+    fn spare_put_locked(&self, sched: &mut Sched, p: usize) {
+        self.ps[p].set_role(crate::p::Role::Spare);
+        sched.spare_ps.push(p);
+        self.ndetached.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    /// Puts P `p`, which the caller owns and which has no queued Gs, on the idle list.
+    pub(crate) fn pidleput_unlocked(&self, p: usize) {
+        let mut sched = self.lock();
+        self.pidleput(&mut sched, p);
     }
 
     fn lock_mains(&self) -> MutexGuard<'_, Vec<Arc<MainSignal>>> {
@@ -915,7 +985,7 @@ fn schedule_blocking(task: Task, _info: ScheduleInfo) {
 
 /// Go's `releasep`: this thread no longer holds `p` (the inverse of `worker::acquirep`). Timers
 /// it arms from now on go into the runtime's P-less set.
-fn releasep(shared: &Shared, p: &P) {
+pub(crate) fn releasep(shared: &Shared, p: &P) {
     context::set_p(std::ptr::null());
     gort_timer::set_current(Some(Arc::clone(&shared.orphan_timers)));
     p.set_held(false);

@@ -1,22 +1,24 @@
 //! sysmon: one monitor thread per runtime (Go's `sysmon`, `proc.go`).
 //!
 //! It runs without a P, wakes every 20 µs while there is something to watch, backs off to
-//! 10 ms while there is not, and sleeps until woken while every P is idle. It does three things:
+//! 2.5 ms while there is not, and sleeps until woken while every P is idle. It does three things:
 //!
 //! - it retakes a P whose M has been inside `block_in_place` for 20 µs or more (the same entry
 //!   seen on two looks at least 20 µs apart, `syscall.rs`) and hands it to another M
 //!   (`Shared::retake_p`), so the P's queue keeps running while the M blocks;
-//! - it fires the due timers of a P whose M has been inside one poll for 10 ms (its queue is
-//!   not rescued yet: that is the open half of issue 5);
+//! - it replaces a P whose M has been inside one poll of one G for 10 ms with a spare P, which
+//!   another M runs with the stuck P's queue and timers (`rescue.rs`), and fires the due timers
+//!   the stuck G arms meanwhile;
 //! - if Gs wait on IO and nobody has polled the network for 10 ms (every M busy with queued
 //!   work, none blocked in the poller), it polls once and queues what woke
 //!   (`netpoll::poll_if_stale`).
 //!
-//! It starts with the runtime's first M thread (or the first `block_in_place`, on a runtime
-//! whose only thread is `block_on`'s). An M entering `block_in_place`, and `startm` handing a P
-//! out, wake it if it is in a long sleep ([`Sysmon::watch`], [`Sysmon::wake`]): a
-//! Relaxed-ordered look at one flag. If that look misses a sleep that just began, the sleep
-//! ends by its timeout anyway (10 ms, or 1 s while every P was idle).
+//! It starts with the runtime's first M thread or its first `block_on`. An M entering
+//! `block_in_place` wakes it from any sleep longer than 20 µs ([`Sysmon::watch`]); a P handed
+//! out (`pidleget`, `startm`) wakes it from the long sleep of an idle runtime
+//! ([`Sysmon::wake_idle`]). Each is a Relaxed-ordered look at one flag; if it misses a sleep
+//! that just began, the sleep ends by its timeout anyway (2.5 ms, or 1 s while every P was
+//! idle).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, Weak};
@@ -34,10 +36,14 @@ const RETAKE_AFTER: Duration = Duration::from_micros(20);
 /// sysmon's shortest sleep.
 const MIN_DELAY: Duration = Duration::from_micros(20);
 
-/// sysmon's longest sleep while some P is busy.
-const MAX_DELAY: Duration = Duration::from_millis(10);
+/// sysmon's longest sleep while some P is in service: a quarter of `STUCK_AFTER`, so that a
+/// poll that began just after a look is seen at the next one and rescued 10-12.5 ms into it.
+/// (Go's sysmon backs off to 10 ms, so its preemption comes 10-20 ms into a long run; here
+/// that took a 1 ms ticker's worst gap beside a stuck poll from ~12 to ~23 ms. The cost is
+/// ~400 wakeups a second of a thread that looks at a few atomics, only while Ps are busy.)
+const MAX_DELAY: Duration = Duration::from_micros(2500);
 
-/// How long an M may stay inside one poll before sysmon runs its P's due timers (Go's
+/// How long an M may stay inside one poll before sysmon replaces its P (Go's
 /// `forcePreemptNS`).
 const STUCK_AFTER: Duration = Duration::from_millis(10);
 
@@ -52,8 +58,10 @@ const IDLE_DELAY: Duration = Duration::from_secs(1);
 pub(crate) struct Sysmon {
     /// Set once the thread was started.
     started: AtomicBool,
-    /// Whether the thread sleeps longer than `MIN_DELAY`: `watch` then wakes it.
+    /// Whether the thread sleeps longer than `MIN_DELAY` (`watch` then wakes it), and whether
+    /// that sleep is the long one of an idle runtime (`wake_idle` then wakes it too).
     sleeping: AtomicBool,
+    idle_sleep: AtomicBool,
     /// Guards the wake-up handshake of `wake`.
     lock: Mutex<bool>,
     wake: Condvar,
@@ -73,7 +81,16 @@ impl Sysmon {
         }
     }
 
-    /// Ends a long sleep early (something may need watching).
+    /// Ends the long sleep of an idle runtime early: a P goes to work, and a poll on it may get
+    /// stuck. Shorter sleeps are left alone: they end soon anyway, and waking sysmon costs a
+    /// futex wake on the path that hands out a P.
+    pub(crate) fn wake_idle(&self) {
+        if self.idle_sleep.load(Ordering::Relaxed) {
+            self.wake();
+        }
+    }
+
+    /// Ends a sleep longer than `MIN_DELAY` early (something may need watching).
     pub(crate) fn wake(&self) {
         if self.sleeping.load(Ordering::Relaxed) {
             *self.lock.lock().unwrap_or_else(|e| e.into_inner()) = true;
@@ -130,6 +147,7 @@ impl Sysmon {
             return;
         }
         self.sleeping.store(true, Ordering::Relaxed);
+        self.idle_sleep.store(delay > MAX_DELAY, Ordering::Relaxed);
         let mut woken = self.lock.lock().unwrap_or_else(|e| e.into_inner());
         if !*woken {
             woken = self
@@ -140,33 +158,59 @@ impl Sysmon {
         }
         *woken = false;
         self.sleeping.store(false, Ordering::Relaxed);
+        self.idle_sleep.store(false, Ordering::Relaxed);
     }
 }
 
-/// Fires the due timers of Ps whose M has been inside one poll for `STUCK_AFTER` (held, with
-/// `schedtick` unmoved): nobody else runs them until a thief reaches its last steal round, which
-/// busy Ms never do. The timer sets are locked, so this is safe from any thread; the Gs woken
-/// here have no P on this thread and go to the global queue, where the other Ms find them.
-fn fire_timers_of_stuck_ps(shared: &Shared, ticks: &mut [(u32, Instant)], now: Instant) {
-    for (p, (tick, since)) in shared.ps.iter().zip(ticks.iter_mut()) {
-        let current = p.schedtick();
-        if current != *tick || !p.is_held() {
-            *tick = current;
-            *since = now;
+/// What sysmon last saw of one P: its `schedtick`, the G its M was polling (0: none), and
+/// since when both have been the same.
+#[derive(Clone, Copy)]
+struct Look {
+    tick: u32,
+    running: u64,
+    since: Instant,
+}
+
+/// Rescues Ps whose M has been inside one poll of one G for `STUCK_AFTER` (held, `schedtick`
+/// and running G unmoved; not in `block_in_place`, which the retake covers): replaces each
+/// with a spare (`rescue.rs`). Also fires the due timers such a P still has (those its stuck G
+/// arms after the rescue): nobody else runs them. The timer sets are locked, so this is safe
+/// from any thread; the Gs woken here have no P on this thread and go to the global queue.
+///
+/// Returns how long sysmon may sleep and still look at the oldest poll in progress as it
+/// reaches the threshold, if one is getting close.
+fn rescue_stuck_ps(shared: &Arc<Shared>, looks: &mut [Look], now: Instant) -> Option<Duration> {
+    let mut sleep: Option<Duration> = None;
+    for (p, look) in shared.ps.iter().zip(looks.iter_mut()) {
+        let tick = p.schedtick();
+        let running = p.running().map_or(0, |(id, _)| id);
+        if tick != look.tick || running != look.running || running == 0 || !p.is_held() {
+            *look = Look {
+                tick,
+                running,
+                since: now,
+            };
             continue;
         }
-        if now.duration_since(*since) >= STUCK_AFTER {
+        let stuck_for = now.duration_since(look.since);
+        if stuck_for < STUCK_AFTER {
+            let until = STUCK_AFTER - stuck_for;
+            sleep = Some(sleep.map_or(until, |sleep| sleep.min(until)));
+        } else {
+            if p.syscall.observe().is_none() {
+                shared.rescue_stuck_p(p);
+            }
             // `run_expired` returns at once unless a timer is due.
             p.timers.run_expired(shared.time.clock.now());
         }
     }
+    sleep
 }
 
 /// The sysmon thread: looks at every P, retakes those stuck in `block_in_place`, sleeps.
 fn run(runtime: Weak<Shared>) {
     let mut seen: Vec<Option<(InSyscall, Instant)>> = Vec::new();
-    // Each P's `schedtick` and when sysmon first saw it at that value.
-    let mut ticks: Vec<(u32, Instant)> = Vec::new();
+    let mut looks: Vec<Look> = Vec::new();
     let mut delay = MIN_DELAY;
     loop {
         let Some(shared) = runtime.upgrade() else {
@@ -176,7 +220,14 @@ fn run(runtime: Weak<Shared>) {
             return;
         }
         seen.resize(shared.ps.len(), None);
-        ticks.resize(shared.ps.len(), (u32::MAX, Instant::now()));
+        looks.resize(
+            shared.ps.len(),
+            Look {
+                tick: u32::MAX,
+                running: 0,
+                since: Instant::now(),
+            },
+        );
         let now = Instant::now();
         let mut watching = false;
         for (p, seen) in shared.ps.iter().zip(seen.iter_mut()) {
@@ -194,15 +245,19 @@ fn run(runtime: Weak<Shared>) {
                 _ => *seen = Some((entry, now)),
             }
         }
-        fire_timers_of_stuck_ps(&shared, &mut ticks, now);
+        let until_stuck = rescue_stuck_ps(&shared, &mut looks, now);
+        shared.sweep_spare_timers();
         netpoll::poll_if_stale(&shared, NETPOLL_STALE);
         delay = if watching {
             MIN_DELAY
-        } else if shared.npidle() == shared.ps.len() {
+        } else if shared.all_ps_idle() {
             IDLE_DELAY
         } else {
             (delay * 2).min(MAX_DELAY)
         };
+        if let Some(until_stuck) = until_stuck {
+            delay = delay.min(until_stuck.max(MIN_DELAY));
+        }
         shared.sysmon.sleep(delay);
     }
 }

@@ -41,7 +41,7 @@ use std::thread;
 use crate::block_on::MainSignal;
 use crate::context;
 use crate::netpoll::{self, Woken};
-use crate::p::P;
+use crate::p::{MAIN_G_ID, P};
 use crate::park::{Handoff, Note};
 use crate::queue::CAPACITY;
 use crate::rand::FastRand;
@@ -176,23 +176,43 @@ impl M {
         if self.spinning {
             self.reset_spinning();
         }
+        let p_index = self
+            .p
+            .unwrap_or_else(|| unreachable!("running a G without a P"));
+        let p: &P = &self.shared.ps[p_index];
         if !inherit {
-            let p = self
-                .p
-                .unwrap_or_else(|| unreachable!("running a G without a P"));
             // SAFETY: this M holds `p`.
-            unsafe { self.shared.ps[p].tick() };
+            unsafe { p.tick() };
         }
+        let g = task.metadata();
+        p.begin_poll(g.id(), g.location());
         task.run();
-        self.notice_lost_p();
+        self.after_poll();
     }
 
-    /// After a poll (of a G, or of `block_on`'s main): if a `block_in_place` inside it lost
+    /// Before `block_on` polls its main future, spawned at `location`: lets sysmon see the poll
+    /// on this M's P, if it holds one (`rescue.rs`).
+    pub(crate) fn begin_main_poll(&self, location: &'static std::panic::Location<'static>) {
+        if let Some(p) = self.p {
+            self.shared.ps[p].begin_poll(MAIN_G_ID, location);
+        }
+    }
+
+    /// After a poll (of a G, or of `block_on`'s main). If a `block_in_place` inside it lost
     /// this M's P to sysmon (`block_in_place.rs`), the M no longer holds it and must not touch
-    /// it; it gets a P again the next time it looks for work.
-    pub(crate) fn notice_lost_p(&mut self) {
+    /// it. If sysmon replaced the P because the poll was stuck (`rescue.rs`), the M retires it.
+    /// Either way the M gets a P again the next time it looks for work.
+    pub(crate) fn after_poll(&mut self) {
         if context::take_p_lost() {
             self.p = None;
+            return;
+        }
+        if let Some(index) = self.p {
+            let p: &P = &self.shared.ps[index];
+            if p.end_poll() {
+                self.shared.retire_detached(p);
+                self.p = None;
+            }
         }
     }
 
@@ -270,7 +290,7 @@ impl M {
                     return Next::Run(task, false);
                 }
                 // 5. Steal, within the spinning limit.
-                let busy = shared.ps.len() - shared.npidle();
+                let busy = shared.procs.saturating_sub(shared.npidle());
                 if self.spinning || 2 * shared.nmspinning.load(Ordering::Relaxed) < busy {
                     if !self.spinning {
                         self.spinning = true;
@@ -451,6 +471,7 @@ impl Drop for M {
 fn acquirep(shared: &Shared, held: &mut Option<usize>, index: usize) {
     let p: &P = &shared.ps[index];
     p.syscall.reset();
+    p.clear_running();
     p.set_held(true);
     context::set_p(p);
     gort_timer::set_current(Some(Arc::clone(&p.timers)));
@@ -493,6 +514,8 @@ fn steal_from_stalled(shared: &Shared, p: &P, seen: &mut [u32]) -> Option<Task> 
 
 /// Go's `stealWork`: 4 rounds over the other Ps in a random order (random start, random coprime
 /// stride), taking half of a victim's ring; the last round may take a victim's `runnext`.
+/// Spare and detached Ps are visited too (`rescue.rs`): a detached P's queue is what a rescue
+/// moves on, and a spare's is empty (one load).
 fn steal_work(
     shared: &Arc<Shared>,
     p: &P,

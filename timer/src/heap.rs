@@ -118,6 +118,17 @@ impl<T> TimerHeap<T> {
         self.entries.drain(..).map(|entry| entry.item).collect()
     }
 
+    /// Removes every entry and returns the live ones with their deadlines (zombies are dropped),
+    /// for moving a set of timers elsewhere.
+    pub fn take_live(&mut self, is_zombie: impl Fn(&T) -> bool) -> Vec<(Instant, T)> {
+        self.zombies = 0;
+        self.entries
+            .drain(..)
+            .filter(|entry| !is_zombie(&entry.item))
+            .map(|entry| (entry.when, entry.item))
+            .collect()
+    }
+
     /// Rebuilds the heap without its zombies (Go's `adjust`): O(n).
     pub fn remove_zombies(&mut self, is_zombie: impl Fn(&T) -> bool) {
         self.entries.retain(|entry| !is_zombie(&entry.item));

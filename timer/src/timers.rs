@@ -137,6 +137,40 @@ impl Timers {
         }
     }
 
+    /// Moves every armed timer of this set into `to` (a P leaving service hands its timers to
+    /// a set that keeps being run). Returns how many moved.
+    ///
+    /// The moved timers' `Sleep`s still name this set: if one is cancelled later, this set
+    /// counts a zombie it does not hold (harmless: the count only decides when to rebuild,
+    /// and an empty heap rebuilds for free), and `to` holds a zombie it did not count, dropped
+    /// when it reaches the head or at `to`'s next rebuild.
+    pub fn move_into(&self, to: &Timers) -> usize {
+        if std::ptr::eq(self, to) {
+            return 0;
+        }
+        let records = {
+            let mut heap = self.lock();
+            let records = heap.take_live(Record::is_zombie);
+            self.publish_next(&mut heap);
+            records
+        };
+        let moved = records.len();
+        let Some(earliest) = records.iter().map(|(when, _)| *when).min() else {
+            return 0;
+        };
+        let became_earliest = {
+            let mut heap = to.lock();
+            for (when, record) in records {
+                heap.push(when, record);
+            }
+            to.publish_next(&mut heap) == Some(earliest)
+        };
+        if became_earliest {
+            to.driver.earlier_deadline(earliest);
+        }
+        moved
+    }
+
     /// Fires every armed timer whose deadline is at or before `now` and returns how many woke.
     pub fn run_expired(&self, now: Instant) -> usize {
         self.run_expired_at_most(now, usize::MAX)
@@ -345,6 +379,39 @@ mod tests {
             assert_eq!(timers.run_expired(Instant::now()), 0);
         }
         assert_eq!(timers.next_deadline(), None);
+    }
+
+    /// A P leaving service hands its timers on: the live ones fire from the new set at their
+    /// deadlines, cancelled ones stay cancelled, and one cancelled after the move (through the
+    /// set its `Sleep` still names) does not fire either.
+    #[test]
+    fn moved_timers_fire_from_the_new_set_and_stay_cancellable() {
+        let from = Timers::new();
+        let to = Timers::new();
+        let base = Instant::now();
+        let (kept, kept_woken) = counted();
+        let (cancelled_before, cancelled_before_woken) = counted();
+        let (cancelled_after, cancelled_after_woken) = counted();
+        let armed_kept = from.arm(&kept, base + Duration::from_millis(10));
+        from.arm(&cancelled_before, base + Duration::from_millis(5));
+        from.arm(&cancelled_after, base + Duration::from_millis(7));
+        from.cancel(&cancelled_before);
+
+        assert_eq!(from.move_into(&to), 2, "the zombie is not moved");
+        assert!(from.is_empty());
+        assert_eq!(from.next_deadline(), None);
+        assert_eq!(to.next_deadline(), Some(base + Duration::from_millis(7)));
+
+        from.cancel(&cancelled_after);
+        assert_eq!(from.run_expired(base + Duration::from_secs(1)), 0);
+        assert_eq!(to.run_expired(base + Duration::from_millis(9)), 0);
+        assert_eq!(to.run_expired(base + Duration::from_millis(10)), 1);
+        assert!(kept.has_fired(armed_kept.generation));
+        assert_eq!(kept_woken.load(Ordering::SeqCst), 1);
+        assert_eq!(cancelled_before_woken.load(Ordering::SeqCst), 0);
+        assert_eq!(cancelled_after_woken.load(Ordering::SeqCst), 0);
+        assert_eq!(to.next_deadline(), None);
+        assert_eq!(to.move_into(&to), 0, "moving into itself is a no-op");
     }
 
     #[test]
