@@ -290,6 +290,25 @@ async fn lookup_host_resolves_localhost_to_loopback_addresses() {
     }
 }
 
+/// A name lookup blocks in `getaddrinfo`; it runs on the runtime's blocking pool (bounded and
+/// reused, as tokio's), not on a scheduler thread or a thread of its own.
+#[test]
+fn lookup_host_runs_on_the_blocking_pool() {
+    let _watchdog = watchdog(Duration::from_secs(60), "lookup on the pool");
+    let runtime = gort::runtime::Builder::new()
+        .worker_threads(1)
+        .build()
+        .expect("runtime");
+    assert_eq!(runtime.handle().blocking_threads(), 0);
+    let addrs: Vec<SocketAddr> = runtime
+        .block_on(lookup_host("localhost:80"))
+        .expect("localhost resolves")
+        .collect();
+    assert!(!addrs.is_empty());
+    // The pool's thread stays alive for its keep-alive (10 s) after the job.
+    assert_eq!(runtime.handle().blocking_threads(), 1);
+}
+
 #[gort::test]
 async fn lookup_host_returns_a_numeric_address_as_it_is() {
     let _watchdog = watchdog(Duration::from_secs(60), "lookup numeric");

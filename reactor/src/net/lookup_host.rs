@@ -1,13 +1,13 @@
 //! Name resolution without blocking an M.
 //!
 //! `getaddrinfo` blocks, for as long as DNS takes. Addresses that are already numeric are parsed
-//! in place; anything else is resolved on a short-lived thread of its own while the task parks
-//! on the result (tokio sends it to its blocking pool; gort will too once that pool exists, and
-//! the reactor cannot depend on the executor that owns it).
+//! in place; anything else is resolved on the runtime's blocking pool (as tokio does), reached
+//! through `gort_context::spawn_blocking_job` because the reactor cannot import the executor
+//! that owns the pool, while the task parks on the result. Off any runtime the lookup gets a
+//! thread of its own.
 
 use std::io;
 use std::net::{IpAddr, SocketAddr, SocketAddrV4, SocketAddrV6};
-use std::thread;
 
 use futures::channel::oneshot;
 
@@ -42,17 +42,15 @@ pub(crate) async fn resolve(target: &(impl ToSocketAddrs + ?Sized)) -> io::Resul
         Resolution::Ready(addrs) => Ok(addrs),
         Resolution::Lookup(host, port) => {
             let (tx, rx) = oneshot::channel();
-            thread::Builder::new()
-                .name("gort-resolver".into())
-                .spawn(move || {
-                    let addrs = std::net::ToSocketAddrs::to_socket_addrs(&(host.as_str(), port))
-                        .map(Iterator::collect);
-                    // The task may have given up waiting; then nobody needs the answer.
-                    let _ = tx.send(addrs);
-                })?;
+            gort_context::spawn_blocking_job(Box::new(move || {
+                let addrs = std::net::ToSocketAddrs::to_socket_addrs(&(host.as_str(), port))
+                    .map(Iterator::collect);
+                // The task may have given up waiting; then nobody needs the answer.
+                let _ = tx.send(addrs);
+            }))?;
             rx.await.unwrap_or_else(|_| {
                 Err(io::Error::other(
-                    "the resolver thread died without an answer",
+                    "the resolver job ended without an answer (runtime shut down?)",
                 ))
             })
         }
