@@ -12,20 +12,7 @@ use std::time::{Duration, Instant};
 use gort::runtime::Handle;
 use gort::task::block_in_place;
 
-use common::{panic_text, runtime, watchdog};
-
-/// A ticker sleeping 1 ms in a loop until `stop`; returns how many ticks it made while `during`
-/// was set.
-async fn ticks_while(during: Arc<AtomicBool>, stop: Arc<AtomicBool>) -> usize {
-    let mut ticks = 0;
-    while !stop.load(Ordering::SeqCst) {
-        gort::time::sleep(Duration::from_millis(1)).await;
-        if during.load(Ordering::SeqCst) {
-            ticks += 1;
-        }
-    }
-    ticks
-}
+use common::{panic_text, runtime, tick_while, watchdog};
 
 /// With `procs` Ps: one G blocks in place for 200 ms while a ticker shares its runtime. Without
 /// a retake the ticker would make no progress at all on 1 P (its P's only thread is blocked).
@@ -36,7 +23,7 @@ fn blocking_in_place_does_not_stall_the_ticker(procs: usize) {
     runtime.block_on(async move {
         let during = Arc::new(AtomicBool::new(false));
         let stop = Arc::new(AtomicBool::new(false));
-        let ticker = gort::spawn(ticks_while(Arc::clone(&during), Arc::clone(&stop)));
+        let ticker = gort::spawn(tick_while(Arc::clone(&during), Arc::clone(&stop)));
         // Let the ticker start.
         gort::time::sleep(Duration::from_millis(5)).await;
         let blocker = {
@@ -54,8 +41,13 @@ fn blocking_in_place_does_not_stall_the_ticker(procs: usize) {
         let ticks = ticker.await.expect("ticker");
         // 200 ticks of 1 ms fit in 200 ms; a tenth of that shows the ticker ran meanwhile.
         assert!(
-            ticks >= 20,
-            "only {ticks} ticks while another G blocked in place"
+            ticks.count >= 20,
+            "only {} ticks while another G blocked in place: {ticks:?}",
+            ticks.count
+        );
+        assert!(
+            ticks.longest_gap <= common::MAX_TICK_GAP,
+            "the ticker stalled while another G blocked in place: {ticks:?}"
         );
     });
     assert!(handle.retaken_ps() >= 1, "sysmon never retook the P");

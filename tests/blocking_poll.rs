@@ -11,18 +11,14 @@ use std::panic::Location;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use gort::task::JoinHandle;
 
-use common::{runtime, watchdog};
+use common::{runtime, tick_while, watchdog};
 
 /// How long the blocking poll in these tests lasts.
 const BLOCK: Duration = Duration::from_millis(200);
-
-/// The longest gap between two ticks of a 1 ms ticker that the issue allows while another G
-/// blocks (the rescue takes 10-20 ms: sysmon's threshold plus its own sleep).
-const MAX_TICK_GAP: Duration = Duration::from_millis(30);
 
 /// Spawns `future` and returns the location the spawn is recorded at (the caller's).
 #[track_caller]
@@ -32,30 +28,6 @@ where
     F::Output: Send + 'static,
 {
     (gort::spawn(future), Location::caller())
-}
-
-/// What a 1 ms ticker saw while `during` was set: ticks and the longest gap between two.
-#[derive(Debug, Default)]
-struct Ticks {
-    count: usize,
-    longest_gap: Duration,
-}
-
-/// A ticker sleeping 1 ms in a loop until `stop`, counting the ticks made while `during` is
-/// set and the gaps that end in them (so the first gap spans the start of the blocking call).
-async fn tick_while(during: Arc<AtomicBool>, stop: Arc<AtomicBool>) -> Ticks {
-    let mut ticks = Ticks::default();
-    let mut last = Instant::now();
-    while !stop.load(Ordering::SeqCst) {
-        gort::time::sleep(Duration::from_millis(1)).await;
-        let now = Instant::now();
-        if during.load(Ordering::SeqCst) {
-            ticks.longest_gap = ticks.longest_gap.max(now - last);
-            ticks.count += 1;
-        }
-        last = now;
-    }
-    ticks
 }
 
 /// Blocks this thread for [`BLOCK`] with `during` set around it.
@@ -113,7 +85,7 @@ fn block_and_tick(runtime: &gort::runtime::Runtime) -> &'static Location<'static
             ticks.count
         );
         assert!(
-            ticks.longest_gap <= MAX_TICK_GAP,
+            ticks.longest_gap <= common::MAX_TICK_GAP,
             "the ticker stalled while another G blocked: {ticks:?}"
         );
         location

@@ -4,11 +4,12 @@
 //! Each test file includes this module with `mod common;` and uses only part of it.
 #![allow(dead_code)] // Each test binary uses a different subset of the helpers.
 
+use std::sync::atomic::AtomicBool;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::Arc;
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use gort::runtime::{Builder, Runtime};
 
@@ -327,4 +328,33 @@ pub async fn one_byte_connections(connections: usize, batch: usize) {
         }
     }
     server.await.expect("the server task failed");
+}
+
+/// The longest gap between two ticks of a 1 ms ticker allowed while another G blocks its
+/// thread for 200 ms (issue 5: the P's other Gs move on within 10-12.5 ms of sysmon's look for a
+/// stuck poll, 20 µs for `block_in_place`).
+pub const MAX_TICK_GAP: Duration = Duration::from_millis(30);
+
+/// What a 1 ms ticker saw while `during` was set: ticks and the longest gap between two.
+#[derive(Debug, Default)]
+pub struct Ticks {
+    pub count: usize,
+    pub longest_gap: Duration,
+}
+
+/// A ticker sleeping 1 ms in a loop until `stop`, counting the ticks made while `during` is
+/// set and the gaps that end in them (so the first gap spans the start of the blocking call).
+pub async fn tick_while(during: Arc<AtomicBool>, stop: Arc<AtomicBool>) -> Ticks {
+    let mut ticks = Ticks::default();
+    let mut last = Instant::now();
+    while !stop.load(Ordering::SeqCst) {
+        gort::time::sleep(Duration::from_millis(1)).await;
+        let now = Instant::now();
+        if during.load(Ordering::SeqCst) {
+            ticks.longest_gap = ticks.longest_gap.max(now - last);
+            ticks.count += 1;
+        }
+        last = now;
+    }
+    ticks
 }
