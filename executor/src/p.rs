@@ -206,10 +206,17 @@ impl P {
             }
         }
         self.runnext_streak.store(0, Ordering::Relaxed);
-        // SAFETY: as above; the ring hands each pointer out once.
-        local
-            .pop()
-            .map(|raw| (unsafe { Task::from_raw(raw) }, false))
+        if let Some(raw) = local.pop() {
+            // SAFETY: as above; the ring hands each pointer out once.
+            return Some((unsafe { Task::from_raw(raw) }, false));
+        }
+        // The streak cap sent us to the ring, but thieves emptied it after the look above: the
+        // G in `runnext` is all there is, and skipping it would leave the P looking idle with
+        // a queued G (found by a channel ping-pong under stealing).
+        let next = self.runnext.swap(ptr::null_mut(), Ordering::AcqRel);
+        // SAFETY: as above: `runnext` holds `Runnable::into_raw` pointers and the swap made us
+        // the only holder.
+        NonNull::new(next).map(|next| (unsafe { Task::from_raw(next) }, false))
     }
 
     /// Go's `runqsteal`: moves half of `victim`'s ring into this P's (empty) ring and returns a
