@@ -1,7 +1,13 @@
 //! gort's tracing arena (DESIGN.md §5, issue 7).
 //!
-//! This crate will hold `Gc<T>`, the `Trace` trait, the collector that finds roots by "refcount
-//! minus internal references", leak detection and `stats()`.
-//!
-//! Until the arena lands the crate is empty on purpose: the workspace layout of DESIGN.md §1
-//! exists from the first commit so that dependency arrows can only point down.
+//! Today the crate holds the arena's allocation API, [`Gc`], so that the state other crates
+//! allocate through it (channel state, `sync/src/chan`) keeps its layout when the collector
+//! lands: a handle that clones and drops like `Arc`, freeing its object when the last handle
+//! goes. What issue 7 adds behind the same API: an object header with a colour and trace and drop
+//! functions, `Trace`, the collector that finds roots by "refcount minus internal references",
+//! leak detection and `stats()`. Until then a cycle of `Gc`s leaks, exactly as a cycle of
+//! `Arc`s does.
+
+mod gc;
+
+pub use gc::Gc;
