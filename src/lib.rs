@@ -25,6 +25,14 @@
 pub use gort_executor::{block_on, spawn, JoinHandle};
 pub use gort_macros::{main, test};
 pub use gort_reactor::{io, net};
+pub use gort_sync::{
+    Receiver, RecvFuture, SendError, SendFuture, Sender, TryRecvError, TrySendError,
+};
+
+/// Synchronisation: Go's `WaitGroup`, and async locks with tokio's names.
+pub mod sync {
+    pub use gort_sync::primitives::*;
+}
 
 /// Tasks: yielding, joining, naming.
 pub mod task {
@@ -43,7 +51,7 @@ pub mod time {
     use std::future::Future;
 
     pub use gort_timer::{
-        advance, pause, resume, After, Instant, Interval, MissedTickBehavior, Sleep, Timeout,
+        advance, pause, resume, Instant, Interval, MissedTickBehavior, Sleep, Timeout,
     };
     pub use std::time::Duration;
 
@@ -98,10 +106,20 @@ pub mod time {
         gort_timer::interval_at(start, period)
     }
 
-    /// Go's `time.After`: completes after `duration` with the time it fired.
-    pub fn after(duration: Duration) -> After {
-        ensure_runtime();
-        gort_timer::after(duration)
+    /// Go's `time.After`: a channel that receives the time it fired, once, after `duration`;
+    /// a `select!` case like any receive (`Some(at) = after(d).recv() => ...`).
+    ///
+    /// A small G sleeps and sends (Go's runtime sends from the timer itself): it lives until
+    /// the timer fires even if the receiver is dropped first, as Go's timers did before 1.23.
+    pub fn after(duration: Duration) -> crate::Receiver<Instant> {
+        let (tx, rx) = crate::chan::<Instant>(1);
+        let fired = gort_timer::after(duration);
+        crate::go!(async move {
+            let at = fired.await;
+            // Capacity 1 and one send: it cannot be full; a closed channel needs nothing.
+            let _ = tx.try_send(at);
+        });
+        rx
     }
 }
 
@@ -121,8 +139,55 @@ macro_rules! go {
     }};
 }
 
-/// Support for the code `#[gort::main]` and `#[gort::test]` expand to. Not a public API.
+/// `chan![T]` is `chan::<T>(0)` (rendezvous); `chan![T; n]` is `chan::<T>(n)`.
+pub use gort_sync::chan;
+
+/// Waits on several futures and channel operations at once and runs the handler of the first to
+/// complete; the others are dropped.
+///
+/// tokio's syntax, plus Go's `default`:
+///
+/// ```
+/// # gort::block_on(async {
+/// let (tx, rx) = gort::chan::<u32>(1);
+/// let (_keep, never) = gort::chan::<u32>(0);
+/// tx.send(7).await.unwrap();
+/// let got = gort::select! {
+///     Some(v) = rx.recv() => v,
+///     Some(v) = never.recv() => v + 100,
+///     _ = gort::time::sleep(std::time::Duration::from_secs(5)) => 0,
+/// };
+/// assert_eq!(got, 7);
+/// let nothing = gort::select! {
+///     v = never.recv() => v,
+///     default => None,
+/// };
+/// assert_eq!(nothing, None);
+/// # });
+/// ```
+///
+/// - `pattern = future => handler`: a case. If the output does not match the pattern the case
+///   is disabled and the select goes on; `pattern = future, if condition => handler` starts
+///   disabled when `condition` is false.
+/// - `default => handler`: runs if no case is ready right now (the select never waits).
+/// - `else => handler`: runs if every case is disabled (without it, that panics).
+/// - `biased;` first: cases are tried in order instead of from a random one.
+///
+/// Exactly one case commits: over channel operations (`rx.recv()`, `tx.send(v)`) the choice is
+/// atomic, as in Go: a losing receive takes nothing and a losing send delivers nothing, also
+/// when the select is parked on several rendezvous channels at once.
+#[macro_export]
+macro_rules! select {
+    ($($tokens:tt)*) => {
+        $crate::__private::select_internal!($crate; $($tokens)*)
+    };
+}
+
+/// Support for the code `#[gort::main]`, `#[gort::test]` and `select!` expand to. Not a public
+/// API.
 #[doc(hidden)]
 pub mod __private {
     pub use gort_executor::runtime::{run_main, run_test};
+    pub use gort_macros::select_internal;
+    pub use gort_sync::select;
 }

@@ -248,9 +248,26 @@ fn sleeps_work_on_threads_outside_any_runtime() {
 fn after_delivers_the_time_it_fired() {
     runtime(2).block_on(async {
         let start = Instant::now();
-        let fired = time::after(Duration::from_millis(15)).await;
+        let fired = time::after(Duration::from_millis(15))
+            .recv()
+            .await
+            .expect("after sends once");
         assert!(fired >= start + Duration::from_millis(15));
         assert!(fired <= Instant::now());
+    });
+}
+
+/// `after` is a channel, so it is a `select!` case: a timeout around a receive, Go-style.
+#[test]
+fn after_is_a_select_case() {
+    runtime(2).block_on(async {
+        let (_keep, never) = gort::chan::<u32>(0);
+        let timeout = time::after(Duration::from_millis(5));
+        let picked = gort::select! {
+            Some(v) = never.recv() => Some(v),
+            Some(_) = timeout.recv() => None,
+        };
+        assert_eq!(picked, None);
     });
 }
 

@@ -1,4 +1,5 @@
-//! Attribute macros for the `gort` runtime: `#[gort::main]` and `#[gort::test]`.
+//! Attribute macros for the `gort` runtime: `#[gort::main]` and `#[gort::test]`; and the
+//! expansion of `gort::select!` (`select.rs`).
 //!
 //! This crate is an implementation detail of `gort`; use the macros through the
 //! facade (`#[gort::main]`, `#[gort::test]`) rather than depending on it directly.
@@ -71,6 +72,15 @@ use syn::{parse_quote, Error, Expr, ExprLit, ItemFn, Lit, LitBool, Meta, Token};
 ///     Ok(())
 /// }
 /// ```
+mod select;
+
+/// The expansion of `gort::select!`, which forwards here with its crate path (`select.rs`).
+#[doc(hidden)]
+#[proc_macro]
+pub fn select_internal(input: TokenStream) -> TokenStream {
+    select::expand(input.into()).into()
+}
+
 #[proc_macro_attribute]
 pub fn main(attr: TokenStream, item: TokenStream) -> TokenStream {
     let item = TokenStream2::from(item);

@@ -1,0 +1,239 @@
+//! `select!`'s expansion (the facade's `macro_rules! select` forwards here with its `$crate`).
+//!
+//! Input: `<crate path>; [biased;] case, case, ...` where a case is
+//! `<pattern> = <future> [, if <precondition>] => <handler>`, `default => <handler>` (Go's:
+//! runs when no case is ready right now) or `else => <handler>` (tokio's: runs when every case
+//! is disabled). The expansion evaluates the preconditions, then the futures in order, and
+//! hands one poll function per case to `gort_sync::select::SelectDriver`, which decides which
+//! case wins (atomically over channel operations; see `sync/src/select.rs`).
+//!
+//! ```ignore
+//! // select! { v = rx.recv() => a(v), _ = sleep(d) => b() } expands to, roughly:
+//! {
+//!     let __enabled = vec![true, true];
+//!     let mut __futures = (rx.recv(), sleep(d));
+//!     enum __Out<_0, _1> { _0(_0), _1(_1) }
+//!     let mut __driver = SelectDriver::new(__enabled, false, false);
+//!     match poll_fn(|cx| __driver.poll(cx, |case, cx| match case {
+//!         0 => /* poll __futures.0; Ready(out) if it matches `v` */,
+//!         1 => /* ... */,
+//!     })).await {
+//!         Selected::Case(__Out::_0(v)) => a(v),
+//!         Selected::Case(__Out::_1(_)) => b(),
+//!         ...
+//!     }
+//! }
+//! ```
+
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote};
+use syn::parse::{Parse, ParseStream};
+use syn::{Expr, Pat, Path, Token};
+
+/// One `pattern = future => handler` case.
+struct Case {
+    pattern: Pat,
+    future: Expr,
+    precondition: Option<Expr>,
+    handler: Expr,
+}
+
+/// A parsed `select!` invocation.
+struct Select {
+    krate: Path,
+    biased: bool,
+    cases: Vec<Case>,
+    default: Option<Expr>,
+    otherwise: Option<Expr>,
+}
+
+impl Parse for Select {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let krate: Path = input.parse()?;
+        input.parse::<Token![;]>()?;
+        let mut select = Select {
+            krate,
+            biased: false,
+            cases: Vec::new(),
+            default: None,
+            otherwise: None,
+        };
+        if input.peek(syn::Ident) && input.fork().parse::<syn::Ident>()? == "biased" {
+            let fork = input.fork();
+            fork.parse::<syn::Ident>()?;
+            if fork.peek(Token![;]) {
+                input.parse::<syn::Ident>()?;
+                input.parse::<Token![;]>()?;
+                select.biased = true;
+            }
+        }
+        while !input.is_empty() {
+            if input.peek(Token![else]) && input.peek2(Token![=>]) {
+                let keyword: Token![else] = input.parse()?;
+                input.parse::<Token![=>]>()?;
+                let handler = parse_handler(input)?;
+                if select.otherwise.replace(handler).is_some() {
+                    return Err(syn::Error::new(
+                        keyword.span,
+                        "select! has two `else` cases",
+                    ));
+                }
+                continue;
+            }
+            if input.peek(Token![default]) && input.peek2(Token![=>]) {
+                let keyword: Token![default] = input.parse()?;
+                input.parse::<Token![=>]>()?;
+                let handler = parse_handler(input)?;
+                if select.default.replace(handler).is_some() {
+                    return Err(syn::Error::new(
+                        keyword.span,
+                        "select! has two `default` cases",
+                    ));
+                }
+                continue;
+            }
+            let pattern = Pat::parse_multi_with_leading_vert(input)?;
+            input.parse::<Token![=]>()?;
+            let future = Expr::parse_without_eager_brace(input)?;
+            let precondition = if input.peek(Token![,]) && input.peek2(Token![if]) {
+                input.parse::<Token![,]>()?;
+                input.parse::<Token![if]>()?;
+                Some(Expr::parse_without_eager_brace(input)?)
+            } else {
+                None
+            };
+            input.parse::<Token![=>]>()?;
+            let handler = parse_handler(input)?;
+            select.cases.push(Case {
+                pattern,
+                future,
+                precondition,
+                handler,
+            });
+        }
+        if select.cases.is_empty() {
+            return Err(syn::Error::new(
+                Span::call_site(),
+                "select! needs at least one `pattern = future => handler` case",
+            ));
+        }
+        if select.cases.len() > 64 {
+            return Err(syn::Error::new(
+                Span::call_site(),
+                "select! supports at most 64 cases",
+            ));
+        }
+        Ok(select)
+    }
+}
+
+/// A handler: a block (comma optional) or an expression (comma required unless last).
+fn parse_handler(input: ParseStream<'_>) -> syn::Result<Expr> {
+    let is_block = input.peek(syn::token::Brace);
+    let handler: Expr = input.parse()?;
+    if input.peek(Token![,]) {
+        input.parse::<Token![,]>()?;
+    } else if !is_block && !input.is_empty() {
+        return Err(input.error("expected `,` after a select! handler"));
+    }
+    Ok(handler)
+}
+
+/// Whether `pattern` matches every value (a binding or `_`): no mismatch check needed.
+fn irrefutable(pattern: &Pat) -> bool {
+    match pattern {
+        Pat::Ident(ident) => ident.subpat.is_none(),
+        Pat::Wild(_) => true,
+        Pat::Type(typed) => irrefutable(&typed.pat),
+        _ => false,
+    }
+}
+
+/// Expands a `select!` invocation.
+pub(crate) fn expand(input: TokenStream) -> TokenStream {
+    match syn::parse2::<Select>(input) {
+        Ok(select) => generate(&select),
+        Err(error) => error.to_compile_error(),
+    }
+}
+
+fn generate(select: &Select) -> TokenStream {
+    let krate = &select.krate;
+    let private = quote!(#krate::__private::select);
+    let count = select.cases.len();
+    let variants: Vec<_> = (0..count).map(|i| format_ident!("_{}", i)).collect();
+    let indices: Vec<syn::Index> = (0..count).map(syn::Index::from).collect();
+    let preconditions = select.cases.iter().map(|case| match &case.precondition {
+        Some(condition) => quote!(#condition),
+        None => quote!(true),
+    });
+    let futures = select.cases.iter().map(|case| &case.future);
+    let polls = select.cases.iter().enumerate().map(|(i, case)| {
+        let variant = &variants[i];
+        let index = &indices[i];
+        let pattern = &case.pattern;
+        let ready = if irrefutable(pattern) {
+            quote!(#private::CasePoll::Ready(__Out::#variant(__output)))
+        } else {
+            quote! {
+                #[allow(unused_variables, unreachable_patterns)]
+                match &__output {
+                    #pattern => #private::CasePoll::Ready(__Out::#variant(__output)),
+                    _ => #private::CasePoll::Mismatch,
+                }
+            }
+        };
+        quote! {
+            #i => {
+                // SAFETY: `__futures` lives in this (pinned) async frame and is not moved
+                // after the first poll: the closure only borrows it.
+                let __future = unsafe { ::core::pin::Pin::new_unchecked(&mut __futures.#index) };
+                match ::core::future::Future::poll(__future, __cx) {
+                    ::core::task::Poll::Ready(__output) => { #ready }
+                    ::core::task::Poll::Pending => #private::CasePoll::Pending,
+                }
+            }
+        }
+    });
+    let arms = select.cases.iter().enumerate().map(|(i, case)| {
+        let variant = &variants[i];
+        let pattern = &case.pattern;
+        let handler = &case.handler;
+        quote!(#private::Selected::Case(__Out::#variant(#pattern)) => { #handler })
+    });
+    let biased = select.biased;
+    let has_default = select.default.is_some();
+    let default_arm = match &select.default {
+        Some(handler) => quote!(#private::Selected::Default => { #handler }),
+        None => quote!(#private::Selected::Default => ::core::unreachable!()),
+    };
+    let else_arm = match &select.otherwise {
+        Some(handler) => quote!(#private::Selected::AllDisabled => { #handler }),
+        None => quote! {
+            #private::Selected::AllDisabled => ::core::panic!(
+                "all select! cases are disabled and there is no `else` case"
+            )
+        },
+    };
+    quote! {{
+        #[allow(non_camel_case_types)]
+        enum __Out<#(#variants,)*> { #(#variants(#variants),)* }
+        let __enabled = ::std::vec![#(#preconditions),*];
+        let mut __futures = (#(#futures,)*);
+        let mut __driver = #private::SelectDriver::new(__enabled, #biased, #has_default);
+        let __selected = ::core::future::poll_fn(|__cx| {
+            __driver.poll(__cx, |__case, __cx| match __case {
+                #(#polls)*
+                _ => ::core::unreachable!(),
+            })
+        })
+        .await;
+        #[allow(unreachable_patterns)]
+        match __selected {
+            #(#arms)*
+            #default_arm,
+            #else_arm,
+            _ => ::core::unreachable!(),
+        }
+    }}
+}

@@ -1,0 +1,297 @@
+//! Go channels: MPMC, rendezvous at capacity 0, a ring otherwise, `close` from either side.
+//!
+//! # Semantics (Go's, with Rust's ownership)
+//!
+//! - `chan::<T>(0)` is a rendezvous: `send` completes only once a receiver has the value. A
+//!   sender that finds a receiver parked hands the value straight to it; the receiver's task
+//!   is woken into the sender's P's `runnext`, so a ping-pong pair stays on one thread.
+//! - `chan::<T>(n)` buffers up to `n` values in a ring; `send` parks only when it is full.
+//! - `close()` from either side, or dropping the last `Sender`, closes the channel. Receivers
+//!   first drain what is buffered, then get `None`; `send` on a closed channel returns
+//!   `Err(SendError(value))` (Go panics; Rust gives the value back). Dropping every `Receiver`
+//!   does not close it (as in Go): a send that nobody will receive waits, and the GC arena's
+//!   leak detector (issue 7) is what reports it.
+//! - Cancellation loses nothing: a dropped pending `send` delivers nothing (its value is
+//!   dropped with it); a dropped `recv` that a sender had already handed a value to gives the
+//!   value back to the channel.
+//! - Each operation that completes at once spends one unit of the task's coop budget, so a loop
+//!   over a channel that always has data yields to other tasks (`gort-context`).
+//!
+//! # Layout
+//!
+//! `state.rs` is the channel (Go's `hchan`) and its non-blocking operations; `waiter.rs` the
+//! parked operation (`sudog`) and the select flag; `recv_op.rs` / `send_op.rs` one operation in
+//! progress, plain or as a `select!` case; this file the public handles. The shared state is
+//! allocated through the GC arena's API (`gort_gc::Gc`).
+
+mod error;
+mod recv_op;
+mod send_op;
+mod state;
+#[cfg(test)]
+mod tests;
+mod waiter;
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use futures::Stream;
+use gort_gc::Gc;
+
+use crate::loom::Ordering;
+
+pub use error::{SendError, TryRecvError, TrySendError};
+pub use waiter::Selection;
+
+use recv_op::RecvOp;
+use send_op::SendOp;
+use state::{Chan, Received, SendBlocked};
+
+/// Creates a channel with `capacity` buffer slots (0: rendezvous).
+pub fn chan<T: Send + 'static>(capacity: usize) -> (Sender<T>, Receiver<T>) {
+    let chan = Gc::new(Chan::new(capacity));
+    (
+        Sender {
+            chan: Gc::clone(&chan),
+        },
+        Receiver {
+            chan,
+            stream: RecvOp::new(),
+        },
+    )
+}
+
+/// The sending side of a channel. Clone it for more senders; the last one dropped closes the
+/// channel.
+pub struct Sender<T> {
+    chan: Gc<Chan<T>>,
+}
+
+/// The receiving side of a channel. Clone it for more receivers (each value goes to one).
+pub struct Receiver<T> {
+    chan: Gc<Chan<T>>,
+    /// The receive in progress through the `Stream` impl.
+    stream: RecvOp<T>,
+}
+
+impl<T: Send + 'static> Sender<T> {
+    /// Sends `value`, waiting for a receiver (capacity 0) or for room in the buffer. On a
+    /// closed channel, returns the value in the error.
+    pub fn send(&self, value: T) -> SendFuture<'_, T> {
+        SendFuture {
+            sender: self,
+            op: SendOp::new(value),
+        }
+    }
+
+    /// Sends `value` if a receiver is waiting or the buffer has room, without waiting.
+    pub fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
+        let mut state = self.chan.lock();
+        state
+            .try_send(value, self.chan.capacity)
+            .map_err(|blocked| match blocked {
+                SendBlocked::Full(value) => TrySendError::Full(value),
+                SendBlocked::Closed(value) => TrySendError::Closed(value),
+            })
+    }
+
+    /// [`Sender::send`] for a plain thread (or `spawn_blocking`): blocks the thread. Do not
+    /// call it inside a task: it would block the task's thread.
+    pub fn send_blocking(&self, value: T) -> Result<(), SendError<T>> {
+        futures::executor::block_on(self.send(value))
+    }
+}
+
+impl<T> Sender<T> {
+    /// Closes the channel (module doc).
+    pub fn close(&self) {
+        self.chan.close();
+    }
+
+    /// Whether the channel is closed.
+    pub fn is_closed(&self) -> bool {
+        self.chan.is_closed()
+    }
+
+    /// Values buffered now.
+    pub fn len(&self) -> usize {
+        self.chan.lock().buffer.len()
+    }
+
+    /// Whether nothing is buffered now.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The buffer's capacity (0: rendezvous).
+    pub fn capacity(&self) -> usize {
+        self.chan.capacity
+    }
+}
+
+impl<T: Send + 'static> Receiver<T> {
+    /// Receives a value, waiting for one; `None` once the channel is closed and drained.
+    pub fn recv(&self) -> RecvFuture<'_, T> {
+        RecvFuture {
+            receiver: self,
+            op: RecvOp::new(),
+        }
+    }
+
+    /// Receives a value if one is buffered or a sender is waiting, without waiting.
+    pub fn try_recv(&self) -> Result<T, TryRecvError> {
+        match self.chan.lock().try_recv() {
+            Received::Value(value) => Ok(value),
+            Received::Empty => Err(TryRecvError::Empty),
+            Received::Closed => Err(TryRecvError::Closed),
+        }
+    }
+
+    /// [`Receiver::recv`] for a plain thread (or `spawn_blocking`): blocks the thread.
+    pub fn recv_blocking(&self) -> Option<T> {
+        futures::executor::block_on(self.recv())
+    }
+}
+
+impl<T> Receiver<T> {
+    /// Closes the channel (module doc).
+    pub fn close(&self) {
+        self.chan.close();
+    }
+
+    /// Whether the channel is closed (values may still be buffered).
+    pub fn is_closed(&self) -> bool {
+        self.chan.is_closed()
+    }
+
+    /// Values buffered now.
+    pub fn len(&self) -> usize {
+        self.chan.lock().buffer.len()
+    }
+
+    /// Whether nothing is buffered now.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The buffer's capacity (0: rendezvous).
+    pub fn capacity(&self) -> usize {
+        self.chan.capacity
+    }
+}
+
+impl<T> Clone for Sender<T> {
+    fn clone(&self) -> Self {
+        self.chan.senders.fetch_add(1, Ordering::Relaxed);
+        Sender {
+            chan: Gc::clone(&self.chan),
+        }
+    }
+}
+
+impl<T> Drop for Sender<T> {
+    fn drop(&mut self) {
+        if self.chan.senders.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.chan.close();
+        }
+    }
+}
+
+impl<T> Clone for Receiver<T> {
+    fn clone(&self) -> Self {
+        Receiver {
+            chan: Gc::clone(&self.chan),
+            stream: RecvOp::new(),
+        }
+    }
+}
+
+impl<T> Drop for Receiver<T> {
+    fn drop(&mut self) {
+        self.stream.cancel(&self.chan);
+    }
+}
+
+impl<T: Send + 'static> Stream for Receiver<T> {
+    type Item = T;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        let this = self.get_mut();
+        this.stream.poll(&this.chan, cx)
+    }
+}
+
+impl<T> fmt::Debug for Sender<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Sender")
+            .field("capacity", &self.chan.capacity)
+            .field("closed", &self.chan.is_closed())
+            .finish()
+    }
+}
+
+impl<T> fmt::Debug for Receiver<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Receiver")
+            .field("capacity", &self.chan.capacity)
+            .field("closed", &self.chan.is_closed())
+            .finish()
+    }
+}
+
+// The futures and `Receiver` need no pinning: an op's address matters only within one poll,
+// while a `select!` driver holds it (`select.rs`), and nothing points into them between polls.
+impl<T> Unpin for SendFuture<'_, T> {}
+impl<T> Unpin for RecvFuture<'_, T> {}
+impl<T> Unpin for Receiver<T> {}
+
+// SAFETY: the only unsynchronised part of a `Receiver` is its `Stream` op, touched through
+// `&mut self` (`poll_next`, `drop`) only; through `&Receiver` other threads reach the channel,
+// which is `Sync`.
+unsafe impl<T: Send> Sync for Receiver<T> {}
+
+/// The future of [`Sender::send`]. Dropping it before it completes sends nothing.
+#[must_use = "futures do nothing unless polled"]
+pub struct SendFuture<'a, T> {
+    sender: &'a Sender<T>,
+    op: SendOp<T>,
+}
+
+impl<T: Send + 'static> Future for SendFuture<'_, T> {
+    type Output = Result<(), SendError<T>>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        this.op.poll(&this.sender.chan, cx)
+    }
+}
+
+impl<T> Drop for SendFuture<'_, T> {
+    fn drop(&mut self) {
+        self.op.cancel(&self.sender.chan);
+    }
+}
+
+/// The future of [`Receiver::recv`]. Dropping it before it completes receives nothing.
+#[must_use = "futures do nothing unless polled"]
+pub struct RecvFuture<'a, T> {
+    receiver: &'a Receiver<T>,
+    op: RecvOp<T>,
+}
+
+impl<T: Send + 'static> Future for RecvFuture<'_, T> {
+    type Output = Option<T>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        let this = self.get_mut();
+        this.op.poll(&this.receiver.chan, cx)
+    }
+}
+
+impl<T> Drop for RecvFuture<'_, T> {
+    fn drop(&mut self) {
+        self.op.cancel(&self.receiver.chan);
+    }
+}

@@ -1,0 +1,236 @@
+//! `Chan<T>`: a channel's shared state (Go's `hchan`): one lock, the buffer, and the queues of
+//! parked receivers and senders.
+//!
+//! Every operation takes the lock once. A send first looks for a parked receiver and hands the
+//! value straight into its slot (Go's `send` to a waiting `sudog`: no trip through the buffer);
+//! otherwise it appends to the buffer if there is room; otherwise it parks. A receive takes the
+//! buffer's head and refills the freed place from a parked sender (Go's `recv` on a full
+//! buffer), or, with nothing buffered, takes straight from a parked sender; otherwise it parks.
+//! So a parked receiver means an empty buffer, and a parked sender a full one.
+//!
+//! The lock is a `Mutex<()>` beside an `UnsafeCell` rather than a `Mutex<State>` so that a
+//! `select!` can hold the locks of all its channels at once whatever their element types are
+//! (Go's `sellock`): every guard is a `MutexGuard<'_, ()>`.
+
+use std::cell::UnsafeCell;
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use crate::loom::{AtomicBool, AtomicUsize, Mutex, MutexGuard, Ordering};
+
+use super::waiter::{Waiter, CLOSED, DONE};
+
+/// A channel's shared state.
+pub(crate) struct Chan<T> {
+    lock: Mutex<()>,
+    state: UnsafeCell<State<T>>,
+    /// Go's `dataqsiz`: 0 for a rendezvous channel.
+    pub(crate) capacity: usize,
+    /// Live `Sender`s: the last one to go closes the channel.
+    pub(crate) senders: AtomicUsize,
+    /// `State::closed`, readable without the lock (`is_closed`).
+    closed: AtomicBool,
+}
+
+// SAFETY: `state` is only accessed under `lock`; values of `T` move between threads.
+unsafe impl<T: Send> Send for Chan<T> {}
+// SAFETY: as above.
+unsafe impl<T: Send> Sync for Chan<T> {}
+
+/// What the lock guards.
+pub(crate) struct State<T> {
+    /// Buffered values (at most `capacity`, plus values given back by cancelled receivers).
+    pub(crate) buffer: VecDeque<T>,
+    /// Parked receivers, oldest first.
+    pub(crate) recvq: VecDeque<Arc<Waiter<T>>>,
+    /// Parked senders, oldest first.
+    pub(crate) sendq: VecDeque<Arc<Waiter<T>>>,
+    /// Set once by `close` (or the last `Sender` going away).
+    pub(crate) closed: bool,
+}
+
+/// A locked channel.
+pub(crate) struct Locked<'a, T> {
+    _guard: MutexGuard<'a, ()>,
+    state: &'a mut State<T>,
+}
+
+impl<T> std::ops::Deref for Locked<'_, T> {
+    type Target = State<T>;
+    fn deref(&self) -> &State<T> {
+        self.state
+    }
+}
+
+impl<T> std::ops::DerefMut for Locked<'_, T> {
+    fn deref_mut(&mut self) -> &mut State<T> {
+        self.state
+    }
+}
+
+/// Why a send could not complete now.
+pub(crate) enum SendBlocked<T> {
+    /// Nobody to take it and no room: park (or fail a `try_send`).
+    Full(T),
+    /// The channel is closed.
+    Closed(T),
+}
+
+/// What a receive found.
+pub(crate) enum Received<T> {
+    /// A value.
+    Value(T),
+    /// Nothing now: park.
+    Empty,
+    /// Closed and drained.
+    Closed,
+}
+
+impl<T> Chan<T> {
+    /// A new open channel with `capacity` buffer slots.
+    pub(crate) fn new(capacity: usize) -> Chan<T> {
+        Chan {
+            lock: Mutex::new(()),
+            state: UnsafeCell::new(State {
+                buffer: VecDeque::with_capacity(capacity.min(1024)),
+                recvq: VecDeque::new(),
+                sendq: VecDeque::new(),
+                closed: false,
+            }),
+            capacity,
+            senders: AtomicUsize::new(1),
+            closed: AtomicBool::new(false),
+        }
+    }
+
+    /// Takes the lock. Poisoning is ignored: no user code runs under it (dropping values and
+    /// waking tasks happens in the executor's schedule path, which does not unwind).
+    pub(crate) fn lock(&self) -> Locked<'_, T> {
+        let guard = self.lock.lock().unwrap_or_else(|e| e.into_inner());
+        // SAFETY: we hold the lock, so nobody else has a reference to the state.
+        let state = unsafe { &mut *self.state.get() };
+        Locked {
+            _guard: guard,
+            state,
+        }
+    }
+
+    /// The raw lock, for a `select!` that locks all its channels at once (module doc).
+    pub(crate) fn raw_lock(&self) -> MutexGuard<'_, ()> {
+        self.lock.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The state, for a caller holding the guard from [`Chan::raw_lock`].
+    ///
+    /// # Safety
+    ///
+    /// The caller holds this channel's lock and no other reference to the state exists.
+    #[allow(clippy::mut_from_ref)]
+    pub(crate) unsafe fn state_locked(&self) -> &mut State<T> {
+        // SAFETY: the caller holds the lock.
+        unsafe { &mut *self.state.get() }
+    }
+
+    /// Whether the channel is closed (lock-free look).
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
+    }
+
+    /// Closes the channel: parked receivers get `None`, parked senders their value back (in a
+    /// select, the case is ready, as Go's select treats a closed channel). Buffered values stay
+    /// for receivers to drain. Returns whether this call closed it.
+    pub(crate) fn close(&self) -> bool {
+        let mut state = self.lock();
+        if state.closed {
+            return false;
+        }
+        state.closed = true;
+        self.closed.store(true, Ordering::Release);
+        let State { recvq, sendq, .. } = &mut *state;
+        for waiter in recvq.drain(..).chain(sendq.drain(..)) {
+            if waiter.try_claim() {
+                waiter.complete(CLOSED);
+            }
+        }
+        true
+    }
+}
+
+impl<T> State<T> {
+    /// Go's `chansend` without blocking: to a parked receiver, else into the buffer.
+    pub(crate) fn try_send(&mut self, value: T, capacity: usize) -> Result<(), SendBlocked<T>> {
+        if self.closed {
+            return Err(SendBlocked::Closed(value));
+        }
+        while let Some(receiver) = self.recvq.pop_front() {
+            if receiver.try_claim() {
+                // SAFETY: we claimed the waiter under the channel lock.
+                unsafe { receiver.put(value) };
+                receiver.complete(DONE);
+                return Ok(());
+            }
+        }
+        if self.buffer.len() < capacity {
+            self.buffer.push_back(value);
+            return Ok(());
+        }
+        Err(SendBlocked::Full(value))
+    }
+
+    /// Go's `chanrecv` without blocking: the buffer's head (refilled from a parked sender), or
+    /// straight from a parked sender.
+    pub(crate) fn try_recv(&mut self) -> Received<T> {
+        if let Some(value) = self.buffer.pop_front() {
+            while let Some(sender) = self.sendq.pop_front() {
+                if sender.try_claim() {
+                    // SAFETY: claimed under the lock; a parked sender's slot holds its value.
+                    let refill = unsafe { sender.take() };
+                    self.buffer.extend(refill);
+                    sender.complete(DONE);
+                    break;
+                }
+            }
+            return Received::Value(value);
+        }
+        while let Some(sender) = self.sendq.pop_front() {
+            if sender.try_claim() {
+                // SAFETY: as above.
+                let value = unsafe { sender.take() };
+                sender.complete(DONE);
+                if let Some(value) = value {
+                    return Received::Value(value);
+                }
+            }
+        }
+        if self.closed {
+            Received::Closed
+        } else {
+            Received::Empty
+        }
+    }
+
+    /// Takes `waiter` off the queues if it is still there (a cancelled operation).
+    pub(crate) fn remove(&mut self, waiter: &Arc<Waiter<T>>) {
+        let queue = |queue: &mut VecDeque<Arc<Waiter<T>>>| {
+            if let Some(at) = queue.iter().position(|w| Arc::ptr_eq(w, waiter)) {
+                queue.remove(at);
+            }
+        };
+        queue(&mut self.recvq);
+        queue(&mut self.sendq);
+    }
+
+    /// A receiver that was handed `value` but went away before taking it gives it back: to
+    /// another parked receiver, else to the front of the buffer, so that no value is lost.
+    pub(crate) fn give_back(&mut self, value: T) {
+        while let Some(receiver) = self.recvq.pop_front() {
+            if receiver.try_claim() {
+                // SAFETY: claimed under the lock.
+                unsafe { receiver.put(value) };
+                receiver.complete(DONE);
+                return;
+            }
+        }
+        self.buffer.push_front(value);
+    }
+}

@@ -1,0 +1,194 @@
+//! `Waiter`: a task parked on one channel operation (Go's `sudog`), and `Selection`, the flag
+//! that lets exactly one of a `select!`'s parked operations commit (Go's `g.selectDone`).
+//!
+//! A waiter sits in a channel's `recvq` or `sendq`. A peer that finds it there, holding the
+//! channel's lock, first *claims* it: a plain operation's waiter is claimed by taking it off the
+//! queue (only one channel holds it, and that channel's lock orders the peers); a select's
+//! waiter is claimed by winning its selection's flag with one CAS, since the same select is
+//! parked on several channels, under different locks, at once. A peer that loses the CAS drops
+//! the waiter and looks at the next one, as Go's `dequeue` does. The claimer then moves the
+//! value (into the slot of a receiving waiter, out of the slot of a sending one), publishes the
+//! outcome with a `Release` store of `state`, and wakes the owner.
+//!
+//! The owner reads `state` with `Acquire` and only then touches the slot: from the claim on,
+//! nobody else does.
+
+use std::cell::UnsafeCell;
+use std::sync::Arc;
+use std::task::Waker;
+
+use crate::loom::{AtomicU32, AtomicU8, Ordering, WakerSlot};
+
+/// Still queued.
+pub(crate) const WAITING: u8 = 0;
+/// A peer claimed it and moved the value.
+pub(crate) const DONE: u8 = 1;
+/// The channel was closed while it waited: a receiver gets `None`, a sender its value back.
+pub(crate) const CLOSED: u8 = 2;
+
+/// The commit flag of one `select!`: 0 while undecided, `case + 1` once a case won.
+#[derive(Debug)]
+pub struct Selection {
+    won: AtomicU32,
+    waker: WakerSlot,
+}
+
+impl Default for Selection {
+    fn default() -> Selection {
+        Selection {
+            won: AtomicU32::new(0),
+            waker: WakerSlot::default(),
+        }
+    }
+}
+
+impl Selection {
+    /// An undecided selection.
+    pub fn new() -> Selection {
+        Selection::default()
+    }
+
+    /// The winning case, if one won.
+    pub fn winner(&self) -> Option<usize> {
+        match self.won.load(Ordering::Acquire) {
+            0 => None,
+            won => Some(won as usize - 1),
+        }
+    }
+
+    /// Makes `case` the winner if no case has won yet; `true` if it now is the winner (also if
+    /// it already was).
+    pub fn try_win(&self, case: usize) -> bool {
+        let won = case as u32 + 1;
+        match self
+            .won
+            .compare_exchange(0, won, Ordering::AcqRel, Ordering::Acquire)
+        {
+            Ok(_) => true,
+            Err(current) => current == won,
+        }
+    }
+
+    /// Makes the selection undecided again: the winning case's output did not match its
+    /// pattern, so the select goes on with its other cases (it re-parks fresh waiters on every
+    /// channel before a peer can commit it again, since peers dropped the old ones).
+    pub fn reset(&self) {
+        self.won.store(0, Ordering::Release);
+    }
+
+    /// Registers the task to wake when a peer makes one of its cases win.
+    pub fn register(&self, waker: &Waker) {
+        self.waker.register(waker);
+    }
+
+    fn wake(&self) {
+        self.waker.wake();
+    }
+}
+
+/// Who is waiting, and how a peer claims the waiter.
+enum Owner {
+    /// A plain `send`/`recv`: claimed by being taken off the queue.
+    Single(WakerSlot),
+    /// Case `case` of a `select!`: claimed by winning `selection`.
+    Select {
+        selection: Arc<Selection>,
+        case: usize,
+    },
+}
+
+/// One parked channel operation (module doc).
+pub(crate) struct Waiter<T> {
+    state: AtomicU8,
+    /// A receiver's value once handed over; a sender's value until taken. Accessed only under
+    /// the channel's lock while `WAITING`, and only by the owner after.
+    slot: UnsafeCell<Option<T>>,
+    owner: Owner,
+}
+
+// SAFETY: the slot is accessed by one thread at a time: peers under the channel lock while the
+// waiter is WAITING, the owner after its `Acquire` load saw the peer's `Release` store of
+// another state. Moving a `T` between threads needs `T: Send`.
+unsafe impl<T: Send> Send for Waiter<T> {}
+// SAFETY: as above.
+unsafe impl<T: Send> Sync for Waiter<T> {}
+
+impl<T> Waiter<T> {
+    /// A plain operation's waiter, holding `value` if it sends, waking `waker`.
+    pub(crate) fn single(value: Option<T>, waker: &Waker) -> Arc<Waiter<T>> {
+        let wake = WakerSlot::default();
+        wake.register(waker);
+        Arc::new(Waiter {
+            state: AtomicU8::new(WAITING),
+            slot: UnsafeCell::new(value),
+            owner: Owner::Single(wake),
+        })
+    }
+
+    /// Case `case` of a select's waiter, holding `value` if it sends.
+    pub(crate) fn select(
+        value: Option<T>,
+        selection: &Arc<Selection>,
+        case: usize,
+    ) -> Arc<Waiter<T>> {
+        Arc::new(Waiter {
+            state: AtomicU8::new(WAITING),
+            slot: UnsafeCell::new(value),
+            owner: Owner::Select {
+                selection: Arc::clone(selection),
+                case,
+            },
+        })
+    }
+
+    /// The outcome so far (`WAITING`, `DONE`, `CLOSED`), `Acquire`.
+    pub(crate) fn state(&self) -> u8 {
+        self.state.load(Ordering::Acquire)
+    }
+
+    /// The owner of a plain operation re-registers its waker before looking at `state` again.
+    pub(crate) fn register(&self, waker: &Waker) {
+        if let Owner::Single(wake) = &self.owner {
+            wake.register(waker);
+        }
+    }
+
+    /// A peer, holding the channel's lock, claims this waiter (module doc). `false`: it belongs
+    /// to a select that another case already won; drop it.
+    pub(crate) fn try_claim(&self) -> bool {
+        match &self.owner {
+            Owner::Single(_) => true,
+            Owner::Select { selection, case } => selection.try_win(*case),
+        }
+    }
+
+    /// The claimer publishes `outcome` and wakes the owner.
+    pub(crate) fn complete(&self, outcome: u8) {
+        self.state.store(outcome, Ordering::Release);
+        match &self.owner {
+            Owner::Single(wake) => wake.wake(),
+            Owner::Select { selection, .. } => selection.wake(),
+        }
+    }
+
+    /// The claimer (under the channel lock) or the owner (after `state` left `WAITING`) takes
+    /// the slot's value.
+    ///
+    /// # Safety
+    ///
+    /// The caller is the one party allowed to touch the slot now (see the type's fields).
+    pub(crate) unsafe fn take(&self) -> Option<T> {
+        // SAFETY: the caller has exclusive access to the slot.
+        unsafe { (*self.slot.get()).take() }
+    }
+
+    /// The claimer hands `value` to a receiving waiter.
+    ///
+    /// # Safety
+    ///
+    /// As for [`Waiter::take`].
+    pub(crate) unsafe fn put(&self, value: T) {
+        // SAFETY: the caller has exclusive access to the slot.
+        unsafe { *self.slot.get() = Some(value) };
+    }
+}

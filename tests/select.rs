@@ -1,0 +1,313 @@
+//! `select!`: exactly one case commits (atomic over channel operations, including rendezvous
+//! sends parked on several channels), `default`, fairness, `biased;`, patterns and `if`
+//! preconditions, any future as a case, and cancellation.
+
+mod common;
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use gort::{chan, Receiver, Sender};
+
+use common::{runtime, watchdog};
+
+/// Two tasks each `select!` a send of a unique value on two rendezvous channels, with one
+/// receiver per channel, 100k times each on 2 threads: every value is received exactly once,
+/// on the channel its select says it was sent on.
+#[test]
+fn selects_sending_on_two_rendezvous_channels_never_lose_or_duplicate() {
+    let _watchdog = watchdog(Duration::from_secs(300), "select atomicity");
+    const ROUNDS: u64 = 100_000;
+    runtime(2).block_on(async {
+        let (tx1, rx1) = chan::<u64>(0);
+        let (tx2, rx2) = chan::<u64>(0);
+        let selectors: Vec<_> = (0..2u64)
+            .map(|id| {
+                let (tx1, tx2) = (tx1.clone(), tx2.clone());
+                gort::spawn(async move {
+                    let mut sent = (Vec::new(), Vec::new());
+                    for round in 0..ROUNDS {
+                        let value = id * ROUNDS + round;
+                        gort::select! {
+                            result = tx1.send(value) => {
+                                result.expect("open");
+                                sent.0.push(value);
+                            }
+                            result = tx2.send(value) => {
+                                result.expect("open");
+                                sent.1.push(value);
+                            }
+                        }
+                    }
+                    sent
+                })
+            })
+            .collect();
+        drop((tx1, tx2));
+        let receive_all = |rx: Receiver<u64>| {
+            gort::spawn(async move {
+                let mut got = Vec::new();
+                while let Some(value) = rx.recv().await {
+                    got.push(value);
+                }
+                got
+            })
+        };
+        let (got1, got2) = (receive_all(rx1), receive_all(rx2));
+        let mut sent1 = HashSet::new();
+        let mut sent2 = HashSet::new();
+        for selector in selectors {
+            let (on1, on2) = selector.await.expect("selector");
+            sent1.extend(on1);
+            sent2.extend(on2);
+        }
+        let got1 = got1.await.expect("receiver 1");
+        let got2 = got2.await.expect("receiver 2");
+        assert_eq!(
+            got1.len() + got2.len(),
+            2 * ROUNDS as usize,
+            "values lost or duplicated"
+        );
+        assert_eq!(got1.iter().copied().collect::<HashSet<_>>(), sent1);
+        assert_eq!(got2.iter().copied().collect::<HashSet<_>>(), sent2);
+        assert_eq!(
+            got1.len(),
+            sent1.len(),
+            "a value received twice on channel 1"
+        );
+        assert_eq!(
+            got2.len(),
+            sent2.len(),
+            "a value received twice on channel 2"
+        );
+    });
+}
+
+/// The same with receiving selects: two tasks each `select!` a receive on two rendezvous
+/// channels fed by two senders; every value arrives exactly once.
+#[test]
+fn selects_receiving_on_two_rendezvous_channels_never_lose_or_duplicate() {
+    let _watchdog = watchdog(Duration::from_secs(300), "receiving select atomicity");
+    const PER_SENDER: u64 = 50_000;
+    runtime(2).block_on(async {
+        let (tx1, rx1) = chan::<u64>(0);
+        let (tx2, rx2) = chan::<u64>(0);
+        let send_all = |tx: Sender<u64>, base: u64| {
+            gort::spawn(async move {
+                for i in 0..PER_SENDER {
+                    tx.send(base + i).await.expect("open");
+                }
+            })
+        };
+        let senders = [send_all(tx1, 0), send_all(tx2, PER_SENDER)];
+        let selectors: Vec<_> = (0..2)
+            .map(|_| {
+                let (rx1, rx2) = (rx1.clone(), rx2.clone());
+                gort::spawn(async move {
+                    let mut got = Vec::new();
+                    let (mut open1, mut open2) = (true, true);
+                    while open1 || open2 {
+                        gort::select! {
+                            value = rx1.recv(), if open1 => match value {
+                                Some(value) => got.push(value),
+                                None => open1 = false,
+                            },
+                            value = rx2.recv(), if open2 => match value {
+                                Some(value) => got.push(value),
+                                None => open2 = false,
+                            },
+                        }
+                    }
+                    got
+                })
+            })
+            .collect();
+        drop((rx1, rx2));
+        for sender in senders {
+            sender.await.expect("sender");
+        }
+        let mut seen = HashSet::new();
+        for selector in selectors {
+            for value in selector.await.expect("selector") {
+                assert!(seen.insert(value), "{value} received twice");
+            }
+        }
+        assert_eq!(seen.len(), 2 * PER_SENDER as usize, "values lost");
+    });
+}
+
+/// `default` runs when no case is ready, and only then.
+#[gort::test]
+async fn default_runs_when_nothing_is_ready() {
+    let (tx, rx) = chan::<u32>(1);
+    let picked = gort::select! {
+        v = rx.recv() => v,
+        default => None,
+    };
+    assert_eq!(picked, None);
+    tx.send(3).await.unwrap();
+    let picked = gort::select! {
+        v = rx.recv() => v,
+        default => None,
+    };
+    assert_eq!(picked, Some(3));
+    // The default of the first select left nothing parked: a later send is not swallowed.
+    tx.try_send(4).unwrap();
+    assert_eq!(rx.try_recv(), Ok(4));
+}
+
+/// A losing receive consumes nothing: with both channels ready, one select takes one value and
+/// the other channel keeps its own.
+#[gort::test]
+async fn a_losing_receive_consumes_nothing() {
+    for _ in 0..100 {
+        let (tx1, rx1) = chan::<u32>(1);
+        let (tx2, rx2) = chan::<u32>(1);
+        tx1.try_send(1).unwrap();
+        tx2.try_send(2).unwrap();
+        let won = gort::select! {
+            Some(v) = rx1.recv() => v,
+            Some(v) = rx2.recv() => v,
+        };
+        assert_eq!(
+            rx1.len() + rx2.len(),
+            1,
+            "select {won}: a losing case consumed"
+        );
+        let left = if won == 1 {
+            rx2.try_recv()
+        } else {
+            rx1.try_recv()
+        };
+        assert_eq!(left, Ok(3 - won));
+    }
+}
+
+/// Over 10k selects on two always-ready channels, each case wins 40-60% of the time.
+#[gort::test]
+async fn selects_are_fair_between_ready_cases() {
+    let (tx1, rx1) = chan::<u8>(1);
+    let (tx2, rx2) = chan::<u8>(1);
+    let mut first = 0u32;
+    const SELECTS: u32 = 10_000;
+    for _ in 0..SELECTS {
+        tx1.try_send(1).ok();
+        tx2.try_send(2).ok();
+        let won = gort::select! {
+            Some(v) = rx1.recv() => v,
+            Some(v) = rx2.recv() => v,
+        };
+        if won == 1 {
+            first += 1;
+        }
+    }
+    let share = f64::from(first) / f64::from(SELECTS);
+    assert!(
+        (0.4..=0.6).contains(&share),
+        "case 1 won {share:.3} of the selects"
+    );
+}
+
+/// `biased;` always takes the first ready case.
+#[gort::test]
+async fn biased_takes_the_first_ready_case() {
+    let (tx1, rx1) = chan::<u8>(1);
+    let (tx2, rx2) = chan::<u8>(1);
+    for _ in 0..1000 {
+        tx1.try_send(1).ok();
+        tx2.try_send(2).ok();
+        let won = gort::select! {
+            biased;
+            Some(v) = rx1.recv() => v,
+            Some(v) = rx2.recv() => v,
+        };
+        assert_eq!(won, 1);
+    }
+    assert_eq!(rx2.try_recv(), Ok(2));
+}
+
+/// A parked select is completed by a later send on either channel, and by a timer.
+#[test]
+fn a_parked_select_wakes_for_a_send_or_a_timer() {
+    let _watchdog = watchdog(Duration::from_secs(60), "parked select");
+    runtime(2).block_on(async {
+        let (tx1, rx1) = chan::<u32>(0);
+        let (_tx2, rx2) = chan::<u32>(0);
+        let selecting = gort::spawn(async move {
+            gort::select! {
+                Some(v) = rx1.recv() => v,
+                Some(v) = rx2.recv() => v + 100,
+            }
+        });
+        gort::time::sleep(Duration::from_millis(10)).await;
+        tx1.send(7).await.expect("the select takes it");
+        assert_eq!(selecting.await.unwrap(), 7);
+
+        let (_keep, never) = chan::<u32>(0);
+        let picked = gort::select! {
+            v = never.recv() => v,
+            _ = gort::time::sleep(Duration::from_millis(5)) => Some(99),
+        };
+        assert_eq!(picked, Some(99));
+    });
+}
+
+/// A case whose output does not match its pattern is disabled and the select goes on; with
+/// every case disabled, `else` runs; an `if false` case is never polled.
+#[gort::test]
+async fn patterns_and_preconditions_disable_cases() {
+    let (tx, rx) = chan::<u32>(1);
+    tx.close();
+    let (tx2, rx2) = chan::<u32>(1);
+    tx2.try_send(5).unwrap();
+    let picked = gort::select! {
+        Some(v) = rx.recv() => v,
+        Some(v) = rx2.recv() => v,
+    };
+    assert_eq!(picked, 5, "the closed channel's None disabled its case");
+
+    let (tx3, rx3) = chan::<u32>(1);
+    tx3.try_send(6).unwrap();
+    let picked = gort::select! {
+        v = rx3.recv(), if false => v,
+        else => None,
+    };
+    assert_eq!(picked, None);
+    assert_eq!(rx3.try_recv(), Ok(6), "a disabled case received");
+
+    let picked = gort::select! {
+        Some(v) = rx.recv() => v,
+        else => 0,
+    };
+    assert_eq!(picked, 0);
+}
+
+/// A `JoinHandle` is a case like any future.
+#[gort::test]
+async fn any_future_is_a_case() {
+    let (_keep, never) = chan::<u32>(0);
+    let task = gort::spawn(async { 41 + 1 });
+    let picked = gort::select! {
+        v = never.recv() => v.unwrap_or(0),
+        joined = task => joined.expect("task"),
+    };
+    assert_eq!(picked, 42);
+}
+
+/// Dropping a select parked on rendezvous sends delivers nothing.
+#[gort::test]
+async fn a_dropped_select_delivers_nothing() {
+    let (tx1, rx1) = chan::<u32>(0);
+    let (tx2, rx2) = chan::<u32>(0);
+    let selecting = async {
+        gort::select! {
+            _ = tx1.send(1) => {}
+            _ = tx2.send(2) => {}
+        }
+    };
+    let mut selecting = Box::pin(selecting);
+    assert!(futures::poll!(selecting.as_mut()).is_pending());
+    drop(selecting);
+    assert!(rx1.try_recv().is_err());
+    assert!(rx2.try_recv().is_err());
+}
