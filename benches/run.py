@@ -5,8 +5,14 @@ Each run is a fresh process (`target/release/workloads <runtime> <workload>` for
 `benches/go/bin/workloads <workload>` for Go), all with 2 workers (`ticker_block200`: 1, which the
 programs set); every workload runs `--runs` times per runtime (default 5) and the table shows
 medians and the ratios gort/Go and gort/tokio.
-Runs of one workload on the three runtimes alternate, so that drift on the machine (about ±30%
-run to run, DESIGN.md §7) hits all three alike.
+Runs of one workload on the runtimes alternate, so that drift on the machine (about ±30%
+run to run, DESIGN.md §7) hits them all alike.
+
+Two more "runtimes" compare channel crates on the channel workloads `pingpong1`,
+`pingpong1000x100` and `mpsc4x1024`: `async-channel` and `flume` (`workloads async-channel
+<workload>`, `workloads flume <workload>`), each crate's channels on a tokio runtime with 2
+workers. They get a column each, after gort/tokio, only in a table that has one of those rows
+("-" in its other rows), so a table without channel rows is the same as before they existed.
 
 Most workloads report one number (`RESULT <workload> <runtime> <value> <unit>`) and get one row.
 Some report several from the same run (`sleep100us`: the median and the p99 of its sleeps), one
@@ -30,6 +36,8 @@ Examples, from the workspace root:
     python3 benches/run.py --runs 1 --only spawn200k
     python3 benches/run.py --runs 1 --only sleep100us    # its rows: sleep100us.median, .p99
     python3 benches/run.py --runs 1 --only echo50x2000 --runtimes go,tokio
+    python3 benches/run.py --runs 1 --only mpsc4x1024    # also async-channel and flume columns
+    python3 benches/run.py --runs 1 --only pingpong1 --runtimes go,tokio,gort,async-channel,flume
     python3 benches/run.py --rt --warm-up-time 1 --measurement-time 2 --sample-size 10
 """
 
@@ -63,19 +71,31 @@ class Workload:
     name: str  # name on the workloads binaries' command line
     label: str  # DESIGN.md §7 wording
     metrics: tuple  # the Metrics its RESULT lines carry, in table order
+    runtimes: tuple = ("go", "tokio", "gort")  # the runtimes that implement it
 
     def result_key(self, metric):
         """The second field of `metric`'s RESULT line."""
         return f"{self.name}.{metric.name}" if metric.name else self.name
 
 
-def one_number(name, label, unit, goal=""):
+def one_number(name, label, unit, goal="", runtimes=("go", "tokio", "gort")):
     """A workload that reports one number, printed as `RESULT <name> ...`."""
-    return Workload(name, label, (Metric("", "", unit, goal),))
+    return Workload(name, label, (Metric("", "", unit, goal),), runtimes)
+
+
+# The channel crates compared on some channel workloads, each on a tokio runtime: runtimes of
+# their own on the workloads binary's command line, and columns of their own in the table.
+CHANNEL_CRATES = ("async-channel", "flume")
+
+# The runtimes of the channel workloads that compare channel crates.
+WITH_CRATES = ("go", "tokio", "gort", *CHANNEL_CRATES)
 
 
 # The workloads the binaries implement: DESIGN.md §7's in the order of §7, then the timer
 # workloads and the blocking-in-place ones, which have no row there.
+#
+# The rendezvous rows (`pingpong*`, `parked200k`) use Go's unbuffered channel, `gort::chan(0)` and
+# `flume::bounded(0)`; tokio's `mpsc` and async-channel have no capacity 0 and use 1.
 #
 # `ticker_block200` and `block_in_place_fast` encode variants as metrics, since the table has one
 # column per runtime: `in_place` blocks through `block_in_place` and `plain` blocks a poll
@@ -86,6 +106,14 @@ WORKLOADS = [
     one_number("spawn200k", "spawn 200k tasks from a task, countdown", "ns/task", "<= 200"),
     one_number("chained100k", "chained spawn, depth 100k", "ns/task", "<= 150"),
     one_number("yield1000x200", "yield, 1000 tasks x 200", "ns/yield", "<= 30"),
+    one_number("pingpong1", "ping-pong over a rendezvous channel, 1 pair; tokio and async-channel: "
+               "capacity 1", "ns/round trip", "<= 200", WITH_CRATES),
+    one_number("pingpong_main", "ping-pong between the `block_on` future and a task, rendezvous; "
+               "tokio: mpsc(1)", "ns/round trip", "<= 300"),
+    one_number("pingpong1000x100", "ping-pong, 1000 pairs x 100, rendezvous; tokio and "
+               "async-channel: capacity 1", "ns/round trip", "<= 150", WITH_CRATES),
+    one_number("mpsc4x1024", "4 producers -> 1 consumer, cap 1024", "ns/msg", "<= 40",
+               WITH_CRATES),
     Workload("sleeps100k", "100k sleeps of 1-50 ms", (
         Metric("mean", "mean lateness", "µs", "<= 1000"),
         Metric("max", "max lateness", "µs"),
@@ -94,6 +122,8 @@ WORKLOADS = [
         Metric("median", "median actual", "µs", "<= 160"),
         Metric("p99", "p99 actual", "µs"),
     )),
+    one_number("parked200k", "200k idle tasks parked on a channel each, RSS growth; tokio: "
+               "mpsc(1)", "B/task", "<= 256"),
     one_number("echo50x2000", "TCP echo, 50 conns x 2000 x 64 B", "µs/round trip", "<= 6.5"),
     one_number("blocking2000", "2000 blocking 1 ms calls", "ms", "<= 30"),
     one_number("timer_cancel1m", "1M x (sleep 1 s, poll once, drop)", "ns/pair"),
@@ -127,8 +157,9 @@ RT_BENCHES = [
 # reading `ps`.
 WORKERS = 2
 
-# Runtimes in table order; Go is dropped when `go` is not installed.
-RUNTIMES = ["go", "tokio", "gort"]
+# Runtimes in table order; Go is dropped when `go` is not installed. Only the workloads that list
+# a runtime in their `runtimes` run on it (the channel crates: only some channel workloads).
+RUNTIMES = ["go", "tokio", "gort", *CHANNEL_CRATES]
 
 # Longest a single workload process may take before it counts as hung, in seconds.
 RUN_TIMEOUT = 120
@@ -234,16 +265,21 @@ def workload_command(rust_binary, runtime, name):
 
 
 def print_workloads_table(workloads, runtimes, rust_binary, runs):
+    # Runtimes that run at least one of these workloads; a channel crate's column only if so.
+    used = [rt for rt in runtimes if any(rt in w.runtimes for w in workloads)]
+    crates = [rt for rt in CHANNEL_CRATES if rt in used]
     print("per run: " + ", ".join(
-        f"`{shlex.join(workload_command(rust_binary, rt, 'WORKLOAD'))}`" for rt in runtimes))
+        f"`{shlex.join(workload_command(rust_binary, rt, 'WORKLOAD'))}`" for rt in used))
     print()
-    print("| workload | Go | tokio | gort | gort/Go | gort/tokio | DESIGN §7 goal |")
-    print("|---|---|---|---|---|---|---|")
+    print("| workload | Go | tokio | gort | gort/Go | gort/tokio | "
+          + "".join(f"{rt} | " for rt in crates) + "DESIGN §7 goal |")
+    print("|---|---|---|---|---|---|" + "---|" * len(crates) + "---|")
     for w in workloads:
+        on = [rt for rt in runtimes if rt in w.runtimes]
         # values[metric][runtime]: that metric's value in each run of that runtime.
-        values = {m: {rt: [] for rt in runtimes} for m in w.metrics}
+        values = {m: {rt: [] for rt in on} for m in w.metrics}
         for _ in range(runs):
-            for rt in runtimes:
+            for rt in on:
                 results = run_workload(workload_command(rust_binary, rt, w.name), w, rt)
                 for m in w.metrics:
                     values[m][rt].append(results[m])
@@ -251,7 +287,8 @@ def print_workloads_table(workloads, runtimes, rust_binary, runs):
             medians = {rt: statistics.median(v) for rt, v in values[m].items()}
             what = f"{w.label}, {m.label}" if m.label else w.label
             goal = f"{m.goal} {m.unit}" if m.goal else "-"
-            print_row(f"{what} (`{w.result_key(m)}`, {m.unit})", medians, goal)
+            print_row(f"{what} (`{w.result_key(m)}`, {m.unit})", medians,
+                      *(fmt_value(medians.get(rt)) for rt in crates), goal)
     print()
 
 

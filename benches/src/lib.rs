@@ -15,6 +15,9 @@
 //! local spawn onto that P, as a `go` statement in Go's main goroutine is.
 //!
 //! Go counterparts of the same workloads live in `go/workloads/main.go`.
+//!
+//! The channel workloads are generic over [`chan::Chan`] instead, which names a runtime as well
+//! as a channel: gort's channels on gort, tokio's `mpsc`, `async-channel` and `flume` on tokio.
 
 /// With the `mimalloc` feature every benchmark binary, gort and tokio alike, allocates with
 /// mimalloc. The default (glibc's malloc) serialises frees of memory that another thread
@@ -24,6 +27,8 @@
 #[cfg(feature = "mimalloc")]
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+pub mod chan;
 
 use std::fmt::Debug;
 use std::future::Future;

@@ -5,15 +5,17 @@
 //
 //	workloads [-warmup D] [-measure D] <name>
 //
-// A DESIGN.md §7 workload name (spawn200k, chained100k, yield1000x200, sleeps100k, sleep100us,
+// A DESIGN.md §7 workload name (spawn200k, chained100k, yield1000x200, the channel workloads
+// pingpong1, pingpong_main, pingpong1000x100, mpsc4x1024 and parked200k, sleeps100k, sleep100us,
 // echo50x2000, blocking2000, the timer workloads timer_cancel1m and timer_fire1m, and the
 // blocking-in-place workloads ticker_block200 and block_in_place_fast) runs that workload once
 // and prints `RESULT <name> go <value> <unit>`, or one
 // `RESULT <name>.<metric> go <value> <unit>` line per number for a workload with several
 // (sleep100us: median and p99), like `workloads <gort|tokio> <name>` in Rust; see that file's
 // doc for how each is timed (a driver goroutine started by main does the work and sends back
-// what it measured; the completion signal is a channel with a buffer of 1). `WARNING` lines flag
-// a suspect number, as in Rust.
+// what it measured; the completion signal is a channel with a buffer of 1). pingpong_main is the
+// exception: it runs in the main goroutine itself, as its Rust side runs in the block_on future.
+// `WARNING` lines flag a suspect number, as in Rust.
 //
 // An `rt_<bench>` name runs the Go translation of tokio's rt_multi_threaded bench of that name
 // (rt_spawn_many_local, rt_yield_many, rt_chained_spawn, rt_ping_pong) repeatedly, for -warmup
@@ -39,6 +41,8 @@ import (
 	"os"
 	"runtime"
 	"sort"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -59,6 +63,14 @@ const (
 	echoRoundTrips = 2_000   // round trips per echo50x2000 client
 	echoMsgLen     = 64      // bytes of one echo50x2000 message, each way
 	blockingCalls  = 2_000   // blocking calls blocking2000 starts at once
+
+	pingPongs     = 200_000   // round trips of pingpong1 and pingpong_main
+	pingPairs     = 1_000     // pairs of goroutines in pingpong1000x100
+	pingsPerPair  = 100       // round trips each pingpong1000x100 pair does
+	mpscProducers = 4         // goroutines sending into the one mpsc4x1024 channel
+	mpscCap       = 1_024     // capacity of the mpsc4x1024 channel
+	mpscMessages  = 1_000_000 // messages mpsc4x1024 sends in all, mpscMessages/mpscProducers each
+	parkedTasks   = 200_000   // goroutines parked200k parks, each on its own channel
 
 	shortSleeps = 2_000                  // sleeps sleep100us performs one after the other
 	shortSleep  = 100 * time.Microsecond // what each sleep100us sleep asks for
@@ -118,8 +130,13 @@ var workloads = []workload{
 	{"spawn200k", perOp(spawn200k, spawnTasks, 1, "ns/task")},
 	{"chained100k", perOp(chained100k, chainDepth, 1, "ns/task")},
 	{"yield1000x200", perOp(yield1000x200, yieldTasks*yieldsPerTask, 1, "ns/yield")},
+	{"pingpong1", perOp(pingPong, pingPongs, 1, "ns/round trip")},
+	{"pingpong_main", perOp(pingPong, pingPongs, 1, "ns/round trip")},
+	{"pingpong1000x100", perOp(pingPong1000x100, pingPairs*pingsPerPair, 1, "ns/round trip")},
+	{"mpsc4x1024", perOp(mpsc4x1024, mpscMessages, 1, "ns/msg")},
 	{"sleeps100k", sleeps100k},
 	{"sleep100us", sleep100us},
+	{"parked200k", parked200k},
 	{"echo50x2000", perOp(echo50x2000, echoConns*echoRoundTrips, 1000, "µs/round trip")},
 	{"blocking2000", perOp(blocking2000, 1, 1e6, "ms")},
 	{"timer_cancel1m", perOp(timerCancel1m, cancelPairs, 1, "ns/pair")},
@@ -127,6 +144,10 @@ var workloads = []workload{
 	{"ticker_block200", tickerBlock200},
 	{"block_in_place_fast", blockInPlaceFast},
 }
+
+// inMainGoroutine lists the workloads that run in the main goroutine rather than in a driver
+// goroutine: pingpong_main, whose Rust side pings from the block_on future itself.
+var inMainGoroutine = map[string]bool{"pingpong_main": true}
 
 // perOp makes a workload's run out of body, which returns an elapsed time: its only metric is that
 // time divided by ops, then by unitNs (the nanoseconds in the time part of unit: 1 for ns, 1000
@@ -159,7 +180,11 @@ func main() {
 
 	for _, w := range workloads {
 		if w.name == name {
-			for _, m := range inDriverGoroutine(w.run) {
+			run := inDriverGoroutine
+			if inMainGoroutine[name] {
+				run = func(body func() []metric) []metric { return body() }
+			}
+			for _, m := range run(w.run) {
 				key := name
 				if m.name != "" {
 					key += "." + m.name
@@ -273,6 +298,135 @@ func yield1000x200() time.Duration {
 	}
 	<-c.done
 	return time.Since(start)
+}
+
+// pingPong is pingpong1 in the driver goroutine and pingpong_main in the main goroutine, as
+// ping_pong in Rust: it makes two unbuffered channels, starts a ponger goroutine that sends back
+// every message of the first on the second until the first is closed, and does pingPongs round
+// trips (send i, receive the echo, check it); timed from before the go statement until the last
+// echo has arrived. Closing the first channel afterwards ends the ponger.
+func pingPong() time.Duration {
+	ping := make(chan uint64)
+	pong := make(chan uint64)
+	start := time.Now()
+	go ponger(ping, pong)
+	for i := uint64(0); i < pingPongs; i++ {
+		ping <- i
+		if <-pong != i {
+			panic("the ponger echoed another message")
+		}
+	}
+	elapsed := time.Since(start)
+	close(ping)
+	return elapsed
+}
+
+// ponger is the ponging side of the ping-pong workloads: it sends back every message it receives
+// on ping until ping is closed.
+func ponger(ping <-chan uint64, pong chan<- uint64) {
+	for msg := range ping {
+		pong <- msg
+	}
+}
+
+// pingPong1000x100 starts pingPairs pairs of goroutines, each pair on its own two unbuffered
+// channels: a ponger, then a pinger that does pingsPerPair round trips as in pingPong, closes its
+// ping channel (ending its ponger) and ticks the countdown. Timed from before the first channel is
+// made until the driver has the last pinger's signal.
+func pingPong1000x100() time.Duration {
+	c := newCountdown(pingPairs)
+	start := time.Now()
+	for i := 0; i < pingPairs; i++ {
+		ping := make(chan uint64)
+		pong := make(chan uint64)
+		go ponger(ping, pong)
+		go func() {
+			for j := uint64(0); j < pingsPerPair; j++ {
+				ping <- j
+				if <-pong != j {
+					panic("the ponger echoed another message")
+				}
+			}
+			close(ping)
+			c.tick()
+		}()
+	}
+	<-c.done
+	return time.Since(start)
+}
+
+// mpsc4x1024 makes a channel with a buffer of mpscCap, starts mpscProducers goroutines that each
+// send mpscMessages/mpscProducers messages into it, and receives mpscMessages in the driver;
+// timed from before the first go statement until the last message is in. The driver counts
+// messages rather than waiting for a close, which with several senders would need a WaitGroup.
+func mpsc4x1024() time.Duration {
+	ch := make(chan uint64, mpscCap)
+	start := time.Now()
+	for i := 0; i < mpscProducers; i++ {
+		go func() {
+			for j := uint64(0); j < mpscMessages/mpscProducers; j++ {
+				ch <- j
+			}
+		}()
+	}
+	for i := 0; i < mpscMessages; i++ {
+		<-ch
+	}
+	return time.Since(start)
+}
+
+// parked200k is what an idle goroutine blocked on a channel costs in memory, as parked200k in
+// Rust (whose doc says why each goroutine has a channel of its own): the driver reads the
+// resident set (rssBytes), then makes parkedTasks unbuffered channels, keeping each in a slice
+// made beforehand, and starts one goroutine per channel that ticks a countdown and receives from
+// it. Once every goroutine has ticked, the driver reads the resident set again and reports the
+// growth per goroutine in bytes; then it closes every channel and waits for all goroutines to
+// finish. Go cannot tick after parking, so the last goroutines may tick just before they block;
+// their stacks and channels exist by then, which is what is measured.
+func parked200k() []metric {
+	chans := make([]chan uint64, parkedTasks)
+	parked := newCountdown(parkedTasks)
+	done := newCountdown(parkedTasks)
+	before := rssBytes()
+	for i := range chans {
+		ch := make(chan uint64)
+		chans[i] = ch
+		go func() {
+			parked.tick()
+			if _, ok := <-ch; ok {
+				panic("a message on a channel nobody sends on")
+			}
+			done.tick()
+		}()
+	}
+	<-parked.done
+	after := rssBytes()
+	for _, ch := range chans {
+		close(ch)
+	}
+	<-done.done
+	return []metric{{"", (float64(after) - float64(before)) / parkedTasks, "B/task"}}
+}
+
+// rssBytes is the resident set size of this process in bytes, from the VmRSS line of
+// /proc/self/status (in kB), as rss_bytes in Rust. runtime.MemStats would count what Go has
+// reserved rather than what is resident, which the Rust side cannot match.
+func rssBytes() uint64 {
+	status, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		panic(err)
+	}
+	for _, line := range strings.Split(string(status), "\n") {
+		// "VmRSS:	   12345 kB"
+		if fields := strings.Fields(line); len(fields) == 3 && fields[0] == "VmRSS:" {
+			kb, err := strconv.ParseUint(fields[1], 10, 64)
+			if err != nil {
+				panic(err)
+			}
+			return kb * 1024
+		}
+	}
+	panic("no VmRSS line in /proc/self/status")
 }
 
 // echo50x2000 binds a listener on 127.0.0.1 (port 0) before the clock starts. Timed: a goroutine
