@@ -38,7 +38,7 @@ impl<T> RecvOp<T> {
     }
 
     /// The outcome of a parked waiter a peer completed, if it did.
-    fn completed(&mut self) -> Option<Option<T>> {
+    fn completed(&mut self, chan: &Chan<T>) -> Option<Option<T>> {
         let waiter = self.waiter().as_ref()?;
         match waiter.state() {
             WAITING => None,
@@ -46,6 +46,7 @@ impl<T> RecvOp<T> {
                 let waiter = self.waiter().take()?;
                 // SAFETY: the state left WAITING, so the slot is ours (`waiter.rs`).
                 let value = unsafe { waiter.take() };
+                chan.recycle(waiter);
                 Some(if state == CLOSED { None } else { value })
             }
         }
@@ -60,7 +61,7 @@ impl<T> RecvOp<T> {
             return Poll::Ready(result);
         }
         if let Some(case) = select::current_case() {
-            if let Some(result) = self.completed() {
+            if let Some(result) = self.completed(chan) {
                 return Poll::Ready(result);
             }
             // A case of a `select!`: the driver decides under the channel locks.
@@ -76,7 +77,7 @@ impl<T> RecvOp<T> {
         }
         if let Some(waiter) = self.waiter().as_ref() {
             waiter.register(cx.waker());
-            if let Some(result) = self.completed() {
+            if let Some(result) = self.completed(chan) {
                 return Poll::Ready(result);
             }
             return Poll::Pending;
@@ -93,7 +94,7 @@ impl<T> RecvOp<T> {
                 Poll::Ready(None)
             }
             Received::Empty => {
-                let waiter = Waiter::single(None, cx.waker());
+                let waiter = chan.waiter(None, cx.waker());
                 state.recvq.push_back(Arc::clone(&waiter));
                 *self.waiter() = Some(waiter);
                 Poll::Pending

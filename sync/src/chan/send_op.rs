@@ -37,15 +37,17 @@ impl<T> SendOp<T> {
     }
 
     /// The outcome of a parked waiter a peer completed, if it did.
-    fn completed(&mut self) -> Option<Result<(), SendError<T>>> {
+    fn completed(&mut self, chan: &Chan<T>) -> Option<Result<(), SendError<T>>> {
         let waiter = self.waiter.get_mut().as_ref()?;
         match waiter.state() {
             WAITING => None,
             state => {
                 let waiter = self.waiter.get_mut().take()?;
+                // SAFETY: the state left WAITING, so the slot is ours (empty if a receiver took
+                // the value).
+                let value = unsafe { waiter.take() };
+                chan.recycle(waiter);
                 if state == CLOSED {
-                    // SAFETY: the state left WAITING, so the slot is ours.
-                    let value = unsafe { waiter.take() };
                     Some(Err(SendError(
                         value.expect("a closed sender keeps its value"),
                     )))
@@ -69,7 +71,7 @@ impl<T> SendOp<T> {
             return Poll::Ready(result);
         }
         if let Some(case) = select::current_case() {
-            if let Some(result) = self.completed() {
+            if let Some(result) = self.completed(chan) {
                 return Poll::Ready(result);
             }
             // The driver uses these pointers only during this poll of the select (`RecvOp`).
@@ -83,7 +85,7 @@ impl<T> SendOp<T> {
         }
         if let Some(waiter) = self.waiter.get_mut().as_ref() {
             waiter.register(cx.waker());
-            if let Some(result) = self.completed() {
+            if let Some(result) = self.completed(chan) {
                 return Poll::Ready(result);
             }
             return Poll::Pending;
@@ -109,7 +111,7 @@ impl<T> SendOp<T> {
                 Poll::Ready(Err(SendError(value)))
             }
             Err(SendBlocked::Full(value)) => {
-                let waiter = Waiter::single(Some(value), cx.waker());
+                let waiter = chan.waiter(Some(value), cx.waker());
                 state.sendq.push_back(Arc::clone(&waiter));
                 *self.waiter.get_mut() = Some(waiter);
                 Poll::Pending

@@ -100,3 +100,23 @@ fn a_parked_select_is_committed_by_a_peer_on_another_thread() {
         other => panic!("the select did not see its commit: {other:?}"),
     }
 }
+
+#[test]
+fn a_send_skips_given_up_receivers_and_reaches_a_live_one() {
+    let (tx, rx) = chan::<u32>(0);
+    let mut receives: Vec<_> = (0..100).map(|_| rx.recv()).collect();
+    for receive in &mut receives {
+        assert!(poll_once(receive).is_pending());
+    }
+    // Give up all but the one in the middle (they are marked, not scanned for, and the queue
+    // is compacted as they pile up).
+    let mut live = receives.remove(50);
+    drop(receives);
+    tx.try_send(5).expect("a receiver is still waiting");
+    assert_eq!(poll_once(&mut live), Poll::Ready(Some(5)));
+    assert_eq!(
+        tx.try_send(6),
+        Err(TrySendError::Full(6)),
+        "nobody else waits"
+    );
+}

@@ -25,6 +25,9 @@ pub(crate) const WAITING: u8 = 0;
 pub(crate) const DONE: u8 = 1;
 /// The channel was closed while it waited: a receiver gets `None`, a sender its value back.
 pub(crate) const CLOSED: u8 = 2;
+/// Its operation was given up; it stays queued until a peer skips it or the queue is compacted
+/// (`State::remove`).
+pub(crate) const CANCELLED: u8 = 3;
 
 /// The commit flag of one `select!`: 0 while undecided, `case + 1` once a case won.
 #[derive(Debug)]
@@ -141,6 +144,18 @@ impl<T> Waiter<T> {
         })
     }
 
+    /// Makes a spare plain waiter (held by nobody else) ready to park again.
+    pub(crate) fn reset(&mut self, value: Option<T>, waker: &Waker) {
+        self.state.store(WAITING, Ordering::Relaxed);
+        *self.slot.get_mut() = value;
+        self.register(waker);
+    }
+
+    /// Whether it is a plain operation's waiter (only those are recycled).
+    pub(crate) fn is_single(&self) -> bool {
+        matches!(self.owner, Owner::Single(_))
+    }
+
     /// The outcome so far (`WAITING`, `DONE`, `CLOSED`), `Acquire`.
     pub(crate) fn state(&self) -> u8 {
         self.state.load(Ordering::Acquire)
@@ -156,9 +171,29 @@ impl<T> Waiter<T> {
     /// A peer, holding the channel's lock, claims this waiter (module doc). `false`: it belongs
     /// to a select that another case already won; drop it.
     pub(crate) fn try_claim(&self) -> bool {
+        // Written under the same lock as this read (`State::remove`).
+        if self.state.load(Ordering::Relaxed) == CANCELLED {
+            return false;
+        }
         match &self.owner {
             Owner::Single(_) => true,
             Owner::Select { selection, case } => selection.try_win(*case),
+        }
+    }
+
+    /// The owner gives up a waiter still queued (under the channel lock).
+    pub(crate) fn cancel(&self) {
+        self.state.store(CANCELLED, Ordering::Relaxed);
+    }
+
+    /// Whether no peer may claim it any more: given up, or of a select that another case won.
+    pub(crate) fn is_stale(&self) -> bool {
+        match &self.owner {
+            _ if self.state.load(Ordering::Relaxed) == CANCELLED => true,
+            Owner::Single(_) => false,
+            Owner::Select { selection, case } => {
+                selection.winner().is_some_and(|winner| winner != *case)
+            }
         }
     }
 
