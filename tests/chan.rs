@@ -197,20 +197,23 @@ fn mpmc_delivers_every_value_exactly_once() {
     }
 }
 
-/// A pending send that is dropped delivers nothing: the receiver never sees its value.
+/// A pending send that is dropped delivers nothing and leaves nothing behind: the receiver
+/// never sees its value, and the value is dropped with the send.
 #[gort::test]
 async fn a_dropped_pending_send_delivers_nothing() {
-    let (tx, rx) = chan::<u32>(0);
+    let drops = common::counter();
+    let (tx, rx) = chan::<(u32, Option<common::DropGuard>)>(0);
     {
-        let send = tx.send(13);
+        let send = tx.send((13, Some(common::DropGuard::new(&drops))));
         // One poll parks it.
         let mut send = Box::pin(send);
         assert!(futures::poll!(send.as_mut()).is_pending());
     }
-    assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
-    let sender = gort::spawn(async move { tx.send(15).await });
-    assert_eq!(rx.recv().await, Some(15));
-    sender.await.unwrap().unwrap();
+    assert_eq!(drops.load(Ordering::SeqCst), 1, "the unsent value was kept");
+    assert!(matches!(rx.try_recv(), Err(TryRecvError::Empty)));
+    let sender = gort::spawn(async move { tx.send((15, None)).await.is_ok() });
+    assert_eq!(rx.recv().await.map(|(value, _)| value), Some(15));
+    assert!(sender.await.unwrap());
 }
 
 /// A receive that a sender handed its value to, dropped before it was polled again, gives the

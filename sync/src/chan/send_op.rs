@@ -126,12 +126,18 @@ impl<T> SendOp<T> {
             return;
         };
         let mut state = chan.lock();
-        if waiter.state() == WAITING {
+        let unsent = if waiter.state() == WAITING {
             state.remove(&waiter);
-        }
+            // SAFETY: still WAITING under the lock, now marked given up: no peer will touch
+            // the slot again, so it is ours. The waiter itself may stay queued a while
+            // (`State::remove`); the value must not.
+            unsafe { waiter.take() }
+        } else {
+            None
+        };
         drop(state);
-        // The value (if not taken) drops with the waiter, outside the lock.
-        drop(waiter);
+        // Outside the lock: dropping a value runs user code.
+        drop(unsent);
     }
 }
 
