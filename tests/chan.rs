@@ -203,6 +203,12 @@ fn mpmc_delivers_every_value_exactly_once() {
 async fn a_dropped_pending_send_delivers_nothing() {
     let drops = common::counter();
     let (tx, rx) = chan::<(u32, Option<common::DropGuard>)>(0);
+    // Other senders stay parked meanwhile, so the given-up waiter is not compacted away at
+    // once: its value must go anyway.
+    let mut others: Vec<_> = (0..3).map(|i| Box::pin(tx.send((i, None)))).collect();
+    for other in &mut others {
+        assert!(futures::poll!(other.as_mut()).is_pending());
+    }
     {
         let send = tx.send((13, Some(common::DropGuard::new(&drops))));
         // One poll parks it.
@@ -210,6 +216,7 @@ async fn a_dropped_pending_send_delivers_nothing() {
         assert!(futures::poll!(send.as_mut()).is_pending());
     }
     assert_eq!(drops.load(Ordering::SeqCst), 1, "the unsent value was kept");
+    drop(others);
     assert!(matches!(rx.try_recv(), Err(TryRecvError::Empty)));
     let sender = gort::spawn(async move { tx.send((15, None)).await.is_ok() });
     assert_eq!(rx.recv().await.map(|(value, _)| value), Some(15));
