@@ -35,8 +35,11 @@ impl WakerSlot {
         self.inner.register_by_ref(waker);
     }
 
-    /// Wakes the registered waker, if any.
-    pub(crate) fn wake(&self) {
-        self.inner.wake();
+    /// Takes the registered waker, to wake it later (outside a lock).
+    pub(crate) fn take(&self) -> Option<std::task::Waker> {
+        #[cfg(not(loom))]
+        return self.inner.take();
+        #[cfg(loom)]
+        return self.inner.take_waker();
     }
 }

@@ -35,7 +35,7 @@ use std::cell::{Cell, RefCell};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use crate::chan::Selection;
+use crate::chan::{Selection, Wakes};
 use crate::loom::MutexGuard;
 
 /// What the driver needs from a channel case: implemented per element type by the channel
@@ -55,6 +55,14 @@ pub(crate) trait SelectCase {
     ///
     /// As for [`SelectCase::lock`], and the caller holds the channel's lock.
     unsafe fn try_locked(&self, op: *const (), chan: *const ()) -> bool;
+
+    /// With the channel locked: takes the wakes of waiters completed meanwhile, for the caller
+    /// to wake once every lock is released.
+    ///
+    /// # Safety
+    ///
+    /// As for [`SelectCase::try_locked`].
+    unsafe fn take_wakes(&self, chan: *const ()) -> Wakes;
 
     /// With the channel locked: parks a waiter for case `case` of `selection`.
     ///
@@ -324,6 +332,19 @@ impl SelectDriver {
                 drop(guards);
                 continue;
             }
+            // Releases every lock, then wakes what the cases completed under them.
+            let unlock = |guards: Vec<MutexGuard<'_, ()>>| {
+                let wakes: Vec<Wakes> = order
+                    .iter()
+                    .map(|&i| {
+                        let entry = &entries[i];
+                        // SAFETY: as above; the lock is still held.
+                        unsafe { entry.vtable.take_wakes(entry.chan) }
+                    })
+                    .collect();
+                drop(guards);
+                wakes.into_iter().for_each(Wakes::wake_all);
+            };
             let mut committed = None;
             for entry in &entries {
                 // SAFETY: as above, and we hold the entry's channel lock.
@@ -336,7 +357,7 @@ impl SelectDriver {
                 // No peer can reach our waiters while we hold every lock: this cannot fail.
                 let won = self.selection.try_win(case);
                 debug_assert!(won, "a select case was committed twice");
-                drop(guards);
+                unlock(guards);
                 continue;
             }
             if !self.has_default {
@@ -349,7 +370,7 @@ impl SelectDriver {
                     };
                 }
             }
-            drop(guards);
+            unlock(guards);
             if self.has_default {
                 return Poll::Ready(Selected::Default);
             }

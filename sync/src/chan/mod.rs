@@ -44,6 +44,7 @@ use crate::loom::Ordering;
 
 pub use error::{SendError, TryRecvError, TrySendError};
 pub use waiter::Selection;
+pub(crate) use waiter::Wakes;
 
 use recv_op::RecvOp;
 use send_op::SendOp;

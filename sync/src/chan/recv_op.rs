@@ -8,7 +8,7 @@ use std::task::{Context, Poll};
 use gort_gc::Gc;
 
 use super::state::{Chan, Received};
-use super::waiter::{Selection, Waiter, CLOSED, WAITING};
+use super::waiter::{Selection, Waiter, Wakes, CLOSED, WAITING};
 use crate::loom::MutexGuard;
 use crate::select::{self, SelectCase};
 
@@ -158,6 +158,13 @@ impl<T: Send + 'static> SelectCase for ChanCase<T> {
         // SAFETY: as above.
         unsafe { *op.ready.get() = Some(result) };
         true
+    }
+
+    unsafe fn take_wakes(&self, chan: *const ()) -> Wakes {
+        // SAFETY: the caller passes this case's channel and holds its lock.
+        unsafe { (*chan.cast::<Chan<T>>()).state_locked() }
+            .wakes
+            .take()
     }
 
     unsafe fn park_locked(

@@ -10,7 +10,7 @@ use gort_gc::Gc;
 
 use super::error::SendError;
 use super::state::{Chan, SendBlocked};
-use super::waiter::{Selection, Waiter, CLOSED, WAITING};
+use super::waiter::{Selection, Waiter, Wakes, CLOSED, WAITING};
 use crate::loom::MutexGuard;
 use crate::select::{self, SelectCase};
 
@@ -184,6 +184,13 @@ impl<T: Send + 'static> SelectCase for SendCase<T> {
         // SAFETY: as above.
         unsafe { *op.ready.get() = Some(result) };
         true
+    }
+
+    unsafe fn take_wakes(&self, chan: *const ()) -> Wakes {
+        // SAFETY: the caller passes this case's channel and holds its lock.
+        unsafe { (*chan.cast::<Chan<T>>()).state_locked() }
+            .wakes
+            .take()
     }
 
     unsafe fn park_locked(

@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 use crate::loom::{AtomicBool, AtomicPtr, AtomicUsize, Mutex, MutexGuard, Ordering};
 
-use super::waiter::{Waiter, CLOSED, DONE};
+use super::waiter::{Waiter, Wakes, CLOSED, DONE};
 
 /// A channel's shared state.
 pub(crate) struct Chan<T> {
@@ -54,12 +54,23 @@ pub(crate) struct State<T> {
     /// Given-up waiters believed to be still queued (`remove`). Approximate: peers drop some
     /// without counting; it only decides when to compact.
     zombies: usize,
+    /// Owners of waiters completed under the lock, to wake once it is released.
+    pub(crate) wakes: Wakes,
 }
 
-/// A locked channel.
+/// A locked channel. Dropping it releases the lock, then wakes the owners of the waiters
+/// completed meanwhile.
 pub(crate) struct Locked<'a, T> {
-    _guard: MutexGuard<'a, ()>,
+    guard: Option<MutexGuard<'a, ()>>,
     state: &'a mut State<T>,
+}
+
+impl<T> Drop for Locked<'_, T> {
+    fn drop(&mut self) {
+        let wakes = self.state.wakes.take();
+        drop(self.guard.take());
+        wakes.wake_all();
+    }
 }
 
 impl<T> std::ops::Deref for Locked<'_, T> {
@@ -104,6 +115,7 @@ impl<T> Chan<T> {
                 sendq: VecDeque::new(),
                 closed: false,
                 zombies: 0,
+                wakes: Wakes::default(),
             }),
             capacity,
             senders: AtomicUsize::new(1),
@@ -150,7 +162,7 @@ impl<T> Chan<T> {
         // SAFETY: we hold the lock, so nobody else has a reference to the state.
         let state = unsafe { &mut *self.state.get() };
         Locked {
-            _guard: guard,
+            guard: Some(guard),
             state,
         }
     }
@@ -186,10 +198,15 @@ impl<T> Chan<T> {
         }
         state.closed = true;
         self.closed.store(true, Ordering::Release);
-        let State { recvq, sendq, .. } = &mut *state;
+        let State {
+            recvq,
+            sendq,
+            wakes,
+            ..
+        } = &mut *state;
         for waiter in recvq.drain(..).chain(sendq.drain(..)) {
             if waiter.try_claim() {
-                waiter.complete(CLOSED);
+                waiter.complete(CLOSED, wakes);
             }
         }
         true
@@ -216,7 +233,7 @@ impl<T> State<T> {
             if receiver.try_claim() {
                 // SAFETY: we claimed the waiter under the channel lock.
                 unsafe { receiver.put(value) };
-                receiver.complete(DONE);
+                receiver.complete(DONE, &mut self.wakes);
                 return Ok(());
             }
         }
@@ -236,7 +253,7 @@ impl<T> State<T> {
                     // SAFETY: claimed under the lock; a parked sender's slot holds its value.
                     let refill = unsafe { sender.take() };
                     self.buffer.extend(refill);
-                    sender.complete(DONE);
+                    sender.complete(DONE, &mut self.wakes);
                     break;
                 }
             }
@@ -246,7 +263,7 @@ impl<T> State<T> {
             if sender.try_claim() {
                 // SAFETY: as above.
                 let value = unsafe { sender.take() };
-                sender.complete(DONE);
+                sender.complete(DONE, &mut self.wakes);
                 if let Some(value) = value {
                     return Received::Value(value);
                 }
@@ -280,7 +297,7 @@ impl<T> State<T> {
             if receiver.try_claim() {
                 // SAFETY: claimed under the lock.
                 unsafe { receiver.put(value) };
-                receiver.complete(DONE);
+                receiver.complete(DONE, &mut self.wakes);
                 return;
             }
         }

@@ -83,9 +83,41 @@ impl Selection {
     pub fn register(&self, waker: &Waker) {
         self.waker.register(waker);
     }
+}
 
-    fn wake(&self) {
-        self.waker.wake();
+/// Wakers collected under a channel lock, woken after it is released (Go calls `goready`
+/// after `unlock`): waking schedules a task, which may wake another thread, and other threads
+/// wait for the lock meanwhile.
+#[derive(Default)]
+pub(crate) struct Wakes {
+    /// The usual case, one wake, without allocating.
+    one: Option<Waker>,
+    /// More (a close wakes every parked peer).
+    more: Vec<Waker>,
+}
+
+impl Wakes {
+    fn push(&mut self, waker: Option<Waker>) {
+        let Some(waker) = waker else {
+            return;
+        };
+        match self.one {
+            None => self.one = Some(waker),
+            Some(_) => self.more.push(waker),
+        }
+    }
+
+    /// Takes what was collected, leaving this empty.
+    pub(crate) fn take(&mut self) -> Wakes {
+        std::mem::take(self)
+    }
+
+    /// Wakes everything collected (call it without holding the lock).
+    pub(crate) fn wake_all(self) {
+        if let Some(waker) = self.one {
+            waker.wake();
+        }
+        self.more.into_iter().for_each(Waker::wake);
     }
 }
 
@@ -197,13 +229,14 @@ impl<T> Waiter<T> {
         }
     }
 
-    /// The claimer publishes `outcome` and wakes the owner.
-    pub(crate) fn complete(&self, outcome: u8) {
+    /// The claimer publishes `outcome` and hands the owner's waker to `wakes`, which the
+    /// channel wakes once its lock is released.
+    pub(crate) fn complete(&self, outcome: u8, wakes: &mut Wakes) {
         self.state.store(outcome, Ordering::Release);
-        match &self.owner {
-            Owner::Single(wake) => wake.wake(),
-            Owner::Select { selection, .. } => selection.wake(),
-        }
+        wakes.push(match &self.owner {
+            Owner::Single(wake) => wake.take(),
+            Owner::Select { selection, .. } => selection.waker.take(),
+        });
     }
 
     /// The claimer (under the channel lock) or the owner (after `state` left `WAITING`) takes
