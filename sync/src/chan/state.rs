@@ -67,6 +67,10 @@ pub(crate) struct Locked<'a, T> {
 
 impl<T> Drop for Locked<'_, T> {
     fn drop(&mut self) {
+        if self.state.wakes.is_empty() {
+            // Most operations wake nobody: no moves on their path.
+            return;
+        }
         let wakes = self.state.wakes.take();
         drop(self.guard.take());
         wakes.wake_all();

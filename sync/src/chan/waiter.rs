@@ -107,6 +107,11 @@ impl Wakes {
         }
     }
 
+    /// Whether nothing was collected (`more` fills only after `one`).
+    pub(crate) fn is_empty(&self) -> bool {
+        self.one.is_none()
+    }
+
     /// Takes what was collected, leaving this empty.
     pub(crate) fn take(&mut self) -> Wakes {
         std::mem::take(self)
