@@ -34,6 +34,12 @@ pub mod sync {
     pub use gort_sync::primitives::*;
 }
 
+/// The GC arena (issue 7 in progress): `Gc<T>` and `Trace`, with `#[derive(Trace)]`.
+pub mod gc {
+    pub use gort_gc::{Edge, Gc, Trace, Visitor};
+    pub use gort_macros::Trace;
+}
+
 /// Tasks: yielding, joining, naming.
 pub mod task {
     pub use gort_executor::task::{

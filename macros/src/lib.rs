@@ -1,5 +1,5 @@
-//! Attribute macros for the `gort` runtime: `#[gort::main]` and `#[gort::test]`; and the
-//! expansion of `gort::select!` (`select.rs`).
+//! Attribute macros for the `gort` runtime: `#[gort::main]` and `#[gort::test]`; the
+//! expansion of `gort::select!` (`select.rs`); and `#[derive(gort::gc::Trace)]` (`trace.rs`).
 //!
 //! This crate is an implementation detail of `gort`; use the macros through the
 //! facade (`#[gort::main]`, `#[gort::test]`) rather than depending on it directly.
@@ -73,6 +73,14 @@ use syn::{parse_quote, Error, Expr, ExprLit, ItemFn, Lit, LitBool, Meta, Token};
 /// }
 /// ```
 mod select;
+mod trace;
+
+/// `#[derive(gort::gc::Trace)]`: reports every field's `Gc` handles to the collector
+/// (`trace.rs`). Mark a field `#[trace(skip)]` to leave it out (its handles then stay roots).
+#[proc_macro_derive(Trace, attributes(trace))]
+pub fn derive_trace(input: TokenStream) -> TokenStream {
+    trace::expand(input.into()).into()
+}
 
 /// The expansion of `gort::select!`, which forwards here with its crate path (`select.rs`).
 #[doc(hidden)]

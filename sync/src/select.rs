@@ -49,20 +49,13 @@ pub(crate) trait SelectCase {
     unsafe fn lock<'a>(&self, op: *const (), chan: *const ()) -> MutexGuard<'a, ()>;
 
     /// With the channel locked: withdraws the op's waiter of an earlier round, then completes
-    /// the op now if it can (the result is kept in the op for its next poll).
+    /// the op now if it can (the result is kept in the op for its next poll). Peers it
+    /// completes go to `wakes`, woken once every lock is released.
     ///
     /// # Safety
     ///
     /// As for [`SelectCase::lock`], and the caller holds the channel's lock.
-    unsafe fn try_locked(&self, op: *const (), chan: *const ()) -> bool;
-
-    /// With the channel locked: takes the wakes of waiters completed meanwhile, for the caller
-    /// to wake once every lock is released.
-    ///
-    /// # Safety
-    ///
-    /// As for [`SelectCase::try_locked`].
-    unsafe fn take_wakes(&self, chan: *const ()) -> Wakes;
+    unsafe fn try_locked(&self, op: *const (), chan: *const (), wakes: &mut Wakes) -> bool;
 
     /// With the channel locked: parks a waiter for case `case` of `selection`.
     ///
@@ -332,23 +325,12 @@ impl SelectDriver {
                 drop(guards);
                 continue;
             }
-            // Releases every lock, then wakes what the cases completed under them.
-            let unlock = |guards: Vec<MutexGuard<'_, ()>>| {
-                let wakes: Vec<Wakes> = order
-                    .iter()
-                    .map(|&i| {
-                        let entry = &entries[i];
-                        // SAFETY: as above; the lock is still held.
-                        unsafe { entry.vtable.take_wakes(entry.chan) }
-                    })
-                    .collect();
-                drop(guards);
-                wakes.into_iter().for_each(Wakes::wake_all);
-            };
+            // Peers completed under the locks, woken once they are released.
+            let mut wakes = Wakes::default();
             let mut committed = None;
             for entry in &entries {
                 // SAFETY: as above, and we hold the entry's channel lock.
-                if unsafe { entry.vtable.try_locked(entry.op, entry.chan) } {
+                if unsafe { entry.vtable.try_locked(entry.op, entry.chan, &mut wakes) } {
                     committed = Some(entry.case);
                     break;
                 }
@@ -357,7 +339,8 @@ impl SelectDriver {
                 // No peer can reach our waiters while we hold every lock: this cannot fail.
                 let won = self.selection.try_win(case);
                 debug_assert!(won, "a select case was committed twice");
-                unlock(guards);
+                drop(guards);
+                wakes.wake_all();
                 continue;
             }
             if !self.has_default {
@@ -370,7 +353,8 @@ impl SelectDriver {
                     };
                 }
             }
-            unlock(guards);
+            drop(guards);
+            wakes.wake_all();
             if self.has_default {
                 return Poll::Ready(Selected::Default);
             }

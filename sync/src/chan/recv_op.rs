@@ -137,7 +137,7 @@ impl<T: Send + 'static> SelectCase for ChanCase<T> {
         chan.raw_lock()
     }
 
-    unsafe fn try_locked(&self, op: *const (), chan: *const ()) -> bool {
+    unsafe fn try_locked(&self, op: *const (), chan: *const (), wakes: &mut Wakes) -> bool {
         // SAFETY: the caller passes this case's op and channel and holds the channel's lock;
         // the op's cells are the polling task's, and the driver is that task.
         let (op, chan) = unsafe { (&*op.cast::<RecvOp<T>>(), &*chan.cast::<Chan<T>>()) };
@@ -150,7 +150,7 @@ impl<T: Send + 'static> SelectCase for ChanCase<T> {
             // a winner): withdraw it.
             state.remove(&old);
         }
-        let result = match state.try_recv() {
+        let result = match state.try_recv(wakes) {
             Received::Value(value) => Some(value),
             Received::Closed => None,
             Received::Empty => return false,
@@ -158,13 +158,6 @@ impl<T: Send + 'static> SelectCase for ChanCase<T> {
         // SAFETY: as above.
         unsafe { *op.ready.get() = Some(result) };
         true
-    }
-
-    unsafe fn take_wakes(&self, chan: *const ()) -> Wakes {
-        // SAFETY: the caller passes this case's channel and holds its lock.
-        unsafe { (*chan.cast::<Chan<T>>()).state_locked() }
-            .wakes
-            .take()
     }
 
     unsafe fn park_locked(

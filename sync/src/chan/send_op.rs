@@ -156,7 +156,7 @@ impl<T: Send + 'static> SelectCase for SendCase<T> {
         chan.raw_lock()
     }
 
-    unsafe fn try_locked(&self, op: *const (), chan: *const ()) -> bool {
+    unsafe fn try_locked(&self, op: *const (), chan: *const (), wakes: &mut Wakes) -> bool {
         // SAFETY: the caller passes this case's op and channel and holds the channel's lock;
         // the op's cells are the polling task's, and the driver is that task.
         let (op, chan) = unsafe { (&*op.cast::<SendOp<T>>(), &*chan.cast::<Chan<T>>()) };
@@ -173,7 +173,7 @@ impl<T: Send + 'static> SelectCase for SendCase<T> {
         let Some(to_send) = value.take() else {
             return false;
         };
-        let result = match state.try_send(to_send, chan.capacity) {
+        let result = match state.try_send(to_send, chan.capacity, wakes) {
             Ok(()) => Ok(()),
             Err(SendBlocked::Closed(back)) => Err(SendError(back)),
             Err(SendBlocked::Full(back)) => {
@@ -184,13 +184,6 @@ impl<T: Send + 'static> SelectCase for SendCase<T> {
         // SAFETY: as above.
         unsafe { *op.ready.get() = Some(result) };
         true
-    }
-
-    unsafe fn take_wakes(&self, chan: *const ()) -> Wakes {
-        // SAFETY: the caller passes this case's channel and holds its lock.
-        unsafe { (*chan.cast::<Chan<T>>()).state_locked() }
-            .wakes
-            .take()
     }
 
     unsafe fn park_locked(

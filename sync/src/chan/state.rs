@@ -54,26 +54,43 @@ pub(crate) struct State<T> {
     /// Given-up waiters believed to be still queued (`remove`). Approximate: peers drop some
     /// without counting; it only decides when to compact.
     zombies: usize,
-    /// Owners of waiters completed under the lock, to wake once it is released.
-    pub(crate) wakes: Wakes,
 }
 
 /// A locked channel. Dropping it releases the lock, then wakes the owners of the waiters
-/// completed meanwhile.
+/// completed meanwhile (collected here, on the caller's stack, not in the channel: every
+/// channel would pay for the space).
 pub(crate) struct Locked<'a, T> {
     guard: Option<MutexGuard<'a, ()>>,
     state: &'a mut State<T>,
+    wakes: Wakes,
 }
 
 impl<T> Drop for Locked<'_, T> {
     fn drop(&mut self) {
-        if self.state.wakes.is_empty() {
+        if self.wakes.is_empty() {
             // Most operations wake nobody: no moves on their path.
             return;
         }
-        let wakes = self.state.wakes.take();
+        let wakes = self.wakes.take();
         drop(self.guard.take());
         wakes.wake_all();
+    }
+}
+
+impl<T> Locked<'_, T> {
+    /// [`State::try_send`], waking after the unlock.
+    pub(crate) fn try_send(&mut self, value: T, capacity: usize) -> Result<(), SendBlocked<T>> {
+        self.state.try_send(value, capacity, &mut self.wakes)
+    }
+
+    /// [`State::try_recv`], waking after the unlock.
+    pub(crate) fn try_recv(&mut self) -> Received<T> {
+        self.state.try_recv(&mut self.wakes)
+    }
+
+    /// [`State::give_back`], waking after the unlock.
+    pub(crate) fn give_back(&mut self, value: T) {
+        self.state.give_back(value, &mut self.wakes);
     }
 }
 
@@ -119,7 +136,6 @@ impl<T> Chan<T> {
                 sendq: VecDeque::new(),
                 closed: false,
                 zombies: 0,
-                wakes: Wakes::default(),
             }),
             capacity,
             senders: AtomicUsize::new(1),
@@ -168,6 +184,7 @@ impl<T> Chan<T> {
         Locked {
             guard: Some(guard),
             state,
+            wakes: Wakes::default(),
         }
     }
 
@@ -202,17 +219,15 @@ impl<T> Chan<T> {
         }
         state.closed = true;
         self.closed.store(true, Ordering::Release);
-        let State {
-            recvq,
-            sendq,
-            wakes,
-            ..
-        } = &mut *state;
+        let mut wakes = Wakes::default();
+        let State { recvq, sendq, .. } = &mut *state;
         for waiter in recvq.drain(..).chain(sendq.drain(..)) {
             if waiter.try_claim() {
-                waiter.complete(CLOSED, wakes);
+                waiter.complete(CLOSED, &mut wakes);
             }
         }
+        drop(state);
+        wakes.wake_all();
         true
     }
 }
@@ -229,7 +244,12 @@ impl<T> Drop for Chan<T> {
 
 impl<T> State<T> {
     /// Go's `chansend` without blocking: to a parked receiver, else into the buffer.
-    pub(crate) fn try_send(&mut self, value: T, capacity: usize) -> Result<(), SendBlocked<T>> {
+    pub(crate) fn try_send(
+        &mut self,
+        value: T,
+        capacity: usize,
+        wakes: &mut Wakes,
+    ) -> Result<(), SendBlocked<T>> {
         if self.closed {
             return Err(SendBlocked::Closed(value));
         }
@@ -237,7 +257,7 @@ impl<T> State<T> {
             if receiver.try_claim() {
                 // SAFETY: we claimed the waiter under the channel lock.
                 unsafe { receiver.put(value) };
-                receiver.complete(DONE, &mut self.wakes);
+                receiver.complete(DONE, wakes);
                 return Ok(());
             }
         }
@@ -250,14 +270,14 @@ impl<T> State<T> {
 
     /// Go's `chanrecv` without blocking: the buffer's head (refilled from a parked sender), or
     /// straight from a parked sender.
-    pub(crate) fn try_recv(&mut self) -> Received<T> {
+    pub(crate) fn try_recv(&mut self, wakes: &mut Wakes) -> Received<T> {
         if let Some(value) = self.buffer.pop_front() {
             while let Some(sender) = self.sendq.pop_front() {
                 if sender.try_claim() {
                     // SAFETY: claimed under the lock; a parked sender's slot holds its value.
                     let refill = unsafe { sender.take() };
                     self.buffer.extend(refill);
-                    sender.complete(DONE, &mut self.wakes);
+                    sender.complete(DONE, wakes);
                     break;
                 }
             }
@@ -267,7 +287,7 @@ impl<T> State<T> {
             if sender.try_claim() {
                 // SAFETY: as above.
                 let value = unsafe { sender.take() };
-                sender.complete(DONE, &mut self.wakes);
+                sender.complete(DONE, wakes);
                 if let Some(value) = value {
                     return Received::Value(value);
                 }
@@ -296,12 +316,12 @@ impl<T> State<T> {
 
     /// A receiver that was handed `value` but went away before taking it gives it back: to
     /// another parked receiver, else to the front of the buffer, so that no value is lost.
-    pub(crate) fn give_back(&mut self, value: T) {
+    pub(crate) fn give_back(&mut self, value: T, wakes: &mut Wakes) {
         while let Some(receiver) = self.recvq.pop_front() {
             if receiver.try_claim() {
                 // SAFETY: claimed under the lock.
                 unsafe { receiver.put(value) };
-                receiver.complete(DONE, &mut self.wakes);
+                receiver.complete(DONE, wakes);
                 return;
             }
         }
