@@ -66,6 +66,44 @@ fn a_hand_off_racing_a_cancelled_receive_loses_nothing() {
     });
 }
 
+/// A parked receive re-polled with a new waker while a sender completes it: either that poll
+/// sees the value, or the new waker is woken. No wakeup is lost between the receive's look at
+/// its outcome and its re-registration.
+#[test]
+fn a_re_poll_racing_a_hand_off_never_loses_the_wakeup() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    use std::task::Wake;
+
+    struct Count(AtomicUsize);
+    impl Wake for Count {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    model(|| {
+        let (tx, rx) = chan::<u32>(0);
+        let mut recv = rx.recv();
+        assert!(poll_once(&mut recv).is_pending());
+        let sender = thread::spawn(move || (tx.try_send(9), tx));
+        let count = Arc::new(Count(AtomicUsize::new(0)));
+        let waker = std::task::Waker::from(Arc::clone(&count));
+        let mut cx = Context::from_waker(&waker);
+        let second = Pin::new(&mut recv).poll(&mut cx);
+        let (sent, _tx) = sender.join().unwrap();
+        match (sent, second) {
+            (Ok(()), Poll::Ready(value)) => assert_eq!(value, Some(9)),
+            (Ok(()), Poll::Pending) => {
+                assert_eq!(count.0.load(Ordering::SeqCst), 1, "the wakeup was lost");
+                assert_eq!(Pin::new(&mut recv).poll(&mut cx), Poll::Ready(Some(9)));
+            }
+            (Err(TrySendError::Full(9)), _) => panic!("a parked receiver was not found"),
+            (Err(other), _) => panic!("unexpected {other:?}"),
+        }
+    });
+}
+
 /// A select receiving on two rendezvous channels, polled while a sender on each tries to hand
 /// it a value: at most one send succeeds, and if one does the select returns exactly that
 /// value; if none does, the select is still waiting.

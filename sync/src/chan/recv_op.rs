@@ -75,8 +75,16 @@ impl<T> RecvOp<T> {
             );
             return Poll::Pending;
         }
-        if let Some(waiter) = self.waiter().as_ref() {
-            waiter.register(cx.waker());
+        if self.waiter().is_some() {
+            // Usually woken because a peer completed it: look before paying for a register.
+            if let Some(result) = self.completed(chan) {
+                return Poll::Ready(result);
+            }
+            if let Some(waiter) = self.waiter().as_ref() {
+                waiter.register(cx.waker());
+            }
+            // A peer may have completed it before the register: then its wake went to the old
+            // waker, so look again.
             if let Some(result) = self.completed(chan) {
                 return Poll::Ready(result);
             }

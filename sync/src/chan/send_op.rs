@@ -83,8 +83,16 @@ impl<T> SendOp<T> {
             );
             return Poll::Pending;
         }
-        if let Some(waiter) = self.waiter.get_mut().as_ref() {
-            waiter.register(cx.waker());
+        if self.waiter.get_mut().is_some() {
+            // Usually woken because a peer completed it: look before paying for a register.
+            if let Some(result) = self.completed(chan) {
+                return Poll::Ready(result);
+            }
+            if let Some(waiter) = self.waiter.get_mut().as_ref() {
+                waiter.register(cx.waker());
+            }
+            // A peer may have completed it before the register: then its wake went to the old
+            // waker, so look again.
             if let Some(result) = self.completed(chan) {
                 return Poll::Ready(result);
             }
