@@ -4,8 +4,9 @@
 //! goroutines each spawning the next, has 1,000 goroutines yield 200 times each, runs a TCP echo
 //! server with 100 client goroutines on loopback (each parked on the netpoller between
 //! messages), puts 10,000 goroutines to sleep for 1-20 ms each and measures how late they wake,
-//! shows a panicking goroutine being contained, and prints what it did and how long each step
-//! took.
+//! plays ping-pong over a rendezvous channel and selects between a channel and a timeout, lets
+//! a goroutine block its thread for 100 ms while a ticker keeps ticking, shows a panicking
+//! goroutine being contained, and prints what it did and how long each step took.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -23,6 +24,7 @@ const YIELDS: usize = 200;
 const CONNECTIONS: usize = 100;
 const ROUND_TRIPS: usize = 100;
 const SLEEPERS: u64 = 10_000;
+const PING_PONGS: usize = 100_000;
 
 #[gort::main]
 async fn main() {
@@ -78,6 +80,24 @@ async fn main() {
     println!(
         "{:>8}: {:<48} {short:>10.2?}",
         "", "sleep(100 µs), median actual"
+    );
+
+    let started = Instant::now();
+    let (rounds, picked) = channels().await;
+    report(
+        "chan",
+        rounds,
+        started.elapsed(),
+        &format!("{rounds} rendezvous round trips; select: {picked}"),
+    );
+
+    let started = Instant::now();
+    let ticks = blocked_thread().await;
+    println!(
+        "{:>8}: {:<48} {:>10.2?}",
+        "blocking",
+        format!("{ticks} ticks of 1 ms while a poll blocked 100 ms"),
+        started.elapsed()
     );
 
     let started = Instant::now();
@@ -199,6 +219,54 @@ async fn sleepers() -> (Duration, Duration) {
     }
     short.sort();
     (late / SLEEPERS as u32, short[short.len() / 2])
+}
+
+/// Ping-pong over two rendezvous channels (`PING_PONGS` round trips), then a `select!` between
+/// a channel nobody sends on and `after(5 ms)`.
+async fn channels() -> (usize, &'static str) {
+    let (ping_tx, ping_rx) = gort::chan::<usize>(0);
+    let (pong_tx, pong_rx) = gort::chan::<usize>(0);
+    gort::go!(async move {
+        while let Some(n) = ping_rx.recv().await {
+            pong_tx.send(n + 1).await.expect("the pinger waits");
+        }
+    });
+    let mut rounds = 0;
+    for n in 0..PING_PONGS {
+        ping_tx.send(n).await.expect("the ponger waits");
+        assert_eq!(pong_rx.recv().await, Some(n + 1));
+        rounds += 1;
+    }
+    let (_keep, quiet) = gort::chan::<u32>(0);
+    let picked = gort::select! {
+        Some(_) = quiet.recv() => "a message",
+        Some(_) = gort::time::after(Duration::from_millis(5)).recv() => "the 5 ms timeout",
+    };
+    (rounds, picked)
+}
+
+/// A goroutine sleeps its thread for 100 ms inside a plain poll while another ticks every 1 ms:
+/// sysmon moves the ticker to another thread after 10 ms. Returns the ticks made meanwhile.
+async fn blocked_thread() -> usize {
+    let blocking = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let ticker = {
+        let blocking = Arc::clone(&blocking);
+        gort::spawn(async move {
+            let mut ticks = 0;
+            while blocking.load(Ordering::SeqCst) {
+                gort::time::sleep(Duration::from_millis(1)).await;
+                ticks += 1;
+            }
+            ticks
+        })
+    };
+    gort::spawn(async move {
+        std::thread::sleep(Duration::from_millis(100));
+        blocking.store(false, Ordering::SeqCst);
+    })
+    .await
+    .expect("blocker");
+    ticker.await.expect("ticker")
 }
 
 fn report(step: &str, operations: usize, took: Duration, what: &str) {

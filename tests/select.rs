@@ -311,3 +311,15 @@ async fn a_dropped_select_delivers_nothing() {
     assert!(rx1.try_recv().is_err());
     assert!(rx2.try_recv().is_err());
 }
+
+/// A case may borrow a temporary (`after(d).recv()` borrows the receiver `after` returns): the
+/// temporaries live until the select ends, as they would in a `match`.
+#[gort::test]
+async fn a_case_may_borrow_a_temporary() {
+    let (_keep, quiet) = chan::<u32>(0);
+    let picked = gort::select! {
+        Some(v) = quiet.recv() => v,
+        Some(_) = gort::time::after(Duration::from_millis(2)).recv() => 7,
+    };
+    assert_eq!(picked, 7);
+}

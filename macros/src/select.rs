@@ -215,25 +215,31 @@ fn generate(select: &Select) -> TokenStream {
             )
         },
     };
+    // The futures are the scrutinee of a `match`, so that temporaries in their expressions
+    // (`after(d).recv()` borrows the receiver `after` returns) live until the select ends; in a
+    // `let` they would be dropped at the end of the statement.
     quote! {{
         #[allow(non_camel_case_types)]
         enum __Out<#(#variants,)*> { #(#variants(#variants),)* }
         let __enabled = ::std::vec![#(#preconditions),*];
-        let mut __futures = (#(#futures,)*);
-        let mut __driver = #private::SelectDriver::new(__enabled, #biased, #has_default);
-        let __selected = ::core::future::poll_fn(|__cx| {
-            __driver.poll(__cx, |__case, __cx| match __case {
-                #(#polls)*
-                _ => ::core::unreachable!(),
-            })
-        })
-        .await;
-        #[allow(unreachable_patterns)]
-        match __selected {
-            #(#arms)*
-            #default_arm,
-            #else_arm,
-            _ => ::core::unreachable!(),
+        match (#(#futures,)*) {
+            mut __futures => {
+                let mut __driver = #private::SelectDriver::new(__enabled, #biased, #has_default);
+                let __selected = ::core::future::poll_fn(|__cx| {
+                    __driver.poll(__cx, |__case, __cx| match __case {
+                        #(#polls)*
+                        _ => ::core::unreachable!(),
+                    })
+                })
+                .await;
+                #[allow(unreachable_patterns)]
+                match __selected {
+                    #(#arms)*
+                    #default_arm,
+                    #else_arm,
+                    _ => ::core::unreachable!(),
+                }
+            }
         }
     }}
 }
