@@ -323,3 +323,24 @@ async fn a_case_may_borrow_a_temporary() {
     };
     assert_eq!(picked, 7);
 }
+
+/// A send case on a closed channel is ready at once and gives the value back, as a receive
+/// case on a closed channel is ready with `None` (Go's select treats a closed channel as ready;
+/// where Go's send panics, gort returns the value).
+#[gort::test]
+async fn closed_channels_make_their_cases_ready() {
+    let _watchdog = watchdog(Duration::from_secs(60), "select on closed channels");
+    let (tx, rx) = chan::<String>(0);
+    rx.close();
+    let (_keep, quiet) = chan::<u32>(0);
+    let back = gort::select! {
+        result = tx.send("kept".to_owned()) => result.expect_err("closed").0,
+        _ = quiet.recv() => String::new(),
+    };
+    assert_eq!(back, "kept");
+    let got = gort::select! {
+        value = rx.recv() => value,
+        _ = quiet.recv() => Some("quiet".to_owned()),
+    };
+    assert_eq!(got, None);
+}
