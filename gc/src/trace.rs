@@ -54,6 +54,17 @@ unsafe impl<T: ?Sized> Trace for Gc<T> {
     }
 }
 
+/// Traces each of `items` (the elements a container owns), unless their type cannot hold a
+/// `Gc`: then the container is not walked at all.
+fn trace_each<'a, T: Trace + ?Sized + 'a>(
+    items: impl IntoIterator<Item = &'a T>,
+    visitor: &mut dyn Visitor,
+) {
+    if T::NEEDS_TRACE {
+        items.into_iter().for_each(|item| item.trace(visitor));
+    }
+}
+
 /// Types that hold no `Gc`: nothing to report.
 macro_rules! leaf {
     ($($t:ty),* $(,)?) => {$(
@@ -144,9 +155,7 @@ macro_rules! owning_sequence {
         unsafe impl<T: Trace> Trace for $collection<T> {
             const NEEDS_TRACE: bool = T::NEEDS_TRACE;
             fn trace(&self, visitor: &mut dyn Visitor) {
-                if T::NEEDS_TRACE {
-                    self.iter().for_each(|element| element.trace(visitor));
-                }
+                trace_each(self, visitor);
             }
         }
     )*};
@@ -158,9 +167,7 @@ owning_sequence!(Vec, VecDeque, BTreeSet);
 unsafe impl<T: Trace> Trace for [T] {
     const NEEDS_TRACE: bool = T::NEEDS_TRACE;
     fn trace(&self, visitor: &mut dyn Visitor) {
-        if T::NEEDS_TRACE {
-            self.iter().for_each(|element| element.trace(visitor));
-        }
+        trace_each(self, visitor);
     }
 }
 
@@ -176,9 +183,7 @@ unsafe impl<T: Trace, const N: usize> Trace for [T; N] {
 unsafe impl<T: Trace, S> Trace for HashSet<T, S> {
     const NEEDS_TRACE: bool = T::NEEDS_TRACE;
     fn trace(&self, visitor: &mut dyn Visitor) {
-        if T::NEEDS_TRACE {
-            self.iter().for_each(|element| element.trace(visitor));
-        }
+        trace_each(self, visitor);
     }
 }
 
@@ -186,12 +191,8 @@ unsafe impl<T: Trace, S> Trace for HashSet<T, S> {
 unsafe impl<K: Trace, V: Trace, S> Trace for HashMap<K, V, S> {
     const NEEDS_TRACE: bool = K::NEEDS_TRACE || V::NEEDS_TRACE;
     fn trace(&self, visitor: &mut dyn Visitor) {
-        if Self::NEEDS_TRACE {
-            for (key, value) in self {
-                key.trace(visitor);
-                value.trace(visitor);
-            }
-        }
+        trace_each(self.keys(), visitor);
+        trace_each(self.values(), visitor);
     }
 }
 
@@ -199,12 +200,8 @@ unsafe impl<K: Trace, V: Trace, S> Trace for HashMap<K, V, S> {
 unsafe impl<K: Trace, V: Trace> Trace for BTreeMap<K, V> {
     const NEEDS_TRACE: bool = K::NEEDS_TRACE || V::NEEDS_TRACE;
     fn trace(&self, visitor: &mut dyn Visitor) {
-        if Self::NEEDS_TRACE {
-            for (key, value) in self {
-                key.trace(visitor);
-                value.trace(visitor);
-            }
-        }
+        trace_each(self.keys(), visitor);
+        trace_each(self.values(), visitor);
     }
 }
 
