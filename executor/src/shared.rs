@@ -44,11 +44,12 @@ use crate::context;
 use crate::g::{GState, G};
 use crate::gfuture::GFuture;
 use crate::join::JoinHandle;
-use crate::p::P;
+use crate::p::{Role, P};
 use crate::park::{Handoff, Note};
 use crate::poll_until::PollUntil;
 use crate::queue::CAPACITY;
 use crate::registry::Registry;
+use crate::rescue::BlockedPolls;
 use crate::syscall::InSyscall;
 use crate::sysmon::Sysmon;
 use crate::worker::M;
@@ -89,7 +90,7 @@ pub(crate) struct Shared {
     ndetached: AtomicUsize,
     /// Polls that sysmon found stuck for 10 ms and whose P it replaced (`rescue.rs`), and how
     /// many per spawn location (`GORT_DEBUG=blockwarn=1` reports each location once).
-    pub(crate) blocked_polls: crate::rescue::BlockedPolls,
+    pub(crate) blocked_polls: BlockedPolls,
     /// Go's `sched.lock` and what it guards.
     sched: Mutex<Sched>,
     /// `sched.global.len()`, readable without the lock. Written under the lock (`Relaxed`: a
@@ -176,13 +177,13 @@ impl Shared {
             .map(|i| CachePadded::new(P::new(i, Timers::with_driver(Arc::clone(&time)))))
             .collect();
         for spare in &ps[procs..] {
-            spare.set_role(crate::p::Role::Spare);
+            spare.set_role(Role::Spare);
         }
         let shared = Arc::new(Shared {
             ps,
             procs,
             ndetached: AtomicUsize::new(0),
-            blocked_polls: crate::rescue::BlockedPolls::default(),
+            blocked_polls: BlockedPolls::default(),
             sched: Mutex::new(Sched {
                 global: VecDeque::new(),
                 idle_ps: (0..procs).rev().collect(),
@@ -515,7 +516,7 @@ impl Shared {
             self.is_shutdown() || !self.ps[p].has_work(),
             "a P with queued Gs was put on the idle list"
         );
-        if self.ps[p].role() == crate::p::Role::Detached {
+        if self.ps[p].role() == Role::Detached {
             self.spare_put_locked(sched, p);
             return;
         }
@@ -790,7 +791,7 @@ impl Shared {
             return None;
         }
         let spare = sched.spare_ps.pop()?;
-        self.ps[spare].set_role(crate::p::Role::Active);
+        self.ps[spare].set_role(Role::Active);
         self.ndetached.fetch_add(1, Ordering::Relaxed);
         Some(spare)
     }
@@ -808,7 +809,7 @@ impl Shared {
     }
 
     fn spare_put_locked(&self, sched: &mut Sched, p: usize) {
-        self.ps[p].set_role(crate::p::Role::Spare);
+        self.ps[p].set_role(Role::Spare);
         sched.spare_ps.push(p);
         self.ndetached.fetch_sub(1, Ordering::Relaxed);
     }
