@@ -34,9 +34,11 @@ pub mod sync {
     pub use gort_sync::primitives::*;
 }
 
-/// The GC arena (issue 7 in progress): `Gc<T>` and `Trace`, with `#[derive(Trace)]`.
+/// The GC arena: `Gc<T>`, `Trace` (with `#[derive(Trace)]`), collection, leak detection, stats.
 pub mod gc {
-    pub use gort_gc::{Edge, Gc, Trace, Visitor};
+    pub use gort_gc::{
+        collect, leaks, reclaim_leaks, stats, Collection, Edge, Gc, GcStats, Leak, Trace, Visitor,
+    };
     pub use gort_macros::Trace;
 }
 
@@ -138,8 +140,46 @@ pub mod runtime {
 ///
 /// The G keeps running after the statement; its output is discarded. Use [`spawn`] to keep a
 /// [`JoinHandle`].
+///
+/// `go!([a, b] async move { ... })` moves the named variables into the GC arena as the G's
+/// *captures*; inside the body `a` and `b` are references to them. The arena sees the edges
+/// G → captures → channels → waiting Gs, so a G blocked forever on a channel only its own
+/// captures (or other leaked Gs') could reach is found by [`gc::leaks`], and a cycle of such
+/// state is reclaimed once the Gs are gone. Handles a future holds any other way are opaque to
+/// the arena (held from outside: never wrongly freed, never reported). Each capture must be
+/// [`gc::Trace`](crate::gc::Trace), `Send` and `Sync`.
+///
+/// ```
+/// # gort::block_on(async {
+/// let (tx, rx) = gort::chan![u32];
+/// let (done_tx, done_rx) = gort::chan![u32];
+/// gort::go!([tx] async move {
+///     tx.send(7).await.unwrap();
+/// });
+/// gort::go!([rx, done_tx] async move {
+///     let v = rx.recv().await.unwrap();
+///     done_tx.send(v * 6).await.unwrap();
+/// });
+/// assert_eq!(done_rx.recv().await, Some(42));
+/// # });
+/// ```
 #[macro_export]
 macro_rules! go {
+    ([$($capture:ident),* $(,)?] $body:expr $(,)?) => {{
+        let __gort_captures = $crate::gc::Gc::new(($($capture,)*));
+        let __gort_captures_addr = $crate::gc::Gc::addr(&__gort_captures);
+        let _detached: $crate::JoinHandle<_> = $crate::__private::spawn_with_captures(
+            async move {
+                // The future owns the captures' one handle for its whole life (the leak pass
+                // counts it as the G's edge); the body sees references.
+                let __gort_captures = __gort_captures;
+                #[allow(unused_variables)]
+                let ($($capture,)*) = &*__gort_captures;
+                ($body).await
+            },
+            __gort_captures_addr,
+        );
+    }};
     ($future:expr $(,)?) => {{
         let _detached: $crate::JoinHandle<_> = $crate::spawn($future);
     }};
@@ -194,6 +234,7 @@ macro_rules! select {
 #[doc(hidden)]
 pub mod __private {
     pub use gort_executor::runtime::{run_main, run_test};
+    pub use gort_executor::spawn_with_captures;
     pub use gort_macros::select_internal;
     pub use gort_sync::select;
 }

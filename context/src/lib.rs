@@ -8,8 +8,10 @@
 
 mod blocking;
 mod budget;
+mod debug;
 mod waker_slot;
 
 pub use blocking::{set_blocking_spawner, spawn_blocking_job, BlockingJob, BlockingSpawner};
 pub use budget::{poll_proceed, with_budget, Progress, DEFAULT_BUDGET};
+pub use debug::{debug_switch, debug_switch_in};
 pub use waker_slot::WakerSlot;

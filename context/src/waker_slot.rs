@@ -32,6 +32,16 @@ impl WakerSlot {
         self.inner.register_by_ref(waker);
     }
 
+    /// Shows the registered waker, if any, to `look` and leaves it registered (the GC arena's
+    /// leak pass reads who waits; the slot has no way to look without taking, so it takes and
+    /// registers again). Only for a caller that no register or take can race with.
+    pub fn with_waker(&self, look: impl FnOnce(&Waker)) {
+        if let Some(waker) = self.take() {
+            look(&waker);
+            self.register(&waker);
+        }
+    }
+
     /// Takes the registered waker, if any, to wake it (possibly after releasing a lock).
     pub fn take(&self) -> Option<Waker> {
         #[cfg(not(loom))]

@@ -14,8 +14,11 @@
 //! ```
 
 use std::panic::Location;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
+use std::sync::atomic::{
+    AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering,
+};
 use std::sync::Arc;
+use std::task::RawWakerVTable;
 
 use crate::shared::Shared;
 
@@ -68,6 +71,18 @@ pub struct G {
     /// G's own wrapper future (under the registry shard lock); read by `abort` and shutdown
     /// under that lock.
     registry_key: AtomicUsize,
+    /// Set by every wake through the G's counted waker, cleared when a poll starts
+    /// (`gwaker.rs`): a G woken since its last poll is runnable, whatever `state` says.
+    notified: AtomicBool,
+    /// Counted wakers alive (`gwaker.rs`).
+    wakers: AtomicU32,
+    /// The async-task waker's data and vtable, set at the first poll, which counted wakers
+    /// wrap (`gwaker.rs`).
+    inner_data: AtomicPtr<()>,
+    inner_vtable: AtomicPtr<RawWakerVTable>,
+    /// The address of the arena object holding the captures `go!` allocated for this G, which
+    /// its future owns one handle to (the leak pass's task → captures edge), or 0.
+    captures: usize,
 }
 
 impl std::fmt::Debug for G {
@@ -91,6 +106,7 @@ impl G {
         runtime: Arc<Shared>,
         location: &'static Location<'static>,
         name: Option<Box<str>>,
+        captures: Option<usize>,
     ) -> G {
         G {
             id: next_id(),
@@ -101,6 +117,11 @@ impl G {
             wait_reason: AtomicU8::new(WaitReason::Unknown as u8),
             aborted: AtomicBool::new(false),
             registry_key: AtomicUsize::new(NOT_REGISTERED),
+            notified: AtomicBool::new(false),
+            wakers: AtomicU32::new(0),
+            inner_data: AtomicPtr::new(std::ptr::null_mut()),
+            inner_vtable: AtomicPtr::new(std::ptr::null_mut()),
+            captures: captures.unwrap_or(0),
         }
     }
 
@@ -165,6 +186,42 @@ impl G {
 
     pub(crate) fn set_registry_key(&self, key: usize) {
         self.registry_key.store(key, Ordering::Relaxed);
+    }
+
+    /// The captures object's address, if `go!` gave the G any.
+    pub(crate) fn captures(&self) -> Option<usize> {
+        (self.captures != 0).then_some(self.captures)
+    }
+
+    /// Counted wakers alive.
+    pub(crate) fn wakers(&self) -> &AtomicU32 {
+        &self.wakers
+    }
+
+    /// The woken-since-last-poll flag.
+    pub(crate) fn notified(&self) -> &AtomicBool {
+        &self.notified
+    }
+
+    /// Remembers the async-task waker counted wakers wrap (the same for every poll of a task).
+    pub(crate) fn set_inner_waker(&self, waker: &std::task::Waker) {
+        if self.inner_vtable.load(Ordering::Relaxed).is_null() {
+            self.inner_data
+                .store(waker.data().cast_mut(), Ordering::Relaxed);
+            self.inner_vtable.store(
+                std::ptr::from_ref(waker.vtable()).cast_mut(),
+                Ordering::Relaxed,
+            );
+        }
+    }
+
+    /// The async-task waker, as raw parts (set by the first poll).
+    pub(crate) fn inner_waker(&self) -> std::task::RawWaker {
+        let data = self.inner_data.load(Ordering::Relaxed);
+        let vtable = self.inner_vtable.load(Ordering::Relaxed);
+        debug_assert!(!vtable.is_null(), "a counted waker before the first poll");
+        // SAFETY: set once from a `&'static RawWakerVTable` by `set_inner_waker`.
+        std::task::RawWaker::new(data, unsafe { &*vtable })
     }
 
     /// A human-readable description for messages: `task 7 ("name") spawned at src/x.rs:3:5`.

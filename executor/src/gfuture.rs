@@ -6,6 +6,10 @@
 //! 2. keeps the G record's state and the thread's "current G" up to date;
 //! 3. catches a panic and turns it into `JoinError::Panic`, so the M and the runtime go on;
 //! 4. on the first `Pending`, registers the G in the parked-task registry (`registry.rs`);
+//! 5. pins the thread for the GC arena (`gort_gc::safepoint`): the world stops only between
+//!    polls, and every channel operation inside the poll finds the thread already pinned;
+//! 6. polls the user's future with the G's counted waker (`gwaker.rs`), which the arena's leak
+//!    pass reads, and runs a collection an allocation asked for once the pin is released;
 //!
 //! and when dropped (completion, abort, or shutdown) it deregisters the G and counts it dead.
 
@@ -17,8 +21,11 @@ use std::task::{Context, Poll};
 
 use pin_project_lite::pin_project;
 
+use std::sync::atomic::Ordering;
+
 use crate::context;
 use crate::g::{GState, WaitReason, G};
+use crate::gwaker;
 use crate::join::JoinError;
 
 pin_project! {
@@ -87,21 +94,27 @@ impl<F: Future> Future for GFuture<F> {
         if g.is_aborted() {
             return Poll::Ready(Err(JoinError::cancelled(g)));
         }
+        let pin = gort_gc::pin_thread();
+        g.set_inner_waker(cx.waker());
+        g.notified().store(false, Ordering::Relaxed);
         g.set_state(GState::Running);
         g.set_wait_reason(WaitReason::Unknown);
         let inner = this.inner;
+        let waker = gwaker::borrowed(g);
+        let mut counted = Context::from_waker(&waker);
         // Each poll gets a fresh coop budget (`gort_context`).
         let polled = context::with_current_g(g, || {
             catch_unwind(AssertUnwindSafe(|| {
-                gort_context::with_budget(gort_context::DEFAULT_BUDGET, || inner.poll(cx))
+                gort_context::with_budget(gort_context::DEFAULT_BUDGET, || inner.poll(&mut counted))
             }))
         });
-        match polled {
+        let result = match polled {
             Ok(Poll::Ready(output)) => Poll::Ready(Ok(output)),
             Ok(Poll::Pending) => {
                 g.set_state(GState::Waiting);
                 if !*this.registered {
-                    g.runtime().registry.register(g, cx.waker());
+                    // A counted waker: the leak pass subtracts this one (`TaskSource`).
+                    g.runtime().registry.register(g, &waker);
                     *this.registered = true;
                     // The abort protocol (registry.rs): an abort that ran before we registered
                     // found nothing to wake, so we must see its flag now.
@@ -112,6 +125,9 @@ impl<F: Future> Future for GFuture<F> {
                 Poll::Pending
             }
             Err(payload) => Poll::Ready(Err(JoinError::panic(g, payload))),
-        }
+        };
+        drop(pin);
+        gort_gc::collect_if_wanted();
+        result
     }
 }

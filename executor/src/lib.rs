@@ -31,6 +31,7 @@ mod context;
 mod debug;
 pub mod g;
 mod gfuture;
+mod gwaker;
 mod join;
 mod join_set;
 mod loom;
@@ -51,6 +52,7 @@ mod shared;
 pub mod syscall;
 mod sysmon;
 mod task_builder;
+mod task_source;
 #[cfg(test)]
 mod tests;
 mod timers;
@@ -105,8 +107,24 @@ where
 {
     let location = Location::caller();
     context::with_current_shared(|shared| match shared {
-        Some(shared) => shared.spawn(future, location, None),
-        None => runtime::default_shared().spawn(future, location, None),
+        Some(shared) => shared.spawn(future, location, None, None),
+        None => runtime::default_shared().spawn(future, location, None, None),
+    })
+}
+
+/// [`spawn`] for `go!([captures] ...)`: `captures` is the address of the arena object holding
+/// the G's captures, which `future` owns one handle to for its whole life.
+#[doc(hidden)]
+#[track_caller]
+pub fn spawn_with_captures<F>(future: F, captures: usize) -> JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let location = Location::caller();
+    context::with_current_shared(|shared| match shared {
+        Some(shared) => shared.spawn(future, location, None, Some(captures)),
+        None => runtime::default_shared().spawn(future, location, None, Some(captures)),
     })
 }
 

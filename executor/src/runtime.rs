@@ -255,7 +255,7 @@ impl Handle {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        self.shared.spawn(future, Location::caller(), None)
+        self.shared.spawn(future, Location::caller(), None, None)
     }
 
     /// Runs `future` to completion on this thread, working as one of this runtime's Ms.

@@ -221,6 +221,9 @@ impl Shared {
             }
         });
         assert!(adopted, "a timer driver can serve one runtime only");
+        // The GC arena's leak pass asks the runtime about its parked Gs (`task_source.rs`).
+        let source: std::sync::Weak<dyn gort_gc::TaskSource> = Arc::downgrade(&shared) as _;
+        gort_gc::register_task_source(source);
         shared
     }
 
@@ -231,13 +234,14 @@ impl Shared {
         future: F,
         location: &'static std::panic::Location<'static>,
         name: Option<Box<str>>,
+        captures: Option<usize>,
     ) -> JoinHandle<F::Output>
     where
         F: std::future::Future + Send + 'static,
         F::Output: Send + 'static,
     {
         let (task, handle) = async_task::Builder::new()
-            .metadata(G::new(Arc::clone(self), location, name))
+            .metadata(G::new(Arc::clone(self), location, name, captures))
             .spawn(
                 move |g: &G| GFuture::new(future, g),
                 WithInfo(schedule_task),
@@ -268,7 +272,7 @@ impl Shared {
         T: Send + 'static,
     {
         let (task, handle) = async_task::Builder::new()
-            .metadata(G::new(Arc::clone(self), location, None))
+            .metadata(G::new(Arc::clone(self), location, None, None))
             .spawn(
                 move |g: &G| GFuture::new(BlockingTask::new(func), g),
                 WithInfo(schedule_blocking),

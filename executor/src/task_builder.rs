@@ -43,6 +43,6 @@ impl<'a> Builder<'a> {
         F::Output: Send + 'static,
     {
         let name = self.name.map(Box::from);
-        Ok(handle.shared.spawn(future, Location::caller(), name))
+        Ok(handle.shared.spawn(future, Location::caller(), name, None))
     }
 }

@@ -1,16 +1,105 @@
-//! gort's tracing arena (DESIGN.md §5, issue 7).
+//! gort's tracing arena (DESIGN.md §5): channel and closure state that reference counting
+//! frees promptly, a collector that reclaims the cycles it cannot, and a leak pass that finds
+//! tasks blocked forever.
 //!
-//! Today the crate holds the arena's allocation API, [`Gc`], and [`Trace`] (how the collector
-//! will see the handles an object holds, with `#[derive(Trace)]` in `gort-macros`), so that the state other crates
-//! allocate through it (channel state, `sync/src/chan`) keeps its layout when the collector
-//! lands: a handle that clones and drops like `Arc`, freeing its object when the last handle
-//! goes. What issue 7 adds behind the same API: an object header with a colour and trace and drop
-//! functions, `Trace`, the collector that finds roots by "refcount minus internal references",
-//! leak detection and `stats()`. Until then a cycle of `Gc`s leaks, exactly as a cycle of
-//! `Arc`s does.
+//! - [`Gc<T>`] clones and drops like `Arc`; an object whose last handle goes is freed at once.
+//! - [`Trace`] (with `#[derive(Trace)]`) tells the collector which handles a value owns.
+//! - [`collect`] finds objects referenced only from inside the arena (cycles: a channel sent
+//!   its own receiver, `Gc`s pointing at each other) and frees them (`collector.rs`: trial
+//!   deletion, roots without scanning stacks). It also runs by itself when the traceable
+//!   objects have grown by `GORT_GC` percent since the last one (default 100, as `GOGC`).
+//! - [`leaks`] reports tasks parked on channels nothing can reach any more (Go 1.26's
+//!   goroutine leak profile); [`reclaim_leaks`] also cancels them. `GORT_DEBUG=leakcheck=1`
+//!   prints the leaks every collection finds.
+//! - [`stats`] gives live objects, bytes, collections and pause times.
+//!
+//! Collections stop the world at poll boundaries (`safepoint.rs`).
+#![cfg_attr(loom, allow(dead_code))] // loom models the safepoint handshake only
 
+mod cell;
+#[cfg(not(loom))]
+mod collector;
+mod debug;
 mod gc;
+mod loom;
+mod object;
+mod registry;
+pub mod safepoint;
+mod stats;
+mod tasks;
+#[cfg(all(test, not(loom)))]
+mod tests;
 mod trace;
 
+#[cfg(not(loom))]
+pub use collector::{collect_if_wanted, Collection};
+
+/// Under loom nothing is ever collected.
+#[cfg(loom)]
+pub fn collect_if_wanted() {}
+pub use cell::{GcCell, GcCellGuard};
 pub use gc::Gc;
+pub use object::{Kind, Tracer};
+pub use stats::GcStats;
+pub use tasks::{register_task_source, Leak, TaskInfo, TaskSource};
 pub use trace::{Edge, Trace, Visitor};
+
+#[cfg(not(loom))]
+pub(crate) use safepoint::pin;
+#[cfg(not(loom))]
+pub use safepoint::PinGuard;
+
+/// Under loom the arena is plain reference counting: models of other crates' protocols do not
+/// stop the world, and a pin is nothing.
+#[cfg(loom)]
+pub(crate) fn pin() -> PinGuard {
+    PinGuard
+}
+
+/// Under loom, a pin that is nothing.
+#[cfg(loom)]
+pub struct PinGuard;
+
+/// Collects now: frees every object referenced only from inside the arena. Returns what it
+/// freed.
+#[cfg(not(loom))]
+pub fn collect() -> Collection {
+    collector::run(collector::Mode::Cycles)
+}
+
+/// Collects, and reports the tasks that are leaked: parked on channels that no runnable task,
+/// timer, IO waiter, blocking call or outside handle can reach. They stay parked.
+#[cfg(not(loom))]
+pub fn leaks() -> Vec<Leak> {
+    collector::run(collector::Mode::Leaks).leaks
+}
+
+/// As [`leaks`], then cancels the leaked tasks: their futures and captures are dropped (as
+/// `JoinHandle::abort` would), which frees what only they held.
+#[cfg(not(loom))]
+pub fn reclaim_leaks() -> Vec<Leak> {
+    collector::run(collector::Mode::Reclaim).leaks
+}
+
+/// The arena's counters now.
+pub fn stats() -> GcStats {
+    stats::snapshot()
+}
+
+/// Pins this thread for a stretch of work that may clone, drop or move handles: the world
+/// cannot stop until the guard is dropped (`safepoint.rs`). The executor pins around each
+/// poll; channel operations pin themselves.
+#[doc(hidden)]
+#[inline]
+pub fn pin_thread() -> PinGuard {
+    pin()
+}
+
+/// Runs `f` unpinned (a thread about to block must not hold off a collection).
+#[doc(hidden)]
+pub fn unpinned<R>(f: impl FnOnce() -> R) -> R {
+    #[cfg(not(loom))]
+    return safepoint::run_unpinned(f);
+    #[cfg(loom)]
+    return f();
+}

@@ -28,6 +28,14 @@ pub struct Edge {
 pub trait Visitor {
     /// One `Gc` held by the value being traced.
     fn visit(&mut self, edge: Edge);
+
+    /// A waker held on behalf of a waiting task (a channel's wait queue). `holder` names the
+    /// place it is held in: reports with the same holder are one waker (a `select!` parked on
+    /// several channels shares one). `reason` says what the task waits for, as Go names it
+    /// (`chan receive`, `chan send`, `select`).
+    fn visit_waker(&mut self, holder: usize, waker: &std::task::Waker, reason: &'static str) {
+        let _ = (holder, waker, reason);
+    }
 }
 
 /// A value the collector can look inside (module doc). Derive it with `#[derive(Trace)]`.
@@ -46,7 +54,7 @@ pub unsafe trait Trace {
 }
 
 // SAFETY: reports exactly the handle itself.
-unsafe impl<T: ?Sized> Trace for Gc<T> {
+unsafe impl<T> Trace for Gc<T> {
     fn trace(&self, visitor: &mut dyn Visitor) {
         visitor.visit(Edge {
             addr: Gc::addr(self),

@@ -18,17 +18,28 @@ mod loom;
 pub mod primitives;
 pub mod select;
 
+/// What `chan!` expands to.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::chan::{ChanMaker, MakeOpaqueChan, MakeTracedChan};
+}
+
 pub use chan::{
-    chan, Receiver, RecvFuture, SendError, SendFuture, Sender, TryRecvError, TrySendError,
+    chan, traced_chan, Receiver, RecvFuture, SendError, SendFuture, Sender, TryRecvError,
+    TrySendError,
 };
 
-/// `chan![T]` is `chan::<T>(0)` (a rendezvous channel); `chan![T; n]` is `chan::<T>(n)`.
+/// `chan![T]` is a rendezvous channel, `chan![T; n]` one with `n` buffer slots. When `T:
+/// Trace` the GC arena traces the elements ([`traced_chan`]), so a cycle through the channel's
+/// buffer is reclaimed; otherwise they are opaque ([`chan`](fn@chan)).
 #[macro_export]
 macro_rules! chan {
     ($t:ty) => {
-        $crate::chan::<$t>(0)
+        $crate::chan!($t; 0)
     };
-    ($t:ty; $capacity:expr) => {
-        $crate::chan::<$t>($capacity)
-    };
+    ($t:ty; $capacity:expr) => {{
+        #[allow(unused_imports)]
+        use $crate::__private::{MakeOpaqueChan as _, MakeTracedChan as _};
+        (&$crate::__private::ChanMaker::<$t>::new()).make($capacity)
+    }};
 }

@@ -18,3 +18,5 @@ pub(crate) use loom::sync::atomic::{
 pub(crate) use loom::sync::{Mutex, MutexGuard};
 
 pub(crate) use gort_context::WakerSlot;
+
+pub(crate) use gort_gc::{pin_thread, PinGuard};

@@ -35,8 +35,8 @@ use std::cell::{Cell, RefCell};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
+use crate::chan::RawLocked;
 use crate::chan::{Selection, Wakes};
-use crate::loom::MutexGuard;
 
 /// What the driver needs from a channel case: implemented per element type by the channel
 /// module, called with type-erased pointers to the op and its channel.
@@ -46,7 +46,7 @@ pub(crate) trait SelectCase {
     /// # Safety
     ///
     /// `op` and `chan` are the pointers the case registered, used during the same poll.
-    unsafe fn lock<'a>(&self, op: *const (), chan: *const ()) -> MutexGuard<'a, ()>;
+    unsafe fn lock<'a>(&self, op: *const (), chan: *const ()) -> RawLocked<'a>;
 
     /// With the channel locked: withdraws the op's waiter of an earlier round, then completes
     /// the op now if it can (the result is kept in the op for its next poll). Peers it
@@ -311,7 +311,7 @@ impl SelectDriver {
             let mut order: Vec<usize> = (0..entries.len()).collect();
             order.sort_by_key(|&i| entries[i].addr);
             order.dedup_by_key(|i| entries[*i].addr);
-            let guards: Vec<MutexGuard<'_, ()>> = order
+            let guards: Vec<RawLocked<'_>> = order
                 .iter()
                 .map(|&i| {
                     let entry = &entries[i];

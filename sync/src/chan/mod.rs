@@ -38,7 +38,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use futures::Stream;
-use gort_gc::Gc;
+use gort_gc::{Gc, Kind, Trace, Tracer, Visitor};
 
 use crate::loom::Ordering;
 
@@ -48,11 +48,25 @@ pub(crate) use waiter::Wakes;
 
 use recv_op::RecvOp;
 use send_op::SendOp;
+pub(crate) use state::RawLocked;
 use state::{Chan, Received, SendBlocked};
 
 /// Creates a channel with `capacity` buffer slots (0: rendezvous).
+///
+/// Its elements are opaque to the GC arena: handles inside buffered values count as held from
+/// outside, so a cycle through them is never reclaimed. `chan![T; n]` traces the elements when
+/// `T: Trace` (see [`chan!`](crate::chan!)).
 pub fn chan<T: Send + 'static>(capacity: usize) -> (Sender<T>, Receiver<T>) {
-    let chan = Gc::new(Chan::new(capacity));
+    handles(Gc::new_traced_by::<OpaqueElements>(Chan::new(capacity)))
+}
+
+/// Creates a channel whose buffered values the GC arena traces, so that a channel sent its own
+/// receiver (Go's `chan chan T` cycles) is reclaimed once nothing outside holds it.
+pub fn traced_chan<T: Trace + Send + 'static>(capacity: usize) -> (Sender<T>, Receiver<T>) {
+    handles(Gc::new_traced_by::<TracedElements>(Chan::new(capacity)))
+}
+
+fn handles<T: Send + 'static>(chan: Gc<Chan<T>>) -> (Sender<T>, Receiver<T>) {
     (
         Sender {
             chan: Gc::clone(&chan),
@@ -62,6 +76,92 @@ pub fn chan<T: Send + 'static>(capacity: usize) -> (Sender<T>, Receiver<T>) {
             stream: RecvOp::new(),
         },
     )
+}
+
+/// Traces a channel's waiting tasks only (its elements are opaque).
+struct OpaqueElements;
+
+// SAFETY: reports only the wakers the channel's queues hold, once per holder; `Waits` because
+// it never reports an object edge.
+unsafe impl<T> Tracer<Chan<T>> for OpaqueElements {
+    const KIND: Kind = Kind::Waits;
+    fn trace(chan: &Chan<T>, visitor: &mut dyn Visitor) {
+        // SAFETY: the arena traces objects only with the world stopped.
+        unsafe { chan.trace(visitor, None) };
+    }
+}
+
+/// Traces a channel's waiting tasks and the handles inside its buffered and parked-sent values.
+struct TracedElements;
+
+// SAFETY: the channel owns its buffered values and, while they are parked, the values of its
+// senders (the sender's future gave them up to the waiter); `T: Trace` reports their handles.
+unsafe impl<T: Trace> Tracer<Chan<T>> for TracedElements {
+    const KIND: Kind = if T::NEEDS_TRACE {
+        Kind::Cycle
+    } else {
+        Kind::Waits
+    };
+    fn trace(chan: &Chan<T>, visitor: &mut dyn Visitor) {
+        // SAFETY: the arena traces objects only with the world stopped.
+        unsafe { chan.trace(visitor, Some(|value: &T, visitor| value.trace(visitor))) };
+    }
+}
+
+// SAFETY: a `Sender` owns one handle to its channel's state.
+unsafe impl<T> Trace for Sender<T> {
+    fn trace(&self, visitor: &mut dyn Visitor) {
+        self.chan.trace(visitor);
+    }
+}
+
+// SAFETY: a `Receiver` owns one handle to its channel's state; its receive in progress owns
+// no handle (a waiter is not an arena object).
+unsafe impl<T> Trace for Receiver<T> {
+    fn trace(&self, visitor: &mut dyn Visitor) {
+        self.chan.trace(visitor);
+    }
+}
+
+/// `chan!`'s choice between [`traced_chan`] and [`chan`], made at the call site where `T` is
+/// known (autoref specialisation: the traced impl is on the maker, the opaque one on a
+/// reference to it, and method lookup tries the maker first).
+#[doc(hidden)]
+pub struct ChanMaker<T>(std::marker::PhantomData<T>);
+
+impl<T> ChanMaker<T> {
+    #[doc(hidden)]
+    pub fn new() -> ChanMaker<T> {
+        ChanMaker(std::marker::PhantomData)
+    }
+}
+
+impl<T> Default for ChanMaker<T> {
+    fn default() -> Self {
+        ChanMaker::new()
+    }
+}
+
+#[doc(hidden)]
+pub trait MakeTracedChan<T> {
+    fn make(&self, capacity: usize) -> (Sender<T>, Receiver<T>);
+}
+
+impl<T: Trace + Send + 'static> MakeTracedChan<T> for ChanMaker<T> {
+    fn make(&self, capacity: usize) -> (Sender<T>, Receiver<T>) {
+        traced_chan(capacity)
+    }
+}
+
+#[doc(hidden)]
+pub trait MakeOpaqueChan<T> {
+    fn make(&self, capacity: usize) -> (Sender<T>, Receiver<T>);
+}
+
+impl<T: Send + 'static> MakeOpaqueChan<T> for &ChanMaker<T> {
+    fn make(&self, capacity: usize) -> (Sender<T>, Receiver<T>) {
+        chan(capacity)
+    }
 }
 
 /// The sending side of a channel. Clone it for more senders; the last one dropped closes the
@@ -101,7 +201,7 @@ impl<T: Send + 'static> Sender<T> {
     /// [`Sender::send`] for a plain thread (or `spawn_blocking`): blocks the thread. Do not
     /// call it inside a task: it would block the task's thread.
     pub fn send_blocking(&self, value: T) -> Result<(), SendError<T>> {
-        futures::executor::block_on(self.send(value))
+        blocking(|| futures::executor::block_on(self.send(value)))
     }
 }
 
@@ -152,7 +252,7 @@ impl<T: Send + 'static> Receiver<T> {
 
     /// [`Receiver::recv`] for a plain thread (or `spawn_blocking`): blocks the thread.
     pub fn recv_blocking(&self) -> Option<T> {
-        futures::executor::block_on(self.recv())
+        blocking(|| futures::executor::block_on(self.recv()))
     }
 }
 
@@ -295,4 +395,10 @@ impl<T> Drop for RecvFuture<'_, T> {
     fn drop(&mut self) {
         self.op.cancel(&self.receiver.chan);
     }
+}
+
+/// Runs a thread-blocking wait unpinned: a thread asleep on a channel must not hold off a
+/// collection (`gort_gc::safepoint`), even when it sleeps inside a task's poll.
+fn blocking<R>(wait: impl FnOnce() -> R) -> R {
+    gort_gc::unpinned(wait)
 }

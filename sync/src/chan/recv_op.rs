@@ -9,7 +9,7 @@ use gort_gc::Gc;
 
 use super::state::{Chan, Received};
 use super::waiter::{Selection, Waiter, Wakes, CLOSED, WAITING};
-use crate::loom::MutexGuard;
+use crate::chan::RawLocked;
 use crate::select::{self, SelectCase};
 
 /// A receive in progress. The fields are only touched by the task polling it (through `&mut
@@ -138,7 +138,7 @@ fn chan_case<T: Send + 'static>() -> &'static dyn SelectCase {
 }
 
 impl<T: Send + 'static> SelectCase for ChanCase<T> {
-    unsafe fn lock<'a>(&self, op: *const (), chan: *const ()) -> MutexGuard<'a, ()> {
+    unsafe fn lock<'a>(&self, op: *const (), chan: *const ()) -> RawLocked<'a> {
         let _ = op;
         // SAFETY: the caller passes this case's channel, alive for the select's poll.
         let chan = unsafe { &*chan.cast::<Chan<T>>() };

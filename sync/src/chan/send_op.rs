@@ -11,7 +11,7 @@ use gort_gc::Gc;
 use super::error::SendError;
 use super::state::{Chan, SendBlocked};
 use super::waiter::{Selection, Waiter, Wakes, CLOSED, WAITING};
-use crate::loom::MutexGuard;
+use crate::chan::RawLocked;
 use crate::select::{self, SelectCase};
 
 /// A send in progress (fields as in `RecvOp`: touched only by the polling task).
@@ -158,7 +158,7 @@ fn send_case<T: Send + 'static>() -> &'static dyn SelectCase {
 }
 
 impl<T: Send + 'static> SelectCase for SendCase<T> {
-    unsafe fn lock<'a>(&self, _op: *const (), chan: *const ()) -> MutexGuard<'a, ()> {
+    unsafe fn lock<'a>(&self, _op: *const (), chan: *const ()) -> RawLocked<'a> {
         // SAFETY: the caller passes this case's channel, alive for the select's poll.
         let chan = unsafe { &*chan.cast::<Chan<T>>() };
         chan.raw_lock()

@@ -16,7 +16,9 @@ use std::cell::UnsafeCell;
 use std::collections::VecDeque;
 use std::sync::Arc;
 
-use crate::loom::{AtomicBool, AtomicPtr, AtomicUsize, Mutex, MutexGuard, Ordering};
+use crate::loom::{
+    pin_thread, AtomicBool, AtomicPtr, AtomicUsize, Mutex, MutexGuard, Ordering, PinGuard,
+};
 
 use super::waiter::{Waiter, Wakes, CLOSED, DONE};
 
@@ -63,6 +65,15 @@ pub(crate) struct Locked<'a, T> {
     guard: Option<MutexGuard<'a, ()>>,
     state: &'a mut State<T>,
     wakes: Wakes,
+    /// An operation moves values (and the handles inside them) in and out of a traced place:
+    /// the world may not stop meanwhile (`gort_gc::safepoint`). Dropped after the guard.
+    _pin: PinGuard,
+}
+
+/// [`Chan::raw_lock`]'s guard: the lock, held pinned as [`Locked`] is.
+pub(crate) struct RawLocked<'a> {
+    _guard: MutexGuard<'a, ()>,
+    _pin: PinGuard,
 }
 
 impl<T> Drop for Locked<'_, T> {
@@ -178,6 +189,7 @@ impl<T> Chan<T> {
     /// Takes the lock. Poisoning is ignored: no user code runs under it (dropping values and
     /// waking tasks happens in the executor's schedule path, which does not unwind).
     pub(crate) fn lock(&self) -> Locked<'_, T> {
+        let pin = pin_thread();
         let guard = self.lock.lock().unwrap_or_else(|e| e.into_inner());
         // SAFETY: we hold the lock, so nobody else has a reference to the state.
         let state = unsafe { &mut *self.state.get() };
@@ -185,12 +197,44 @@ impl<T> Chan<T> {
             guard: Some(guard),
             state,
             wakes: Wakes::default(),
+            _pin: pin,
         }
     }
 
     /// The raw lock, for a `select!` that locks all its channels at once (module doc).
-    pub(crate) fn raw_lock(&self) -> MutexGuard<'_, ()> {
-        self.lock.lock().unwrap_or_else(|e| e.into_inner())
+    pub(crate) fn raw_lock(&self) -> RawLocked<'_> {
+        let pin = pin_thread();
+        RawLocked {
+            _guard: self.lock.lock().unwrap_or_else(|e| e.into_inner()),
+            _pin: pin,
+        }
+    }
+
+    /// Reports to the GC arena's leak pass the wakers of the tasks parked here and, given
+    /// `elements`, the handles inside buffered and parked-sent values.
+    ///
+    /// # Safety
+    ///
+    /// The world is stopped (`gort_gc::safepoint`): every access to the state runs pinned, so
+    /// none is in progress.
+    pub(crate) unsafe fn trace(
+        &self,
+        visitor: &mut dyn gort_gc::Visitor,
+        elements: Option<fn(&T, &mut dyn gort_gc::Visitor)>,
+    ) {
+        // SAFETY: per the caller, nobody else is touching the state.
+        let state = unsafe { &*self.state.get() };
+        if let Some(trace) = elements {
+            state.buffer.iter().for_each(|value| trace(value, visitor));
+        }
+        for waiter in &state.recvq {
+            // SAFETY: as above.
+            unsafe { waiter.trace(visitor, "chan receive", None) };
+        }
+        for waiter in &state.sendq {
+            // SAFETY: as above.
+            unsafe { waiter.trace(visitor, "chan send", elements) };
+        }
     }
 
     /// The state, for a caller holding the guard from [`Chan::raw_lock`].

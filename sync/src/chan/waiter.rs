@@ -255,6 +255,37 @@ impl<T> Waiter<T> {
         unsafe { (*self.slot.get()).take() }
     }
 
+    /// Reports the waker this waiter holds for its task to the GC arena's leak pass, and, with
+    /// `elements`, the value a parked sender's slot holds.
+    ///
+    /// # Safety
+    ///
+    /// The world is stopped (`gort_gc::safepoint`): nobody touches the waiter meanwhile.
+    pub(crate) unsafe fn trace(
+        &self,
+        visitor: &mut dyn gort_gc::Visitor,
+        reason: &'static str,
+        elements: Option<fn(&T, &mut dyn gort_gc::Visitor)>,
+    ) {
+        match &self.owner {
+            Owner::Single(wake) => wake.with_waker(|waker| {
+                visitor.visit_waker(std::ptr::from_ref(self) as usize, waker, reason)
+            }),
+            // One waker for all the select's cases, on however many channels.
+            Owner::Select { selection, .. } => selection.waker.with_waker(|waker| {
+                visitor.visit_waker(Arc::as_ptr(selection) as usize, waker, "select")
+            }),
+        }
+        if let Some(trace) = elements {
+            if self.state.load(Ordering::Relaxed) == WAITING {
+                // SAFETY: the world is stopped (the caller), so the slot is not being written.
+                if let Some(value) = unsafe { &*self.slot.get() } {
+                    trace(value, visitor);
+                }
+            }
+        }
+    }
+
     /// The claimer hands `value` to a receiving waiter.
     ///
     /// # Safety

@@ -1,0 +1,432 @@
+//! The collector: trial deletion ("refcount minus internal references") over the registered
+//! objects, with the world stopped, and the leak pass over objects and tasks.
+//!
+//! # Finding roots without scanning stacks
+//!
+//! Every handle anywhere counts in its object's `strong`. With the world stopped
+//! (`safepoint.rs`), the collector copies each registered object's count into `refs`, then
+//! traces every object and subtracts one from `refs` of each object an edge points to. What
+//! is left is the number of handles held *outside* the traced graph: in a future's state, on
+//! a stack, in a global, behind an `Arc`. An object with `refs > 0` is a root; everything
+//! reachable from a root by traced edges is live; the rest is referenced only by itself and is
+//! garbage. `Trace` may under-report edges (an object then looks held from outside: a leak,
+//! never a wrong free), never over-report.
+//!
+//! The graph is stored as arrays indexed by node (`refs`, and the edges in compressed-row
+//! form), and each object's index is written into its header's scratch word, so an edge is
+//! resolved without a hash lookup. Marking uses an explicit stack: a chain of a million
+//! objects does not recurse.
+//!
+//! # Freeing garbage
+//!
+//! With the world still stopped the collector takes a count on every garbage object (so
+//! that dropping one value cannot free another under it), removes them from the registry and
+//! marks them dead. Then the world resumes and the values are dropped: nobody outside can
+//! reach garbage, so this needs no stop, and destructors run outside the pause (closing
+//! channels, waking tasks). Last, the collector gives its counts back; an object a destructor
+//! stored a new handle to stays allocated, dead, and panics on use rather than dangling.
+//!
+//! # The leak pass
+//!
+//! Tasks join the graph (`tasks.rs`): their count is their wakers, a channel's wait queue has
+//! an edge to each waiting task (explaining one waker), and a task has an edge to its `go!`
+//! captures. Two markings follow:
+//!
+//! 1. *Retention*: from every root object and every task. What is unmarked is garbage and is
+//!    freed as above; what only a blocked task reaches is kept (leaks are reported, not
+//!    freed).
+//! 2. *Liveness*: from every root object, every task that can run or has an unexplained
+//!    waker, and every garbage object (dropping garbage runs destructors, which can close a
+//!    channel and wake its waiters: Go treats finalizers the same way). A blocked task left
+//!    unmarked can never be woken: it is leaked.
+
+use std::collections::{HashMap, HashSet};
+use std::ptr::NonNull;
+use std::sync::atomic::{fence, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::Waker;
+use std::time::Instant;
+
+use crate::object::{Header, Kind};
+use crate::registry::REGISTRY;
+use crate::safepoint::{pin, pinned_now, run_unpinned, WORLD};
+use crate::stats;
+use crate::tasks::{sources, Leak, TaskInfo, TaskSource};
+use crate::trace::{Edge, Visitor};
+
+/// Held by the one thread collecting.
+static COLLECTING: Mutex<()> = Mutex::new(());
+/// An allocation crossed the pacing threshold; the next unpinned point collects.
+static WANTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+/// The count of `Kind::Cycle` objects at which the next automatic collection starts.
+static NEXT_TRIGGER: std::sync::atomic::AtomicUsize =
+    std::sync::atomic::AtomicUsize::new(stats::MIN_TRIGGER);
+
+/// What one collection did.
+#[derive(Debug, Clone, Default)]
+pub struct Collection {
+    /// Objects it found unreachable and freed.
+    pub freed: usize,
+    /// Tasks it found leaked (leak passes only).
+    pub leaks: Vec<Leak>,
+}
+
+/// What a run looks at and does with what it finds.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mode {
+    /// Cycle collection: `Kind::Cycle` objects only.
+    Cycles,
+    /// Cycles, plus tasks and `Kind::Waits` objects, reporting leaked tasks.
+    Leaks,
+    /// As `Leaks`, then cancels the leaked tasks.
+    Reclaim,
+}
+
+/// Called after a `Kind::Cycle` allocation: asks for a collection once the arena has grown by
+/// `GORT_GC` percent, and runs it here if this thread is not inside a poll or operation.
+pub(crate) fn after_allocation() {
+    if stats::cycle_objects() <= NEXT_TRIGGER.load(Ordering::Relaxed) {
+        return;
+    }
+    if stats::gc_percent().is_none() {
+        return;
+    }
+    WANTED.store(true, Ordering::Relaxed);
+    if !pinned_now() {
+        collect_if_wanted();
+    }
+}
+
+/// Runs the collection an allocation asked for, if any (the executor calls this after each
+/// poll, outside the pin).
+pub fn collect_if_wanted() {
+    if WANTED.load(Ordering::Relaxed) && WANTED.swap(false, Ordering::Relaxed) {
+        run(Mode::Cycles);
+    }
+}
+
+/// Runs one collection in `mode`.
+pub(crate) fn run(mode: Mode) -> Collection {
+    run_unpinned(|| {
+        let one_at_a_time = lock(&COLLECTING);
+        WANTED.store(false, Ordering::Relaxed);
+        let mode = if mode == Mode::Cycles && crate::debug::leakcheck() {
+            Mode::Leaks
+        } else {
+            mode
+        };
+        let started = Instant::now();
+        WORLD.stop();
+        let found = Graph::build(mode).analyse(mode);
+        WORLD.resume();
+        let pause = started.elapsed();
+        stats::record_pause(pause);
+        if let Some(percent) = stats::gc_percent() {
+            let live = stats::cycle_objects().saturating_sub(found.garbage.len());
+            NEXT_TRIGGER.store(stats::next_trigger(live, percent), Ordering::Relaxed);
+        }
+        drop(one_at_a_time);
+        if mode != Mode::Cycles && crate::debug::leakcheck() {
+            for leak in &found.leaks {
+                eprintln!("gort: {leak}");
+            }
+        }
+        let freed = found.garbage.len();
+        free_garbage(found.garbage);
+        Collection {
+            freed,
+            leaks: found.leaks,
+        }
+    })
+}
+
+/// What `analyse` found: garbage (already out of the registry, counted and dead) and leaks.
+struct Found {
+    garbage: Vec<ObjectPtr>,
+    leaks: Vec<Leak>,
+}
+
+/// A header pointer held by the collector.
+struct ObjectPtr(NonNull<Header>);
+
+// SAFETY: the collector owns a count on each object it holds this way.
+unsafe impl Send for ObjectPtr {}
+
+/// Drops the values of unreachable objects, then gives back the counts the collector took.
+fn free_garbage(garbage: Vec<ObjectPtr>) {
+    let _pin = pin();
+    for object in &garbage {
+        let header = object.0;
+        // SAFETY: garbage is unreachable from outside, marked dead (so no handle can see the
+        // value again) and counted by us, so the value is alive and ours to drop.
+        unsafe { (header.as_ref().vtable.drop_value)(header) };
+    }
+    for object in garbage {
+        // SAFETY: we hold a count, so the allocation is alive.
+        let header = unsafe { object.0.as_ref() };
+        if header.strong.fetch_sub(1, Ordering::Release) == 1 {
+            fence(Ordering::Acquire);
+            // SAFETY: that was the last count; we are pinned.
+            unsafe { crate::gc::free(object.0) };
+        }
+    }
+}
+
+/// One node: an object or a task.
+enum Node {
+    Object(NonNull<Header>),
+    Task {
+        info: TaskInfo,
+        source: usize,
+        reason: Option<&'static str>,
+    },
+}
+
+/// The graph of one collection, built with the world stopped.
+struct Graph {
+    nodes: Vec<Node>,
+    /// Handles (or wakers) not explained by traced edges.
+    refs: Vec<isize>,
+    /// `edges[edge_start[i]..edge_start[i + 1]]` are node `i`'s successors.
+    edge_start: Vec<usize>,
+    edges: Vec<u32>,
+    sources: Vec<Arc<dyn TaskSource>>,
+}
+
+impl Graph {
+    /// Builds the graph: registered objects, then (leak passes) tasks, then every object
+    /// found by following edges that is not a leaf (`Kind::Waits` objects are not registered).
+    fn build(mode: Mode) -> Graph {
+        let sources = if mode == Mode::Cycles {
+            Vec::new()
+        } else {
+            sources()
+        };
+        let mut builder = Builder {
+            graph: Graph {
+                nodes: Vec::new(),
+                refs: Vec::new(),
+                edge_start: Vec::new(),
+                edges: Vec::new(),
+                sources: Vec::new(),
+            },
+            discover: mode != Mode::Cycles,
+            task_index: HashMap::new(),
+            vtables: sources
+                .iter()
+                .map(|source| source.waker_vtable() as *const _)
+                .collect(),
+            wakers_seen: HashSet::new(),
+            reasons: Vec::new(),
+        };
+        for header in REGISTRY.snapshot() {
+            builder.add_object(header);
+        }
+        for (source_index, source) in sources.iter().enumerate() {
+            let graph = &mut builder.graph;
+            let task_index = &mut builder.task_index;
+            source.for_each_task(&mut |info| {
+                task_index.insert(info.key, graph.nodes.len());
+                graph.refs.push(info.wakers as isize);
+                graph.nodes.push(Node::Task {
+                    info,
+                    source: source_index,
+                    reason: None,
+                });
+            });
+        }
+        builder.graph.sources = sources;
+        // Tracing may append nodes (discovered objects); they are traced in turn.
+        let mut node = 0;
+        while node < builder.graph.nodes.len() {
+            builder.graph.edge_start.push(builder.graph.edges.len());
+            match &builder.graph.nodes[node] {
+                Node::Object(header) => {
+                    let header = *header;
+                    // SAFETY: in the graph means alive (registered, or reached by an edge from
+                    // a live object), and the world is stopped.
+                    unsafe { (header.as_ref().vtable.trace)(header, &mut builder) };
+                }
+                Node::Task { info, .. } => {
+                    if let Some(captures) = info.captures {
+                        builder.visit(captures);
+                    }
+                }
+            }
+            node += 1;
+        }
+        builder.graph.edge_start.push(builder.graph.edges.len());
+        let mut graph = builder.graph;
+        for (task, reason) in builder.reasons {
+            if let Node::Task { reason: slot, .. } = &mut graph.nodes[task] {
+                *slot = Some(match *slot {
+                    Some(old) if old != reason => "select",
+                    _ => reason,
+                });
+            }
+        }
+        graph
+    }
+
+    fn successors(&self, node: usize) -> &[u32] {
+        &self.edges[self.edge_start[node]..self.edge_start[node + 1]]
+    }
+
+    /// Marks everything reachable from `roots`.
+    fn mark(&self, roots: impl Iterator<Item = usize>) -> Vec<bool> {
+        let mut marked = vec![false; self.nodes.len()];
+        let mut stack: Vec<usize> = Vec::new();
+        for root in roots {
+            if !marked[root] {
+                marked[root] = true;
+                stack.push(root);
+            }
+        }
+        while let Some(node) = stack.pop() {
+            for &next in self.successors(node) {
+                let next = next as usize;
+                if !marked[next] {
+                    marked[next] = true;
+                    stack.push(next);
+                }
+            }
+        }
+        marked
+    }
+
+    fn is_root_object(&self, node: usize) -> bool {
+        matches!(self.nodes[node], Node::Object(_)) && self.refs[node] > 0
+    }
+
+    /// Decides garbage and leaks, takes the garbage out of the registry, and clears the
+    /// scratch words. World stopped.
+    fn analyse(self, mode: Mode) -> Found {
+        let all = 0..self.nodes.len();
+        let retained = self.mark(all.clone().filter(|&node| {
+            self.is_root_object(node) || matches!(self.nodes[node], Node::Task { .. })
+        }));
+        let garbage_nodes: Vec<usize> = all
+            .clone()
+            .filter(|&node| !retained[node] && matches!(self.nodes[node], Node::Object(_)))
+            .collect();
+        let mut leaks = Vec::new();
+        let mut leaked_tasks = Vec::new();
+        if mode != Mode::Cycles {
+            let live = self.mark(all.clone().filter(|&node| match &self.nodes[node] {
+                Node::Object(_) => self.refs[node] > 0 || !retained[node],
+                Node::Task { info, .. } => !info.blocked || self.refs[node] > 0,
+            }));
+            for node in all.clone().filter(|&node| !live[node]) {
+                if let Node::Task {
+                    info,
+                    source,
+                    reason,
+                } = &self.nodes[node]
+                {
+                    leaks.push(Leak {
+                        id: info.id,
+                        location: info.location,
+                        name: info.name.clone(),
+                        wait_reason: reason.unwrap_or("select"),
+                    });
+                    leaked_tasks.push((*source, info.key));
+                }
+            }
+            leaks.sort_by_key(|leak| leak.id);
+        }
+        if mode == Mode::Reclaim {
+            for (source, key) in leaked_tasks {
+                self.sources[source].cancel(key);
+            }
+        }
+        let mut garbage = Vec::with_capacity(garbage_nodes.len());
+        for node in garbage_nodes {
+            if let Node::Object(header) = self.nodes[node] {
+                // SAFETY: registered, alive, world stopped.
+                let h = unsafe { header.as_ref() };
+                h.strong.fetch_add(1, Ordering::Relaxed);
+                h.set_dead();
+                if h.vtable.kind == Kind::Cycle {
+                    REGISTRY.remove(header);
+                }
+                garbage.push(ObjectPtr(header));
+            }
+        }
+        for node in &self.nodes {
+            if let Node::Object(header) = node {
+                // SAFETY: alive (garbage is counted by us now), world stopped.
+                unsafe { header.as_ref() }
+                    .scratch
+                    .store(0, Ordering::Relaxed);
+            }
+        }
+        Found { garbage, leaks }
+    }
+}
+
+/// The graph under construction; the visitor that records edges.
+struct Builder {
+    graph: Graph,
+    /// Add objects found by following edges (leak passes).
+    discover: bool,
+    /// Task node of each task key.
+    task_index: HashMap<usize, usize>,
+    vtables: Vec<*const std::task::RawWakerVTable>,
+    /// Waker holders already subtracted (a select's waker is reported by each of its
+    /// channels, and is one waker).
+    wakers_seen: HashSet<usize>,
+    /// (task node, reason) for each waker edge.
+    reasons: Vec<(usize, &'static str)>,
+}
+
+impl Builder {
+    /// Makes `header` a node: its index goes into its scratch word, its count into `refs`.
+    fn add_object(&mut self, header: NonNull<Header>) -> usize {
+        let index = self.graph.nodes.len();
+        // SAFETY: the object is alive (registered, or reached by an edge), world stopped.
+        let object = unsafe { header.as_ref() };
+        object.scratch.store(index + 1, Ordering::Relaxed);
+        self.graph
+            .refs
+            .push(object.strong.load(Ordering::Relaxed) as isize);
+        self.graph.nodes.push(Node::Object(header));
+        index
+    }
+}
+
+impl Visitor for Builder {
+    fn visit(&mut self, edge: Edge) {
+        // SAFETY: an edge names an object a traced value owns a handle to, so it is alive.
+        let header = unsafe { &*(edge.addr as *const Header) };
+        let index = match header.scratch.load(Ordering::Relaxed) {
+            0 if self.discover && header.vtable.kind != Kind::Leaf => {
+                self.add_object(NonNull::from(header))
+            }
+            // A leaf, or (cycle collections) an object that cannot be in a cycle.
+            0 => return,
+            index => index - 1,
+        };
+        self.graph.refs[index] -= 1;
+        self.graph.edges.push(index as u32);
+    }
+
+    fn visit_waker(&mut self, holder: usize, waker: &Waker, reason: &'static str) {
+        if !self.vtables.contains(&(waker.vtable() as *const _)) {
+            return;
+        }
+        let Some(&task) = self.task_index.get(&(waker.data() as usize)) else {
+            return;
+        };
+        if self.wakers_seen.insert(holder) {
+            self.graph.refs[task] -= 1;
+        }
+        self.graph.edges.push(task as u32);
+        self.reasons.push((task, reason));
+    }
+}
+
+fn lock(mutex: &Mutex<()>) -> MutexGuard<'_, ()> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}

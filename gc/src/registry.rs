@@ -1,0 +1,82 @@
+//! The registry: every object that can be part of a cycle ([`Kind::Cycle`]), so that a
+//! collection can walk them all without scanning memory.
+//!
+//! Other objects never enter it. A [`Kind::Leaf`] (a `Gc<String>`) cannot be part of a cycle
+//! or hold a waiting task, and reference counting alone frees it; a [`Kind::Waits`] (the state
+//! of a `chan![u64]`) the leak pass finds by following edges (`collector.rs`). Channels of
+//! plain data thus pay nothing for the registry.
+//!
+//! Sharded by address, so that threads allocating and freeing at once rarely share a lock. An
+//! object's key in its shard lives in its header.
+
+use std::ptr::NonNull;
+use std::sync::{Mutex, MutexGuard};
+
+use slab::Slab;
+
+use crate::object::{Header, UNREGISTERED};
+
+const SHARDS: usize = 32;
+
+/// A header pointer in a shard. Only dereferenced by the collector with the world stopped, or
+/// by the object's last owner.
+struct Entry(NonNull<Header>);
+
+// SAFETY: the pointer is an address in a shared arena; see `Entry`.
+unsafe impl Send for Entry {}
+
+pub(crate) struct Registry {
+    shards: [Mutex<Slab<Entry>>; SHARDS],
+}
+
+pub(crate) static REGISTRY: Registry = Registry {
+    shards: [const { Mutex::new(Slab::new()) }; SHARDS],
+};
+
+impl Registry {
+    fn shard(&self, header: NonNull<Header>) -> MutexGuard<'_, Slab<Entry>> {
+        // Objects are at least 32 bytes apart: drop the bits that never differ.
+        let index = (header.as_ptr() as usize >> 5) % SHARDS;
+        lock(&self.shards[index])
+    }
+
+    /// Registers a new object (not yet shared with anyone).
+    pub(crate) fn insert(&self, header: NonNull<Header>) {
+        let mut shard = self.shard(header);
+        let key = shard.insert(Entry(header));
+        // SAFETY: the caller just allocated the object and holds its only handle.
+        unsafe { header.as_ref() }.set_registry_key(key);
+    }
+
+    /// Forgets an object: its last handle is gone, or the collector found it unreachable.
+    pub(crate) fn remove(&self, header: NonNull<Header>) {
+        let mut shard = self.shard(header);
+        // SAFETY: the caller owns the object (last handle, or the stopped world).
+        let object = unsafe { header.as_ref() };
+        let registered = object.registry_key();
+        object.set_registry_key(UNREGISTERED);
+        if registered != UNREGISTERED {
+            shard.remove(registered);
+        }
+    }
+
+    /// Every registered object. Call with the world stopped.
+    pub(crate) fn snapshot(&self) -> Vec<NonNull<Header>> {
+        let mut objects = Vec::new();
+        for shard in &self.shards {
+            let shard = lock(shard);
+            objects.reserve(shard.len());
+            for (_, entry) in shard.iter() {
+                objects.push(entry.0);
+            }
+        }
+        objects
+    }
+}
+
+/// No user code runs under a shard lock, so a poisoned shard is still consistent.
+fn lock(shard: &Mutex<Slab<Entry>>) -> MutexGuard<'_, Slab<Entry>> {
+    shard
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
