@@ -26,7 +26,7 @@ pub use gort_executor::{block_on, spawn, JoinHandle};
 pub use gort_macros::{main, test};
 pub use gort_reactor::{io, net};
 pub use gort_sync::{
-    Receiver, RecvFuture, SendError, SendFuture, Sender, TryRecvError, TrySendError,
+    traced_chan, Receiver, RecvFuture, SendError, SendFuture, Sender, TryRecvError, TrySendError,
 };
 
 /// Synchronisation: Go's `WaitGroup`, and async locks with tokio's names.
@@ -37,7 +37,8 @@ pub mod sync {
 /// The GC arena: `Gc<T>`, `Trace` (with `#[derive(Trace)]`), collection, leak detection, stats.
 pub mod gc {
     pub use gort_gc::{
-        collect, leaks, reclaim_leaks, stats, Collection, Edge, Gc, GcStats, Leak, Trace, Visitor,
+        collect, leaks, reclaim_leaks, stats, Collection, Edge, Gc, GcCell, GcCellGuard, GcStats,
+        Leak, Trace, Visitor,
     };
     pub use gort_macros::Trace;
 }
@@ -185,7 +186,9 @@ macro_rules! go {
     }};
 }
 
-/// `chan![T]` is `chan::<T>(0)` (rendezvous); `chan![T; n]` is `chan::<T>(n)`.
+/// `chan![T]` is a rendezvous channel, `chan![T; n]` one with `n` buffer slots; the GC arena
+/// traces the elements when `T: gc::Trace` ([`traced_chan`]), else they are opaque
+/// ([`chan()`](fn@chan)).
 pub use gort_sync::chan;
 
 /// Waits on several futures and channel operations at once and runs the handler of the first to

@@ -157,9 +157,18 @@ fn free_garbage(garbage: Vec<ObjectPtr>) {
     let _pin = pin();
     for object in &garbage {
         let header = object.0;
-        // SAFETY: garbage is unreachable from outside, marked dead (so no handle can see the
-        // value again) and counted by us, so the value is alive and ours to drop.
-        unsafe { (header.as_ref().vtable.drop_value)(header) };
+        // A destructor that dereferences another object of its cycle panics (`Gc::try_get`);
+        // that must not unwind into whichever poll or thread happened to collect.
+        let dropped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            // SAFETY: garbage is unreachable from outside, marked dead (so no handle can see
+            // the value again) and counted by us, so the value is alive and ours to drop.
+            unsafe { (header.as_ref().vtable.drop_value)(header) };
+        }));
+        if dropped.is_err() {
+            eprintln!(
+                "gort: a destructor panicked while the collector freed an unreachable object"
+            );
+        }
     }
     for object in garbage {
         // SAFETY: we hold a count, so the allocation is alive.
@@ -327,7 +336,8 @@ impl Graph {
                         id: info.id,
                         location: info.location,
                         name: info.name.clone(),
-                        wait_reason: reason.unwrap_or("select"),
+                        // No waker anywhere: a future that returned `Pending` without registering one.
+                        wait_reason: reason.unwrap_or("pending (no waker)"),
                     });
                     leaked_tasks.push((*source, info.key));
                 }

@@ -79,6 +79,18 @@ impl<T> Gc<T> {
         this.header.as_ptr() as usize
     }
 
+    /// The value, or `None` while the collector is freeing this object as part of an
+    /// unreachable cycle. A destructor of a value in such a cycle sees the other objects of the
+    /// cycle this way: their values may already be dropped, so dereferencing them panics.
+    /// Destructors that can run there (a `Sender` closing its channel) use this instead.
+    pub fn try_get(this: &Gc<T>) -> Option<&T> {
+        if this.header().is_dead() {
+            return None;
+        }
+        // SAFETY: the handle keeps the object alive, and its value is not dropped.
+        Some(unsafe { &this.header.cast::<Object<T>>().as_ref().value })
+    }
+
     fn header(&self) -> &Header {
         // SAFETY: a handle keeps its object's allocation alive.
         unsafe { self.header.as_ref() }

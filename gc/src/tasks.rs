@@ -79,7 +79,9 @@ pub struct Leak {
     pub location: &'static Location<'static>,
     /// Its name, if it has one.
     pub name: Option<String>,
-    /// What it waits for: `chan receive`, `chan send`, or `select` (Go's wait reasons).
+    /// What it waits for: `chan receive`, `chan send`, `select` (Go's wait reasons), or
+    /// `pending (no waker)` for a future that returned `Pending` with no waker registered
+    /// anywhere (`std::future::pending()`, Go's `select {}`).
     pub wait_reason: &'static str,
 }
 

@@ -71,10 +71,7 @@ fn handles<T: Send + 'static>(chan: Gc<Chan<T>>) -> (Sender<T>, Receiver<T>) {
         Sender {
             chan: Gc::clone(&chan),
         },
-        Receiver {
-            chan,
-            stream: RecvOp::new(),
-        },
+        Receiver { chan, stream: None },
     )
 }
 
@@ -173,8 +170,9 @@ pub struct Sender<T> {
 /// The receiving side of a channel. Clone it for more receivers (each value goes to one).
 pub struct Receiver<T> {
     chan: Gc<Chan<T>>,
-    /// The receive in progress through the `Stream` impl.
-    stream: RecvOp<T>,
+    /// The receive in progress through the `Stream` impl, made on first use. Boxed so that a
+    /// receiver holds no `T` inline: `struct Loop(Receiver<Loop>)` must have a size.
+    stream: Option<Box<RecvOp<T>>>,
 }
 
 impl<T: Send + 'static> Sender<T> {
@@ -294,8 +292,13 @@ impl<T> Clone for Sender<T> {
 
 impl<T> Drop for Sender<T> {
     fn drop(&mut self) {
-        if self.chan.senders.fetch_sub(1, Ordering::AcqRel) == 1 {
-            self.chan.close();
+        // `None`: the channel is being freed with the unreachable cycle this sender is part of
+        // (`gort_gc::collector`), and nobody is left to be told it closed.
+        let Some(chan) = Gc::try_get(&self.chan) else {
+            return;
+        };
+        if chan.senders.fetch_sub(1, Ordering::AcqRel) == 1 {
+            chan.close();
         }
     }
 }
@@ -304,14 +307,17 @@ impl<T> Clone for Receiver<T> {
     fn clone(&self) -> Self {
         Receiver {
             chan: Gc::clone(&self.chan),
-            stream: RecvOp::new(),
+            stream: None,
         }
     }
 }
 
 impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
-        self.stream.cancel(&self.chan);
+        // As in `Sender::drop`: a channel being freed as garbage has no receive to cancel.
+        if let (Some(stream), Some(_)) = (&mut self.stream, Gc::try_get(&self.chan)) {
+            stream.cancel(&self.chan);
+        }
     }
 }
 
@@ -320,7 +326,9 @@ impl<T: Send + 'static> Stream for Receiver<T> {
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
         let this = self.get_mut();
-        this.stream.poll(&this.chan, cx)
+        this.stream
+            .get_or_insert_with(|| Box::new(RecvOp::new()))
+            .poll(&this.chan, cx)
     }
 }
 

@@ -1,0 +1,161 @@
+//! Collections forced from another thread while tasks on four threads clone, drop, send and
+//! receive handles (cycles made and broken every hop): nothing reachable is freed (every node
+//! read along the way is intact, every message arrives exactly once) and nothing is freed
+//! twice (each destructor runs once, counted).
+
+mod common;
+
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use gort::gc::{Gc, GcCell};
+use gort::{Receiver, Sender};
+
+use common::{runtime, watchdog};
+
+/// A node that knows its label and counts its drops.
+#[derive(gort::gc::Trace)]
+struct Node {
+    #[trace(skip)]
+    label: u64,
+    links: GcCell<Vec<Gc<Node>>>,
+    #[trace(skip)]
+    drops: Arc<AtomicUsize>,
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        self.drops.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+/// What travels around the ring: an id, a node (in a cycle with its predecessor), and now and
+/// then a channel that holds its own receiver.
+#[derive(gort::gc::Trace)]
+struct Msg {
+    #[trace(skip)]
+    id: u64,
+    node: Gc<Node>,
+    spare: Option<Receiver<Msg>>,
+}
+
+const TASKS: usize = 8;
+const MESSAGES: u64 = 3000;
+const HOPS: u64 = 24;
+const WINDOW: u64 = 16;
+
+#[test]
+fn handles_move_between_threads_while_collections_run() {
+    let _watchdog = watchdog(Duration::from_secs(120), "gc stress");
+    let drops = Arc::new(AtomicUsize::new(0));
+    let created = Arc::new(AtomicUsize::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
+    let collector = {
+        let stop = Arc::clone(&stop);
+        std::thread::spawn(move || {
+            let mut collections = 0;
+            while !stop.load(Ordering::SeqCst) {
+                gort::gc::collect();
+                collections += 1;
+                std::thread::sleep(Duration::from_micros(200));
+            }
+            collections
+        })
+    };
+    let new_node = {
+        let (drops, created) = (Arc::clone(&drops), Arc::clone(&created));
+        move |label: u64| {
+            created.fetch_add(1, Ordering::SeqCst);
+            Gc::new(Node {
+                label,
+                links: GcCell::new(Vec::new()),
+                drops: Arc::clone(&drops),
+            })
+        }
+    };
+    let rt = runtime(4);
+    let arrived = rt.block_on(async move {
+        let channels: Vec<(Sender<Msg>, Receiver<Msg>)> =
+            (0..TASKS).map(|_| gort::chan![Msg; 4]).collect();
+        let (done_tx, done_rx) = gort::chan![u64; 64];
+        for i in 0..TASKS {
+            let rx = channels[i].1.clone();
+            let next = channels[(i + 1) % TASKS].0.clone();
+            let done = done_tx.clone();
+            let new_node = new_node.clone();
+            gort::spawn(async move {
+                while let Some(mut msg) = rx.recv().await {
+                    let hop = msg.node.label % 1000;
+                    assert_eq!(msg.node.label / 1000, msg.id, "a live node was corrupted");
+                    for link in msg.node.links.lock().iter() {
+                        assert_eq!(link.label / 1000, msg.id, "a live link was corrupted");
+                    }
+                    if hop + 1 == HOPS {
+                        done.send(msg.id).await.expect("main is waiting");
+                        continue;
+                    }
+                    // A new node in a cycle with the old one; the old one is let go.
+                    let fresh = new_node(msg.id * 1000 + hop + 1);
+                    fresh.links.lock().push(msg.node.clone());
+                    msg.node.links.lock().push(fresh.clone());
+                    msg.node = fresh;
+                    if hop % 5 == 0 {
+                        let (tx, spare) = gort::chan![Msg; 1];
+                        let inner = Msg {
+                            id: msg.id,
+                            node: msg.node.clone(),
+                            spare: None,
+                        };
+                        tx.try_send(inner).ok().expect("room");
+                        msg.spare = Some(spare);
+                    } else {
+                        msg.spare = None;
+                    }
+                    next.send(msg).await.expect("ring open");
+                }
+            });
+        }
+        drop(done_tx);
+        let senders: Vec<Sender<Msg>> = channels.iter().map(|(tx, _)| tx.clone()).collect();
+        drop(channels);
+        // At most `WINDOW` messages in flight: a ring of bounded channels full everywhere
+        // would deadlock.
+        let send = |id: u64| {
+            let msg = Msg {
+                id,
+                node: new_node(id * 1000),
+                spare: None,
+            };
+            senders[id as usize % TASKS].send(msg)
+        };
+        let mut next_id = 0;
+        while next_id < WINDOW {
+            send(next_id).await.expect("ring open");
+            next_id += 1;
+        }
+        let mut arrived = HashSet::new();
+        for _ in 0..MESSAGES {
+            let id = done_rx.recv().await.expect("a message");
+            assert!(arrived.insert(id), "message {id} arrived twice");
+            if next_id < MESSAGES {
+                send(next_id).await.expect("ring open");
+                next_id += 1;
+            }
+        }
+        drop(senders);
+        arrived
+    });
+    drop(rt);
+    stop.store(true, Ordering::SeqCst);
+    let collections = collector.join().expect("collector");
+    assert_eq!(arrived.len() as u64, MESSAGES);
+    assert!(collections > 10, "collections ran meanwhile: {collections}");
+    gort::gc::collect();
+    assert_eq!(
+        drops.load(Ordering::SeqCst),
+        created.load(Ordering::SeqCst),
+        "every node dropped exactly once"
+    );
+}
