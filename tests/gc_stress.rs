@@ -108,7 +108,7 @@ fn handles_move_between_threads_while_collections_run() {
                             node: msg.node.clone(),
                             spare: None,
                         };
-                        tx.try_send(inner).ok().expect("room");
+                        assert!(tx.try_send(inner).is_ok(), "room");
                         msg.spare = Some(spare);
                     } else {
                         msg.spare = None;
