@@ -240,7 +240,7 @@ async fn tasks_a_timer_or_an_opaque_future_can_wake_are_not_leaked() {
     });
     let pending_line = line!() + 1;
     let forever = gort::spawn(std::future::pending::<()>());
-    let awaiter = gort::spawn(async move { forever.await });
+    let awaiter = gort::spawn(forever);
     settle().await;
     let leaks = gort::gc::leaks();
     assert_eq!(leaks.len(), 1, "{leaks:?}");

@@ -80,12 +80,13 @@ fn handles_move_between_threads_while_collections_run() {
         let channels: Vec<(Sender<Msg>, Receiver<Msg>)> =
             (0..TASKS).map(|_| gort::chan![Msg; 4]).collect();
         let (done_tx, done_rx) = gort::chan![u64; 64];
+        let mut workers = Vec::new();
         for i in 0..TASKS {
             let rx = channels[i].1.clone();
             let next = channels[(i + 1) % TASKS].0.clone();
             let done = done_tx.clone();
             let new_node = new_node.clone();
-            gort::spawn(async move {
+            workers.push(gort::spawn(async move {
                 while let Some(mut msg) = rx.recv().await {
                     let hop = msg.node.label % 1000;
                     assert_eq!(msg.node.label / 1000, msg.id, "a live node was corrupted");
@@ -115,7 +116,7 @@ fn handles_move_between_threads_while_collections_run() {
                     }
                     next.send(msg).await.expect("ring open");
                 }
-            });
+            }));
         }
         drop(done_tx);
         let senders: Vec<Sender<Msg>> = channels.iter().map(|(tx, _)| tx.clone()).collect();
@@ -144,7 +145,15 @@ fn handles_move_between_threads_while_collections_run() {
                 next_id += 1;
             }
         }
+        // Nothing is in flight: close the ring so that every worker ends; a failed check inside
+        // one fails the test here.
+        for sender in &senders {
+            sender.close();
+        }
         drop(senders);
+        for worker in workers {
+            worker.await.expect("a worker failed");
+        }
         arrived
     });
     drop(rt);
