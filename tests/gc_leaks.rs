@@ -313,3 +313,66 @@ async fn tasks_parked_on_a_channel_cycle_are_leaked_and_reclaimed_with_it() {
     gort::gc::collect();
     assert_eq!(cycle_drops.load(Ordering::SeqCst), 1, "the cycle is freed");
 }
+
+/// `GORT_DEBUG=leakcheck=1` turns every collection into a leak pass that prints each leaked
+/// task once, with its id, wait reason and spawn location. The setting is read once per
+/// process, so the test runs itself in a child process with it set.
+#[test]
+fn leakcheck_prints_each_leak_once() {
+    if std::env::var_os("GORT_TEST_LEAKCHECK_CHILD").is_some() {
+        let runtime = common::runtime(1);
+        runtime.block_on(async {
+            let (tx, rx) = gort::chan![u32];
+            let line = line!() + 1;
+            gort::go!([tx, rx] async move {
+                let _ = rx.recv().await;
+                let _ = tx;
+            });
+            settle().await;
+            gort::gc::collect();
+            gort::gc::collect();
+            println!("SPAWNED_AT {}:{line}", file!());
+            assert_eq!(gort::gc::reclaim_leaks().len(), 1);
+        });
+        return;
+    }
+    let _turn = turn();
+    let output = std::process::Command::new(std::env::current_exe().expect("test binary"))
+        .args([
+            "--exact",
+            "leakcheck_prints_each_leak_once",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env("GORT_TEST_LEAKCHECK_CHILD", "1")
+        .env("GORT_DEBUG", "leakcheck=1")
+        .output()
+        .expect("child test");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "child failed:\n{stdout}\n{stderr}");
+    let spawned_at = stdout
+        .lines()
+        .find_map(|line| line.split("SPAWNED_AT ").nth(1))
+        .expect("child printed its spawn location");
+    let reports: Vec<&str> = stderr
+        .lines()
+        .filter(|line| line.contains("leaked]"))
+        .collect();
+    assert_eq!(
+        reports.len(),
+        1,
+        "one report for two collections:\n{stderr}"
+    );
+    assert!(reports[0].starts_with("gort: goroutine "), "{}", reports[0]);
+    assert!(
+        reports[0].contains("[chan receive, leaked]: spawned at "),
+        "{}",
+        reports[0]
+    );
+    assert!(
+        reports[0].contains(spawned_at),
+        "{} should name {spawned_at}",
+        reports[0]
+    );
+}

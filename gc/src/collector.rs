@@ -127,9 +127,7 @@ pub(crate) fn run(mode: Mode) -> Collection {
         }
         drop(one_at_a_time);
         if mode != Mode::Cycles && crate::debug::leakcheck() {
-            for leak in &found.leaks {
-                eprintln!("gort: {leak}");
-            }
+            crate::debug::report_leaks(&found.leaks);
         }
         let freed = found.garbage.len();
         free_garbage(found.garbage);

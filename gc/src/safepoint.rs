@@ -20,13 +20,16 @@
 //!
 //! ```text
 //!   mutator (pin)                     collector (stop)
-//!   slot.pinned = true   (SeqCst)     requested = true        (SeqCst)
-//!   if requested         (SeqCst)     for each slot: wait until !slot.pinned (SeqCst)
+//!   slot.pinned = true                requested = true
+//!   fence(SeqCst)                     fence(SeqCst)
+//!   if requested                      for each slot: wait until !slot.pinned
 //!       unpin, wait for resume
 //! ```
 //!
-//! The two stores and two loads are sequentially consistent, so at least one side sees the
-//! other's store (Dekker): either the mutator backs off, or the collector waits for it to unpin.
+//! With a sequentially consistent fence between each side's store and its load, at least one
+//! side sees the other's store (Dekker): either the mutator backs off, or the collector waits
+//! for it to unpin. (Fences rather than `SeqCst` accesses: loom models the fences, and its
+//! model of this handshake, `tests/loom_safepoint.rs`, failed with `SeqCst` accesses alone.)
 //! Unpinning is a `Release` store the collector's load acquires, so everything the mutator did
 //! while pinned is visible to the collection. Resuming clears `requested` under a mutex the
 //! waiting mutators sleep on.
@@ -39,7 +42,7 @@
 //! A thread whose thread-local slot is already destroyed (a handle dropped by another
 //! thread-local's destructor) pins through one shared counter instead.
 
-use crate::loom::{backoff, Arc, AtomicBool, AtomicUsize, Condvar, Mutex, Ordering};
+use crate::loom::{backoff, fence, Arc, AtomicBool, AtomicUsize, Condvar, Mutex, Ordering};
 
 /// One thread's pin flag, on its own cache line.
 #[repr(align(128))]
@@ -101,8 +104,11 @@ impl World {
     /// Pins `slot`, waiting out a collection in progress.
     pub fn pin(&self, slot: &Slot) {
         loop {
-            slot.pinned.store(true, Ordering::SeqCst);
-            if !self.requested.load(Ordering::SeqCst) {
+            slot.pinned.store(true, Ordering::Relaxed);
+            fence(Ordering::SeqCst);
+            // `Acquire`: what the last collection did (freeing, unregistering) happens before
+            // what this pinned section does.
+            if !self.requested.load(Ordering::Acquire) {
                 return;
             }
             slot.pinned.store(false, Ordering::SeqCst);
@@ -118,8 +124,9 @@ impl World {
     /// Pins through the shared counter (a thread without a slot).
     pub fn pin_anonymous(&self) {
         loop {
-            self.anonymous.fetch_add(1, Ordering::SeqCst);
-            if !self.requested.load(Ordering::SeqCst) {
+            self.anonymous.fetch_add(1, Ordering::Relaxed);
+            fence(Ordering::SeqCst);
+            if !self.requested.load(Ordering::Acquire) {
                 return;
             }
             self.anonymous.fetch_sub(1, Ordering::SeqCst);
@@ -134,7 +141,7 @@ impl World {
 
     fn wait_for_resume(&self) {
         let mut guard = lock(&self.resume_lock);
-        while self.requested.load(Ordering::SeqCst) {
+        while self.requested.load(Ordering::Acquire) {
             guard = self
                 .resumed
                 .wait(guard)
@@ -146,16 +153,19 @@ impl World {
     /// [`World::resume`]. The caller must not be pinned, and only one caller at a time may stop
     /// the world (the collector's lock).
     pub fn stop(&self) {
-        self.requested.store(true, Ordering::SeqCst);
+        self.requested.store(true, Ordering::Relaxed);
+        fence(Ordering::SeqCst);
         let slots = lock(&self.slots).clone();
+        // `Acquire`, pairing with `unpin`'s `Release`: what a mutator did while pinned happens
+        // before the collection reads it.
         for slot in &slots {
             let mut round = 0;
-            while slot.pinned.load(Ordering::SeqCst) {
+            while slot.pinned.load(Ordering::Acquire) {
                 backoff(&mut round);
             }
         }
         let mut round = 0;
-        while self.anonymous.load(Ordering::SeqCst) != 0 {
+        while self.anonymous.load(Ordering::Acquire) != 0 {
             backoff(&mut round);
         }
     }
@@ -164,7 +174,7 @@ impl World {
     pub fn resume(&self) {
         {
             let _guard = lock(&self.resume_lock);
-            self.requested.store(false, Ordering::SeqCst);
+            self.requested.store(false, Ordering::Release);
         }
         self.resumed.notify_all();
     }

@@ -1,6 +1,6 @@
 //! `Trace`: how the collector sees the handles an object holds.
 //!
-//! The collector of issue 7 finds roots by "refcount minus internal references" (trial
+//! The collector (`collector.rs`) finds roots by "refcount minus internal references" (trial
 //! deletion): an object whose count exceeds the edges found by tracing the other objects is held
 //! from outside the arena (a future, a stack, a global) and is a root. That makes one direction
 //! of error fatal and the other harmless:

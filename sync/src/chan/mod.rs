@@ -10,7 +10,7 @@
 //!   first drain what is buffered, then get `None`; `send` on a closed channel returns
 //!   `Err(SendError(value))` (Go panics; Rust gives the value back). Dropping every `Receiver`
 //!   does not close it (as in Go): a send that nobody will receive waits, and the GC arena's
-//!   leak detector (issue 7) is what reports it.
+//!   leak detector (`gort::gc::leaks`) is what reports it.
 //! - Cancellation loses nothing: a dropped pending `send` delivers nothing (its value is
 //!   dropped with it); a dropped `recv` that a sender had already handed a value to gives the
 //!   value back to the channel.
@@ -21,8 +21,16 @@
 //!
 //! `state.rs` is the channel (Go's `hchan`) and its non-blocking operations; `waiter.rs` the
 //! parked operation (`sudog`) and the select flag; `recv_op.rs` / `send_op.rs` one operation in
-//! progress, plain or as a `select!` case; this file the public handles. The shared state is
-//! allocated through the GC arena's API (`gort_gc::Gc`).
+//! progress, plain or as a `select!` case; this file the public handles.
+//!
+//! # In the GC arena
+//!
+//! The shared state is an arena object (`gort_gc::Gc`). Its tracer reports the wakers of the
+//! tasks parked in its queues (the leak pass's channel → task edges) and, for a channel made by
+//! `chan!` with `T: Trace` or by `traced_chan`, the handles inside buffered values and the
+//! values of parked senders, so that a channel holding its own receiver is reclaimed. Every
+//! lock of the state pins the thread (`gort_gc::safepoint`): the collector, which runs with the
+//! world stopped, never sees a queue or a buffer half changed.
 
 mod error;
 mod recv_op;
