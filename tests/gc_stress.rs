@@ -168,3 +168,56 @@ fn handles_move_between_threads_while_collections_run() {
         "every node dropped exactly once"
     );
 }
+
+/// A task blocks its poll (pinned) on a `std` mutex that a plain thread holds while it sends on
+/// a channel (which must pin, and waits while a collection is stopping the world). Without a
+/// way out, the collection waits for the task, the task for the thread, and the thread for the
+/// collection. The collector gives up after a while, lets everyone run, and tries again.
+#[test]
+fn a_collection_does_not_deadlock_with_a_poll_blocked_on_a_thread_waiting_to_pin() {
+    const ROUNDS: u64 = 1000;
+    let _watchdog = watchdog(Duration::from_secs(120), "gc stop vs blocked poll");
+    let stop = Arc::new(AtomicBool::new(false));
+    let collector = {
+        let stop = Arc::clone(&stop);
+        std::thread::spawn(move || {
+            while !stop.load(Ordering::SeqCst) {
+                gort::gc::collect();
+            }
+        })
+    };
+    let shared = Arc::new(std::sync::Mutex::new(0u64));
+    // Room for every value: the sender must never wait for the receiver while it holds the
+    // lock (that would deadlock with or without a collector).
+    let (tx, rx) = gort::chan![u64; ROUNDS as usize];
+    let sender = {
+        let shared = Arc::clone(&shared);
+        std::thread::spawn(move || {
+            for i in 0..ROUNDS {
+                let guard = shared.lock().unwrap();
+                // Widens the window in which the task is blocked on the lock, pinned.
+                std::thread::sleep(Duration::from_micros(20));
+                tx.send_blocking(i).expect("receiver alive");
+                drop(guard);
+            }
+        })
+    };
+    let rt = runtime(2);
+    let received = rt.block_on(async move {
+        gort::spawn(async move {
+            let mut received = 0;
+            for _ in 0..ROUNDS {
+                // Blocks the thread, pinned, while the sender holds the lock.
+                *shared.lock().unwrap() += 1;
+                received += rx.recv().await.map_or(0, |_| 1);
+            }
+            received
+        })
+        .await
+        .expect("receiver")
+    });
+    sender.join().expect("sender");
+    stop.store(true, Ordering::SeqCst);
+    collector.join().expect("collector");
+    assert_eq!(received, ROUNDS);
+}

@@ -45,7 +45,7 @@ use std::ptr::NonNull;
 use std::sync::atomic::{fence, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::Waker;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::object::{Header, Kind};
 use crate::registry::REGISTRY;
@@ -116,7 +116,7 @@ pub(crate) fn run(mode: Mode) -> Collection {
             mode
         };
         let started = Instant::now();
-        WORLD.stop();
+        stop_the_world(started);
         let found = Graph::build(mode).analyse(mode);
         WORLD.resume();
         let pause = started.elapsed();
@@ -136,6 +136,25 @@ pub(crate) fn run(mode: Mode) -> Collection {
             leaks: found.leaks,
         }
     })
+}
+
+/// How long one attempt to stop the world waits for pinned threads before it lets them all run
+/// again and retries (`World::try_stop`).
+const STOP_PATIENCE: Duration = Duration::from_millis(10);
+
+/// Stops the world, retrying after [`STOP_PATIENCE`] if some thread stays pinned: a thread can
+/// be blocked inside its pinned section on one that waits to pin, and only resuming frees it.
+/// The time held up by failed attempts counts in the pause (`started`).
+fn stop_the_world(started: Instant) {
+    let mut attempt_started = started;
+    loop {
+        if WORLD.try_stop(&mut || attempt_started.elapsed() > STOP_PATIENCE) {
+            return;
+        }
+        WORLD.resume();
+        std::thread::sleep(Duration::from_micros(100));
+        attempt_started = Instant::now();
+    }
 }
 
 /// What `analyse` found: garbage (already out of the registry, counted and dead) and leaks.

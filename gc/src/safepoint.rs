@@ -153,6 +153,16 @@ impl World {
     /// [`World::resume`]. The caller must not be pinned, and only one caller at a time may stop
     /// the world (the collector's lock).
     pub fn stop(&self) {
+        let stopped = self.try_stop(&mut || false);
+        debug_assert!(stopped);
+    }
+
+    /// [`World::stop`], giving up (and returning `false`) as soon as `give_up` says so while a
+    /// thread is still pinned. The caller must then [`World::resume`]: new pins are held off
+    /// until it does. The collector gives up after a while rather than wait forever for a
+    /// thread that is blocked, inside its pinned section, on a thread waiting to pin (a task
+    /// locking a `std` mutex held by a thread about to send on a channel).
+    pub fn try_stop(&self, give_up: &mut dyn FnMut() -> bool) -> bool {
         self.requested.store(true, Ordering::Relaxed);
         fence(Ordering::SeqCst);
         let slots = lock(&self.slots).clone();
@@ -161,13 +171,20 @@ impl World {
         for slot in &slots {
             let mut round = 0;
             while slot.pinned.load(Ordering::Acquire) {
+                if give_up() {
+                    return false;
+                }
                 backoff(&mut round);
             }
         }
         let mut round = 0;
         while self.anonymous.load(Ordering::Acquire) != 0 {
+            if give_up() {
+                return false;
+            }
             backoff(&mut round);
         }
+        true
     }
 
     /// Lets pinned threads run again.
