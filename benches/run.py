@@ -21,6 +21,10 @@ Some report several from the same run (`sleep100us`: the median and the p99 of i
 output (say, a deadline that passed before `timer_fire1m` had armed its timers) are passed on to
 stderr.
 
+A workload runs only on the runtimes its entry lists (`gc_pause`: Go and gort, as tokio has no
+garbage collector), and a metric is expected only from the runtimes it lists (`cycles100k.objects`:
+Go and gort); the other cells of the row are "-".
+
 With `--rt`, it also runs the criterion bench `rt_multi_threaded` (tokio's suite ported to both
 runtimes) and the Go translations of its rows (`rt_*` modes of the Go program), and prints a
 second table of median time per iteration.
@@ -37,6 +41,7 @@ Examples, from the workspace root:
     python3 benches/run.py --runs 1 --only sleep100us    # its rows: sleep100us.median, .p99
     python3 benches/run.py --runs 1 --only echo50x2000 --runtimes go,tokio
     python3 benches/run.py --runs 1 --only mpsc4x1024    # also async-channel and flume columns
+    python3 benches/run.py --runs 3 --only gc_pause      # Go and gort only: 18 rows
     python3 benches/run.py --runs 1 --only pingpong1 --runtimes go,tokio,gort,async-channel,flume
     python3 benches/run.py --rt --warm-up-time 1 --measurement-time 2 --sample-size 10
 """
@@ -62,6 +67,9 @@ class Metric:
     label: str  # what the number is, after the workload's label ("" for a workload's only one)
     unit: str  # unit the binaries print the value in (the rest of the RESULT line: may have spaces)
     goal: str = ""  # DESIGN.md §7 goal for gort, in `unit` ("": no goal)
+    # The runtimes that report it, when only some of the workload's do (None: all of them); the
+    # others' cells in its row are "-".
+    runtimes: tuple = None
 
 
 @dataclass(frozen=True)
@@ -76,6 +84,10 @@ class Workload:
     def result_key(self, metric):
         """The second field of `metric`'s RESULT line."""
         return f"{self.name}.{metric.name}" if metric.name else self.name
+
+    def metrics_on(self, runtime):
+        """The metrics whose RESULT lines `runtime` prints."""
+        return [m for m in self.metrics if m.runtimes is None or runtime in m.runtimes]
 
 
 def one_number(name, label, unit, goal="", runtimes=("go", "tokio", "gort")):
@@ -92,7 +104,7 @@ WITH_CRATES = ("go", "tokio", "gort", *CHANNEL_CRATES)
 
 
 # The workloads the binaries implement: DESIGN.md §7's in the order of §7, then the timer
-# workloads and the blocking-in-place ones, which have no row there.
+# workloads, the blocking-in-place ones and the GC ones, which have no row there.
 #
 # The rendezvous rows (`pingpong*`, `parked200k`) use Go's unbuffered channel, `gort::chan(0)` and
 # `flume::bounded(0)`; tokio's `mpsc` and async-channel have no capacity 0 and use 1.
@@ -102,6 +114,12 @@ WITH_CRATES = ("go", "tokio", "gort", *CHANNEL_CRATES)
 # without telling the runtime (Go has only the first: both rows show its one run);
 # `per_poll` makes each call the first of its poll and `in_loop` makes 1M in one poll (tokio's
 # cost differs between the two; Go's one figure, Syscall minus RawSyscall of getpid, is in both).
+#
+# `gc_pause` runs on Go and gort only (tokio has no garbage collector): for each ring size, the
+# stop-the-world pause of a collection (gort: `stats().last_pause`, the whole collection; Go:
+# `MemStats.PauseNs`, only its two STW phases, as it marks concurrently) and the wall time of the
+# call (`gc::collect()`, `runtime.GC()`). `cycles100k` reports `objects` (arena or heap objects
+# left) on gort and Go only: tokio has nothing to count them with.
 WORKLOADS = [
     one_number("spawn200k", "spawn 200k tasks from a task, countdown", "ns/task", "<= 200"),
     one_number("chained100k", "chained spawn, depth 100k", "ns/task", "<= 150"),
@@ -137,6 +155,16 @@ WORKLOADS = [
     Workload("block_in_place_fast", "block_in_place of an empty closure", (
         Metric("per_poll", "each call the first of its poll", "ns/call"),
         Metric("in_loop", "1M calls in one poll", "ns/call"),
+    )),
+    Workload("gc_pause", "GC with a ring of N live objects, 21 collections", tuple(
+        Metric(f"{size}.{kind}{stat}", f"N = {size}, {what} {stat}", "µs")
+        for size in ("10k", "100k", "1m")
+        for kind, what in (("", "STW pause"), ("wall_", "wall time of the GC call"))
+        for stat in ("p50", "p99", "max")
+    ), ("go", "gort")),
+    Workload("cycles100k", "100k channels each sent its own receiver, then let go; after GC", (
+        Metric("bytes", "RSS growth", "B/cycle"),
+        Metric("objects", "live objects left", "objects", runtimes=("go", "gort")),
     )),
 ]
 
@@ -277,12 +305,12 @@ def print_workloads_table(workloads, runtimes, rust_binary, runs):
     for w in workloads:
         on = [rt for rt in runtimes if rt in w.runtimes]
         # values[metric][runtime]: that metric's value in each run of that runtime.
-        values = {m: {rt: [] for rt in on} for m in w.metrics}
+        values = {m: {rt: [] for rt in on if m in w.metrics_on(rt)} for m in w.metrics}
         for _ in range(runs):
             for rt in on:
                 results = run_workload(workload_command(rust_binary, rt, w.name), w, rt)
-                for m in w.metrics:
-                    values[m][rt].append(results[m])
+                for m, value in results.items():
+                    values[m][rt].append(value)
         for m in w.metrics:
             medians = {rt: statistics.median(v) for rt, v in values[m].items()}
             what = f"{w.label}, {m.label}" if m.label else w.label
@@ -294,9 +322,9 @@ def print_workloads_table(workloads, runtimes, rust_binary, runs):
 
 def run_workload(command, workload, runtime):
     """Runs one workload process and returns the value of each of its metrics' RESULT lines,
-    keyed by Metric. Its WARNING lines go to stderr."""
+    keyed by Metric (the metrics `runtime` reports). Its WARNING lines go to stderr."""
     stdout = run_text(command, timeout=RUN_TIMEOUT, env=child_env())
-    expected = {workload.result_key(m): m for m in workload.metrics}
+    expected = {workload.result_key(m): m for m in workload.metrics_on(runtime)}
     results = {}
     for line in stdout.splitlines():
         if line.startswith("WARNING"):
@@ -379,7 +407,8 @@ def fmt_value(value):
 
 
 def fmt_ratio(numerator, denominator):
-    if numerator is None or denominator is None:
+    # A zero denominator: `cycles100k.objects` is 0 whenever every cycle was reclaimed.
+    if numerator is None or denominator is None or denominator == 0:
         return "-"
     ratio = numerator / denominator
     # Two significant digits below 0.01 (`block_in_place_fast.per_poll`'s gort/tokio is ~0.0015),

@@ -7,8 +7,9 @@
 //
 // A DESIGN.md §7 workload name (spawn200k, chained100k, yield1000x200, the channel workloads
 // pingpong1, pingpong_main, pingpong1000x100, mpsc4x1024 and parked200k, sleeps100k, sleep100us,
-// echo50x2000, blocking2000, the timer workloads timer_cancel1m and timer_fire1m, and the
-// blocking-in-place workloads ticker_block200 and block_in_place_fast) runs that workload once
+// echo50x2000, blocking2000, the timer workloads timer_cancel1m and timer_fire1m, the
+// blocking-in-place workloads ticker_block200 and block_in_place_fast, and the GC workloads
+// gc_pause and cycles100k) runs that workload once
 // and prints `RESULT <name> go <value> <unit>`, or one
 // `RESULT <name>.<metric> go <value> <unit>` line per number for a workload with several
 // (sleep100us: median and p99), like `workloads <gort|tokio> <name>` in Rust; see that file's
@@ -40,6 +41,7 @@ import (
 	"net"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"sort"
 	"strconv"
 	"strings"
@@ -88,6 +90,9 @@ const (
 	ticksAfterBlock  = 50 * time.Millisecond  // ticker_block200 ticks this long after the block
 	inPlaceCalls     = 1_000_000              // getpid calls block_in_place_fast makes each way
 	inPlaceBatch     = 100                    // block_in_place_fast times its calls in batches
+
+	gcCollections = 21      // runtime.GC calls gc_pause times on each ring
+	selfCycles    = 100_000 // channels cycles100k makes, each sent itself and let go
 )
 
 // blockingCall is how long each blocking2000 call blocks its thread, as BLOCKING_CALL in Rust.
@@ -125,7 +130,7 @@ type workload struct {
 }
 
 // workloads lists every workload this program knows, in the order of DESIGN.md §7, then the timer
-// workloads and the blocking-in-place workloads, which have no row there.
+// workloads, the blocking-in-place workloads and the GC workloads, which have no row there.
 var workloads = []workload{
 	{"spawn200k", perOp(spawn200k, spawnTasks, 1, "ns/task")},
 	{"chained100k", perOp(chained100k, chainDepth, 1, "ns/task")},
@@ -143,6 +148,8 @@ var workloads = []workload{
 	{"timer_fire1m", perOp(timerFire1m, fireTasks, 1, "ns/timer")},
 	{"ticker_block200", tickerBlock200},
 	{"block_in_place_fast", blockInPlaceFast},
+	{"gc_pause", gcPause},
+	{"cycles100k", cycles100k},
 }
 
 // inMainGoroutine lists the workloads that run in the main goroutine rather than in a driver
@@ -787,6 +794,155 @@ func blockInPlaceFast() []metric {
 	}
 	perCall := float64((full - raw).Nanoseconds()) / inPlaceCalls
 	return []metric{{"per_poll", perCall, "ns/call"}, {"in_loop", perCall, "ns/call"}}
+}
+
+// gcRings are the rings gcPause builds, one after the other: the live objects in each and the
+// prefix of its metrics, as GC_RINGS in Rust.
+var gcRings = []struct {
+	nodes int
+	label string
+}{
+	{10_000, "10k"},
+	{100_000, "100k"},
+	{1_000_000, "1m"},
+}
+
+// ringNode is one object of a gc_pause ring, as RingNode in Rust: a pointer to the next node
+// and a payload (the node's index, which the walk after the collections checks).
+type ringNode struct {
+	next    *ringNode
+	payload uint64
+}
+
+// gcPause is gc_pause in Go: how long a collection stops the world, and how long a runtime.GC()
+// call takes, with N live heap objects, for N = 10k, 100k and 1M (gcRings). For each N, untimed,
+// gcRing builds N ringNodes linked into one ring, held by one local of the driver; then the
+// driver calls runtime.GC() gcCollections times in a row, timing each call and reading, from
+// runtime.ReadMemStats before and after it, the stop-the-world pause of every cycle that
+// completed during the call (PauseNs of each cycle between NumGC before and after, summed:
+// usually one cycle, two when the call first had to finish a cycle the pacer had started). Go
+// records one PauseNs entry per cycle, already the sum of the cycle's two stop-the-world phases
+// (sweep termination and mark termination). Reports, in µs, the p50, p99 (nearest rank: of 21
+// samples, the max) and max of the pauses as <N>.p50, <N>.p99, <N>.max, and of the wall times
+// as <N>.wall_p50, <N>.wall_p99, <N>.wall_max, as the Rust side.
+//
+// After the collections the driver walks the ring (N steps, each payload its index, back to the
+// head), as the Rust side does; then the ring goes out of scope and one more runtime.GC(),
+// untimed, frees it, so that the next size starts from the same heap as the first.
+//
+// Go marks concurrently, with the world running: its pause is only the two stop-the-world
+// phases at either end of the cycle, which do not walk the heap, while the wall time of
+// runtime.GC() holds the whole cycle (marking the N objects on GOMAXPROCS=2 and the sweep,
+// which runtime.GC() waits for). gort's collection stops the world for all of its work, so its
+// pause compares with Go's wall time more than with Go's pause.
+func gcPause() []metric {
+	var metrics []metric
+	for _, ring := range gcRings {
+		pauses, walls := collectAroundRing(ring.nodes)
+		runtime.GC() // frees the ring, untimed
+		sortDurations(pauses)
+		sortDurations(walls)
+		metrics = append(metrics,
+			metric{ring.label + ".p50", micros(percentile(pauses, 50)), "µs"},
+			metric{ring.label + ".p99", micros(percentile(pauses, 99)), "µs"},
+			metric{ring.label + ".max", micros(percentile(pauses, 100)), "µs"},
+			metric{ring.label + ".wall_p50", micros(percentile(walls, 50)), "µs"},
+			metric{ring.label + ".wall_p99", micros(percentile(walls, 99)), "µs"},
+			metric{ring.label + ".wall_max", micros(percentile(walls, 100)), "µs"},
+		)
+	}
+	return metrics
+}
+
+// gcRing builds a ring of nodes ringNodes and returns the node of payload 0; each node's next is
+// the node of the next payload, and the last one's is the first.
+func gcRing(nodes int) *ringNode {
+	head := &ringNode{}
+	last := head
+	for payload := uint64(1); payload < uint64(nodes); payload++ {
+		node := &ringNode{payload: payload}
+		last.next = node
+		last = node
+	}
+	last.next = head
+	return head
+}
+
+// collectAroundRing is one gcPause size: it builds a ring of nodes (gcRing), calls runtime.GC()
+// gcCollections times and checks the ring; it returns each call's stop-the-world pause and wall
+// time, unsorted. The ring is garbage once it returns.
+func collectAroundRing(nodes int) (pauses, walls []time.Duration) {
+	head := gcRing(nodes)
+	var stats runtime.MemStats
+	for i := 0; i < gcCollections; i++ {
+		runtime.ReadMemStats(&stats)
+		before := stats.NumGC
+		start := time.Now()
+		runtime.GC()
+		walls = append(walls, time.Since(start))
+		runtime.ReadMemStats(&stats)
+		var pause time.Duration
+		for n := before; n < stats.NumGC; n++ {
+			pause += time.Duration(stats.PauseNs[n%uint32(len(stats.PauseNs))])
+		}
+		pauses = append(pauses, pause)
+	}
+	at := head
+	for payload := uint64(0); payload < uint64(nodes); payload++ {
+		if at.payload != payload {
+			panic("the ring is out of order")
+		}
+		at = at.next
+	}
+	if at != head {
+		panic("the ring does not close")
+	}
+	return pauses, walls
+}
+
+// sortDurations sorts d in place, ascending.
+func sortDurations(d []time.Duration) {
+	sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
+}
+
+// loop is cycles100k's message, as GortLoop and TokioLoop in Rust: it holds the channel it is
+// sent on (a Go channel is both ends at once).
+type loop struct {
+	rx chan loop
+}
+
+// cycles100k is cycles100k in Go (the Rust doc has the design): selfCycles times, the driver
+// makes a channel with a buffer of 1, sends into it (with select and default, as try_send: it
+// must not block) a loop holding the channel itself, and lets it go. Before the first channel
+// and after the last, it runs runtime.GC() and debug.FreeOSMemory() (which returns free pages to
+// the OS) and then reads the resident set (rssBytes, as parked200k) and MemStats.HeapObjects.
+// Reports the resident set's growth per cycle in bytes as bytes, and the growth of HeapObjects
+// (exact after runtime.GC(), which finishes its sweep) as objects. Go's tracing GC frees a
+// cycle like any other garbage, and its pacer runs while the loop allocates.
+func cycles100k() []metric {
+	var stats runtime.MemStats
+	runtime.GC()
+	debug.FreeOSMemory()
+	rssBefore := rssBytes()
+	runtime.ReadMemStats(&stats)
+	objectsBefore := stats.HeapObjects
+	for i := 0; i < selfCycles; i++ {
+		ch := make(chan loop, 1)
+		select {
+		case ch <- loop{ch}:
+		default:
+			panic("a fresh channel with a buffer of 1 was full")
+		}
+	}
+	runtime.GC()
+	debug.FreeOSMemory()
+	rssAfter := rssBytes()
+	runtime.ReadMemStats(&stats)
+	objectsAfter := stats.HeapObjects
+	return []metric{
+		{"bytes", (float64(rssAfter) - float64(rssBefore)) / selfCycles, "B/cycle"},
+		{"objects", float64(objectsAfter) - float64(objectsBefore), "objects"},
+	}
 }
 
 // medianIteration runs iter for warmup, then for at least measure and minSamples iterations,

@@ -46,6 +46,13 @@
 //! (tokio, async-channel). Every channel workload runs in a spawned driver task as in step 1,
 //! except `pingpong_main`, whose pinging side is the `block_on` future itself (Go: the main
 //! goroutine). `parked200k` measures memory, not time: resident set growth per parked task.
+//!
+//! The GC workloads run in a driver task as in step 1 and measure what their doc says:
+//! `gc_pause` the stop-the-world pause and the wall time of collections with 10k, 100k and 1M
+//! live objects in the arena (gort and Go only: tokio has no garbage collector, and its entry
+//! here is `None`), and `cycles100k` what 100k channels, each sent its own receiver and then
+//! let go, leave behind after the runtime's reclamation (resident set on all three, objects
+//! left on gort and Go).
 
 use std::future::Future;
 use std::pin::pin;
@@ -57,6 +64,7 @@ use std::time::{Duration, Instant};
 
 use futures::channel::oneshot;
 use futures::FutureExt;
+use gort::gc::{Gc, GcCell};
 use gort_benches::chan::{AsyncChannel, Chan, Flume, GortChan, TokioMpsc};
 use gort_benches::{Gort, Rt, Tokio, NUM_WORKERS};
 
@@ -173,6 +181,50 @@ const PER_POLL_CALLS: usize = 100_000;
 /// as many yield-only ones, so that drift on the machine hits both alike.
 const PER_POLL_BATCH: usize = 100;
 
+/// The rings `gc_pause` builds, one after the other: the live objects in each, and the names of
+/// its metrics (the pause's p50, p99 and max, then the same of the `collect()` call's wall time).
+const GC_RINGS: [(usize, [&str; 6]); 3] = [
+    (
+        10_000,
+        [
+            "10k.p50",
+            "10k.p99",
+            "10k.max",
+            "10k.wall_p50",
+            "10k.wall_p99",
+            "10k.wall_max",
+        ],
+    ),
+    (
+        100_000,
+        [
+            "100k.p50",
+            "100k.p99",
+            "100k.max",
+            "100k.wall_p50",
+            "100k.wall_p99",
+            "100k.wall_max",
+        ],
+    ),
+    (
+        1_000_000,
+        [
+            "1m.p50",
+            "1m.p99",
+            "1m.max",
+            "1m.wall_p50",
+            "1m.wall_p99",
+            "1m.wall_max",
+        ],
+    ),
+];
+
+/// Collections `gc_pause` runs and times on each ring.
+const GC_COLLECTIONS: usize = 21;
+
+/// Channels `cycles100k` makes, each sent its own receiver and let go.
+const SELF_CYCLES: usize = 100_000;
+
 /// One number a workload reports: a `RESULT` line.
 struct Metric {
     /// Empty for a workload's only number (`RESULT <workload> ...`); else its name after the
@@ -191,8 +243,9 @@ struct Workload {
     name: &'static str,
     /// The workload on gort; returns its numbers.
     gort: fn() -> Vec<Metric>,
-    /// The workload on tokio; returns its numbers.
-    tokio: fn() -> Vec<Metric>,
+    /// The workload on tokio; returns its numbers (`None`: not on tokio, which has no garbage
+    /// collector for `gc_pause` to measure).
+    tokio: Option<fn() -> Vec<Metric>>,
     /// The workload with `async-channel`'s channels on tokio, for the channel workloads that
     /// compare channel crates (`None`: not one of them).
     async_channel: Option<fn() -> Vec<Metric>>,
@@ -200,118 +253,132 @@ struct Workload {
     flume: Option<fn() -> Vec<Metric>>,
 }
 
-/// Every workload this binary knows, in the order of DESIGN.md §7, then the timer workloads
-/// and the blocking-in-place workloads, which have no row there.
+/// Every workload this binary knows, in the order of DESIGN.md §7, then the timer workloads,
+/// the blocking-in-place workloads and the GC workloads, which have no row there.
 const WORKLOADS: &[Workload] = &[
     Workload {
         name: "spawn200k",
         gort: spawn200k::<Gort>,
-        tokio: spawn200k::<Tokio>,
+        tokio: Some(spawn200k::<Tokio>),
         async_channel: None,
         flume: None,
     },
     Workload {
         name: "chained100k",
         gort: chained100k::<Gort>,
-        tokio: chained100k::<Tokio>,
+        tokio: Some(chained100k::<Tokio>),
         async_channel: None,
         flume: None,
     },
     Workload {
         name: "yield1000x200",
         gort: yield1000x200::<Gort>,
-        tokio: yield1000x200::<Tokio>,
+        tokio: Some(yield1000x200::<Tokio>),
         async_channel: None,
         flume: None,
     },
     Workload {
         name: "pingpong1",
         gort: pingpong1::<GortChan>,
-        tokio: pingpong1::<TokioMpsc>,
+        tokio: Some(pingpong1::<TokioMpsc>),
         async_channel: Some(pingpong1::<AsyncChannel>),
         flume: Some(pingpong1::<Flume>),
     },
     Workload {
         name: "pingpong_main",
         gort: pingpong_main::<GortChan>,
-        tokio: pingpong_main::<TokioMpsc>,
+        tokio: Some(pingpong_main::<TokioMpsc>),
         async_channel: None,
         flume: None,
     },
     Workload {
         name: "pingpong1000x100",
         gort: pingpong1000x100::<GortChan>,
-        tokio: pingpong1000x100::<TokioMpsc>,
+        tokio: Some(pingpong1000x100::<TokioMpsc>),
         async_channel: Some(pingpong1000x100::<AsyncChannel>),
         flume: Some(pingpong1000x100::<Flume>),
     },
     Workload {
         name: "mpsc4x1024",
         gort: mpsc4x1024::<GortChan>,
-        tokio: mpsc4x1024::<TokioMpsc>,
+        tokio: Some(mpsc4x1024::<TokioMpsc>),
         async_channel: Some(mpsc4x1024::<AsyncChannel>),
         flume: Some(mpsc4x1024::<Flume>),
     },
     Workload {
         name: "sleeps100k",
         gort: sleeps100k::<Gort>,
-        tokio: sleeps100k::<Tokio>,
+        tokio: Some(sleeps100k::<Tokio>),
         async_channel: None,
         flume: None,
     },
     Workload {
         name: "sleep100us",
         gort: sleep100us::<Gort>,
-        tokio: sleep100us::<Tokio>,
+        tokio: Some(sleep100us::<Tokio>),
         async_channel: None,
         flume: None,
     },
     Workload {
         name: "parked200k",
         gort: parked200k::<GortChan>,
-        tokio: parked200k::<TokioMpsc>,
+        tokio: Some(parked200k::<TokioMpsc>),
         async_channel: None,
         flume: None,
     },
     Workload {
         name: "echo50x2000",
         gort: echo50x2000_gort,
-        tokio: echo50x2000_tokio,
+        tokio: Some(echo50x2000_tokio),
         async_channel: None,
         flume: None,
     },
     Workload {
         name: "blocking2000",
         gort: blocking2000::<Gort>,
-        tokio: blocking2000::<Tokio>,
+        tokio: Some(blocking2000::<Tokio>),
         async_channel: None,
         flume: None,
     },
     Workload {
         name: "timer_cancel1m",
         gort: timer_cancel1m::<Gort>,
-        tokio: timer_cancel1m::<Tokio>,
+        tokio: Some(timer_cancel1m::<Tokio>),
         async_channel: None,
         flume: None,
     },
     Workload {
         name: "timer_fire1m",
         gort: timer_fire1m::<Gort>,
-        tokio: timer_fire1m::<Tokio>,
+        tokio: Some(timer_fire1m::<Tokio>),
         async_channel: None,
         flume: None,
     },
     Workload {
         name: "ticker_block200",
         gort: ticker_block200::<Gort>,
-        tokio: ticker_block200::<Tokio>,
+        tokio: Some(ticker_block200::<Tokio>),
         async_channel: None,
         flume: None,
     },
     Workload {
         name: "block_in_place_fast",
         gort: block_in_place_fast::<Gort>,
-        tokio: block_in_place_fast::<Tokio>,
+        tokio: Some(block_in_place_fast::<Tokio>),
+        async_channel: None,
+        flume: None,
+    },
+    Workload {
+        name: "gc_pause",
+        gort: gc_pause,
+        tokio: None,
+        async_channel: None,
+        flume: None,
+    },
+    Workload {
+        name: "cycles100k",
+        gort: cycles100k_gort,
+        tokio: Some(cycles100k_tokio),
         async_channel: None,
         flume: None,
     },
@@ -1136,6 +1203,213 @@ fn block_in_place_fast<R: Rt>() -> Vec<Metric> {
     ]
 }
 
+/// One object of a `gc_pause` ring: a traced handle to the next node, and a payload the
+/// collector skips (the node's index, which the walk after the collections checks).
+#[derive(gort::gc::Trace)]
+struct RingNode {
+    /// The next node of the ring; `None` only while the ring is being built.
+    next: GcCell<Option<Gc<RingNode>>>,
+    /// The node's index in the ring, from 0 at the head.
+    #[trace(skip)]
+    payload: u64,
+}
+
+/// `gc_pause`: how long a collection stops the world, and how long a `gort::gc::collect()` call
+/// takes, with N live traced objects in the arena, for N = 10k, 100k and 1M ([`GC_RINGS`]).
+///
+/// For each N, in the driver task: untimed, [`gc_ring`] builds N [`RingNode`]s linked into one
+/// ring (a single cycle, every node reachable) held from outside by one handle, a local of the
+/// driver. Then the driver calls `gort::gc::collect()` [`GC_COLLECTIONS`] times in a row and,
+/// after each, reads `gort::gc::stats().last_pause`, the time from the stop request to the
+/// resume: the stop-the-world handshake and the whole trial deletion (copy every count, trace
+/// every edge, mark from the roots). It also times each call with `Instant`, which adds the
+/// collector's lock, freeing garbage (none here) and pacing. Reports, in µs, the p50, p99 (by
+/// [`percentile`]: of 21 samples, the max) and max of the pauses as `<N>.p50`, `<N>.p99`,
+/// `<N>.max`, and of the wall times as `<N>.wall_p50`, `<N>.wall_p99`, `<N>.wall_max`.
+///
+/// So that the figure cannot come from a collector that freed the ring, the driver checks after
+/// each collection that `live_objects` is still at least N, and after the last one walks the
+/// ring from its handle: N steps through `next`, each node's payload its index, back to the
+/// head (a freed node's value cannot be read: that panics). Then it drops the handle and
+/// collects once more, untimed, which must free the whole ring, so that the next size starts
+/// from the same arena as the first.
+///
+/// The ring is built within one poll of the driver, so no automatic collection (`GORT_GC`)
+/// runs while it grows, and the first timed collection is the first to see it; Go's pacer
+/// collects while its ring grows. Every collection of a gort ring is a whole collection with
+/// the world stopped, so `last_pause` and the wall time differ only by the lock and pacing,
+/// and both grow with N. Go's `runtime.GC()` marks concurrently: its pause is only its two
+/// short stop-the-world phases, and its wall time holds the marking and the sweep (see
+/// main.go). tokio has no garbage collector and does not run this workload.
+fn gc_pause() -> Vec<Metric> {
+    in_spawned_task::<Gort, _>(async {
+        let mut metrics = Vec::new();
+        for (nodes, names) in GC_RINGS {
+            let (mut pauses, mut walls) = collect_around_ring(nodes);
+            pauses.sort_unstable();
+            walls.sort_unstable();
+            let [p50, p99, max, wall_p50, wall_p99, wall_max] = names;
+            for (name, samples, k) in [
+                (p50, &pauses, 50),
+                (p99, &pauses, 99),
+                (max, &pauses, 100),
+                (wall_p50, &walls, 50),
+                (wall_p99, &walls, 99),
+                (wall_max, &walls, 100),
+            ] {
+                metrics.push(Metric {
+                    name,
+                    value: micros(percentile(samples, k)),
+                    unit: "µs",
+                });
+            }
+        }
+        metrics
+    })
+}
+
+/// Builds a ring of `nodes` [`RingNode`]s and returns the one handle to it from outside the
+/// arena, to the node of payload 0; each node's `next` is the node of the next payload, and the
+/// last one's is the first.
+fn gc_ring(nodes: usize) -> Gc<RingNode> {
+    let new_node = |payload| {
+        Gc::new(RingNode {
+            next: GcCell::new(None),
+            payload,
+        })
+    };
+    let head = new_node(0);
+    let mut last = head.clone();
+    for payload in 1..nodes as u64 {
+        let node = new_node(payload);
+        last.next.set(Some(node.clone()));
+        last = node;
+    }
+    last.next.set(Some(head.clone()));
+    head
+}
+
+/// One `gc_pause` size: builds a ring of `nodes` ([`gc_ring`]), collects [`GC_COLLECTIONS`]
+/// times, checks the ring, lets it go and collects it (untimed); returns each collection's
+/// pause (`stats().last_pause`) and the wall time of each `collect()` call, unsorted.
+fn collect_around_ring(nodes: usize) -> (Vec<Duration>, Vec<Duration>) {
+    let head = gc_ring(nodes);
+    let mut pauses = Vec::with_capacity(GC_COLLECTIONS);
+    let mut walls = Vec::with_capacity(GC_COLLECTIONS);
+    for _ in 0..GC_COLLECTIONS {
+        let start = Instant::now();
+        gort::gc::collect();
+        walls.push(start.elapsed());
+        let stats = gort::gc::stats();
+        pauses.push(stats.last_pause);
+        assert!(
+            stats.live_objects >= nodes,
+            "a collection freed part of a ring of {nodes} live nodes (stats: {stats:?})"
+        );
+    }
+    let mut at = head.clone();
+    for payload in 0..nodes as u64 {
+        assert_eq!(at.payload, payload, "the ring is out of order");
+        let next = at.next.lock().clone().expect("a ring node without a next");
+        at = next;
+    }
+    assert!(Gc::ptr_eq(&at, &head), "the ring does not close");
+    drop((at, head));
+    let freed = gort::gc::collect().freed;
+    assert!(
+        freed >= nodes,
+        "only {freed} objects freed after the last handle to a ring of {nodes} went"
+    );
+    (pauses, walls)
+}
+
+/// `cycles100k`'s message on gort: it holds the receiver of the channel it is sent on.
+#[derive(gort::gc::Trace)]
+struct GortLoop(gort::Receiver<GortLoop>);
+
+/// `cycles100k`'s message on tokio, as [`GortLoop`].
+struct TokioLoop(#[allow(dead_code)] tokio::sync::mpsc::Receiver<TokioLoop>); // held, never read
+
+/// `cycles100k`: what a reference cycle through a channel's buffer leaves behind once every
+/// handle from outside is gone, after the runtime has reclaimed what it can.
+///
+/// In the driver task, [`SELF_CYCLES`] times: make a channel with one buffer slot (gort:
+/// `gort::chan![GortLoop; 1]`, traced since [`GortLoop`] is `Trace`; tokio: `mpsc::channel(1)`),
+/// `try_send` its own receiver into it (which must succeed: the buffer is empty) and drop the
+/// sender. Each channel is then held only by its own buffer: reference counting (tokio's `Arc`s)
+/// never frees it; gort's collector finds it unreachable from outside the arena; Go's tracing
+/// GC frees it like any garbage.
+///
+/// Reports `bytes`, the growth of the resident set ([`rss_bytes`], as `parked200k`) from before
+/// the first channel to after the reclamation, per cycle in bytes; on gort also `objects`, the
+/// growth of `gort::gc::stats().live_objects` over all the cycles (0 when every channel is
+/// reclaimed, 100k if each leaked its one arena object, the channel state). gort collects
+/// (`gort::gc::collect()`) before each reading; tokio has nothing to run and no object count,
+/// so it reports `bytes` only. Go runs `runtime.GC()` and `debug.FreeOSMemory()` before each
+/// reading and reports the growth of `MemStats.HeapObjects` as `objects`.
+///
+/// All the channels are made within one poll of the driver, so on gort no automatic collection
+/// runs during the loop: all 100k are allocated at the peak, and `bytes` is what freeing them
+/// leaves resident. glibc's malloc (the default allocator here) keeps the memory it gets back
+/// rather than returning it to the kernel, so gort's `bytes` stays well above zero with every
+/// channel freed (`objects` is what says whether any leaked): on the benchmark machine it was
+/// about the peak, ~257 B/cycle, and running the loop three more times in the same process
+/// grew the resident set for two rounds and then not at all, memory reused rather than leaked.
+/// Go's `FreeOSMemory` returns its free pages, and Go's pacer collects during the loop.
+fn cycles100k_gort() -> Vec<Metric> {
+    let (grown, objects) = in_spawned_task::<Gort, _>(async {
+        gort::gc::collect();
+        let rss_before = rss_bytes();
+        let objects_before = gort::gc::stats().live_objects;
+        for _ in 0..SELF_CYCLES {
+            let (tx, rx) = gort::chan![GortLoop; 1];
+            assert!(
+                tx.try_send(GortLoop(rx)).is_ok(),
+                "a fresh channel with one buffer slot was full"
+            );
+        }
+        gort::gc::collect();
+        let rss_after = rss_bytes();
+        let objects_after = gort::gc::stats().live_objects;
+        (
+            rss_after as f64 - rss_before as f64,
+            objects_after as f64 - objects_before as f64,
+        )
+    });
+    vec![
+        Metric {
+            name: "bytes",
+            value: grown / SELF_CYCLES as f64,
+            unit: "B/cycle",
+        },
+        Metric {
+            name: "objects",
+            value: objects,
+            unit: "objects",
+        },
+    ]
+}
+
+/// `cycles100k` on tokio ([`cycles100k_gort`] has the doc): `bytes` only.
+fn cycles100k_tokio() -> Vec<Metric> {
+    let grown = in_spawned_task::<Tokio, _>(async {
+        let rss_before = rss_bytes();
+        for _ in 0..SELF_CYCLES {
+            let (tx, rx) = tokio::sync::mpsc::channel(1);
+            assert!(
+                tx.try_send(TokioLoop(rx)).is_ok(),
+                "a fresh channel with one buffer slot was full"
+            );
+        }
+        rss_bytes() as f64 - rss_before as f64
+    });
+    vec![Metric {
+        name: "bytes",
+        value: grown / SELF_CYCLES as f64,
+        unit: "B/cycle",
+    }]
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [runtime, name] = args.as_slice() else {
@@ -1146,13 +1420,17 @@ fn main() -> ExitCode {
     };
     let run = match runtime.as_str() {
         "gort" => Some(workload.gort),
-        "tokio" => Some(workload.tokio),
+        "tokio" => workload.tokio,
         "async-channel" => workload.async_channel,
         "flume" => workload.flume,
         _ => return usage(),
     };
     let Some(run) = run else {
-        eprintln!("{name} does not run on {runtime}: only some channel workloads compare crates");
+        let why = match runtime.as_str() {
+            "tokio" => "tokio has no garbage collector",
+            _ => "only some channel workloads compare crates",
+        };
+        eprintln!("{name} does not run on {runtime}: {why}");
         return ExitCode::from(2);
     };
     for metric in run() {
