@@ -146,9 +146,11 @@ pub mod runtime {
 /// *captures*; inside the body `a` and `b` are references to them. The arena sees the edges
 /// G → captures → channels → waiting Gs, so a G blocked forever on a channel only its own
 /// captures (or other leaked Gs') could reach is found by [`gc::leaks`], and a cycle of such
-/// state is reclaimed once the Gs are gone. Handles a future holds any other way are opaque to
-/// the arena (held from outside: never wrongly freed, never reported). Each capture must be
-/// [`gc::Trace`](crate::gc::Trace), `Send` and `Sync`.
+/// state is reclaimed once the Gs are gone. Only Gs spawned with captures (`go!([] ...)` for
+/// none) can be reported: their wakers are counted, which costs two atomic operations per
+/// park. Handles a future holds any other way are opaque to the arena (held from outside:
+/// never wrongly freed, never reported). Each capture must be [`gc::Trace`](crate::gc::Trace),
+/// `Send` and `Sync`.
 ///
 /// ```
 /// # gort::block_on(async {

@@ -8,8 +8,9 @@
 //! 4. on the first `Pending`, registers the G in the parked-task registry (`registry.rs`);
 //! 5. pins the thread for the GC arena (`gort_gc::safepoint`): the world stops only between
 //!    polls, and every channel operation inside the poll finds the thread already pinned;
-//! 6. polls the user's future with the G's counted waker (`gwaker.rs`), which the arena's leak
-//!    pass reads, and runs a collection an allocation asked for once the pin is released;
+//! 6. polls the user's future, for a G with `go!` captures, with the G's counted waker
+//!    (`gwaker.rs`), which the arena's leak pass reads; and runs a collection an allocation asked
+//!    for once the pin is released;
 //!
 //! and when dropped (completion, abort, or shutdown) it deregisters the G and counts it dead.
 
@@ -95,17 +96,24 @@ impl<F: Future> Future for GFuture<F> {
             return Poll::Ready(Err(JoinError::cancelled(g)));
         }
         let pin = gort_gc::pin_thread();
-        g.set_inner_waker(cx.waker());
-        g.notified().store(false, Ordering::Relaxed);
+        // Only a G with `go!` captures can be found leaked, so only it pays for counting its
+        // wakers (`gwaker.rs`); any other is a root of the leak pass, which needs nothing from it.
+        let counted = g.captures().is_some();
+        if counted {
+            g.set_inner_waker(cx.waker());
+            g.notified().store(false, Ordering::Relaxed);
+        }
         g.set_state(GState::Running);
         g.set_wait_reason(WaitReason::Unknown);
         let inner = this.inner;
-        let waker = gwaker::borrowed(g);
-        let mut counted = Context::from_waker(&waker);
+        let counted_waker = counted.then(|| gwaker::borrowed(g));
         // Each poll gets a fresh coop budget (`gort_context`).
         let polled = context::with_current_g(g, || {
             catch_unwind(AssertUnwindSafe(|| {
-                gort_context::with_budget(gort_context::DEFAULT_BUDGET, || inner.poll(&mut counted))
+                gort_context::with_budget(gort_context::DEFAULT_BUDGET, || match &counted_waker {
+                    Some(waker) => inner.poll(&mut Context::from_waker(waker)),
+                    None => inner.poll(cx),
+                })
             }))
         });
         let result = match polled {
@@ -113,8 +121,10 @@ impl<F: Future> Future for GFuture<F> {
             Ok(Poll::Pending) => {
                 g.set_state(GState::Waiting);
                 if !*this.registered {
-                    // A counted waker: the leak pass subtracts this one (`TaskSource`).
-                    g.runtime().registry.register(g, &waker);
+                    // For a counted G, a counted waker: the leak pass subtracts this one
+                    // (`task_source.rs`).
+                    let waker = counted_waker.as_deref().unwrap_or(cx.waker());
+                    g.runtime().registry.register(g, waker);
                     *this.registered = true;
                     // The abort protocol (registry.rs): an abort that ran before we registered
                     // found nothing to wake, so we must see its flag now.

@@ -87,14 +87,16 @@ impl Registry {
         }
     }
 
-    /// Calls `visit` with every registered G. Each stored waker is a counted one
-    /// (`gwaker.rs`), whose data pointer is the G record, alive while the waker is.
-    pub(crate) fn for_each(&self, mut visit: impl FnMut(&G)) {
+    /// Calls `visit` with every registered G that counts its wakers (one with `go!` captures:
+    /// its stored waker is a counted one, `gwaker.rs`, whose data pointer is the G record,
+    /// alive while the waker is).
+    pub(crate) fn for_each_counted(&self, mut visit: impl FnMut(&G)) {
         for shard in self.shards.iter() {
             for (_, waker) in lock(shard).iter() {
-                debug_assert!(std::ptr::eq(waker.vtable(), &crate::gwaker::VTABLE));
-                // SAFETY: a counted waker's data is its G record, kept alive by the waker.
-                visit(unsafe { &*waker.data().cast::<G>() });
+                if std::ptr::eq(waker.vtable(), &crate::gwaker::VTABLE) {
+                    // SAFETY: a counted waker's data is its G record, kept alive by the waker.
+                    visit(unsafe { &*waker.data().cast::<G>() });
+                }
             }
         }
     }

@@ -1,9 +1,13 @@
 //! The runtime as a [`gort_gc::TaskSource`]: what the GC arena's leak pass learns about the
 //! runtime's parked Gs.
 //!
-//! The parked-task registry (`registry.rs`) already holds a counted waker for every G whose
-//! future is alive and has been polled, so it is the list; the waker's data pointer is the G
-//! record. For each G the pass reads, in this order:
+//! Only Gs spawned with `go!` captures are nodes: they alone count their wakers, and they
+//! alone can be found leaked. Any other G is a root of the pass, and a root with no traced
+//! edges (its future is opaque) changes nothing, so it is simply left out.
+//!
+//! The parked-task registry (`registry.rs`) already holds a counted waker for every such G
+//! whose future is alive and has been polled, so it is the list; the waker's data pointer is
+//! the G record. For each G the pass reads, in this order:
 //!
 //! 1. the counted wakers alive (`Acquire`), less the registry's own;
 //! 2. `notified`, `aborted` and `state`: a G is blocked only if none says it can run.
@@ -26,7 +30,7 @@ impl TaskSource for Shared {
     }
 
     fn for_each_task(&self, visit: &mut dyn FnMut(TaskInfo)) {
-        self.registry.for_each(|g| {
+        self.registry.for_each_counted(|g| {
             let wakers = g.wakers().load(Ordering::Acquire) as usize;
             let can_run = g.notified().load(Ordering::Acquire)
                 || g.is_aborted()

@@ -16,6 +16,7 @@
 //! Collections stop the world at poll boundaries (`safepoint.rs`).
 #![cfg_attr(loom, allow(dead_code))] // loom models the safepoint handshake only
 
+mod barrier;
 mod cell;
 #[cfg(not(loom))]
 mod collector;
@@ -68,7 +69,9 @@ pub fn collect() -> Collection {
 }
 
 /// Collects, and reports the tasks that are leaked: parked on channels that no runnable task,
-/// timer, IO waiter, blocking call or outside handle can reach. They stay parked.
+/// timer, IO waiter, blocking call or outside handle can reach. They stay parked. Only tasks
+/// spawned with `go!([captures] ...)` are candidates (`tasks.rs`); no task is reported that
+/// anything could still wake.
 #[cfg(not(loom))]
 pub fn leaks() -> Vec<Leak> {
     collector::run(collector::Mode::Leaks).leaks

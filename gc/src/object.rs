@@ -136,6 +136,7 @@ pub(crate) fn allocate<T>(value: T, vtable: &'static VTable) -> NonNull<Header> 
 
 impl Header {
     /// Whether the collector dropped this object's value (see [`DEAD`]).
+    #[inline]
     pub(crate) fn is_dead(&self) -> bool {
         self.meta.load(Ordering::Relaxed) & DEAD != 0
     }

@@ -21,15 +21,17 @@
 //! ```text
 //!   mutator (pin)                     collector (stop)
 //!   slot.pinned = true                requested = true
-//!   fence(SeqCst)                     fence(SeqCst)
+//!   light fence                       heavy fence
 //!   if requested                      for each slot: wait until !slot.pinned
 //!       unpin, wait for resume
 //! ```
 //!
-//! With a sequentially consistent fence between each side's store and its load, at least one
-//! side sees the other's store (Dekker): either the mutator backs off, or the collector waits
-//! for it to unpin. (Fences rather than `SeqCst` accesses: loom models the fences, and its
-//! model of this handshake, `tests/loom_safepoint.rs`, failed with `SeqCst` accesses alone.)
+//! With a full fence between each side's store and its load, at least one side sees the
+//! other's store (Dekker): either the mutator backs off, or the collector waits for it to
+//! unpin. The fences are asymmetric where the OS allows (`barrier.rs`: a compiler fence on the
+//! mutator's side, `membarrier` on the collector's), `fence(SeqCst)` on both sides otherwise.
+//! (Fences rather than `SeqCst` accesses: loom models fences, and its model of this handshake,
+//! `tests/loom_safepoint.rs`, failed with `SeqCst` accesses alone.)
 //! Unpinning is a `Release` store the collector's load acquires, so everything the mutator did
 //! while pinned is visible to the collection. Resuming clears `requested` under a mutex the
 //! waiting mutators sleep on.
@@ -42,7 +44,8 @@
 //! A thread whose thread-local slot is already destroyed (a handle dropped by another
 //! thread-local's destructor) pins through one shared counter instead.
 
-use crate::loom::{backoff, fence, Arc, AtomicBool, AtomicUsize, Condvar, Mutex, Ordering};
+use crate::barrier;
+use crate::loom::{backoff, Arc, AtomicBool, AtomicUsize, Condvar, Mutex, Ordering};
 
 /// One thread's pin flag, on its own cache line.
 #[repr(align(128))]
@@ -102,10 +105,11 @@ impl World {
     }
 
     /// Pins `slot`, waiting out a collection in progress.
+    #[inline]
     pub fn pin(&self, slot: &Slot) {
         loop {
             slot.pinned.store(true, Ordering::Relaxed);
-            fence(Ordering::SeqCst);
+            barrier::light();
             // `Acquire`: what the last collection did (freeing, unregistering) happens before
             // what this pinned section does.
             if !self.requested.load(Ordering::Acquire) {
@@ -117,6 +121,7 @@ impl World {
     }
 
     /// Unpins `slot`.
+    #[inline]
     pub fn unpin(&self, slot: &Slot) {
         slot.pinned.store(false, Ordering::Release);
     }
@@ -125,7 +130,7 @@ impl World {
     pub fn pin_anonymous(&self) {
         loop {
             self.anonymous.fetch_add(1, Ordering::Relaxed);
-            fence(Ordering::SeqCst);
+            barrier::light();
             if !self.requested.load(Ordering::Acquire) {
                 return;
             }
@@ -139,6 +144,7 @@ impl World {
         self.anonymous.fetch_sub(1, Ordering::Release);
     }
 
+    #[cold]
     fn wait_for_resume(&self) {
         let mut guard = lock(&self.resume_lock);
         while self.requested.load(Ordering::Acquire) {
@@ -164,7 +170,7 @@ impl World {
     /// locking a `std` mutex held by a thread about to send on a channel).
     pub fn try_stop(&self, give_up: &mut dyn FnMut() -> bool) -> bool {
         self.requested.store(true, Ordering::Relaxed);
-        fence(Ordering::SeqCst);
+        barrier::heavy();
         let slots = lock(&self.slots).clone();
         // `Acquire`, pairing with `unpin`'s `Release`: what a mutator did while pinned happens
         // before the collection reads it.
@@ -227,24 +233,50 @@ mod global {
     /// The one world every arena object lives in.
     pub(crate) static WORLD: World = World::new();
 
-    /// This thread's slot and how many pins it holds (pins nest: a poll pins, and the channel
-    /// operations inside it pin again for free).
-    struct LocalPin {
-        slot: Arc<Slot>,
-        depth: Cell<usize>,
+    thread_local! {
+        /// How many pins this thread holds (pins nest: a poll pins, and the channel operations
+        /// inside it pin again for free). A `const` thread-local without a destructor: reading
+        /// it is one load.
+        static DEPTH: Cell<usize> = const { Cell::new(0) };
+        /// This thread's slot, once registered; null before, and again once `OWNER` is gone.
+        static SLOT: Cell<*const Slot> = const { Cell::new(std::ptr::null()) };
+        /// Owns the slot and unregisters it when the thread exits.
+        static OWNER: SlotOwner = SlotOwner::register();
     }
 
-    impl Drop for LocalPin {
+    /// This thread's registration in the world.
+    struct SlotOwner {
+        slot: Arc<Slot>,
+    }
+
+    impl SlotOwner {
+        fn register() -> SlotOwner {
+            let slot = WORLD.register();
+            SLOT.set(Arc::as_ptr(&slot));
+            SlotOwner { slot }
+        }
+    }
+
+    impl Drop for SlotOwner {
         fn drop(&mut self) {
+            SLOT.set(std::ptr::null());
             WORLD.unregister(&self.slot);
         }
     }
 
-    thread_local! {
-        static LOCAL: LocalPin = LocalPin {
-            slot: WORLD.register(),
-            depth: Cell::new(0),
-        };
+    /// This thread's slot, registering it on first use; `None` once the thread's registration
+    /// is destroyed (a handle dropped by a later thread-local destructor).
+    #[inline]
+    fn slot() -> Option<&'static Slot> {
+        let mut slot = SLOT.get();
+        if slot.is_null() {
+            slot = OWNER
+                .try_with(|owner| Arc::as_ptr(&owner.slot))
+                .unwrap_or(std::ptr::null());
+        }
+        // SAFETY: a non-null `SLOT` points into the `Arc` `OWNER` holds, and `OWNER` nulls it
+        // before letting go; the reference does not outlive this thread's use of it.
+        unsafe { slot.as_ref() }
     }
 
     /// Proof that this thread is pinned; unpins when the last one is dropped.
@@ -254,70 +286,70 @@ mod global {
         _not_send: PhantomData<*const ()>,
     }
 
-    /// Pins this thread (module doc of `safepoint.rs`).
+    /// Pins this thread (module doc of `safepoint.rs`). Inside a poll, which is already
+    /// pinned, this is a thread-local increment.
+    #[inline]
     pub(crate) fn pin() -> PinGuard {
-        let pinned = LOCAL.try_with(|local| {
-            let depth = local.depth.get();
-            if depth == 0 {
-                WORLD.pin(&local.slot);
+        let depth = DEPTH.get();
+        if depth == 0 {
+            match slot() {
+                Some(slot) => WORLD.pin(slot),
+                None => {
+                    WORLD.pin_anonymous();
+                    return PinGuard {
+                        anonymous: true,
+                        _not_send: PhantomData,
+                    };
+                }
             }
-            local.depth.set(depth + 1);
-        });
-        if pinned.is_err() {
-            WORLD.pin_anonymous();
         }
+        DEPTH.set(depth + 1);
         PinGuard {
-            anonymous: pinned.is_err(),
+            anonymous: false,
             _not_send: PhantomData,
         }
     }
 
     impl Drop for PinGuard {
+        #[inline]
         fn drop(&mut self) {
             if self.anonymous {
                 WORLD.unpin_anonymous();
                 return;
             }
-            let _ = LOCAL.try_with(|local| {
-                let depth = local.depth.get() - 1;
-                local.depth.set(depth);
-                if depth == 0 {
-                    WORLD.unpin(&local.slot);
+            let depth = DEPTH.get() - 1;
+            DEPTH.set(depth);
+            if depth == 0 {
+                if let Some(slot) = slot() {
+                    WORLD.unpin(slot);
                 }
-            });
+            }
         }
     }
 
     /// Runs `f` with this thread unpinned, whatever pins it holds (a collector must not hold
     /// off its own stop; a thread about to sleep must not hold off anyone's). Repins after.
-    pub(crate) fn unpinned<R>(f: impl FnOnce() -> R) -> R {
-        let held = LOCAL
-            .try_with(|local| {
-                let depth = local.depth.replace(0);
-                if depth > 0 {
-                    WORLD.unpin(&local.slot);
-                }
-                depth
-            })
-            .unwrap_or(0);
+    pub(crate) fn run_unpinned<R>(f: impl FnOnce() -> R) -> R {
+        let held = DEPTH.replace(0);
+        if held > 0 {
+            if let Some(slot) = slot() {
+                WORLD.unpin(slot);
+            }
+        }
         let result = f();
         if held > 0 {
-            let _ = LOCAL.try_with(|local| {
-                WORLD.pin(&local.slot);
-                local.depth.set(held);
-            });
+            if let Some(slot) = slot() {
+                WORLD.pin(slot);
+            }
+            DEPTH.set(held);
         }
         result
     }
 
     /// Whether this thread holds a pin.
-    pub(crate) fn is_pinned() -> bool {
-        LOCAL
-            .try_with(|local| local.depth.get() > 0)
-            .unwrap_or(false)
+    pub(crate) fn pinned_now() -> bool {
+        DEPTH.get() > 0
     }
-
-    pub(crate) use {is_pinned as pinned_now, unpinned as run_unpinned};
 }
 
 #[cfg(not(loom))]
