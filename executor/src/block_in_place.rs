@@ -38,7 +38,8 @@ where
     context::set_current_g_state(GState::Syscall);
     shared.sysmon.watch(shared);
     let _leave = Leave { p, entered };
-    func()
+    // Blocking code must not hold off a collection (`gort_gc::safepoint`).
+    gort_gc::unpinned(func)
 }
 
 /// Leaves the syscall state when `block_in_place` returns or unwinds.

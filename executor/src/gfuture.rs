@@ -107,13 +107,12 @@ impl<F: Future> Future for GFuture<F> {
         g.set_wait_reason(WaitReason::Unknown);
         let inner = this.inner;
         let counted_waker = counted.then(|| gwaker::borrowed(g));
+        let waker = counted_waker.as_deref().unwrap_or(cx.waker());
+        let mut poll_cx = Context::from_waker(waker);
         // Each poll gets a fresh coop budget (`gort_context`).
         let polled = context::with_current_g(g, || {
             catch_unwind(AssertUnwindSafe(|| {
-                gort_context::with_budget(gort_context::DEFAULT_BUDGET, || match &counted_waker {
-                    Some(waker) => inner.poll(&mut Context::from_waker(waker)),
-                    None => inner.poll(cx),
-                })
+                gort_context::with_budget(gort_context::DEFAULT_BUDGET, || inner.poll(&mut poll_cx))
             }))
         });
         let result = match polled {
@@ -123,7 +122,6 @@ impl<F: Future> Future for GFuture<F> {
                 if !*this.registered {
                     // For a counted G, a counted waker: the leak pass subtracts this one
                     // (`task_source.rs`).
-                    let waker = counted_waker.as_deref().unwrap_or(cx.waker());
                     g.runtime().registry.register(g, waker);
                     *this.registered = true;
                     // The abort protocol (registry.rs): an abort that ran before we registered

@@ -85,6 +85,11 @@ pub(crate) struct M {
     /// Consecutive Gs returned from due timers (step 0 of `find_runnable`); at
     /// [`MAX_TIMER_STREAK`] the queue gets a turn if it has work, so due timers cannot starve it.
     timer_streak: u32,
+    /// The GC arena's pin (`gort_gc::safepoint`), held from a poll until this M runs out of
+    /// local work, so that a run of polls pins once rather than each poll (each `GFuture`
+    /// poll then only nests inside it). Dropped before anything that can wait: the steps of
+    /// `find_runnable` past local work, parking, and when a collection asks to stop the world.
+    gc_pin: Option<gort_gc::PinGuard>,
 }
 
 impl M {
@@ -97,7 +102,20 @@ impl M {
             main,
             seen_ticks: vec![u32::MAX; shared.ps.len()].into_boxed_slice(),
             timer_streak: 0,
+            gc_pin: None,
             shared,
+        }
+    }
+
+    /// Pins this M for the GC arena between its polls (`gc_pin`), unless a collection is
+    /// waiting for the world to stop: then it lets go first (and pinning again waits for the
+    /// collection to end).
+    pub(crate) fn hold_gc_pin(&mut self) {
+        if self.gc_pin.is_some() && gort_gc::stop_requested() {
+            self.gc_pin = None;
+        }
+        if self.gc_pin.is_none() {
+            self.gc_pin = Some(gort_gc::pin_thread());
         }
     }
 
@@ -186,6 +204,7 @@ impl M {
         }
         let g = task.metadata();
         p.begin_poll(g.id(), g.location());
+        self.hold_gc_pin();
         task.run();
         self.after_poll();
     }
@@ -269,6 +288,8 @@ impl M {
                 if let Some((task, inherit)) = unsafe { p.pop() } {
                     return Next::Run(task, inherit);
                 }
+                // Out of local work: what follows may spin, poll or park, so the GC pin goes.
+                self.gc_pin = None;
                 // 3. A batch of global work.
                 if shared.global_has_work() {
                     if let Some(task) = shared.global_take(p, CAPACITY / 2) {
@@ -328,7 +349,8 @@ impl M {
                     }
                 }
             }
-            // 8. Park: in the netpoller if nobody else polls, else on the note.
+            // 8. Park: in the netpoller if nobody else polls, else on the note. Never pinned.
+            self.gc_pin = None;
             if let Some(next) = park(
                 shared,
                 &mut self.p,
@@ -345,6 +367,7 @@ impl M {
     /// netpoller if nobody else polls. Returns holding a P if the poll woke Gs and a P was idle
     /// (they are queued on it), else once main was woken.
     pub(crate) fn park_main(&mut self) {
+        self.gc_pin = None;
         let main = self
             .main
             .as_ref()
@@ -459,6 +482,7 @@ impl Drop for M {
     /// network; if Gs still wait on IO, a parked M takes over (`ensure_poller`), or IO would
     /// stall until some worker happened to go idle.
     fn drop(&mut self) {
+        self.gc_pin = None;
         self.leave_p();
         if self.main.is_some() && self.shared.reactor.has_waiters() {
             self.shared.ensure_poller(false);

@@ -98,9 +98,18 @@ pub(crate) fn after_allocation() {
 }
 
 /// Runs the collection an allocation asked for, if any (the executor calls this after each
-/// poll, outside the pin).
+/// poll, outside the pin): one relaxed load when none is wanted.
+#[inline]
 pub fn collect_if_wanted() {
-    if WANTED.load(Ordering::Relaxed) && WANTED.swap(false, Ordering::Relaxed) {
+    if WANTED.load(Ordering::Relaxed) {
+        collect_wanted();
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn collect_wanted() {
+    if WANTED.swap(false, Ordering::Relaxed) {
         run(Mode::Cycles);
     }
 }

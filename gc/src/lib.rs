@@ -98,6 +98,17 @@ pub fn pin_thread() -> PinGuard {
     pin()
 }
 
+/// Whether a collection is waiting for the world to stop: a thread that holds a pin across
+/// several operations (an M between polls) lets go when it sees this.
+#[doc(hidden)]
+#[inline]
+pub fn stop_requested() -> bool {
+    #[cfg(not(loom))]
+    return safepoint::WORLD.stop_requested();
+    #[cfg(loom)]
+    return false;
+}
+
 /// Runs `f` unpinned (a thread about to block must not hold off a collection).
 #[doc(hidden)]
 pub fn unpinned<R>(f: impl FnOnce() -> R) -> R {

@@ -120,6 +120,12 @@ impl World {
         }
     }
 
+    /// Whether a stop is in progress (a hint for threads holding a pin across operations).
+    #[inline]
+    pub fn stop_requested(&self) -> bool {
+        self.requested.load(Ordering::Relaxed)
+    }
+
     /// Unpins `slot`.
     #[inline]
     pub fn unpin(&self, slot: &Slot) {
@@ -287,21 +293,12 @@ mod global {
     }
 
     /// Pins this thread (module doc of `safepoint.rs`). Inside a poll, which is already
-    /// pinned, this is a thread-local increment.
-    #[inline]
+    /// pinned, this is a thread-local increment, inlined into the caller.
+    #[inline(always)]
     pub(crate) fn pin() -> PinGuard {
         let depth = DEPTH.get();
         if depth == 0 {
-            match slot() {
-                Some(slot) => WORLD.pin(slot),
-                None => {
-                    WORLD.pin_anonymous();
-                    return PinGuard {
-                        anonymous: true,
-                        _not_send: PhantomData,
-                    };
-                }
-            }
+            return pin_first();
         }
         DEPTH.set(depth + 1);
         PinGuard {
@@ -310,19 +307,51 @@ mod global {
         }
     }
 
+    /// [`pin`] of a thread holding no pin yet.
+    #[inline(never)]
+    fn pin_first() -> PinGuard {
+        match slot() {
+            Some(slot) => {
+                WORLD.pin(slot);
+                DEPTH.set(1);
+                PinGuard {
+                    anonymous: false,
+                    _not_send: PhantomData,
+                }
+            }
+            None => {
+                WORLD.pin_anonymous();
+                PinGuard {
+                    anonymous: true,
+                    _not_send: PhantomData,
+                }
+            }
+        }
+    }
+
     impl Drop for PinGuard {
-        #[inline]
+        #[inline(always)]
         fn drop(&mut self) {
+            let depth = DEPTH.get();
+            if depth > 1 && !self.anonymous {
+                DEPTH.set(depth - 1);
+                return;
+            }
+            self.unpin_last();
+        }
+    }
+
+    impl PinGuard {
+        /// The drop of an anonymous guard, or of this thread's last one.
+        #[inline(never)]
+        fn unpin_last(&mut self) {
             if self.anonymous {
                 WORLD.unpin_anonymous();
                 return;
             }
-            let depth = DEPTH.get() - 1;
-            DEPTH.set(depth);
-            if depth == 0 {
-                if let Some(slot) = slot() {
-                    WORLD.unpin(slot);
-                }
+            DEPTH.set(0);
+            if let Some(slot) = slot() {
+                WORLD.unpin(slot);
             }
         }
     }
