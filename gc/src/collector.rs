@@ -224,6 +224,8 @@ struct Graph {
     refs: Vec<isize>,
     /// `edges[edge_start[i]..edge_start[i + 1]]` are node `i`'s successors.
     edge_start: Vec<usize>,
+    /// Nodes `..registered` are the registered objects, numbered first.
+    registered: usize,
     edges: Vec<u32>,
     sources: Vec<Arc<dyn TaskSource>>,
 }
@@ -243,6 +245,7 @@ impl Graph {
                 refs: Vec::new(),
                 edge_start: Vec::new(),
                 edges: Vec::new(),
+                registered: 0,
                 sources: Vec::new(),
             },
             discover: mode != Mode::Cycles,
@@ -257,6 +260,7 @@ impl Graph {
         for header in REGISTRY.snapshot() {
             builder.add_object(header);
         }
+        builder.graph.registered = builder.graph.nodes.len();
         for (source_index, source) in sources.iter().enumerate() {
             let graph = &mut builder.graph;
             let task_index = &mut builder.task_index;
@@ -382,13 +386,19 @@ impl Graph {
                 let h = unsafe { header.as_ref() };
                 h.strong.fetch_add(1, Ordering::Relaxed);
                 h.set_dead();
+                // Out of every later collection: a handle a destructor resurrects must not
+                // lead one to a stale node number (or to a value that is gone).
+                h.scratch.store(0, Ordering::Relaxed);
                 if h.vtable.kind == Kind::Cycle {
                     REGISTRY.remove(header);
                 }
                 garbage.push(ObjectPtr(header));
             }
         }
-        for node in &self.nodes {
+        // Registered objects keep their stale index: every collection numbers all of them
+        // before it follows a single edge. Objects found by following edges (leak passes) are
+        // not renumbered that way, so theirs goes back to "not in a collection".
+        for node in &self.nodes[self.registered..] {
             if let Node::Object(header) = node {
                 // SAFETY: alive (garbage is counted by us now), world stopped.
                 unsafe { header.as_ref() }
@@ -435,10 +445,11 @@ impl Visitor for Builder {
         // SAFETY: an edge names an object a traced value owns a handle to, so it is alive.
         let header = unsafe { &*(edge.addr as *const Header) };
         let index = match header.scratch.load(Ordering::Relaxed) {
-            0 if self.discover && header.vtable.kind != Kind::Leaf => {
+            0 if self.discover && header.vtable.kind != Kind::Leaf && !header.is_dead() => {
                 self.add_object(NonNull::from(header))
             }
-            // A leaf, or (cycle collections) an object that cannot be in a cycle.
+            // A leaf, (cycle collections) an object that cannot be in a cycle, or a dead one a
+            // destructor resurrected (its value is gone: nothing to trace, nothing to free).
             0 => return,
             index => index - 1,
         };

@@ -53,8 +53,10 @@ pub(crate) const UNREGISTERED: usize = DEAD - 1;
 pub(crate) struct Header {
     /// Handles to this object, wherever they are (Arc's strong count).
     pub(crate) strong: AtomicUsize,
-    /// The collector's word: this object's node index plus one while a collection runs, zero
-    /// otherwise. Only touched with the world stopped (`safepoint.rs`), hence `Relaxed`.
+    /// The collector's word: this object's node index plus one in the current collection, zero
+    /// if it never was in one. A registered object keeps a stale index between collections
+    /// (each numbers all of them first); any other has zero outside a collection. Only touched
+    /// with the world stopped (`safepoint.rs`), hence `Relaxed`.
     pub(crate) scratch: AtomicUsize,
     /// The object's key in its registry shard (or [`UNREGISTERED`]), and the [`DEAD`] bit.
     /// The key is written under the shard lock; the bit by the collector, world stopped.
