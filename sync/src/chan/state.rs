@@ -188,6 +188,7 @@ impl<T> Chan<T> {
 
     /// Takes the lock. Poisoning is ignored: no user code runs under it (dropping values and
     /// waking tasks happens in the executor's schedule path, which does not unwind).
+    #[inline]
     pub(crate) fn lock(&self) -> Locked<'_, T> {
         let pin = pin_thread();
         let guard = self.lock.lock().unwrap_or_else(|e| e.into_inner());
@@ -202,6 +203,7 @@ impl<T> Chan<T> {
     }
 
     /// The raw lock, for a `select!` that locks all its channels at once (module doc).
+    #[inline]
     pub(crate) fn raw_lock(&self) -> RawLocked<'_> {
         let pin = pin_thread();
         RawLocked {
