@@ -65,10 +65,10 @@ pub struct World {
     resumed: Condvar,
 }
 
-impl World {
-    /// A world with no threads.
-    #[cfg(not(loom))]
-    pub const fn new() -> World {
+/// A world with no threads (one body for the `const` constructor and loom's, whose types have
+/// no `const` constructors).
+macro_rules! empty_world {
+    () => {
         World {
             requested: AtomicBool::new(false),
             slots: Mutex::new(Vec::new()),
@@ -76,18 +76,20 @@ impl World {
             resume_lock: Mutex::new(()),
             resumed: Condvar::new(),
         }
+    };
+}
+
+impl World {
+    /// A world with no threads.
+    #[cfg(not(loom))]
+    pub const fn new() -> World {
+        empty_world!()
     }
 
     /// A world with no threads.
     #[cfg(loom)]
     pub fn new() -> World {
-        World {
-            requested: AtomicBool::new(false),
-            slots: Mutex::new(Vec::new()),
-            anonymous: AtomicUsize::new(0),
-            resume_lock: Mutex::new(()),
-            resumed: Condvar::new(),
-        }
+        empty_world!()
     }
 
     /// A slot for a new thread.

@@ -53,10 +53,12 @@ impl<T> RecvOp<T> {
     }
 
     /// Polls the receive on `chan`.
-    pub(crate) fn poll(&mut self, chan: &Gc<Chan<T>>, cx: &mut Context<'_>) -> Poll<Option<T>>
+    pub(crate) fn poll(&mut self, handle: &Gc<Chan<T>>, cx: &mut Context<'_>) -> Poll<Option<T>>
     where
         T: Send + 'static,
     {
+        // One dereference (each checks that the collector has not freed the object).
+        let chan: &Chan<T> = handle;
         if let Some(result) = self.ready.get_mut().take() {
             return Poll::Ready(result);
         }
@@ -69,9 +71,9 @@ impl<T> RecvOp<T> {
             // stays pinned inside it and `chan` is held by the same future.
             case.register(
                 (self as *const RecvOp<T>).cast(),
-                (&**chan as *const Chan<T>).cast(),
+                (chan as *const Chan<T>).cast(),
                 chan_case::<T>(),
-                Gc::addr(chan),
+                Gc::addr(handle),
             );
             return Poll::Pending;
         }

@@ -61,12 +61,14 @@ impl<T> SendOp<T> {
     /// Polls the send on `chan`.
     pub(crate) fn poll(
         &mut self,
-        chan: &Gc<Chan<T>>,
+        handle: &Gc<Chan<T>>,
         cx: &mut Context<'_>,
     ) -> Poll<Result<(), SendError<T>>>
     where
         T: Send + 'static,
     {
+        // One dereference (each checks that the collector has not freed the object).
+        let chan: &Chan<T> = handle;
         if let Some(result) = self.ready.get_mut().take() {
             return Poll::Ready(result);
         }
@@ -77,9 +79,9 @@ impl<T> SendOp<T> {
             // The driver uses these pointers only during this poll of the select (`RecvOp`).
             case.register(
                 (self as *const SendOp<T>).cast(),
-                (&**chan as *const Chan<T>).cast(),
+                (chan as *const Chan<T>).cast(),
                 send_case::<T>(),
-                Gc::addr(chan),
+                Gc::addr(handle),
             );
             return Poll::Pending;
         }
