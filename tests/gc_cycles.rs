@@ -148,3 +148,67 @@ fn a_long_chain_in_a_cycle_does_not_overflow_the_stack() {
 
 // `Trace` is implemented by the derive above; this keeps the import honest.
 const _: fn(&Node) -> bool = |_| <Node as Trace>::NEEDS_TRACE;
+
+/// Without any `collect()` call, the arena collects by itself once the traceable objects have
+/// grown by `GORT_GC` percent (default 100, at least 4096 of them): a loop making self-cycles
+/// inside tasks stays bounded. With `GORT_GC=off` nothing collects by itself (checked in a
+/// child process, as the setting is read once).
+#[test]
+fn automatic_collection_keeps_a_cycle_loop_bounded_unless_gort_gc_is_off() {
+    const CYCLES: usize = 200_000;
+    let off = std::env::var_os("GORT_TEST_GC_OFF_CHILD").is_some();
+    let _totals = TOTALS.lock().unwrap_or_else(|e| e.into_inner());
+    gort::gc::collect();
+    let before = gort::gc::stats();
+    let peak = gort::block_on(async {
+        let mut peak = 0;
+        for batch in 0..CYCLES / 1000 {
+            // Each batch in its own task: collections run between polls.
+            gort::spawn(async move {
+                for _ in 0..1000 {
+                    let (tx, rx) = gort::chan![Loop; 1];
+                    assert!(tx.try_send(Loop(rx)).is_ok(), "room for one");
+                }
+                batch
+            })
+            .await
+            .expect("batch");
+            peak = peak.max(gort::gc::stats().live_objects - before.live_objects);
+        }
+        peak
+    });
+    let after = gort::gc::stats();
+    if off {
+        assert_eq!(
+            after.collections, before.collections,
+            "GORT_GC=off: none by itself"
+        );
+        assert!(peak >= CYCLES, "every cycle kept: peak {peak}");
+        println!("GC_OFF_CHILD_OK");
+        return;
+    }
+    assert!(
+        after.collections > before.collections + 5,
+        "collections ran by themselves: {before:?} -> {after:?}"
+    );
+    assert!(
+        peak < CYCLES / 4,
+        "live objects stayed bounded: peak {peak}"
+    );
+    let output = std::process::Command::new(std::env::current_exe().expect("test binary"))
+        .args([
+            "--exact",
+            "automatic_collection_keeps_a_cycle_loop_bounded_unless_gort_gc_is_off",
+            "--nocapture",
+        ])
+        .env("GORT_TEST_GC_OFF_CHILD", "1")
+        .env("GORT_GC", "off")
+        .output()
+        .expect("child test");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success() && stdout.contains("GC_OFF_CHILD_OK"),
+        "child failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
