@@ -221,6 +221,8 @@ impl Shared {
             }
         });
         assert!(adopted, "a timer driver can serve one runtime only");
+        // Cheap pins from the first polls on (`gort_gc`'s `barrier.rs`).
+        gort_gc::prepare();
         // The GC arena's leak pass asks the runtime about its parked Gs (`task_source.rs`).
         let source: std::sync::Weak<dyn gort_gc::TaskSource> = Arc::downgrade(&shared) as _;
         gort_gc::register_task_source(source);

@@ -124,6 +124,7 @@ pub(crate) fn run(mode: Mode) -> Collection {
         } else {
             mode
         };
+        crate::barrier::before_stop();
         let started = Instant::now();
         stop_the_world(started);
         let found = Graph::build(mode).analyse(mode);

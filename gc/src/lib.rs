@@ -38,6 +38,7 @@ pub use collector::{collect_if_wanted, Collection};
 /// Under loom nothing is ever collected.
 #[cfg(loom)]
 pub fn collect_if_wanted() {}
+pub use barrier::prepare;
 pub use cell::{GcCell, GcCellGuard};
 pub use gc::Gc;
 pub use object::{Kind, Tracer};
