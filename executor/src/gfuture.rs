@@ -18,11 +18,10 @@ use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::ptr::NonNull;
+use std::sync::atomic::Ordering;
 use std::task::{Context, Poll};
 
 use pin_project_lite::pin_project;
-
-use std::sync::atomic::Ordering;
 
 use crate::context;
 use crate::g::{GState, WaitReason, G};
