@@ -208,19 +208,27 @@ fn free_garbage(garbage: Vec<ObjectPtr>) {
     }
 }
 
-/// One node: an object or a task.
+/// One node: an object, or a task (an index into `Graph::tasks`). Small, as there is one per
+/// object: a million-object collection walks this array several times.
+#[derive(Clone, Copy)]
 enum Node {
     Object(NonNull<Header>),
-    Task {
-        info: TaskInfo,
-        source: usize,
-        reason: Option<&'static str>,
-    },
+    Task(usize),
+}
+
+/// A task of the leak pass.
+struct TaskNode {
+    info: TaskInfo,
+    /// Which of `Graph::sources` it came from.
+    source: usize,
+    /// What it waits for, from the wait queues holding its wakers.
+    reason: Option<&'static str>,
 }
 
 /// The graph of one collection, built with the world stopped.
 struct Graph {
     nodes: Vec<Node>,
+    tasks: Vec<TaskNode>,
     /// Handles (or wakers) not explained by traced edges.
     refs: Vec<isize>,
     /// `edges[edge_start[i]..edge_start[i + 1]]` are node `i`'s successors.
@@ -243,6 +251,7 @@ impl Graph {
         let mut builder = Builder {
             graph: Graph {
                 nodes: Vec::new(),
+                tasks: Vec::new(),
                 refs: Vec::new(),
                 edge_start: Vec::new(),
                 edges: Vec::new(),
@@ -268,7 +277,8 @@ impl Graph {
             source.for_each_task(&mut |info| {
                 task_index.insert(info.key, graph.nodes.len());
                 graph.refs.push(info.wakers as isize);
-                graph.nodes.push(Node::Task {
+                graph.nodes.push(Node::Task(graph.tasks.len()));
+                graph.tasks.push(TaskNode {
                     info,
                     source: source_index,
                     reason: None,
@@ -280,15 +290,14 @@ impl Graph {
         let mut node = 0;
         while node < builder.graph.nodes.len() {
             builder.graph.edge_start.push(builder.graph.edges.len());
-            match &builder.graph.nodes[node] {
+            match builder.graph.nodes[node] {
                 Node::Object(header) => {
-                    let header = *header;
                     // SAFETY: in the graph means alive (registered, or reached by an edge from
                     // a live object), and the world is stopped.
                     unsafe { (header.as_ref().vtable.trace)(header, &mut builder) };
                 }
-                Node::Task { info, .. } => {
-                    if let Some(captures) = info.captures {
+                Node::Task(task) => {
+                    if let Some(captures) = builder.graph.tasks[task].info.captures {
                         builder.visit(captures);
                     }
                 }
@@ -298,7 +307,8 @@ impl Graph {
         builder.graph.edge_start.push(builder.graph.edges.len());
         let mut graph = builder.graph;
         for (task, reason) in builder.reasons {
-            if let Node::Task { reason: slot, .. } = &mut graph.nodes[task] {
+            if let Node::Task(task) = graph.nodes[task] {
+                let slot = &mut graph.tasks[task].reason;
                 *slot = Some(match *slot {
                     Some(old) if old != reason => "select",
                     _ => reason,
@@ -354,15 +364,15 @@ impl Graph {
         if mode != Mode::Cycles {
             let live = self.mark(all.clone().filter(|&node| match &self.nodes[node] {
                 Node::Object(_) => self.refs[node] > 0 || !retained[node],
-                Node::Task { info, .. } => !info.blocked || self.refs[node] > 0,
+                Node::Task(task) => !self.tasks[*task].info.blocked || self.refs[node] > 0,
             }));
             for node in all.clone().filter(|&node| !live[node]) {
-                if let Node::Task {
-                    info,
-                    source,
-                    reason,
-                } = &self.nodes[node]
-                {
+                if let Node::Task(task) = self.nodes[node] {
+                    let TaskNode {
+                        info,
+                        source,
+                        reason,
+                    } = &self.tasks[task];
                     leaks.push(Leak {
                         id: info.id,
                         location: info.location,
