@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use gort::task::JoinHandle;
 
-use common::{runtime, tick_while, watchdog};
+use common::{rerun_in_child, runtime, tick_while, watchdog};
 
 /// How long the blocking poll in these tests lasts.
 const BLOCK: Duration = Duration::from_millis(200);
@@ -236,20 +236,14 @@ fn blockwarn_reports_each_spawn_location_once() {
         println!("SPAWNED_AT {location}");
         return;
     }
-    let output = std::process::Command::new(std::env::current_exe().expect("test binary"))
-        .args([
-            "--exact",
-            "blockwarn_reports_each_spawn_location_once",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env("GORT_TEST_BLOCKWARN_CHILD", "1")
-        .env("GORT_DEBUG", "blockwarn=1")
-        .output()
-        .expect("run the child test");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "child failed:\n{stdout}\n{stderr}");
+    let child = rerun_in_child(
+        "blockwarn_reports_each_spawn_location_once",
+        &[
+            ("GORT_TEST_BLOCKWARN_CHILD", "1"),
+            ("GORT_DEBUG", "blockwarn=1"),
+        ],
+    );
+    let (stdout, stderr) = (&child.stdout, &child.stderr);
     let location = stdout
         .lines()
         .find_map(|line| line.split_once("SPAWNED_AT ").map(|(_, at)| at.trim()))

@@ -195,20 +195,9 @@ fn automatic_collection_keeps_a_cycle_loop_bounded_unless_gort_gc_is_off() {
         peak < CYCLES / 4,
         "live objects stayed bounded: peak {peak}"
     );
-    let output = std::process::Command::new(std::env::current_exe().expect("test binary"))
-        .args([
-            "--exact",
-            "automatic_collection_keeps_a_cycle_loop_bounded_unless_gort_gc_is_off",
-            "--nocapture",
-        ])
-        .env("GORT_TEST_GC_OFF_CHILD", "1")
-        .env("GORT_GC", "off")
-        .output()
-        .expect("child test");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success() && stdout.contains("GC_OFF_CHILD_OK"),
-        "child failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
+    let child = common::rerun_in_child(
+        "automatic_collection_keeps_a_cycle_loop_bounded_unless_gort_gc_is_off",
+        &[("GORT_TEST_GC_OFF_CHILD", "1"), ("GORT_GC", "off")],
     );
+    assert!(child.stdout.contains("GC_OFF_CHILD_OK"), "{}", child.stdout);
 }

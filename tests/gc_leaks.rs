@@ -347,20 +347,14 @@ fn leakcheck_prints_each_leak_once() {
         return;
     }
     let _turn = turn();
-    let output = std::process::Command::new(std::env::current_exe().expect("test binary"))
-        .args([
-            "--exact",
-            "leakcheck_prints_each_leak_once",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env("GORT_TEST_LEAKCHECK_CHILD", "1")
-        .env("GORT_DEBUG", "leakcheck=1")
-        .output()
-        .expect("child test");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "child failed:\n{stdout}\n{stderr}");
+    let child = common::rerun_in_child(
+        "leakcheck_prints_each_leak_once",
+        &[
+            ("GORT_TEST_LEAKCHECK_CHILD", "1"),
+            ("GORT_DEBUG", "leakcheck=1"),
+        ],
+    );
+    let (stdout, stderr) = (&child.stdout, &child.stderr);
     let spawned_at = stdout
         .lines()
         .find_map(|line| line.split("SPAWNED_AT ").nth(1))

@@ -121,6 +121,34 @@ pub fn watchdog(limit: Duration, what: &'static str) -> Watchdog {
     Watchdog { _disarm: disarm }
 }
 
+/// What a test printed when run again in a child process ([`rerun_in_child`]).
+pub struct ChildOutput {
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs test `name` of this test binary again in a child process with `env` set (for settings
+/// read once per process, like `GORT_DEBUG` and `GORT_GC`), and returns what it printed. Fails
+/// if the child fails.
+pub fn rerun_in_child(name: &str, env: &[(&str, &str)]) -> ChildOutput {
+    let output = std::process::Command::new(std::env::current_exe().expect("test binary"))
+        .args(["--exact", name, "--nocapture", "--test-threads=1"])
+        .envs(env.iter().copied())
+        .output()
+        .expect("run the child test");
+    let child = ChildOutput {
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    };
+    assert!(
+        output.status.success(),
+        "child failed:\n{}\n{}",
+        child.stdout,
+        child.stderr
+    );
+    child
+}
+
 /// The text of a panic payload made by `panic!` (a `&str` or a `String`).
 pub fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
     if let Some(text) = payload.downcast_ref::<&'static str>() {
