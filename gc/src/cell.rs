@@ -40,10 +40,7 @@ impl<T> GcCell<T> {
     pub fn lock(&self) -> GcCellGuard<'_, T> {
         let pin = crate::pin();
         GcCellGuard {
-            guard: self
-                .value
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner()),
+            guard: crate::lock(&self.value),
             _pin: pin,
         }
     }

@@ -43,7 +43,7 @@
 use std::collections::{HashMap, HashSet};
 use std::ptr::NonNull;
 use std::sync::atomic::{fence, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::task::Waker;
 use std::time::{Duration, Instant};
 
@@ -117,7 +117,7 @@ fn collect_wanted() {
 /// Runs one collection in `mode`.
 pub(crate) fn run(mode: Mode) -> Collection {
     run_unpinned(|| {
-        let one_at_a_time = lock(&COLLECTING);
+        let one_at_a_time = crate::lock(&COLLECTING);
         WANTED.store(false, Ordering::Relaxed);
         let mode = if mode == Mode::Cycles && crate::debug::leakcheck() {
             Mode::Leaks
@@ -481,10 +481,4 @@ impl Visitor for Builder {
         self.graph.edges.push(task as u32);
         self.reasons.push((task, reason));
     }
-}
-
-fn lock(mutex: &Mutex<()>) -> MutexGuard<'_, ()> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }

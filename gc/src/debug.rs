@@ -13,7 +13,7 @@ use crate::tasks::Leak;
 /// Prints the leaks not printed before.
 pub(crate) fn report_leaks(leaks: &[Leak]) {
     static REPORTED: Mutex<Option<HashSet<u64>>> = Mutex::new(None);
-    let mut reported = REPORTED.lock().unwrap_or_else(|e| e.into_inner());
+    let mut reported = crate::lock(&REPORTED);
     let reported = reported.get_or_insert_with(HashSet::new);
     for leak in leaks {
         if reported.insert(leak.id) {

@@ -62,6 +62,14 @@ pub(crate) fn pin() -> PinGuard {
 #[cfg(loom)]
 pub struct PinGuard;
 
+/// Locks `mutex`, ignoring poison: no user code runs under the arena's own locks, so a poisoned
+/// one is still consistent (for `GcCell`, the value is what the panicking code left).
+pub(crate) fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 /// Collects now: frees every object referenced only from inside the arena. Returns what it
 /// freed.
 #[cfg(not(loom))]

@@ -12,6 +12,8 @@
 use std::ptr::NonNull;
 use std::sync::{Mutex, MutexGuard};
 
+use crate::lock;
+
 use slab::Slab;
 
 use crate::object::{Header, UNREGISTERED};
@@ -72,11 +74,4 @@ impl Registry {
         }
         objects
     }
-}
-
-/// No user code runs under a shard lock, so a poisoned shard is still consistent.
-fn lock(shard: &Mutex<Slab<Entry>>) -> MutexGuard<'_, Slab<Entry>> {
-    shard
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }

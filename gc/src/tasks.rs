@@ -59,14 +59,14 @@ static SOURCES: Mutex<Vec<Weak<dyn TaskSource>>> = Mutex::new(Vec::new());
 
 /// Makes an executor's tasks visible to leak passes, for as long as it is alive.
 pub fn register_task_source(source: Weak<dyn TaskSource>) {
-    let mut sources = SOURCES.lock().unwrap_or_else(|e| e.into_inner());
+    let mut sources = crate::lock(&SOURCES);
     sources.retain(|s| s.strong_count() > 0);
     sources.push(source);
 }
 
 /// The executors alive now.
 pub(crate) fn sources() -> Vec<std::sync::Arc<dyn TaskSource>> {
-    let sources = SOURCES.lock().unwrap_or_else(|e| e.into_inner());
+    let sources = crate::lock(&SOURCES);
     sources.iter().filter_map(Weak::upgrade).collect()
 }
 
