@@ -21,10 +21,11 @@
 //!
 //! With the world still stopped the collector takes a count on every garbage object (so
 //! that dropping one value cannot free another under it), removes them from the registry and
-//! marks them dead. Then the world resumes and the values are dropped: nobody outside can
-//! reach garbage, so this needs no stop, and destructors run outside the pause (closing
-//! channels, waking tasks). Last, the collector gives its counts back; an object a destructor
-//! stored a new handle to stays allocated, dead, and panics on use rather than dangling.
+//! marks them dead. Then the world resumes and the values are dropped (`sweep.rs`): nobody
+//! outside can reach garbage, so this needs no stop, and destructors run outside the pause
+//! (closing channels, waking tasks). Last, the collector gives its counts back; an object a
+//! destructor stored a new handle to stays allocated, dead, and panics on use rather than
+//! dangling.
 //!
 //! # The leak pass
 //!
@@ -42,20 +43,21 @@
 
 use std::collections::{HashMap, HashSet};
 use std::ptr::NonNull;
-use std::sync::atomic::{fence, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::task::Waker;
 use std::time::{Duration, Instant};
 
 use crate::object::{Header, Kind};
 use crate::registry::REGISTRY;
-use crate::safepoint::{pin, pinned_now, run_unpinned, WORLD};
+use crate::safepoint::{pinned_now, run_unpinned, WORLD};
 use crate::stats;
+use crate::sweep::{self, ObjectPtr};
 use crate::tasks::{sources, Leak, TaskInfo, TaskSource};
 use crate::trace::{Edge, Visitor};
 
-/// Held by the one thread collecting.
-static COLLECTING: Mutex<()> = Mutex::new(());
+/// Held by the one thread collecting; counts the collections run.
+static COLLECTING: Mutex<u64> = Mutex::new(0);
 /// An allocation crossed the pacing threshold; the next unpinned point collects.
 static WANTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 /// The count of `Kind::Cycle` objects at which the next automatic collection starts.
@@ -110,14 +112,24 @@ pub fn collect_if_wanted() {
 #[inline(never)]
 fn collect_wanted() {
     if WANTED.swap(false, Ordering::Relaxed) {
-        run(Mode::Cycles);
+        run_once(Mode::Cycles);
     }
 }
 
-/// Runs one collection in `mode`.
+/// Runs one collection in `mode` for a caller who then expects everything unreachable at the
+/// call to be gone: it also waits for the sweeps of earlier collections (`sweep.rs`).
 pub(crate) fn run(mode: Mode) -> Collection {
+    let (number, collection) = run_once(mode);
+    sweep::wait_for_sweeps_before(number);
+    collection
+}
+
+/// Runs one collection in `mode`, returning its number and what it did.
+fn run_once(mode: Mode) -> (u64, Collection) {
     run_unpinned(|| {
-        let one_at_a_time = crate::lock(&COLLECTING);
+        let mut one_at_a_time = crate::lock(&COLLECTING);
+        *one_at_a_time += 1;
+        let number = *one_at_a_time;
         WANTED.store(false, Ordering::Relaxed);
         let mode = if mode == Mode::Cycles && crate::debug::leakcheck() {
             Mode::Leaks
@@ -135,16 +147,18 @@ pub(crate) fn run(mode: Mode) -> Collection {
             let live = stats::cycle_objects().saturating_sub(found.garbage.len());
             NEXT_TRIGGER.store(stats::next_trigger(live, percent), Ordering::Relaxed);
         }
+        sweep::announce(number);
         drop(one_at_a_time);
         if mode != Mode::Cycles && crate::debug::leakcheck() {
             crate::debug::report_leaks(&found.leaks);
         }
         let freed = found.garbage.len();
-        free_garbage(found.garbage);
-        Collection {
+        sweep::sweep(number, found.garbage);
+        let collection = Collection {
             freed,
             leaks: found.leaks,
-        }
+        };
+        (number, collection)
     })
 }
 
@@ -171,41 +185,6 @@ fn stop_the_world(started: Instant) {
 struct Found {
     garbage: Vec<ObjectPtr>,
     leaks: Vec<Leak>,
-}
-
-/// A header pointer held by the collector.
-struct ObjectPtr(NonNull<Header>);
-
-// SAFETY: the collector owns a count on each object it holds this way.
-unsafe impl Send for ObjectPtr {}
-
-/// Drops the values of unreachable objects, then gives back the counts the collector took.
-fn free_garbage(garbage: Vec<ObjectPtr>) {
-    let _pin = pin();
-    for object in &garbage {
-        let header = object.0;
-        // A destructor that dereferences another object of its cycle panics (`Gc::try_get`);
-        // that must not unwind into whichever poll or thread happened to collect.
-        let dropped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            // SAFETY: garbage is unreachable from outside, marked dead (so no handle can see
-            // the value again) and counted by us, so the value is alive and ours to drop.
-            unsafe { (header.as_ref().vtable.drop_value)(header) };
-        }));
-        if dropped.is_err() {
-            eprintln!(
-                "gort: a destructor panicked while the collector freed an unreachable object"
-            );
-        }
-    }
-    for object in garbage {
-        // SAFETY: we hold a count, so the allocation is alive.
-        let header = unsafe { object.0.as_ref() };
-        if header.strong.fetch_sub(1, Ordering::Release) == 1 {
-            fence(Ordering::Acquire);
-            // SAFETY: that was the last count; we are pinned.
-            unsafe { crate::gc::free(object.0) };
-        }
-    }
 }
 
 /// One node: an object, or a task (an index into `Graph::tasks`). Small, as there is one per

@@ -27,6 +27,8 @@ mod object;
 mod registry;
 pub mod safepoint;
 mod stats;
+#[cfg(not(loom))]
+mod sweep;
 mod tasks;
 #[cfg(all(test, not(loom)))]
 mod tests;

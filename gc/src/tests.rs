@@ -2,7 +2,7 @@
 //! gort-gc`). Collections are process-wide and tests run in parallel, so each test counts
 //! its own objects' destructors rather than the arena's totals.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::{collect, Edge, Gc, GcCell, Trace, Visitor};
@@ -143,6 +143,69 @@ fn a_handle_resurrected_by_a_destructor_panics_instead_of_dangling() {
     // Dropping the stored handles frees the allocations (and drops no value twice).
     drop(holder);
     collect();
+}
+
+/// A self-cycle whose destructor takes its time, and can collect from inside.
+struct SlowDrop {
+    started: Arc<AtomicBool>,
+    finished: Arc<AtomicBool>,
+    collect_inside: bool,
+    me: GcCell<Option<Gc<SlowDrop>>>,
+}
+
+// SAFETY: reports the one handle in `me`.
+unsafe impl Trace for SlowDrop {
+    fn trace(&self, visitor: &mut dyn Visitor) {
+        self.me.trace(visitor);
+    }
+}
+
+impl Drop for SlowDrop {
+    fn drop(&mut self) {
+        self.started.store(true, Ordering::SeqCst);
+        if self.collect_inside {
+            collect();
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        self.finished.store(true, Ordering::SeqCst);
+    }
+}
+
+fn slow_self_cycle(collect_inside: bool) -> (Arc<AtomicBool>, Arc<AtomicBool>) {
+    let (started, finished) = (Arc::default(), Arc::default());
+    let object = Gc::new(SlowDrop {
+        started: Arc::clone(&started),
+        finished: Arc::clone(&finished),
+        collect_inside,
+        me: GcCell::new(None),
+    });
+    object.me.set(Some(object.clone()));
+    (started, finished)
+}
+
+/// Another collection (a test running alongside, a task's allocation) may take this test's
+/// garbage and still be running its destructors when `collect()` here starts: `collect()`
+/// returns only after those destructors have run.
+#[test]
+fn collect_returns_after_the_destructors_a_concurrent_collection_runs() {
+    let (started, finished) = slow_self_cycle(false);
+    let sweeper = std::thread::spawn(collect);
+    while !started.load(Ordering::SeqCst) {
+        std::thread::yield_now();
+    }
+    collect();
+    assert!(
+        finished.load(Ordering::SeqCst),
+        "collect() returned while garbage was still being dropped"
+    );
+    sweeper.join().unwrap();
+}
+
+#[test]
+fn a_destructor_that_collects_does_not_wait_for_itself() {
+    let (_, finished) = slow_self_cycle(true);
+    collect();
+    assert!(finished.load(Ordering::SeqCst));
 }
 
 #[test]
