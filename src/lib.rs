@@ -170,7 +170,7 @@ pub mod runtime {
 macro_rules! go {
     ([$($capture:ident),* $(,)?] $body:expr $(,)?) => {{
         let __gort_captures = $crate::gc::Gc::new(($($capture,)*));
-        let __gort_captures_addr = $crate::gc::Gc::addr(&__gort_captures);
+        let __gort_captures_edge = $crate::gc::Edge::to(&__gort_captures);
         let _detached: $crate::JoinHandle<_> = $crate::__private::spawn_with_captures(
             async move {
                 // The future owns the captures' one handle for its whole life (the leak pass
@@ -180,7 +180,7 @@ macro_rules! go {
                 let ($($capture,)*) = &*__gort_captures;
                 ($body).await
             },
-            __gort_captures_addr,
+            __gort_captures_edge,
         );
     }};
     ($future:expr $(,)?) => {{

@@ -24,7 +24,7 @@ fn edges(value: &impl Trace) -> Vec<Edge> {
 }
 
 fn edge<T>(gc: &Gc<T>) -> Edge {
-    Edge { addr: Gc::addr(gc) }
+    Edge::to(gc)
 }
 
 #[derive(gort::gc::Trace)]

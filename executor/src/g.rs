@@ -80,9 +80,9 @@ pub struct G {
     /// wrap (`gwaker.rs`).
     inner_data: AtomicPtr<()>,
     inner_vtable: AtomicPtr<RawWakerVTable>,
-    /// The address of the arena object holding the captures `go!` allocated for this G, which
-    /// its future owns one handle to (the leak pass's task → captures edge), or 0.
-    captures: usize,
+    /// The arena object holding the captures `go!` allocated for this G, which its future owns
+    /// one handle to (the leak pass's task → captures edge).
+    captures: Option<gort_gc::Edge>,
 }
 
 impl std::fmt::Debug for G {
@@ -106,7 +106,7 @@ impl G {
         runtime: Arc<Shared>,
         location: &'static Location<'static>,
         name: Option<Box<str>>,
-        captures: Option<usize>,
+        captures: Option<gort_gc::Edge>,
     ) -> G {
         G {
             id: next_id(),
@@ -121,7 +121,7 @@ impl G {
             wakers: AtomicU32::new(0),
             inner_data: AtomicPtr::new(std::ptr::null_mut()),
             inner_vtable: AtomicPtr::new(std::ptr::null_mut()),
-            captures: captures.unwrap_or(0),
+            captures,
         }
     }
 
@@ -188,9 +188,9 @@ impl G {
         self.registry_key.store(key, Ordering::Relaxed);
     }
 
-    /// The captures object's address, if `go!` gave the G any.
-    pub(crate) fn captures(&self) -> Option<usize> {
-        (self.captures != 0).then_some(self.captures)
+    /// The captures object, if `go!` gave the G any.
+    pub(crate) fn captures(&self) -> Option<gort_gc::Edge> {
+        self.captures
     }
 
     /// Counted wakers alive.

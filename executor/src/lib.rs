@@ -112,11 +112,11 @@ where
     })
 }
 
-/// [`spawn`] for `go!([captures] ...)`: `captures` is the address of the arena object holding
-/// the G's captures, which `future` owns one handle to for its whole life.
+/// [`spawn`] for `go!([captures] ...)`: `captures` names the arena object holding the G's
+/// captures, which `future` owns one handle to for its whole life.
 #[doc(hidden)]
 #[track_caller]
-pub fn spawn_with_captures<F>(future: F, captures: usize) -> JoinHandle<F::Output>
+pub fn spawn_with_captures<F>(future: F, captures: gort_gc::Edge) -> JoinHandle<F::Output>
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,

@@ -236,7 +236,7 @@ impl Shared {
         future: F,
         location: &'static std::panic::Location<'static>,
         name: Option<Box<str>>,
-        captures: Option<usize>,
+        captures: Option<gort_gc::Edge>,
     ) -> JoinHandle<F::Output>
     where
         F: std::future::Future + Send + 'static,

@@ -18,7 +18,7 @@
 use std::sync::atomic::Ordering;
 use std::task::RawWakerVTable;
 
-use gort_gc::{Edge, TaskInfo, TaskSource};
+use gort_gc::{TaskInfo, TaskSource};
 
 use crate::g::{GState, G};
 use crate::gwaker;
@@ -36,11 +36,11 @@ impl TaskSource for Shared {
                 || g.is_aborted()
                 || g.state() != GState::Waiting;
             visit(TaskInfo {
-                key: std::ptr::from_ref(g) as usize,
+                key: std::ptr::from_ref(g).cast(),
                 blocked: !can_run,
                 // The registry's own waker is accounted for here.
                 wakers: wakers.saturating_sub(1),
-                captures: g.captures().map(|addr| Edge { addr }),
+                captures: g.captures(),
                 id: g.id(),
                 location: g.location(),
                 name: g.name().map(str::to_owned),
@@ -48,10 +48,10 @@ impl TaskSource for Shared {
         });
     }
 
-    fn cancel(&self, key: usize) {
+    fn cancel(&self, key: *const ()) {
         // SAFETY: `key` is a G `for_each_task` just listed, with the world still stopped: its
         // registry entry (a counted waker) keeps the record alive.
-        let g = unsafe { &*(key as *const G) };
+        let g = unsafe { &*key.cast::<G>() };
         g.set_aborted();
         self.registry.wake(g);
     }

@@ -254,7 +254,7 @@ impl Graph {
             let graph = &mut builder.graph;
             let task_index = &mut builder.task_index;
             source.for_each_task(&mut |info| {
-                task_index.insert(info.key, graph.nodes.len());
+                task_index.insert(info.key.addr(), graph.nodes.len());
                 graph.refs.push(info.wakers as isize);
                 graph.nodes.push(Node::Task(graph.tasks.len()));
                 graph.tasks.push(TaskNode {
@@ -433,7 +433,7 @@ impl Builder {
 impl Visitor for Builder {
     fn visit(&mut self, edge: Edge) {
         // SAFETY: an edge names an object a traced value owns a handle to, so it is alive.
-        let header = unsafe { &*(edge.addr as *const Header) };
+        let header = unsafe { edge.header().as_ref() };
         let index = match header.scratch.load(Ordering::Relaxed) {
             0 if self.discover && header.vtable.kind != Kind::Leaf && !header.is_dead() => {
                 self.add_object(NonNull::from(header))
@@ -451,7 +451,7 @@ impl Visitor for Builder {
         if !self.vtables.contains(&(waker.vtable() as *const _)) {
             return;
         }
-        let Some(&task) = self.task_index.get(&(waker.data() as usize)) else {
+        let Some(&task) = self.task_index.get(&waker.data().addr()) else {
             return;
         };
         if self.wakers_seen.insert(holder) {

@@ -76,7 +76,12 @@ impl<T> Gc<T> {
     /// The object's address, stable for its lifetime (channels order their locks by it, as Go's
     /// `select` does by `hchan` address; an [`Edge`](crate::Edge) names it).
     pub fn addr(this: &Gc<T>) -> usize {
-        this.header.as_ptr() as usize
+        this.header.as_ptr().addr()
+    }
+
+    /// The object's header pointer (an [`Edge`](crate::Edge) keeps it).
+    pub(crate) fn header_ptr(this: &Gc<T>) -> NonNull<Header> {
+        this.header
     }
 
     /// The value, or `None` while the collector is freeing this object as part of an

@@ -24,8 +24,9 @@ use crate::trace::Edge;
 /// What a leak pass needs to know about one task whose future is alive.
 #[derive(Debug, Clone)]
 pub struct TaskInfo {
-    /// Identifies the task: the data pointer of its wakers.
-    pub key: usize,
+    /// Identifies the task: the data pointer of its wakers (the executor turns it back into
+    /// its task record in [`TaskSource::cancel`]).
+    pub key: *const (),
     /// Parked and not woken since its last poll.
     pub blocked: bool,
     /// Its wakers alive now.
@@ -52,7 +53,7 @@ pub trait TaskSource: Send + Sync {
 
     /// Cancels a leaked task: its future is dropped (with its captures) instead of being
     /// polled again. Called with the world stopped, for a key `for_each_task` just gave.
-    fn cancel(&self, key: usize);
+    fn cancel(&self, key: *const ());
 }
 
 static SOURCES: Mutex<Vec<Weak<dyn TaskSource>>> = Mutex::new(Vec::new());

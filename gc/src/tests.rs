@@ -221,7 +221,7 @@ fn edges_name_the_objects_they_point_to() {
     }
     let mut record = Record(Vec::new());
     Node::trace(&a, &mut record);
-    assert_eq!(record.0, vec![Edge { addr: Gc::addr(&b) }]);
+    assert_eq!(record.0, vec![Edge::to(&b)]);
 }
 
 /// Threads swap handles through shared cells and drop them while others force collections:

@@ -13,15 +13,44 @@
 //!   through several owners, and counting it once per owner would over-report.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
+use std::ptr::NonNull;
 use std::sync::Arc;
 
 use crate::gc::Gc;
+use crate::object::Header;
 
 /// One reference from a traced value to an arena object.
+///
+/// It keeps the object's pointer, not just its address, so the collector can turn an edge back
+/// into the object under strict provenance (Miri checks this).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Edge {
-    /// The object's address (stable for its lifetime).
-    pub addr: usize,
+    object: NonNull<Header>,
+}
+
+// SAFETY: an edge is only a name for an object; only the collector dereferences it, and only
+// while the handle it was made from keeps the object alive.
+unsafe impl Send for Edge {}
+// SAFETY: as above.
+unsafe impl Sync for Edge {}
+
+impl Edge {
+    /// The edge to the object `handle` points to.
+    pub fn to<T>(handle: &Gc<T>) -> Edge {
+        Edge {
+            object: Gc::header_ptr(handle),
+        }
+    }
+
+    /// The object's address, as [`Gc::addr`] gives it.
+    pub fn addr(self) -> usize {
+        self.object.as_ptr().addr()
+    }
+
+    /// The object's header.
+    pub(crate) fn header(self) -> NonNull<Header> {
+        self.object
+    }
 }
 
 /// Receives the edges a value reports.
@@ -56,9 +85,7 @@ pub unsafe trait Trace {
 // SAFETY: reports exactly the handle itself.
 unsafe impl<T> Trace for Gc<T> {
     fn trace(&self, visitor: &mut dyn Visitor) {
-        visitor.visit(Edge {
-            addr: Gc::addr(self),
-        });
+        visitor.visit(Edge::to(self));
     }
 }
 
@@ -259,7 +286,7 @@ mod tests {
     fn owned_containers_report_each_handle_once_and_shared_ones_none() {
         let a = Gc::new(1u32);
         let b = Gc::new(2u32);
-        let edge = |gc: &Gc<u32>| Edge { addr: Gc::addr(gc) };
+        let edge = |gc: &Gc<u32>| Edge::to(gc);
         let owned = (
             vec![a.clone(), b.clone()],
             Some(a.clone()),
