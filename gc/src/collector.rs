@@ -56,8 +56,19 @@ use crate::sweep::{self, ObjectPtr};
 use crate::tasks::{sources, Leak, TaskInfo, TaskSource};
 use crate::trace::{Edge, Visitor};
 
-/// Held by the one thread collecting; counts the collections run.
-static COLLECTING: Mutex<u64> = Mutex::new(0);
+/// Held by the one thread collecting.
+static COLLECTING: Mutex<Collector> = Mutex::new(Collector {
+    collections: 0,
+    arrays: Arrays::new(),
+});
+
+/// What collections keep between them.
+struct Collector {
+    /// Collections run so far (a collection's number, for `sweep.rs`).
+    collections: u64,
+    /// The graph's arrays, cleared, with the capacity the last collections needed.
+    arrays: Arrays,
+}
 /// An allocation crossed the pacing threshold; the next unpinned point collects.
 static WANTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 /// The count of `Kind::Cycle` objects at which the next automatic collection starts.
@@ -127,9 +138,9 @@ pub(crate) fn run(mode: Mode) -> Collection {
 /// Runs one collection in `mode`, returning its number and what it did.
 fn run_once(mode: Mode) -> (u64, Collection) {
     run_unpinned(|| {
-        let mut one_at_a_time = crate::lock(&COLLECTING);
-        *one_at_a_time += 1;
-        let number = *one_at_a_time;
+        let mut collector = crate::lock(&COLLECTING);
+        collector.collections += 1;
+        let number = collector.collections;
         WANTED.store(false, Ordering::Relaxed);
         let mode = if mode == Mode::Cycles && crate::debug::leakcheck() {
             Mode::Leaks
@@ -139,7 +150,9 @@ fn run_once(mode: Mode) -> (u64, Collection) {
         crate::barrier::before_stop();
         let started = Instant::now();
         stop_the_world(started);
-        let found = Graph::build(mode).analyse(mode);
+        let arrays = std::mem::take(&mut collector.arrays);
+        let (found, arrays) = Graph::build(mode, arrays).analyse(mode);
+        collector.arrays = arrays;
         WORLD.resume();
         let pause = started.elapsed();
         stats::record_pause(pause);
@@ -148,7 +161,7 @@ fn run_once(mode: Mode) -> (u64, Collection) {
             NEXT_TRIGGER.store(stats::next_trigger(live, percent), Ordering::Relaxed);
         }
         sweep::announce(number);
-        drop(one_at_a_time);
+        drop(collector);
         if mode != Mode::Cycles && crate::debug::leakcheck() {
             crate::debug::report_leaks(&found.leaks);
         }
@@ -204,7 +217,65 @@ struct TaskNode {
     reason: Option<&'static str>,
 }
 
-/// The graph of one collection, built with the world stopped.
+/// The arrays of a graph, one entry per node or edge. They are kept between collections
+/// (cleared, in [`Collector`]): at a million objects, allocating them afresh cost a page fault
+/// per 4 KiB of each, about a sixth of the pause.
+struct Arrays {
+    nodes: Vec<Node>,
+    /// Handles (or wakers) not explained by traced edges.
+    refs: Vec<isize>,
+    /// `edges[edge_start[i]..edge_start[i + 1]]` are node `i`'s successors.
+    edge_start: Vec<usize>,
+    edges: Vec<u32>,
+    /// The marking's output and its stack.
+    marked: Vec<bool>,
+    stack: Vec<usize>,
+}
+
+// SAFETY: the header pointers in `nodes` are only used by the collecting thread with the world
+// stopped, and are cleared before the arrays are put back.
+unsafe impl Send for Arrays {}
+
+impl Arrays {
+    const fn new() -> Arrays {
+        Arrays {
+            nodes: Vec::new(),
+            refs: Vec::new(),
+            edge_start: Vec::new(),
+            edges: Vec::new(),
+            marked: Vec::new(),
+            stack: Vec::new(),
+        }
+    }
+
+    /// Empties the arrays for the next collection, giving memory back when this one needed
+    /// less than a quarter of what they hold (the arena shrank).
+    fn cleared(mut self) -> Arrays {
+        fn clear<T>(array: &mut Vec<T>) {
+            let used = array.len();
+            array.clear();
+            if array.capacity() > 4 * used + 4096 {
+                array.shrink_to(2 * used);
+            }
+        }
+        clear(&mut self.nodes);
+        clear(&mut self.refs);
+        clear(&mut self.edge_start);
+        clear(&mut self.edges);
+        clear(&mut self.marked);
+        clear(&mut self.stack);
+        self
+    }
+}
+
+impl Default for Arrays {
+    fn default() -> Arrays {
+        Arrays::new()
+    }
+}
+
+/// The graph of one collection, built with the world stopped, in [`Arrays`] taken from the
+/// last one.
 struct Graph {
     nodes: Vec<Node>,
     tasks: Vec<TaskNode>,
@@ -216,26 +287,39 @@ struct Graph {
     registered: usize,
     edges: Vec<u32>,
     sources: Vec<Arc<dyn TaskSource>>,
+    /// Spare arrays for marking.
+    marked: Vec<bool>,
+    stack: Vec<usize>,
 }
 
 impl Graph {
     /// Builds the graph: registered objects, then (leak passes) tasks, then every object
     /// found by following edges that is not a leaf (`Kind::Waits` objects are not registered).
-    fn build(mode: Mode) -> Graph {
+    fn build(mode: Mode, arrays: Arrays) -> Graph {
         let sources = if mode == Mode::Cycles {
             Vec::new()
         } else {
             sources()
         };
+        let Arrays {
+            nodes,
+            refs,
+            edge_start,
+            edges,
+            marked,
+            stack,
+        } = arrays;
         let mut builder = Builder {
             graph: Graph {
-                nodes: Vec::new(),
+                nodes,
                 tasks: Vec::new(),
-                refs: Vec::new(),
-                edge_start: Vec::new(),
-                edges: Vec::new(),
+                refs,
+                edge_start,
+                edges,
                 registered: 0,
                 sources: Vec::new(),
+                marked,
+                stack,
             },
             discover: mode != Mode::Cycles,
             task_index: HashMap::new(),
@@ -246,9 +330,15 @@ impl Graph {
             wakers_seen: HashSet::new(),
             reasons: Vec::new(),
         };
-        for header in REGISTRY.snapshot() {
+        let registered = stats::cycle_objects();
+        let graph = &mut builder.graph;
+        graph.nodes.reserve(registered);
+        graph.refs.reserve(registered);
+        graph.edge_start.reserve(registered + 1);
+        graph.edges.reserve(registered);
+        REGISTRY.for_each(|header| {
             builder.add_object(header);
-        }
+        });
         builder.graph.registered = builder.graph.nodes.len();
         for (source_index, source) in sources.iter().enumerate() {
             let graph = &mut builder.graph;
@@ -301,10 +391,15 @@ impl Graph {
         &self.edges[self.edge_start[node]..self.edge_start[node + 1]]
     }
 
-    /// Marks everything reachable from `roots`.
-    fn mark(&self, roots: impl Iterator<Item = usize>) -> Vec<bool> {
-        let mut marked = vec![false; self.nodes.len()];
-        let mut stack: Vec<usize> = Vec::new();
+    /// Marks everything reachable from `roots`, in `marked` (of any length; `stack` empty).
+    fn mark(
+        &self,
+        roots: impl Iterator<Item = usize>,
+        mut marked: Vec<bool>,
+        stack: &mut Vec<usize>,
+    ) -> Vec<bool> {
+        marked.clear();
+        marked.resize(self.nodes.len(), false);
         for root in roots {
             if !marked[root] {
                 marked[root] = true;
@@ -329,11 +424,17 @@ impl Graph {
 
     /// Decides garbage and leaks, takes the garbage out of the registry, and clears the
     /// scratch words. World stopped.
-    fn analyse(self, mode: Mode) -> Found {
+    fn analyse(mut self, mode: Mode) -> (Found, Arrays) {
         let all = 0..self.nodes.len();
-        let retained = self.mark(all.clone().filter(|&node| {
-            self.is_root_object(node) || matches!(self.nodes[node], Node::Task { .. })
-        }));
+        let mut stack = std::mem::take(&mut self.stack);
+        let marked = std::mem::take(&mut self.marked);
+        let retained = self.mark(
+            all.clone().filter(|&node| {
+                self.is_root_object(node) || matches!(self.nodes[node], Node::Task { .. })
+            }),
+            marked,
+            &mut stack,
+        );
         let garbage_nodes: Vec<usize> = all
             .clone()
             .filter(|&node| !retained[node] && matches!(self.nodes[node], Node::Object(_)))
@@ -341,10 +442,14 @@ impl Graph {
         let mut leaks = Vec::new();
         let mut leaked_tasks = Vec::new();
         if mode != Mode::Cycles {
-            let live = self.mark(all.clone().filter(|&node| match &self.nodes[node] {
-                Node::Object(_) => self.refs[node] > 0 || !retained[node],
-                Node::Task(task) => !self.tasks[*task].info.blocked || self.refs[node] > 0,
-            }));
+            let live = self.mark(
+                all.clone().filter(|&node| match &self.nodes[node] {
+                    Node::Object(_) => self.refs[node] > 0 || !retained[node],
+                    Node::Task(task) => !self.tasks[*task].info.blocked || self.refs[node] > 0,
+                }),
+                Vec::new(),
+                &mut stack,
+            );
             for node in all.clone().filter(|&node| !live[node]) {
                 if let Node::Task(task) = self.nodes[node] {
                     let TaskNode {
@@ -396,7 +501,15 @@ impl Graph {
                     .store(0, Ordering::Relaxed);
             }
         }
-        Found { garbage, leaks }
+        let arrays = Arrays {
+            nodes: self.nodes,
+            refs: self.refs,
+            edge_start: self.edge_start,
+            edges: self.edges,
+            marked: retained,
+            stack,
+        };
+        (Found { garbage, leaks }, arrays.cleared())
     }
 }
 

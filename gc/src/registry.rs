@@ -62,16 +62,12 @@ impl Registry {
         }
     }
 
-    /// Every registered object. Call with the world stopped.
-    pub(crate) fn snapshot(&self) -> Vec<NonNull<Header>> {
-        let mut objects = Vec::new();
+    /// Calls `visit` with every registered object. Call with the world stopped.
+    pub(crate) fn for_each(&self, mut visit: impl FnMut(NonNull<Header>)) {
         for shard in &self.shards {
-            let shard = lock(shard);
-            objects.reserve(shard.len());
-            for (_, entry) in shard.iter() {
-                objects.push(entry.0);
+            for (_, entry) in lock(shard).iter() {
+                visit(entry.0);
             }
         }
-        objects
     }
 }
