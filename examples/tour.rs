@@ -184,7 +184,7 @@ async fn yield_storm() -> usize {
 async fn echo() -> usize {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("local_addr");
-    gort::go!(async move {
+    let server = gort::spawn(async move {
         loop {
             let Ok((mut stream, _)) = listener.accept().await else {
                 return;
@@ -214,7 +214,11 @@ async fn echo() -> usize {
             ROUND_TRIPS * reply.len()
         });
     }
-    clients.join_all().await.into_iter().sum()
+    let echoed = clients.join_all().await.into_iter().sum();
+    // The accept loop would wait for connections forever: stop it (`abort` drops the future,
+    // and the listener with it).
+    server.abort();
+    echoed
 }
 
 /// `SLEEPERS` goroutines each sleep 1-20 ms (spread by a multiplicative hash); returns their
