@@ -153,6 +153,31 @@ async fn a_receiver_nobody_can_send_to_is_leaked() {
     reclaim(1, &drops, 1).await;
 }
 
+/// A worker that took jobs from a channel main keeps (parking on it, so the channel kept the
+/// worker's finished waiter for reuse, with its waker), then waits for a reply nobody can
+/// send: leaked, although a live channel still holds a waker of it from an earlier wait.
+#[gort::test]
+async fn a_task_that_parked_on_a_live_channel_before_is_still_found_leaked() {
+    let _turn = turn();
+    let drops = Arc::new(AtomicUsize::new(0));
+    let (jobs_tx, jobs_rx) = gort::chan![u32];
+    let (reply_tx, reply_rx) = gort::chan![String];
+    let witness = Witness(Arc::clone(&drops));
+    gort::go!([jobs_rx, reply_tx, reply_rx, witness] async move {
+        // Parks here (main sends only after it has), and is woken by main's send.
+        let _ = jobs_rx.recv().await;
+        let _ = reply_rx.recv().await;
+        let _ = reply_tx;
+    });
+    settle().await;
+    jobs_tx.send(1).await.unwrap();
+    let leaks = leaks_once(1).await;
+    assert_eq!(leaks.len(), 1, "{leaks:?}");
+    assert_eq!(leaks[0].wait_reason, "chan receive");
+    reclaim(1, &drops, 1).await;
+    drop(jobs_tx);
+}
+
 /// The same receiver while main keeps a sender: not leaked.
 #[gort::test]
 async fn a_receiver_main_can_send_to_is_not_leaked() {
