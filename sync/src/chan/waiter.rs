@@ -17,7 +17,7 @@ use std::cell::UnsafeCell;
 use std::sync::Arc;
 use std::task::Waker;
 
-use crate::loom::{AtomicU32, AtomicU8, Ordering, WakerSlot};
+use crate::loom::{pin_thread, AtomicU32, AtomicU8, Ordering, WakerSlot};
 
 /// Still queued.
 pub(crate) const WAITING: u8 = 0;
@@ -80,7 +80,13 @@ impl Selection {
     }
 
     /// Registers the task to wake when a peer makes one of its cases win.
+    ///
+    /// Pinned: a leak pass reads the slot with the world stopped by taking the waker and
+    /// registering it again (`WakerSlot::with_waker`), and a register in between, from a thread
+    /// outside any pin (`block_on`'s main, another executor's task), would be overwritten by the
+    /// old waker. Inside a G's poll the pin is a thread-local increment.
     pub fn register(&self, waker: &Waker) {
+        let _pin = pin_thread();
         self.waker.register(waker);
     }
 }
@@ -199,7 +205,9 @@ impl<T> Waiter<T> {
     }
 
     /// The owner of a plain operation re-registers its waker before looking at `state` again.
+    /// Pinned, as [`Selection::register`] is, for the same reason.
     pub(crate) fn register(&self, waker: &Waker) {
+        let _pin = pin_thread();
         if let Owner::Single(wake) = &self.owner {
             wake.register(waker);
         }
