@@ -14,6 +14,7 @@
 
 use std::cell::UnsafeCell;
 use std::collections::VecDeque;
+use std::ptr::NonNull;
 use std::sync::Arc;
 
 use crate::loom::{
@@ -63,7 +64,11 @@ pub(crate) struct State<T> {
 /// channel would pay for the space).
 pub(crate) struct Locked<'a, T> {
     guard: Option<MutexGuard<'a, ()>>,
-    state: &'a mut State<T>,
+    /// The state, dereferenced only while `guard` is held. A pointer, not a `&mut`: the guard
+    /// unlocks inside `Drop` (before waking), and a `&mut` field would still be live there
+    /// (protected, when the guard is passed to `drop()`) while another thread locks and
+    /// borrows the state: Miri reported that as undefined behaviour.
+    state: NonNull<State<T>>,
     wakes: Wakes,
     /// An operation moves values (and the handles inside them) in and out of a traced place:
     /// the world may not stop meanwhile (`gort_gc::safepoint`). Dropped after the guard.
@@ -91,30 +96,38 @@ impl<T> Drop for Locked<'_, T> {
 impl<T> Locked<'_, T> {
     /// [`State::try_send`], waking after the unlock.
     pub(crate) fn try_send(&mut self, value: T, capacity: usize) -> Result<(), SendBlocked<T>> {
-        self.state.try_send(value, capacity, &mut self.wakes)
+        // SAFETY: the lock is held (`guard` is only taken in `Drop`).
+        let state = unsafe { self.state.as_mut() };
+        state.try_send(value, capacity, &mut self.wakes)
     }
 
     /// [`State::try_recv`], waking after the unlock.
     pub(crate) fn try_recv(&mut self) -> Received<T> {
-        self.state.try_recv(&mut self.wakes)
+        // SAFETY: as in `try_send`.
+        let state = unsafe { self.state.as_mut() };
+        state.try_recv(&mut self.wakes)
     }
 
     /// [`State::give_back`], waking after the unlock.
     pub(crate) fn give_back(&mut self, value: T) {
-        self.state.give_back(value, &mut self.wakes);
+        // SAFETY: as in `try_send`.
+        let state = unsafe { self.state.as_mut() };
+        state.give_back(value, &mut self.wakes);
     }
 }
 
 impl<T> std::ops::Deref for Locked<'_, T> {
     type Target = State<T>;
     fn deref(&self) -> &State<T> {
-        self.state
+        // SAFETY: the lock is held while the guard lives (it is only released in `Drop`).
+        unsafe { self.state.as_ref() }
     }
 }
 
 impl<T> std::ops::DerefMut for Locked<'_, T> {
     fn deref_mut(&mut self) -> &mut State<T> {
-        self.state
+        // SAFETY: as in `deref`, and `&mut self` makes this the only borrow.
+        unsafe { self.state.as_mut() }
     }
 }
 
@@ -192,8 +205,8 @@ impl<T> Chan<T> {
     pub(crate) fn lock(&self) -> Locked<'_, T> {
         let pin = pin_thread();
         let guard = self.lock.lock().unwrap_or_else(|e| e.into_inner());
-        // SAFETY: we hold the lock, so nobody else has a reference to the state.
-        let state = unsafe { &mut *self.state.get() };
+        // SAFETY: `UnsafeCell::get` is never null.
+        let state = unsafe { NonNull::new_unchecked(self.state.get()) };
         Locked {
             guard: Some(guard),
             state,
