@@ -221,3 +221,26 @@ fn a_collection_does_not_deadlock_with_a_poll_blocked_on_a_thread_waiting_to_pin
     collector.join().expect("collector");
     assert_eq!(received, ROUNDS);
 }
+
+/// Blocking work runs outside the pin: a collection started while a `spawn_blocking` closure
+/// waits finishes without it (the closure here waits for a signal sent only after the
+/// collection returned, so a collection that waited for it would never return).
+#[test]
+fn a_collection_does_not_wait_for_blocking_work() {
+    let _watchdog = watchdog(Duration::from_secs(60), "gc vs spawn_blocking");
+    let rt = runtime(2);
+    rt.block_on(async {
+        let (started_tx, started_rx) = std::sync::mpsc::channel();
+        let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+        let blocking = gort::task::spawn_blocking(move || {
+            started_tx.send(()).expect("test alive");
+            release_rx.recv().expect("released");
+            "done"
+        });
+        gort::task::block_in_place(|| started_rx.recv().expect("started"));
+        let collected = std::thread::spawn(gort::gc::collect).join();
+        assert!(collected.is_ok(), "the collection panicked");
+        release_tx.send(()).expect("closure waiting");
+        assert_eq!(blocking.await.expect("blocking task"), "done");
+    });
+}

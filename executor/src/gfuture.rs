@@ -6,11 +6,13 @@
 //! 2. keeps the G record's state and the thread's "current G" up to date;
 //! 3. catches a panic and turns it into `JoinError::Panic`, so the M and the runtime go on;
 //! 4. on the first `Pending`, registers the G in the parked-task registry (`registry.rs`);
-//! 5. pins the thread for the GC arena (`gort_gc::safepoint`): the world stops only between
-//!    polls, and every channel operation inside the poll finds the thread already pinned;
+//! 5. relies on the M's pin for the GC arena (`gort_gc::safepoint`, `M::hold_gc_pin`): the
+//!    world stops only between polls, and every channel operation inside the poll finds the
+//!    thread already pinned. The blocking pool's jobs are GFutures too and run unpinned, as
+//!    blocking code must (a collection would otherwise wait for the job to end);
 //! 6. polls the user's future, for a G with `go!` captures, with the G's counted waker
 //!    (`gwaker.rs`), which the arena's leak pass reads; and runs a collection an allocation asked
-//!    for once the pin is released;
+//!    for (it unpins the thread while it collects);
 //!
 //! and when dropped (completion, abort, or shutdown) it deregisters the G and counts it dead.
 
@@ -94,7 +96,9 @@ impl<F: Future> Future for GFuture<F> {
         if g.is_aborted() {
             return Poll::Ready(Err(JoinError::cancelled(g)));
         }
-        let pin = gort_gc::pin_thread();
+        // Not pinned here: an M runs its Gs under its own pin (`M::hold_gc_pin`), and the
+        // blocking pool's jobs (also GFutures) must not be, or a collection would wait for
+        // blocking work to end.
         // Only a G with `go!` captures can be found leaked, so only it pays for counting its
         // wakers (`gwaker.rs`); any other is a root of the leak pass, which needs nothing from it.
         let counted = g.captures().is_some();
@@ -133,7 +137,6 @@ impl<F: Future> Future for GFuture<F> {
             }
             Err(payload) => Poll::Ready(Err(JoinError::panic(g, payload))),
         };
-        drop(pin);
         gort_gc::collect_if_wanted();
         result
     }
