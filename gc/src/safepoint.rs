@@ -246,6 +246,9 @@ mod global {
         /// inside it pin again for free). A `const` thread-local without a destructor: reading
         /// it is one load.
         static DEPTH: Cell<usize> = const { Cell::new(0) };
+        /// Whether this thread's outermost pin went through the shared counter (its slot was
+        /// already gone: a handle dropped by a late thread-local destructor).
+        static ANONYMOUS: Cell<bool> = const { Cell::new(false) };
         /// This thread's slot, once registered; null before, and again once `OWNER` is gone.
         static SLOT: Cell<*const Slot> = const { Cell::new(std::ptr::null()) };
         /// Owns the slot and unregisters it when the thread exits.
@@ -287,9 +290,9 @@ mod global {
         unsafe { slot.as_ref() }
     }
 
-    /// Proof that this thread is pinned; unpins when the last one is dropped.
+    /// Proof that this thread is pinned; unpins when the last one is dropped. Empty: how the
+    /// thread is pinned is in its thread-locals, so a nested drop is a decrement.
     pub struct PinGuard {
-        anonymous: bool,
         /// Pins belong to a thread.
         _not_send: PhantomData<*const ()>,
     }
@@ -304,7 +307,6 @@ mod global {
         }
         DEPTH.set(depth + 1);
         PinGuard {
-            anonymous: false,
             _not_send: PhantomData,
         }
     }
@@ -312,22 +314,30 @@ mod global {
     /// [`pin`] of a thread holding no pin yet.
     #[inline(never)]
     fn pin_first() -> PinGuard {
+        pin_world();
+        DEPTH.set(1);
+        PinGuard {
+            _not_send: PhantomData,
+        }
+    }
+
+    /// Pins this thread in the world: through its slot, or the shared counter without one.
+    fn pin_world() {
         match slot() {
-            Some(slot) => {
-                WORLD.pin(slot);
-                DEPTH.set(1);
-                PinGuard {
-                    anonymous: false,
-                    _not_send: PhantomData,
-                }
-            }
+            Some(slot) => WORLD.pin(slot),
             None => {
                 WORLD.pin_anonymous();
-                PinGuard {
-                    anonymous: true,
-                    _not_send: PhantomData,
-                }
+                ANONYMOUS.set(true);
             }
+        }
+    }
+
+    /// Undoes [`pin_world`].
+    fn unpin_world() {
+        if ANONYMOUS.replace(false) {
+            WORLD.unpin_anonymous();
+        } else if let Some(slot) = slot() {
+            WORLD.unpin(slot);
         }
     }
 
@@ -335,27 +345,19 @@ mod global {
         #[inline(always)]
         fn drop(&mut self) {
             let depth = DEPTH.get();
-            if depth > 1 && !self.anonymous {
+            if depth > 1 {
                 DEPTH.set(depth - 1);
                 return;
             }
-            self.unpin_last();
+            unpin_last();
         }
     }
 
-    impl PinGuard {
-        /// The drop of an anonymous guard, or of this thread's last one.
-        #[inline(never)]
-        fn unpin_last(&mut self) {
-            if self.anonymous {
-                WORLD.unpin_anonymous();
-                return;
-            }
-            DEPTH.set(0);
-            if let Some(slot) = slot() {
-                WORLD.unpin(slot);
-            }
-        }
+    /// The drop of this thread's last pin.
+    #[inline(never)]
+    fn unpin_last() {
+        DEPTH.set(0);
+        unpin_world();
     }
 
     /// Runs `f` with this thread unpinned, whatever pins it holds (a collector must not hold
@@ -363,15 +365,11 @@ mod global {
     pub(crate) fn run_unpinned<R>(f: impl FnOnce() -> R) -> R {
         let held = DEPTH.replace(0);
         if held > 0 {
-            if let Some(slot) = slot() {
-                WORLD.unpin(slot);
-            }
+            unpin_world();
         }
         let result = f();
         if held > 0 {
-            if let Some(slot) = slot() {
-                WORLD.pin(slot);
-            }
+            pin_world();
             DEPTH.set(held);
         }
         result
