@@ -191,7 +191,10 @@ impl<T> Waiter<T> {
     pub(crate) fn reset(&mut self, value: Option<T>, waker: &Waker) {
         self.state.store(WAITING, Ordering::Relaxed);
         *self.slot.get_mut() = value;
-        self.register(waker);
+        // Not shared with any queue yet, so no leak pass can be reading it: no pin needed.
+        if let Owner::Single(wake) = &self.owner {
+            wake.register(waker);
+        }
     }
 
     /// Whether it is a plain operation's waiter (only those are recycled).
