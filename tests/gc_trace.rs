@@ -101,3 +101,43 @@ fn generics_and_plain_types() {
     assert!(edges(&plain).is_empty());
     assert_eq!(plain.count, 1);
 }
+
+/// A value whose `Trace` panics (breaking the trait's contract).
+struct PanicsWhenTraced(gort::gc::GcCell<Option<Gc<PanicsWhenTraced>>>);
+
+// SAFETY: reports nothing it does not own: it reports nothing at all, it panics.
+unsafe impl Trace for PanicsWhenTraced {
+    fn trace(&self, _: &mut dyn Visitor) {
+        panic!("a broken Trace implementation");
+    }
+}
+
+/// A `Trace` implementation that panics during a collection (the world stopped, every other
+/// thread waiting) ends the process with a message saying why, rather than unwinding into the
+/// caller with the world still stopped. The test runs itself in a child process.
+#[test]
+fn a_trace_that_panics_aborts_with_a_message() {
+    const CHILD: &str = "GORT_TEST_PANICKING_TRACE";
+    if std::env::var_os(CHILD).is_some() {
+        let object = Gc::new(PanicsWhenTraced(gort::gc::GcCell::new(None)));
+        object.0.set(Some(object.clone()));
+        drop(object);
+        gort::gc::collect();
+        return;
+    }
+    let output = std::process::Command::new(std::env::current_exe().expect("test binary"))
+        .args([
+            "--exact",
+            "a_trace_that_panics_aborts_with_a_message",
+            "--nocapture",
+        ])
+        .env(CHILD, "1")
+        .output()
+        .expect("run the child test");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "the child went on: {stderr}");
+    assert!(
+        stderr.contains("gort: a `Trace` implementation panicked while the world was stopped"),
+        "{stderr}"
+    );
+}

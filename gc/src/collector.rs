@@ -151,7 +151,20 @@ fn run_once(mode: Mode) -> (u64, Collection) {
         let started = Instant::now();
         stop_the_world(started);
         let arrays = std::mem::take(&mut collector.arrays);
-        let (found, arrays) = Graph::build(mode, arrays).analyse(mode);
+        // `Trace` implementations run here, with every other thread waiting for the world to
+        // resume. One that panics leaves headers numbered for a graph that is gone, and
+        // unwinding would leave the world stopped: the process cannot go on (as in Go, where a
+        // fault during a collection is fatal), so it says why and aborts.
+        let analysed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            Graph::build(mode, arrays).analyse(mode)
+        }));
+        let Ok((found, arrays)) = analysed else {
+            eprintln!(
+                "gort: a `Trace` implementation panicked while the world was stopped for a \
+                 collection; aborting"
+            );
+            std::process::abort();
+        };
         collector.arrays = arrays;
         WORLD.resume();
         let pause = started.elapsed();
@@ -251,19 +264,21 @@ impl Arrays {
     /// Empties the arrays for the next collection, giving memory back when this one needed
     /// less than a quarter of what they hold (the arena shrank).
     fn cleared(mut self) -> Arrays {
-        fn clear<T>(array: &mut Vec<T>) {
-            let used = array.len();
+        fn clear<T>(array: &mut Vec<T>, used: usize) {
             array.clear();
             if array.capacity() > 4 * used + 4096 {
                 array.shrink_to(2 * used);
             }
         }
-        clear(&mut self.nodes);
-        clear(&mut self.refs);
-        clear(&mut self.edge_start);
-        clear(&mut self.edges);
-        clear(&mut self.marked);
-        clear(&mut self.stack);
+        let nodes = self.nodes.len();
+        clear(&mut self.nodes, nodes);
+        clear(&mut self.refs, nodes);
+        clear(&mut self.edge_start, nodes + 1);
+        let edges = self.edges.len();
+        clear(&mut self.edges, edges);
+        clear(&mut self.marked, nodes);
+        // Empty after marking; as deep as the graph has nodes at most.
+        clear(&mut self.stack, nodes);
         self
     }
 }

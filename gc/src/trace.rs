@@ -73,6 +73,9 @@ pub trait Visitor {
 ///
 /// `trace` must report each `Gc` the value owns at most once, and no `Gc` it does not own
 /// (directly, or through fields it owns exclusively). Reporting fewer is always safe.
+///
+/// `trace` runs while the world is stopped for a collection: it must not panic, block or
+/// touch other arena objects' handles. A panic there aborts the process.
 pub unsafe trait Trace {
     /// Whether a value of this type can hold a `Gc` at all. The collector never looks inside a
     /// type where this is `false` (a `chan![u64]` costs nothing to collect).
