@@ -10,6 +10,10 @@
 //! waits for the sweeps of the collections numbered before it. Automatic collections do not
 //! wait: nobody is looking. A sweep's own thread does not wait for itself (a destructor that
 //! collects), which would deadlock.
+//!
+//! What is left to the user: a destructor that blocks on a lock held by a thread waiting in
+//! `collect()` deadlocks with it, as holding a lock that a destructor needs across
+//! `collect()` would in any collector that runs destructors before returning.
 
 use std::cell::Cell;
 use std::ptr::NonNull;
