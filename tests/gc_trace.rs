@@ -2,6 +2,8 @@
 //! and shared containers are not, enums report the live variant's, generics get bounds, and
 //! `NEEDS_TRACE` is false for types that cannot hold a handle.
 
+mod common;
+
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -125,19 +127,13 @@ fn a_trace_that_panics_aborts_with_a_message() {
         gort::gc::collect();
         return;
     }
-    let output = std::process::Command::new(std::env::current_exe().expect("test binary"))
-        .args([
-            "--exact",
-            "a_trace_that_panics_aborts_with_a_message",
-            "--nocapture",
-        ])
-        .env(CHILD, "1")
-        .output()
-        .expect("run the child test");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(!output.status.success(), "the child went on: {stderr}");
+    let child = common::run_in_child("a_trace_that_panics_aborts_with_a_message", &[(CHILD, "1")]);
+    assert!(!child.succeeded, "the child went on: {}", child.stderr);
     assert!(
-        stderr.contains("gort: a `Trace` implementation panicked while the world was stopped"),
-        "{stderr}"
+        child
+            .stderr
+            .contains("gort: a `Trace` implementation panicked while the world was stopped"),
+        "{}",
+        child.stderr
     );
 }
