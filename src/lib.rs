@@ -118,17 +118,12 @@ pub mod time {
     /// Go's `time.After`: a channel that receives the time it fired, once, after `duration`;
     /// a `select!` case like any receive (`Some(at) = after(d).recv() => ...`).
     ///
-    /// A small G sleeps and sends (Go's runtime sends from the timer itself): it lives until
-    /// the timer fires even if the receiver is dropped first, as Go's timers did before 1.23.
+    /// The timer sends by itself (no goroutine waits for it), and dropping the receiver cancels
+    /// it, as Go 1.23's timers are collected once unreferenced: a `select!` loop with an
+    /// abandoned `after(1h)` case leaves nothing behind.
     pub fn after(duration: Duration) -> crate::Receiver<Instant> {
-        let (tx, rx) = crate::chan::<Instant>(1);
-        let fired = gort_timer::after(duration);
-        crate::go!(async move {
-            let at = fired.await;
-            // Capacity 1 and one send: it cannot be full; a closed channel needs nothing.
-            let _ = tx.try_send(at);
-        });
-        rx
+        ensure_runtime();
+        gort_sync::after(duration)
     }
 }
 

@@ -271,6 +271,101 @@ fn after_is_a_select_case() {
     });
 }
 
+/// Go's `select { case v := <-ch: ...; case <-time.After(time.Hour): ... }` in a loop: every
+/// iteration abandons an `after(1h)`. Nothing may pile up: no goroutine waits for the timers
+/// (issue 14: the first `after` spawned one per call) and their heap records are cleaned as
+/// a dropped sleep's are.
+#[test]
+fn a_million_abandoned_afters_in_a_select_loop_leave_no_goroutines_or_timers() {
+    let runtime = runtime(2);
+    let handle = runtime.handle().clone();
+    runtime.block_on(async move {
+        gort::spawn(async move {
+            let goroutines_before = handle.num_goroutine();
+            let records_before = handle.timer_heap_records();
+            let (tx, rx) = gort::chan::<u64>(1);
+            let (mut received, mut largest_heap, mut most_goroutines) = (0u64, 0, 0);
+            for i in 0..1_000_000u64 {
+                tx.try_send(i)
+                    .expect("the slot was emptied by the last iteration");
+                gort::select! {
+                    Some(v) = rx.recv() => received += v,
+                    Some(_) = time::after(Duration::from_secs(3600)).recv() => {
+                        panic!("an hour passed")
+                    }
+                }
+                if i % 4096 == 0 {
+                    largest_heap = largest_heap.max(handle.timer_heap_records());
+                    most_goroutines = most_goroutines.max(handle.num_goroutine());
+                }
+            }
+            assert_eq!(received, (0..1_000_000u64).sum::<u64>());
+            assert!(
+                most_goroutines <= goroutines_before,
+                "goroutines grew to {most_goroutines} from {goroutines_before}"
+            );
+            assert!(
+                largest_heap <= 16,
+                "abandoned timers piled up: {largest_heap}"
+            );
+            assert_eq!(handle.num_goroutine(), goroutines_before);
+            assert!(handle.timer_heap_records() <= records_before + 16);
+        })
+        .await
+        .expect("task");
+    });
+}
+
+/// Dropping an `after`'s receiver before it fires cancels the timer at once: its record turns
+/// into a zombie that is cleaned like a dropped sleep's, and nothing fires later.
+#[test]
+fn dropping_an_afters_receiver_cancels_its_timer() {
+    let runtime = runtime(1);
+    let handle = runtime.handle().clone();
+    runtime.block_on(async move {
+        let receivers: Vec<_> = (0..1000)
+            .map(|_| time::after(Duration::from_secs(3600)))
+            .collect();
+        assert!(handle.timer_heap_records() >= 1000);
+        drop(receivers);
+        // Zombies are cleaned once they are over a quarter of the heap, or at its head.
+        assert!(handle.timer_heap_records() <= 16);
+    });
+}
+
+/// A clone keeps an `after` alive: the timer is cancelled only with the last receiver.
+#[test]
+fn an_after_fires_while_any_clone_of_its_receiver_lives() {
+    runtime(2).block_on(async {
+        let first = time::after(Duration::from_millis(5));
+        let second = first.clone();
+        drop(first);
+        let fired = second.recv().await.expect("the clone still receives");
+        assert!(fired.elapsed() < FIRES_WITHIN);
+        assert_eq!(second.recv().await, None, "it sends once, then is closed");
+    });
+}
+
+/// `after` from a thread that serves no runtime: the default runtime fires it.
+#[test]
+fn after_works_off_any_runtime() {
+    let _watchdog = watchdog(Duration::from_secs(20), "after off any runtime");
+    let start = Instant::now();
+    let fired = time::after(Duration::from_millis(10))
+        .recv_blocking()
+        .expect("after sends once");
+    assert!(fired >= start + Duration::from_millis(10));
+}
+
+/// `after(0)` is ready at once, as Go's `time.After(0)` fires immediately.
+#[test]
+fn after_zero_is_ready_at_once() {
+    runtime(1).block_on(async {
+        let ready = time::after(Duration::ZERO).try_recv();
+        assert!(ready.is_ok(), "{ready:?}");
+    });
+}
+
 #[test]
 fn shutdown_drops_sleeping_tasks() {
     let drops = counter();

@@ -25,7 +25,7 @@ pub mod __private {
 }
 
 pub use chan::{
-    chan, traced_chan, Receiver, RecvFuture, SendError, SendFuture, Sender, TryRecvError,
+    after, chan, traced_chan, Receiver, RecvFuture, SendError, SendFuture, Sender, TryRecvError,
     TrySendError,
 };
 

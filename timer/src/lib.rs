@@ -26,10 +26,12 @@
 //! - `timers.rs`: [`Timers`], one P's set;
 //! - `driver.rs` and `clock.rs`: [`TimeDriver`], a runtime's [`Clock`] and hook;
 //! - `context.rs`: which set this thread arms into (kept by the executor);
-//! - `instant.rs`, `sleep.rs`, `timeout.rs`, `interval.rs`, `after.rs`, `error.rs`: the public
-//!   API with tokio's names; `test_clock.rs`: `pause`, `resume`, `advance`.
+//! - `instant.rs`, `sleep.rs`, `timeout.rs`, `interval.rs`, `error.rs`: the public API with
+//!   tokio's names; `test_clock.rs`: `pause`, `resume`, `advance`;
+//! - `alarm.rs`: [`Alarm`], a timer that calls a waker with no task polling it (what
+//!   `time::after` sends from).
 
-mod after;
+mod alarm;
 mod clock;
 mod context;
 mod driver;
@@ -44,7 +46,7 @@ mod test_clock;
 mod timeout;
 mod timers;
 
-pub use after::{after, After};
+pub use alarm::Alarm;
 pub use clock::Clock;
 pub use context::{default_timers, has_current, set_current, set_default_timers};
 pub use driver::{TimeDriver, TimeEvent};

@@ -32,6 +32,7 @@
 //! lock of the state pins the thread (`gort_gc::safepoint`): the collector, which runs with the
 //! world stopped, never sees a queue or a buffer half changed.
 
+mod after;
 mod error;
 mod recv_op;
 mod send_op;
@@ -50,6 +51,7 @@ use gort_gc::{Gc, Kind, Trace, Tracer, Visitor};
 
 use crate::loom::Ordering;
 
+pub use after::after;
 pub use error::{SendError, TryRecvError, TrySendError};
 pub use waiter::Selection;
 pub(crate) use waiter::Wakes;
@@ -313,6 +315,9 @@ impl<T> Drop for Sender<T> {
 
 impl<T> Clone for Receiver<T> {
     fn clone(&self) -> Self {
+        self.chan
+            .receivers
+            .fetch_add(state::RECEIVER, Ordering::Relaxed);
         Receiver {
             chan: Gc::clone(&self.chan),
             stream: None,
@@ -323,9 +328,13 @@ impl<T> Clone for Receiver<T> {
 impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
         // As in `Sender::drop`: a channel being freed as garbage has no receive to cancel.
-        if let (Some(stream), Some(_)) = (&mut self.stream, Gc::try_get(&self.chan)) {
+        let Some(chan) = Gc::try_get(&self.chan) else {
+            return;
+        };
+        if let Some(stream) = &mut self.stream {
             stream.cancel(&self.chan);
         }
+        chan.drop_receiver();
     }
 }
 

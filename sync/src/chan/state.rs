@@ -31,6 +31,10 @@ pub(crate) struct Chan<T> {
     pub(crate) capacity: usize,
     /// Live `Sender`s: the last one to go closes the channel.
     pub(crate) senders: AtomicUsize,
+    /// Live `Receiver`s (`RECEIVER` each), plus `ABANDON_HOOK` while `State::abandon_hook` is
+    /// set, so that only the last receiver of a channel that has a hook takes the lock for it.
+    /// `AcqRel` read-modify-writes: the last receiver's decrement sees the hook's installation.
+    pub(crate) receivers: AtomicUsize,
     /// `State::closed`, readable without the lock (`is_closed`).
     closed: AtomicBool,
     /// A plain operation's waiter kept for the next one to park (an `Arc::into_raw` pointer,
@@ -57,7 +61,19 @@ pub(crate) struct State<T> {
     /// Given-up waiters believed to be still queued (`remove`). Approximate: peers drop some
     /// without counting; it only decides when to compact.
     zombies: usize,
+    /// Run once when the last `Receiver` is dropped: nobody can receive any more, so whatever
+    /// was going to send (the timer behind `after`) can stop (`Chan::set_abandon_hook`).
+    abandon_hook: Option<AbandonHook>,
 }
+
+/// What [`Chan::set_abandon_hook`] installs.
+pub(crate) type AbandonHook = Box<dyn FnOnce() + Send>;
+
+/// One `Receiver` in `Chan::receivers`.
+pub(crate) const RECEIVER: usize = 1;
+/// `Chan::receivers`' flag for an installed abandon hook (the top bit: the count never gets
+/// there, as `Arc`'s does not).
+const ABANDON_HOOK: usize = 1 << (usize::BITS - 1);
 
 /// A locked channel. Dropping it releases the lock, then wakes the owners of the waiters
 /// completed meanwhile (collected here, on the caller's stack, not in the channel: every
@@ -160,9 +176,11 @@ impl<T> Chan<T> {
                 sendq: VecDeque::new(),
                 closed: false,
                 zombies: 0,
+                abandon_hook: None,
             }),
             capacity,
             senders: AtomicUsize::new(1),
+            receivers: AtomicUsize::new(RECEIVER),
             closed: AtomicBool::new(false),
             spare: AtomicPtr::new(std::ptr::null_mut()),
         }
@@ -261,6 +279,30 @@ impl<T> Chan<T> {
     pub(crate) unsafe fn state_locked(&self) -> &mut State<T> {
         // SAFETY: the caller holds the lock.
         unsafe { &mut *self.state.get() }
+    }
+
+    /// Installs `hook`, to run once when the last `Receiver` goes (on the thread dropping it,
+    /// outside the lock). Called while a receiver exists, before any other hook.
+    pub(crate) fn set_abandon_hook(&self, hook: AbandonHook) {
+        let mut state = self.lock();
+        assert!(
+            state.abandon_hook.is_none(),
+            "a channel got a second abandon hook"
+        );
+        state.abandon_hook = Some(hook);
+        self.receivers.fetch_or(ABANDON_HOOK, Ordering::AcqRel);
+    }
+
+    /// A `Receiver` goes: if it was the last, runs the abandon hook if there is one.
+    pub(crate) fn drop_receiver(&self) {
+        let before = self.receivers.fetch_sub(RECEIVER, Ordering::AcqRel);
+        if before != ABANDON_HOOK | RECEIVER {
+            return;
+        }
+        let hook = self.lock().abandon_hook.take();
+        if let Some(hook) = hook {
+            hook();
+        }
     }
 
     /// Whether the channel is closed (lock-free look).
