@@ -153,3 +153,81 @@ fn a_quick_block_in_place_keeps_its_p() {
     // their P on the fast path.
     assert!(handle.retaken_ps() < 100, "{} retakes", handle.retaken_ps());
 }
+
+/// tokio's bridge from blocking code back into async code: inside `block_in_place`,
+/// `Handle::current().block_on(fut)` runs `fut` to completion on this thread (which works as
+/// an M for it), on 1 P and on 2, from a task and from `block_on`'s main future.
+fn block_on_inside_block_in_place(procs: usize) {
+    let _watchdog = watchdog(Duration::from_secs(60), "block_on inside block_in_place");
+    runtime(procs).block_on(async {
+        let from_task = gort::spawn(async {
+            block_in_place(|| {
+                Handle::current().block_on(async {
+                    // The future can sleep, spawn and join like any other.
+                    gort::time::sleep(Duration::from_millis(2)).await;
+                    gort::spawn(async { 20 }).await.expect("inner spawn") + 1
+                })
+            })
+        })
+        .await
+        .expect("task");
+        assert_eq!(from_task, 21);
+        let from_main = block_in_place(|| Handle::current().block_on(async { 2 }));
+        assert_eq!(from_main, 2);
+        // The runtime goes on afterwards.
+        assert_eq!(gort::spawn(async { 3 }).await.expect("after"), 3);
+    });
+}
+
+#[test]
+fn block_on_inside_block_in_place_on_one_p() {
+    block_on_inside_block_in_place(1);
+}
+
+#[test]
+fn block_on_inside_block_in_place_on_two_ps() {
+    block_on_inside_block_in_place(2);
+}
+
+/// The bridge nests: a task inside the inner `block_on` blocks in place and bridges back again.
+#[test]
+fn block_on_inside_block_in_place_nests() {
+    let _watchdog = watchdog(Duration::from_secs(60), "nested bridges");
+    runtime(2).block_on(async {
+        let depth = gort::spawn(async {
+            block_in_place(|| {
+                Handle::current().block_on(async {
+                    gort::spawn(async {
+                        block_in_place(|| {
+                            Handle::current().block_on(async {
+                                gort::time::sleep(Duration::from_millis(1)).await;
+                                2
+                            })
+                        })
+                    })
+                    .await
+                    .expect("inner task")
+                        + 1
+                })
+            })
+        })
+        .await
+        .expect("outer task");
+        assert_eq!(depth, 3);
+    });
+}
+
+/// `block_on` is still refused inside a task's poll outside `block_in_place` (it would stop the
+/// thread's P), with a message that says what to do instead.
+#[test]
+fn block_on_inside_a_task_still_panics_outside_block_in_place() {
+    runtime(1).block_on(async {
+        let error = gort::spawn(async { Handle::current().block_on(async { 1 }) })
+            .await
+            .expect_err("block_on inside a task must panic");
+        assert!(
+            panic_text(&*error.into_panic()).contains("inside a task"),
+            "unexpected message"
+        );
+    });
+}

@@ -13,6 +13,13 @@
 //!
 //! Outside a G (a plain thread, a blocking-pool thread) or nested inside another
 //! `block_in_place`, it simply calls the closure.
+//!
+//! Either way the closure runs as blocking code (`context::blocking_region`): it may
+//! `Handle::current().block_on(fut)`, tokio's bridge from blocking code back into async code,
+//! which is refused inside a task's poll. That nested `block_on` makes the thread an M again
+//! for its duration: it takes an idle P if there is one (possibly the very P this call gave
+//! up, once sysmon has retaken it) and runs Gs around its future, then gives the P back. The
+//! outer call's CAS then decides, as always, whether its M still has its old P.
 
 use crate::context;
 use crate::g::GState;
@@ -28,7 +35,7 @@ where
     F: FnOnce() -> R,
 {
     let Some((shared, p)) = context::held_p() else {
-        return func();
+        return context::blocking_region(func);
     };
     // SAFETY: `held_p` returns the context's pointers, valid while this thread serves the
     // runtime, which it does for the whole poll this call is part of.
@@ -39,7 +46,7 @@ where
     shared.sysmon.watch(shared);
     let _leave = Leave { p, entered };
     // Blocking code must not hold off a collection (`gort_gc::safepoint`).
-    gort_gc::unpinned(func)
+    gort_gc::unpinned(|| context::blocking_region(func))
 }
 
 /// Leaves the syscall state when `block_in_place` returns or unwinds.

@@ -241,6 +241,21 @@ pub(crate) fn outside_g<R>(f: impl FnOnce() -> R) -> R {
     with_g_pointer(ptr::null(), f)
 }
 
+/// Runs `f` (the closure of a `block_in_place`) as blocking code: no G is being polled and the
+/// thread is not inside `block_on` meanwhile, so `f` may `block_on` a future on any runtime, as
+/// tokio allows (`Handle::current().block_on(..)` is its bridge from blocking code back into
+/// async code). Restores both after, also on unwinding.
+pub(crate) fn blocking_region<R>(f: impl FnOnce() -> R) -> R {
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            CONTEXT.with(|ctx| ctx.in_block_on.set(self.0));
+        }
+    }
+    let _restore = Restore(CONTEXT.with(|ctx| ctx.in_block_on.replace(false)));
+    outside_g(f)
+}
+
 /// Sets the state of the G being polled on this thread, if any.
 pub(crate) fn set_current_g_state(state: crate::g::GState) {
     CONTEXT.with(|ctx| {
