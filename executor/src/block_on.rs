@@ -119,6 +119,9 @@ pub(crate) fn block_on<F: Future>(shared: &Arc<Shared>, future: F) -> F::Output 
                 return output;
             }
         }
+        if shared.is_shutdown() {
+            break;
+        }
         if !m.holds_p() && !m.try_acquire_idle_p() {
             m.park_main();
             continue;
@@ -130,12 +133,24 @@ pub(crate) fn block_on<F: Future>(shared: &Arc<Shared>, future: F) -> F::Output 
                     m.reset_spinning();
                 }
             }
-            Next::Shutdown => {
-                // The runtime was shut down under us (through another handle): give up the P
-                // and keep polling main alone.
-                m.leave_p();
-                signal.park_until_woken();
-            }
+            Next::Shutdown => break,
+        }
+    }
+    // The runtime was shut down under us (through another handle): its Gs are gone, its timers
+    // and sockets dead. Main is woken once the drain is over (`Shared::shutdown`) and polled
+    // whenever it is woken: it completes if what it waits for went with the runtime in a way
+    // it can see (a channel closed, a task cancelled), and a timer it still waits on panics
+    // with a clear message (as tokio's do), instead of hanging forever.
+    m.leave_p();
+    drop(m);
+    loop {
+        signal.park_until_woken();
+        signal.woken.store(false, Ordering::Relaxed);
+        let polled = gort_context::with_budget(gort_context::DEFAULT_BUDGET, || {
+            future.as_mut().poll(&mut cx)
+        });
+        if let Poll::Ready(output) = polled {
+            return output;
         }
     }
 }

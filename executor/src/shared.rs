@@ -33,6 +33,7 @@ use std::mem::ManuallyDrop;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread;
+use std::task::Wake;
 use std::time::{Duration, Instant};
 
 use async_task::{ScheduleInfo, WithInfo};
@@ -888,6 +889,11 @@ impl Shared {
         self.blocking.shutdown(deadline);
         self.sysmon.stop(deadline);
         self.drain();
+        // Threads inside `block_on` on this runtime poll their main future once more: what it
+        // waited for may have gone with the drain (`block_on.rs`).
+        for main in self.lock_mains().iter() {
+            main.wake_by_ref();
+        }
     }
 
     /// Drops every queued and parked G until none is left, then marks the runtime drained.
@@ -895,9 +901,9 @@ impl Shared {
         // Armed timers hold their tasks' wakers; a task whose future holds one of these sets
         // would keep it, and with it this runtime, alive forever.
         for p in self.ps.iter() {
-            p.timers.clear();
+            p.timers.shut_down();
         }
-        self.orphan_timers.clear();
+        self.orphan_timers.shut_down();
         loop {
             self.registry.wake_all();
             let mut tasks = Vec::new();

@@ -26,9 +26,12 @@ use crate::timers::Timers;
 #[derive(Debug)]
 pub struct Alarm {
     entry: Arc<TimerEntry>,
-    /// The set the alarm is armed in and the arming's generation; `None` if its deadline had
-    /// already passed when it was made (the waker was called at once).
+    /// The set the alarm is armed in and the arming's generation; `None` once cancelled, or if
+    /// it was never armed (see `fired_at_once`).
     armed: Option<(Arc<Timers>, u64)>,
+    /// Its deadline had passed when it was made: the waker was called at once. (An alarm made
+    /// in a set that has shut down is never armed and never fires: its waker is dropped.)
+    fired_at_once: bool,
 }
 
 impl Alarm {
@@ -40,17 +43,26 @@ impl Alarm {
         let deadline = deadline.into_std();
         if deadline <= context::now() {
             waker.wake();
-            return Alarm { entry, armed: None };
+            return Alarm {
+                entry,
+                armed: None,
+                fired_at_once: true,
+            };
         }
         entry.register(&waker);
         drop(waker);
         let armed = context::with_current(|timers| {
-            let armed = timers.arm(&entry, deadline);
-            (Arc::clone(timers), armed.generation)
+            let armed = timers.arm(&entry, deadline).ok()?;
+            Some((Arc::clone(timers), armed.generation))
         });
+        if armed.is_none() {
+            // The set's runtime has shut down: nothing would ever call the waker.
+            entry.forget_waker();
+        }
         Alarm {
             entry,
-            armed: Some(armed),
+            armed,
+            fired_at_once: false,
         }
     }
 
@@ -63,7 +75,7 @@ impl Alarm {
     /// Whether the alarm has gone off (its waker was called).
     pub fn has_fired(&self) -> bool {
         match &self.armed {
-            None => true,
+            None => self.fired_at_once,
             Some((_, generation)) => self.entry.has_fired(*generation),
         }
     }
@@ -172,6 +184,23 @@ mod tests {
             assert!(alarm.has_fired());
             assert_eq!(counted.woken.load(Ordering::SeqCst), 1);
             assert!(timers.is_empty(), "nothing to arm");
+        });
+    }
+
+    #[test]
+    fn an_alarm_in_a_set_that_shut_down_never_fires_and_drops_its_waker() {
+        with_set(|timers| {
+            timers.shut_down();
+            let (counted, dropped) = counted();
+            let alarm = Alarm::new(
+                Instant::now() + Duration::from_millis(1),
+                Waker::from(Arc::clone(&counted)),
+            );
+            assert!(!alarm.has_fired());
+            assert_eq!(Arc::strong_count(&counted), 1, "the waker was kept");
+            drop(counted);
+            assert_eq!(dropped.load(Ordering::SeqCst), 1);
+            assert!(timers.is_empty());
         });
     }
 

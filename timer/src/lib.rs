@@ -58,4 +58,4 @@ pub use interval::{interval, interval_at, Interval, MissedTickBehavior};
 pub use sleep::{sleep, sleep_until, Sleep};
 pub use test_clock::{advance, pause, resume};
 pub use timeout::{timeout, timeout_at, Timeout};
-pub use timers::{deadline_nanos, Armed, Timers};
+pub use timers::{deadline_nanos, Armed, ShutDown, Timers};

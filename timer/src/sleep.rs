@@ -17,7 +17,7 @@ use std::time::Duration;
 use crate::context;
 use crate::entry::TimerEntry;
 use crate::instant::Instant;
-use crate::timers::Timers;
+use crate::timers::{Timers, SHUT_DOWN_MESSAGE};
 
 /// Waits until `duration` has elapsed (clock time; see `time::pause`). `Duration::ZERO`
 /// completes on the first poll; `Duration::MAX` waits 30 years instead of overflowing.
@@ -72,8 +72,11 @@ impl Sleep {
         this.elapsed = false;
         if let (Some(entry), Some((timers, _))) = (&this.entry, this.armed.take()) {
             timers.cancel(entry);
-            let armed = timers.arm(entry, deadline.into_std());
-            this.armed = Some((timers, armed.generation));
+            // A set that has shut down takes nothing: the sleep stays unarmed, and its next poll
+            // arms it where it is polled (or panics, if that runtime is gone too).
+            if let Ok(armed) = timers.arm(entry, deadline.into_std()) {
+                this.armed = Some((timers, armed.generation));
+            }
         }
     }
 
@@ -96,11 +99,15 @@ impl Sleep {
         if this.elapsed {
             return Poll::Ready(());
         }
-        if let (Some(entry), Some((_, generation))) = (&this.entry, &this.armed) {
+        if let (Some(entry), Some((timers, generation))) = (&this.entry, &this.armed) {
             // Register, then re-check: a fire between the two finds the new waker.
             if !entry.has_fired(*generation) {
                 entry.register(cx.waker());
                 if !entry.has_fired(*generation) {
+                    if timers.is_shut_down() {
+                        // Its runtime dropped the arming: nothing will ever fire it.
+                        panic!("{SHUT_DOWN_MESSAGE}");
+                    }
                     return Poll::Pending;
                 }
             }
@@ -117,10 +124,14 @@ impl Sleep {
             .get_or_insert_with(|| Arc::new(TimerEntry::new()));
         entry.register(cx.waker());
         let deadline = this.deadline.into_std();
-        this.armed = Some(context::with_current(|timers| {
+        let armed = context::with_current(|timers| {
             let armed = timers.arm(entry, deadline);
-            (Arc::clone(timers), armed.generation)
-        }));
+            armed.map(|armed| (Arc::clone(timers), armed.generation))
+        });
+        match armed {
+            Ok(armed) => this.armed = Some(armed),
+            Err(shut_down) => panic!("{shut_down}"),
+        }
         Poll::Pending
     }
 

@@ -7,7 +7,7 @@
 //! P's expired timers, and by a `Sleep` dropped on another thread. Wakers are called after it is
 //! released.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::task::Waker;
 use std::time::Instant;
@@ -42,7 +42,29 @@ pub struct Timers {
     next_nanos: AtomicU64,
     /// The runtime's clock and hook; told when an arming becomes this set's earliest.
     driver: Arc<TimeDriver>,
+    /// Set once by [`Timers::shut_down`], under the heap's lock: from then on nothing is armed
+    /// here (nobody would ever run it). Read with the lock by `arm`, without it (`Acquire`) by
+    /// a `Sleep` polled later.
+    shut_down: AtomicBool,
 }
+
+/// [`Timers::arm`]'s error: the set's runtime has shut down, so no M will ever run a timer
+/// armed there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ShutDown;
+
+impl std::fmt::Display for ShutDown {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(SHUT_DOWN_MESSAGE)
+    }
+}
+
+impl std::error::Error for ShutDown {}
+
+/// What a timer of a runtime that has shut down says when polled (tokio panics the same way:
+/// "A Tokio 1.x context was found, but it is being shutdown").
+pub(crate) const SHUT_DOWN_MESSAGE: &str = "gort: a timer was used after its runtime shut down \
+     (its Runtime was dropped or shut down while this future still waited on it)";
 
 /// What [`Timers::arm`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,6 +94,7 @@ impl Timers {
             heap: Mutex::new(TimerHeap::new()),
             next_nanos: AtomicU64::new(NONE),
             driver,
+            shut_down: AtomicBool::new(false),
         }
     }
 
@@ -87,11 +110,14 @@ impl Timers {
 
     /// Arms `entry` to fire at `when`. The entry must have no pending arming (cancel it first).
     /// If `when` becomes the set's earliest deadline, the runtime is told (`driver.rs`), after
-    /// the lock is released.
-    pub fn arm(&self, entry: &Arc<TimerEntry>, when: Instant) -> Armed {
+    /// the lock is released. Fails once the set has shut down: the timer would never fire.
+    pub fn arm(&self, entry: &Arc<TimerEntry>, when: Instant) -> Result<Armed, ShutDown> {
         let (generation, _) = entry.rearm();
         let earliest = {
             let mut heap = self.lock();
+            if self.shut_down.load(Ordering::Relaxed) {
+                return Err(ShutDown);
+            }
             heap.push(
                 when,
                 Record {
@@ -104,10 +130,15 @@ impl Timers {
         if earliest {
             self.driver.earlier_deadline(when);
         }
-        Armed {
+        Ok(Armed {
             generation,
             earliest,
-        }
+        })
+    }
+
+    /// Whether [`Timers::shut_down`] has run: a timer armed here will never fire.
+    pub fn is_shut_down(&self) -> bool {
+        self.shut_down.load(Ordering::Acquire)
     }
 
     /// Cancels `entry`'s pending arming, which must be in this set (a dropped or reset `Sleep`).
@@ -122,11 +153,13 @@ impl Timers {
         }
     }
 
-    /// Drops every record (the runtime is shutting down): the wakers they hold keep tasks
-    /// allocated, and a task's future may hold this set, a cycle nothing else would break.
-    pub fn clear(&self) {
+    /// The runtime is shutting down: drops every record and refuses new ones from now on. The
+    /// wakers the records hold keep tasks allocated, and a task's future may hold this set, a
+    /// cycle nothing else would break; and a timer armed later would never fire.
+    pub fn shut_down(&self) {
         let records = {
             let mut heap = self.lock();
+            self.shut_down.store(true, Ordering::Release);
             let records = heap.drain();
             self.publish_next(&mut heap);
             records
@@ -160,6 +193,15 @@ impl Timers {
         };
         let became_earliest = {
             let mut heap = to.lock();
+            if to.shut_down.load(Ordering::Relaxed) {
+                drop(heap);
+                // Nobody will run `to` again: the timers are dead, as `shut_down` made its own.
+                for (_, record) in &records {
+                    record.entry.rearm();
+                    record.entry.forget_waker();
+                }
+                return moved;
+            }
             for (when, record) in records {
                 heap.push(when, record);
             }
@@ -280,9 +322,11 @@ mod tests {
         let base = Instant::now();
         let (early, early_woken) = counted();
         let (late, late_woken) = counted();
-        let armed_late = timers.arm(&late, base + Duration::from_millis(20));
+        let armed_late = timers.arm(&late, base + Duration::from_millis(20)).unwrap();
         assert!(armed_late.earliest);
-        let armed_early = timers.arm(&early, base + Duration::from_millis(10));
+        let armed_early = timers
+            .arm(&early, base + Duration::from_millis(10))
+            .unwrap();
         assert!(
             armed_early.earliest,
             "an earlier deadline must be announced"
@@ -311,7 +355,7 @@ mod tests {
         let timers = Timers::new();
         let base = Instant::now();
         let (entry, woken) = counted();
-        timers.arm(&entry, base + Duration::from_millis(1));
+        timers.arm(&entry, base + Duration::from_millis(1)).unwrap();
         timers.cancel(&entry);
         assert_eq!(timers.run_expired(base + Duration::from_secs(1)), 0);
         assert_eq!(woken.load(Ordering::SeqCst), 0);
@@ -327,10 +371,12 @@ mod tests {
         let sleeps: u64 = if cfg!(miri) { 1_000 } else { 1_000_000 };
         for i in 0..sleeps {
             let entry = Arc::new(TimerEntry::new());
-            timers.arm(
-                &entry,
-                base + Duration::from_secs(60) + Duration::from_nanos(i),
-            );
+            timers
+                .arm(
+                    &entry,
+                    base + Duration::from_secs(60) + Duration::from_nanos(i),
+                )
+                .unwrap();
             timers.cancel(&entry);
             largest = largest.max(timers.len());
         }
@@ -344,9 +390,11 @@ mod tests {
         let timers = Timers::new();
         let base = Instant::now();
         let (entry, woken) = counted();
-        timers.arm(&entry, base + Duration::from_millis(50));
+        timers
+            .arm(&entry, base + Duration::from_millis(50))
+            .unwrap();
         timers.cancel(&entry);
-        let armed = timers.arm(&entry, base + Duration::from_millis(5));
+        let armed = timers.arm(&entry, base + Duration::from_millis(5)).unwrap();
         assert!(armed.earliest);
         assert_eq!(timers.run_expired(base + Duration::from_millis(5)), 1);
         assert!(entry.has_fired(armed.generation));
@@ -366,7 +414,7 @@ mod tests {
         let timers = Arc::new(Timers::new());
         for _ in 0..ROUNDS {
             let (entry, woken) = counted();
-            timers.arm(&entry, Instant::now());
+            timers.arm(&entry, Instant::now()).unwrap();
             let runner = {
                 let timers = Arc::clone(&timers);
                 std::thread::spawn(move || timers.run_expired(Instant::now()))
@@ -392,9 +440,11 @@ mod tests {
         let (kept, kept_woken) = counted();
         let (cancelled_before, cancelled_before_woken) = counted();
         let (cancelled_after, cancelled_after_woken) = counted();
-        let armed_kept = from.arm(&kept, base + Duration::from_millis(10));
-        from.arm(&cancelled_before, base + Duration::from_millis(5));
-        from.arm(&cancelled_after, base + Duration::from_millis(7));
+        let armed_kept = from.arm(&kept, base + Duration::from_millis(10)).unwrap();
+        from.arm(&cancelled_before, base + Duration::from_millis(5))
+            .unwrap();
+        from.arm(&cancelled_after, base + Duration::from_millis(7))
+            .unwrap();
         from.cancel(&cancelled_before);
 
         assert_eq!(from.move_into(&to), 2, "the zombie is not moved");
@@ -419,7 +469,7 @@ mod tests {
         let timers = Timers::new();
         let (entry, _) = counted();
         let far = Instant::now() + Duration::from_secs(u64::MAX / 4);
-        timers.arm(&entry, far);
+        timers.arm(&entry, far).unwrap();
         assert!(timers.next_deadline().is_some());
         assert_eq!(timers.run_expired(Instant::now()), 0);
     }
