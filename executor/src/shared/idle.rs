@@ -1,0 +1,133 @@
+//! The idle lists (Go's `sched.pidle` and `sched.midle`): Ps no M holds, and parked Ms waiting
+//! to be handed one, both under `sched.lock`, with the idle-P count mirrored in an atomic for
+//! `wakep`'s lock-free look. Also the end of `findRunnable` before an M parks: the last look at
+//! the global queue under the lock before the P goes on the list (rule 2 of the module doc of
+//! `shared/mod.rs`).
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use super::{releasep, BeforePark, Sched, Shared};
+use crate::p::{Role, P};
+use crate::park::Note;
+use crate::queue::CAPACITY;
+
+impl Shared {
+    /// Go's `pidleget` (lock held).
+    pub(super) fn pidleget(&self, sched: &mut Sched) -> Option<usize> {
+        let p = sched.idle_ps.pop()?;
+        self.npidle.fetch_sub(1, Ordering::SeqCst);
+        // A P goes to work: sysmon must not sleep through a poll that gets stuck on it (it
+        // sleeps a whole second while every P is idle). One `Relaxed` load unless it sleeps.
+        self.sysmon.wake_idle();
+        Some(p)
+    }
+
+    /// [`Shared::pidleget`], preferring, if `timers_due`, an idle P one of whose timers is due
+    /// (any idle P otherwise: its M's last steal round runs other Ps' due timers).
+    pub(super) fn pidleget_for(&self, sched: &mut Sched, timers_due: bool) -> Option<usize> {
+        if timers_due {
+            let now = self.time.clock.now();
+            let due = sched.idle_ps.iter().position(|&p| {
+                self.ps[p]
+                    .timers
+                    .next_deadline()
+                    .is_some_and(|next| next <= now)
+            });
+            if let Some(position) = due {
+                let last = sched.idle_ps.len() - 1;
+                sched.idle_ps.swap(position, last);
+            }
+        }
+        self.pidleget(sched)
+    }
+
+    /// Go's `pidleput` (lock held). The P's queues must be empty unless the runtime is shutting
+    /// down (rule 1 in the module doc). A detached P goes to the spare pool instead: its
+    /// replacement is in service already (`rescue.rs`).
+    pub(super) fn pidleput(&self, sched: &mut Sched, p: usize) {
+        debug_assert!(
+            self.is_shutdown() || !self.ps[p].has_work(),
+            "a P with queued Gs was put on the idle list"
+        );
+        if self.ps[p].role() == Role::Detached {
+            self.spare_put_locked(sched, p);
+            return;
+        }
+        sched.idle_ps.push(p);
+        self.npidle.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// Puts P `p`, which the caller owns and which has no queued Gs, on the idle list.
+    pub(crate) fn pidleput_unlocked(&self, p: usize) {
+        let mut sched = self.lock();
+        self.pidleput(&mut sched, p);
+    }
+
+    /// Number of idle Ps.
+    pub(crate) fn npidle(&self) -> usize {
+        self.npidle.load(Ordering::Relaxed)
+    }
+
+    /// Takes an idle P, if any (for `block_on`'s M and the spinning re-check).
+    pub(crate) fn try_take_idle_p(&self) -> Option<usize> {
+        let mut sched = self.lock();
+        if self.is_shutdown() {
+            return None;
+        }
+        self.pidleget(&mut sched)
+    }
+
+    /// The end of `findRunnable` before parking (Go's steps 12-13 under `sched.lock`): with the
+    /// lock held, takes global work for `p` if there is any; otherwise puts `p` on the idle list
+    /// and returns `None` (the caller no longer holds `p`). At shutdown the P is kept, so that
+    /// the exiting M retires it (`retire_p`).
+    pub(crate) fn take_global_or_release(&self, p: &P) -> BeforePark {
+        let mut sched = self.lock();
+        if self.is_shutdown() {
+            return BeforePark::Shutdown;
+        }
+        if let Some(task) = self.global_take_locked(&mut sched, p, CAPACITY / 2) {
+            return BeforePark::Run(task);
+        }
+        releasep(self, p);
+        self.pidleput(&mut sched, p.index);
+        BeforePark::Released
+    }
+
+    /// The spinning M's re-check of the global queue after it stopped spinning (rule 2 in the
+    /// module doc): under the lock, so that a submitter that saw the M still spinning has either
+    /// already pushed (and we see it) or will see the decremented `nmspinning`. Returns an idle
+    /// P to go back to work with.
+    pub(crate) fn idle_p_if_global_work(&self) -> Option<usize> {
+        let mut sched = self.lock();
+        if sched.global.is_empty() || self.is_shutdown() {
+            return None;
+        }
+        self.pidleget(&mut sched)
+    }
+
+    /// Go's `stopm` first half: parks `note`'s M on the idle-M list. Returns `false` (and does
+    /// not park) if the runtime is shutting down.
+    pub(crate) fn park_m(&self, note: &Arc<Note>) -> bool {
+        let mut sched = self.lock();
+        if self.is_shutdown() {
+            return false;
+        }
+        sched.idle_ms.push(Arc::clone(note));
+        true
+    }
+
+    /// Whether every P in service is idle and no M is stuck in a poll on a detached P.
+    pub(crate) fn all_ps_idle(&self) -> bool {
+        self.npidle() == self.procs && self.ndetached.load(Ordering::Relaxed) == 0
+    }
+
+    /// Whether nothing can run before a timer fires: every P idle, the global queue empty, and
+    /// every `block_on` main parked and not woken (the paused clock's auto-advance condition).
+    pub(crate) fn is_idle(&self) -> bool {
+        self.all_ps_idle()
+            && !self.global_has_work()
+            && self.lock_mains().iter().all(|main| main.is_idle())
+    }
+}
