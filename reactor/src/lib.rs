@@ -1,13 +1,15 @@
-//! gort's netpoller (DESIGN.md §4): poll descriptors on the `polling` crate, the `net` types and
-//! the `io` re-exports.
+//! gort's netpoller (DESIGN.md §4): poll descriptors on gort's own epoll (Linux, Android) or the
+//! `polling` crate (elsewhere), the `net` types and the `io` re-exports.
 //!
 //! # Bird's-eye view
 //!
-//! - [`Reactor`] ([`reactor`](crate::reactor)): one `polling::Poller` per runtime, a slab of
-//!   poll descriptors keyed by slot and generation, and the driver role that one thread at a time
-//!   takes to wait for events. It has no thread: the executor drives it from `findRunnable`
-//!   (non-blocking) and from the one M that would otherwise park (blocking, broken by
-//!   [`Reactor::notify`]).
+//! - [`Reactor`] (`reactor`): one poller per runtime, a slab of poll descriptors keyed by slot
+//!   and generation, and the driver role that one thread at a time takes to wait for events. It
+//!   has no thread: the executor drives it from `findRunnable` (non-blocking) and from the one M
+//!   that would otherwise park (blocking, broken by [`Reactor::notify`]).
+//! - `sys`: the poller itself. On Linux and Android (`sys/epoll.rs`) gort's own epoll fd,
+//!   eventfd notifier, `epoll_ctl`, `epoll_wait`/`epoll_pwait2` and the waiting thread's timer
+//!   slack, with the reasons gort drives epoll itself; elsewhere (`sys/portable.rs`) `polling`.
 //! - `PollDesc` (`poll_desc`): one fd's readiness bits with an edge tick, and the wakers
 //!   parked on it, per direction.
 //! - `Registered<T>` (`registered`): a non-blocking fd registered edge-triggered once; the
@@ -28,6 +30,7 @@ pub mod net;
 pub mod poll_desc;
 mod reactor;
 mod registered;
+mod sys;
 
 pub use current::{default_reactor, enter, set_default_reactor, EnterGuard};
 pub use reactor::{Driver, Reactor};

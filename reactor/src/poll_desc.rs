@@ -24,9 +24,9 @@
 //! data: then the next read would return 0 at once, and no further edge will ever come to wake
 //! a parked reader. So a short read may clear read readiness only when the descriptor knows no
 //! FIN is pending: the kernel reports a FIN as `EPOLLRDHUP`, which sets the sticky `READ_CLOSED`
-//! bit; an edge whose kind is unknown (delivered through `polling`'s wait, which does not pass
-//! `EPOLLRDHUP` on) sets `READ_UNSURE`, which only a `WouldBlock` read clears, since that read
-//! proves nothing was pending.
+//! bit; an edge whose kind is unknown (from `polling`'s wait, used off Linux and Android, which
+//! has no `EPOLLRDHUP` to pass on) sets `READ_UNSURE`, which only a `WouldBlock` read clears,
+//! since that read proves nothing was pending.
 //!
 //! # Waiters
 //!

@@ -1,0 +1,73 @@
+//! The backend for platforms other than Linux and Android: `polling` (kqueue, event ports, ...),
+//! used only through its documented API. Its wait retries on `EINTR` itself, drains its own
+//! notifier and leaves its internal events out of [`Events`]; it does not report `EPOLLRDHUP`'s
+//! equivalent, so events say "end of stream unknown".
+
+use std::io;
+use std::num::NonZeroUsize;
+use std::os::fd::{AsRawFd, BorrowedFd};
+use std::time::Duration;
+
+use polling::PollMode;
+
+use super::{Event, RESERVED_KEY};
+
+/// A `polling::Poller`.
+pub(crate) struct Poller(polling::Poller);
+
+/// `polling`'s event list, filled by [`Poller::wait`].
+pub(crate) struct Events(polling::Events);
+
+impl Poller {
+    /// A new poller.
+    pub(crate) fn new() -> io::Result<Poller> {
+        polling::Poller::new().map(Poller)
+    }
+
+    /// Adds `fd` for both directions, edge-triggered, under `key` (never [`RESERVED_KEY`]).
+    pub(crate) fn add(&self, fd: BorrowedFd<'_>, key: usize) -> io::Result<()> {
+        debug_assert_ne!(key, RESERVED_KEY, "the backend's key");
+        // SAFETY: `Reactor::deregister` deletes the fd from the poller before the IO object that
+        // owns it is dropped (`Registered::drop`), as `add_with_mode` requires.
+        unsafe {
+            self.0
+                .add_with_mode(fd.as_raw_fd(), polling::Event::all(key), PollMode::Edge)
+        }
+    }
+
+    /// Removes `fd`; its owner closes it afterwards.
+    pub(crate) fn delete(&self, fd: BorrowedFd<'_>) -> io::Result<()> {
+        self.0.delete(fd)
+    }
+
+    /// Breaks the current or the next [`Poller::wait`] (`polling::Poller::notify`).
+    pub(crate) fn notify(&self) -> io::Result<()> {
+        self.0.notify()
+    }
+
+    /// Waits up to `timeout` (`None`: until an event or a notification) and fills `events`.
+    /// The reactor's driver role makes this the only wait in progress.
+    pub(crate) fn wait(&self, events: &mut Events, timeout: Option<Duration>) -> io::Result<()> {
+        events.0.clear();
+        self.0.wait(&mut events.0, timeout).map(drop)
+    }
+}
+
+impl Events {
+    /// Room for `capacity` events per wait.
+    pub(crate) fn with_capacity(capacity: NonZeroUsize) -> Events {
+        Events(polling::Events::with_capacity(capacity))
+    }
+
+    /// The events of the last wait.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = Event> + '_ {
+        self.0.iter().map(|event| Event {
+            key: event.key,
+            readable: event.readable,
+            writable: event.writable,
+            // `is_interrupt` means both directions are gone; a plain readable edge may or may
+            // not carry the end of the stream.
+            read_closed: event.is_interrupt().then_some(true),
+        })
+    }
+}
