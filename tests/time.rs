@@ -323,9 +323,13 @@ fn dropping_an_afters_receiver_cancels_its_timer() {
     let runtime = runtime(1);
     let handle = runtime.handle().clone();
     runtime.block_on(async move {
-        let receivers: Vec<_> = (0..1000)
-            .map(|_| time::after(Duration::from_secs(3600)))
-            .collect();
+        // In short polls: a poll of over 10 ms (a slow machine) would have sysmon move the P's
+        // timers to the runtime's P-less set, whose zombie count a later cancel does not reach.
+        let mut receivers = Vec::new();
+        for _ in 0..10 {
+            receivers.extend((0..100).map(|_| time::after(Duration::from_secs(3600))));
+            gort::task::yield_now().await;
+        }
         assert!(handle.timer_heap_records() >= 1000);
         drop(receivers);
         // Zombies are cleaned once they are over a quarter of the heap, or at its head.
