@@ -547,6 +547,92 @@ fn sockets_made_on_a_plain_thread_work_in_block_on() {
     });
 }
 
+/// A socket made and used entirely under another executor (`futures::executor::block_on`, no
+/// gort runtime on the thread): it registers with the default runtime, whose Ms poll it, so an
+/// `accept` and the reads after it wake (issue 14: nobody polled the reactor it registered
+/// with, and the `accept` hung).
+#[test]
+fn sockets_used_under_another_executor_are_driven() {
+    let _watchdog = watchdog(Duration::from_secs(60), "sockets under futures' block_on");
+    futures::executor::block_on(async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().unwrap();
+        let client = thread::spawn(move || {
+            // Connect only once the accept has parked, so that its wake-up comes from a poll.
+            thread::sleep(Duration::from_millis(50));
+            let mut stream = std::net::TcpStream::connect(addr).unwrap();
+            io::Write::write_all(&mut stream, b"ping").unwrap();
+            let mut pong = [0u8; 4];
+            io::Read::read_exact(&mut stream, &mut pong).unwrap();
+            pong
+        });
+        let (stream, _) = listener.accept().await.expect("accept");
+        let mut ping = [0u8; 4];
+        (&stream).read_exact(&mut ping).await.expect("read");
+        (&stream).write_all(b"pong").await.expect("write");
+        assert_eq!(&ping, b"ping");
+        assert_eq!(&client.join().unwrap(), b"pong");
+    });
+}
+
+/// A socket made off any runtime and then used inside an explicitly built one works: it
+/// belongs to the default runtime, whose Ms poll it and wake the task on the other runtime.
+#[test]
+fn a_socket_made_off_any_runtime_works_inside_another_runtime() {
+    let _watchdog = watchdog(Duration::from_secs(60), "off-runtime socket in a runtime");
+    let std_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = std_listener.local_addr().unwrap();
+    let listener = TcpListener::from_std(std_listener).unwrap();
+    let client = thread::spawn(move || {
+        thread::sleep(Duration::from_millis(50));
+        std::net::TcpStream::connect(addr).unwrap()
+    });
+    let peer = runtime(1).block_on(async move { listener.accept().await.unwrap().1 });
+    assert_eq!(peer, client.join().unwrap().local_addr().unwrap());
+}
+
+/// A read parked on a socket of a runtime that is shut down elsewhere fails at once with an
+/// error that says so, instead of waiting for a poll that will never come; so does a socket made
+/// on a thread of that runtime afterwards.
+#[test]
+fn io_on_a_runtime_shut_down_elsewhere_fails_clearly() {
+    let _watchdog = watchdog(Duration::from_secs(60), "IO after shutdown");
+    let rt = runtime(1);
+    let handle = rt.handle().clone();
+    let std_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = std_listener.local_addr().unwrap();
+    let _peer = thread::spawn(move || std_listener.accept().map(|(stream, _)| stream));
+    let (parked_tx, parked_rx) = std::sync::mpsc::channel();
+    let reader = thread::spawn(move || {
+        handle.block_on(async move {
+            let client = TcpStream::connect(addr).await.unwrap();
+            let mut byte = [0u8; 1];
+            let mut reading = &client;
+            let (read, parked) = record_pending(reading.read(&mut byte));
+            let watcher = thread::spawn(move || {
+                while !parked.load(Ordering::SeqCst) {
+                    thread::sleep(Duration::from_millis(1));
+                }
+                parked_tx.send(()).unwrap();
+            });
+            let result = read.await;
+            watcher.join().unwrap();
+            let late = TcpStream::connect(addr).await;
+            (result.map(drop), late.map(drop))
+        })
+    });
+    parked_rx.recv().unwrap();
+    drop(rt);
+    let (read, late) = reader.join().expect("block_on returned");
+    for (what, result) in [("the parked read", read), ("a connect after", late)] {
+        let error = result.expect_err(what);
+        assert!(
+            error.to_string().contains("shut down"),
+            "{what}: unclear error {error}"
+        );
+    }
+}
+
 /// Round trips where the `block_on` future itself owns the client socket (no spawn) and a
 /// spawned task serves the other end: when main waits on its socket, its thread parks in the
 /// netpoller (or runs the server's G) and must be woken by the socket's readiness.

@@ -2,16 +2,13 @@
 //! crates below it (`reactor`, `timer`) read it without importing the executor.
 //!
 //! - `budget.rs`: the coop budget, how many ready results a G may take in one poll.
-//! - `blocking.rs`: where blocking work goes (the current runtime's blocking pool).
 //! - `waker_slot.rs`: the waker slot the timer entry and the channel waiter share, swapped for
 //!   loom's under `cfg(loom)`.
 
-mod blocking;
 mod budget;
 mod debug;
 mod waker_slot;
 
-pub use blocking::{set_blocking_spawner, spawn_blocking_job, BlockingJob, BlockingSpawner};
 pub use budget::{poll_proceed, with_budget, Progress, DEFAULT_BUDGET};
 pub use debug::{debug_switch, debug_switch_in};
 pub use waker_slot::WakerSlot;

@@ -258,11 +258,3 @@ impl<F: FnOnce() -> T, T> Future for BlockingTask<F> {
         Poll::Ready(context::outside_g(func))
     }
 }
-
-/// The crates below the executor reach this runtime's pool through `gort-context` (name
-/// resolution in the reactor). The job's `JoinHandle` is dropped: it runs detached.
-impl gort_context::BlockingSpawner for Shared {
-    fn spawn_blocking_job(self: Arc<Self>, job: gort_context::BlockingJob) {
-        drop(self.spawn_blocking(job, std::panic::Location::caller()));
-    }
-}

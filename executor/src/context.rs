@@ -61,11 +61,6 @@ pub(crate) struct ServeGuard {
     /// Timers armed on this thread meanwhile go into a set of `shared` (`acquirep` switches it
     /// to the held P's).
     previous_timers: Option<Arc<gort_timer::Timers>>,
-    /// Blocking work of the crates below the executor (name resolution) goes to `shared`'s
-    /// blocking pool meanwhile (`gort_context::spawn_blocking_job`).
-    previous_spawner: Option<Arc<dyn gort_context::BlockingSpawner>>,
-    /// IO objects created on this thread meanwhile register with `shared`'s reactor.
-    _reactor: gort_reactor::EnterGuard,
 }
 
 /// Makes this thread an M of `shared` (a worker thread, or a thread in `block_on`).
@@ -75,10 +70,6 @@ pub(crate) fn serve(shared: &Arc<Shared>, in_block_on: bool) -> ServeGuard {
         previous_p: ctx.p.replace(ptr::null()),
         previous_in_block_on: ctx.in_block_on.replace(in_block_on),
         previous_timers: gort_timer::set_current(Some(Arc::clone(&shared.orphan_timers))),
-        previous_spawner: gort_context::set_blocking_spawner(Some(
-            Arc::clone(shared) as Arc<dyn gort_context::BlockingSpawner>
-        )),
-        _reactor: gort_reactor::enter(&shared.reactor),
     })
 }
 
@@ -90,7 +81,6 @@ impl Drop for ServeGuard {
             ctx.in_block_on.set(self.previous_in_block_on);
         });
         gort_timer::set_current(self.previous_timers.take());
-        gort_context::set_blocking_spawner(self.previous_spawner.take());
     }
 }
 

@@ -102,14 +102,11 @@ impl Builder {
         self
     }
 
-    /// Builds the runtime on `reactor`, with `orphan_timers` as its set for timers armed off its
-    /// Ps (for the default runtime: the sets plain threads already use). A set whose driver
-    /// serves another runtime (a default runtime that shut down) is replaced by a new one.
-    fn build_on(
-        &mut self,
-        reactor: Arc<Reactor>,
-        orphan_timers: Arc<Timers>,
-    ) -> io::Result<Runtime> {
+    /// Builds the runtime with `orphan_timers` as its set for timers armed off its Ps (for the
+    /// default runtime: the set plain threads already use, so that a clock paused before it
+    /// started is its clock). A set whose driver serves another runtime (a default runtime that
+    /// shut down) is replaced by a new one.
+    fn build_on(&mut self, orphan_timers: Arc<Timers>) -> io::Result<Runtime> {
         let procs = self.worker_threads.unwrap_or_else(maxprocs::default_procs);
         let orphan_timers = if orphan_timers.driver().is_adopted() {
             Arc::new(Timers::new())
@@ -127,7 +124,7 @@ impl Builder {
         let shared = Shared::new(
             procs,
             self.thread_name.clone(),
-            reactor,
+            Reactor::new(),
             orphan_timers,
             blocking,
         );
@@ -138,7 +135,7 @@ impl Builder {
 
     /// Builds the runtime. Threads start on demand, when the first G becomes runnable.
     pub fn build(&mut self) -> io::Result<Runtime> {
-        self.build_on(Reactor::new(), Arc::new(Timers::new()))
+        self.build_on(Arc::new(Timers::new()))
     }
 }
 
@@ -215,8 +212,7 @@ impl Runtime {
             return false;
         }
         *default = Some(self.handle.clone());
-        // IO objects created off any runtime's threads register with the default's reactor.
-        gort_reactor::set_default_reactor(&self.handle.shared.reactor);
+        // Timers armed off any runtime's threads go into the default's P-less set.
         gort_timer::set_default_timers(&self.handle.shared.orphan_timers);
         true
     }
@@ -298,6 +294,13 @@ impl Handle {
         self.shared.blocking.threads()
     }
 
+    /// The runtime's netpoller: what the IO types above the executor (`gort-net`) register
+    /// their fds with, so that this runtime's Ms drive them.
+    #[doc(hidden)]
+    pub fn reactor(&self) -> &Arc<Reactor> {
+        &self.shared.reactor
+    }
+
     /// Number of live Gs on this runtime.
     pub fn num_goroutine(&self) -> usize {
         self.shared.num_goroutine()
@@ -343,13 +346,8 @@ pub(crate) fn default_shared() -> Arc<Shared> {
     if let Some(shared) = running(&default) {
         return shared;
     }
-    // The default runtime drives the default reactor, which IO objects created off any runtime
-    // may already be registered with.
     let runtime = Builder::new()
-        .build_on(
-            gort_reactor::default_reactor(),
-            gort_timer::default_timers(),
-        )
+        .build_on(gort_timer::default_timers())
         .expect("gort: cannot start the default runtime");
     let shared = runtime.handle.shared.clone();
     gort_timer::set_default_timers(&shared.orphan_timers);

@@ -13,24 +13,21 @@
 //! - `PollDesc` (`poll_desc`): one fd's readiness bits with an edge tick, and the wakers
 //!   parked on it, per direction.
 //! - `Registered<T>` (`registered`): a non-blocking fd registered edge-triggered once; the
-//!   try / park on `WouldBlock` / retry loop of every operation.
-//! - [`net`]: `TcpListener`, `TcpStream`, `UdpSocket`, `UnixListener`, `UnixStream`,
-//!   `lookup_host`, built on `Registered`.
-//! - [`io`]: the `futures` IO traits and utilities that every type here implements.
+//!   try / park on `WouldBlock` / retry loop of every operation, public for the IO types above
+//!   the executor.
+//! - [`io`]: the `futures` IO traits and utilities that every gort IO type implements.
 //!
-//! The crate never imports the executor. The executor tells it which reactor is current on a
-//! thread ([`enter`]); IO objects created anywhere else belong to the default runtime's reactor
-//! ([`default_reactor`]).
+//! The crate never imports the executor, and it has no notion of a "current" or default
+//! reactor: the IO types (`gort-net`, above the executor) register each fd with the reactor of
+//! the runtime they get from the executor, so every registered fd has Ms that poll it.
 
-mod current;
 pub mod io;
 mod loom;
-pub mod net;
 #[doc(hidden)]
 pub mod poll_desc;
 mod reactor;
 mod registered;
 mod sys;
 
-pub use current::{default_reactor, enter, set_default_reactor, EnterGuard};
 pub use reactor::{Driver, Reactor};
+pub use registered::Registered;

@@ -71,6 +71,9 @@ const CLOSED: usize = 1 << 2;
 const READ_CLOSED: usize = 1 << 3;
 /// A readable edge of unknown kind (it may carry a FIN) since the last `WouldBlock` read.
 const READ_UNSURE: usize = 1 << 4;
+/// Sticky, with `CLOSED`: closed because the runtime shut down (its waiters get an error that
+/// says so, not "the IO object was closed").
+const SHUT_DOWN: usize = 1 << 5;
 /// The tick lives above the bits.
 const TICK_SHIFT: u32 = 8;
 /// One tick.
@@ -161,7 +164,7 @@ impl PollDesc {
     /// What `state` says about `direction`: closed, ready at some tick, or not ready (`None`).
     fn check(state: usize, direction: Direction) -> Option<io::Result<ReadyEvent>> {
         if state & CLOSED != 0 {
-            return Some(Err(closed_error()));
+            return Some(Err(closed_error(state & SHUT_DOWN != 0)));
         }
         (state & direction.bit() != 0).then_some(Ok(ReadyEvent {
             tick: state >> TICK_SHIFT,
@@ -240,7 +243,17 @@ impl PollDesc {
     /// Marks the descriptor closed and moves every waiter into `wake`: they are polled again,
     /// find it closed, and fail instead of hanging. Returns how many wakers were taken.
     pub fn close(&self, wake: &mut Vec<Waker>) -> usize {
-        self.state.fetch_or(CLOSED, Ordering::AcqRel);
+        self.close_with(CLOSED, wake)
+    }
+
+    /// [`PollDesc::close`] because the runtime shut down: waiters, and every operation from now
+    /// on, fail with an error that says so.
+    pub fn close_for_shutdown(&self, wake: &mut Vec<Waker>) -> usize {
+        self.close_with(CLOSED | SHUT_DOWN, wake)
+    }
+
+    fn close_with(&self, bits: usize, wake: &mut Vec<Waker>) -> usize {
+        self.state.fetch_or(bits, Ordering::AcqRel);
         let mut waiters = self.lock();
         let before = wake.len();
         wake.append(&mut waiters.read);
@@ -249,13 +262,22 @@ impl PollDesc {
     }
 }
 
-/// The error a waiter gets once its descriptor was deregistered.
-fn closed_error() -> io::Error {
+/// The error a waiter gets once its descriptor was deregistered, or closed by its runtime's
+/// shutdown.
+fn closed_error(shut_down: bool) -> io::Error {
+    if shut_down {
+        return io::Error::other(SHUT_DOWN_MESSAGE);
+    }
     io::Error::new(
         io::ErrorKind::NotConnected,
         "the IO object was closed while a task waited on it",
     )
 }
+
+/// What IO on a reactor whose runtime shut down fails with (tokio's: "A Tokio 1.x context was
+/// found, but it is being shutdown").
+pub(crate) const SHUT_DOWN_MESSAGE: &str =
+    "gort: the runtime this IO object is registered with has shut down";
 
 #[cfg(test)]
 mod tests {

@@ -40,14 +40,14 @@
 use std::io;
 use std::num::NonZeroUsize;
 use std::os::fd::AsFd;
-use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, TryLockError};
 use std::task::Waker;
 use std::time::Duration;
 
 use slab::Slab;
 
-use crate::poll_desc::PollDesc;
+use crate::poll_desc::{self, PollDesc};
 use crate::sys::{self, Event, Events, Poller};
 
 /// Events taken from the kernel per wait (tokio: 1024, Go: 128).
@@ -83,6 +83,9 @@ pub struct Reactor {
     parked: AtomicUsize,
     /// Generation for the next registration.
     next_generation: AtomicU32,
+    /// Set once by [`Reactor::shut_down`], under the descriptor table's lock (which `register`
+    /// reads it under).
+    shut_down: AtomicBool,
 }
 
 /// The right to poll a [`Reactor`], held by one thread at a time.
@@ -103,6 +106,7 @@ impl Reactor {
             events: Mutex::new(Events::with_capacity(EVENTS_PER_POLL)),
             parked: AtomicUsize::new(0),
             next_generation: AtomicU32::new(0),
+            shut_down: AtomicBool::new(false),
         })
     }
 
@@ -182,6 +186,9 @@ impl Reactor {
     pub(crate) fn register(&self, source: impl AsFd) -> io::Result<Arc<PollDesc>> {
         let poller = self.poller()?;
         let mut table = self.lock_descriptors();
+        if self.shut_down.load(Ordering::Relaxed) {
+            return Err(io::Error::other(poll_desc::SHUT_DOWN_MESSAGE));
+        }
         let entry = table.vacant_entry();
         let generation = self.next_generation.fetch_add(1, Ordering::Relaxed);
         let key = key_for(entry.key(), generation).ok_or_else(|| {
@@ -191,6 +198,25 @@ impl Reactor {
         poller.add(source.as_fd(), key)?;
         entry.insert(Arc::clone(&desc));
         Ok(desc)
+    }
+
+    /// The runtime is shutting down: no thread will poll this reactor again. Every registered
+    /// descriptor is closed (its waiters wake and fail, as does every later operation, with an
+    /// error that says the runtime shut down), and nothing registers from now on. The fds stay
+    /// in the epoll set until their owners drop them (`deregister`).
+    pub fn shut_down(&self) {
+        let descriptors: Vec<Arc<PollDesc>> = {
+            let mut table = self.lock_descriptors();
+            self.shut_down.store(true, Ordering::Relaxed);
+            table.drain().collect()
+        };
+        let mut wake = Vec::new();
+        let taken: usize = descriptors
+            .iter()
+            .map(|desc| desc.close_for_shutdown(&mut wake))
+            .sum();
+        self.parked.fetch_sub(taken, Ordering::Relaxed);
+        wake.into_iter().for_each(Waker::wake);
     }
 
     /// Removes `source` from the poller and frees its slot; its waiters wake and fail.

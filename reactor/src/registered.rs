@@ -8,13 +8,12 @@ use std::os::fd::AsFd;
 use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 
-use crate::current;
 use crate::poll_desc::{Direction, PollDesc};
 use crate::reactor::Reactor;
 
 /// An IO object registered with a reactor. Dropping it deregisters the fd (waking and failing
 /// any task still parked on it) and then closes it.
-pub(crate) struct Registered<T: AsFd> {
+pub struct Registered<T: AsFd> {
     /// `None` only inside `into_inner` and `drop`.
     io: Option<T>,
     desc: Arc<PollDesc>,
@@ -22,9 +21,9 @@ pub(crate) struct Registered<T: AsFd> {
 }
 
 impl<T: AsFd> Registered<T> {
-    /// Registers `io`, which must already be in non-blocking mode, with the current reactor.
-    pub(crate) fn new(io: T) -> io::Result<Registered<T>> {
-        let reactor = current::current();
+    /// Registers `io`, which must already be in non-blocking mode, with `reactor`, which some
+    /// thread must drive (the IO types above the executor pass the current runtime's).
+    pub fn new(io: T, reactor: Arc<Reactor>) -> io::Result<Registered<T>> {
         let desc = reactor.register(&io)?;
         Ok(Registered {
             io: Some(io),
@@ -34,30 +33,26 @@ impl<T: AsFd> Registered<T> {
     }
 
     /// The IO object.
-    pub(crate) fn get_ref(&self) -> &T {
+    pub fn get_ref(&self) -> &T {
         self.io
             .as_ref()
             .unwrap_or_else(|| unreachable!("the IO object is only taken on the way out"))
     }
 
     /// Ready once `direction` has reported readiness (or the fd was closed, as an error).
-    pub(crate) fn poll_ready(
-        &self,
-        direction: Direction,
-        cx: &mut Context<'_>,
-    ) -> Poll<io::Result<()>> {
+    pub fn poll_ready(&self, direction: Direction, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         self.desc
             .poll_ready(direction, cx, self.reactor.parked_counter())
             .map_ok(drop)
     }
 
     /// Waits until `direction` is ready.
-    pub(crate) async fn ready(&self, direction: Direction) -> io::Result<()> {
+    pub async fn ready(&self, direction: Direction) -> io::Result<()> {
         poll_fn(|cx| self.poll_ready(direction, cx)).await
     }
 
     /// Runs `op` until it does not return `WouldBlock`, parking on `direction` in between.
-    pub(crate) fn poll_io<R>(
+    pub fn poll_io<R>(
         &self,
         direction: Direction,
         cx: &mut Context<'_>,
@@ -72,7 +67,7 @@ impl<T: AsFd> Registered<T> {
     /// only return `WouldBlock` (tokio does the same for stream sockets), unless the peer's FIN
     /// may be pending (`poll_desc.rs`, "Short reads and the end of the stream"). Zero bytes (end
     /// of stream) keeps it: every later read must return 0 at once, not park.
-    pub(crate) fn poll_transfer(
+    pub fn poll_transfer(
         &self,
         direction: Direction,
         cx: &mut Context<'_>,
@@ -118,7 +113,7 @@ impl<T: AsFd> Registered<T> {
     }
 
     /// [`Registered::poll_io`] as a future.
-    pub(crate) async fn io<R>(
+    pub async fn io<R>(
         &self,
         direction: Direction,
         mut op: impl FnMut(&T) -> io::Result<R>,
@@ -128,7 +123,7 @@ impl<T: AsFd> Registered<T> {
 
     /// One attempt at `op` if `direction` may be ready; `WouldBlock` otherwise (tokio's
     /// `try_read` family: the caller waits with `readable()`/`writable()` and tries again).
-    pub(crate) fn try_io<R>(
+    pub fn try_io<R>(
         &self,
         direction: Direction,
         op: impl FnOnce(&T) -> io::Result<R>,
@@ -145,7 +140,7 @@ impl<T: AsFd> Registered<T> {
     }
 
     /// Deregisters the fd and returns the IO object (still in non-blocking mode).
-    pub(crate) fn into_inner(mut self) -> T {
+    pub fn into_inner(mut self) -> T {
         let io = self
             .io
             .take()

@@ -69,6 +69,8 @@ impl Shared {
             p.timers.shut_down();
         }
         self.orphan_timers.shut_down();
+        // And its sockets: no M will poll the reactor again. Their waiters wake and fail.
+        self.reactor.shut_down();
         loop {
             self.registry.wake_all();
             let mut tasks = Vec::new();

@@ -11,12 +11,16 @@ macro_rules! impl_stream_io {
         impl $stream {
             /// Waits until the stream may be readable (data, end of stream, or an error).
             pub async fn readable(&self) -> ::std::io::Result<()> {
-                self.io.ready($crate::poll_desc::Direction::Read).await
+                self.io
+                    .ready(::gort_reactor::poll_desc::Direction::Read)
+                    .await
             }
 
             /// Waits until the stream may be writable.
             pub async fn writable(&self) -> ::std::io::Result<()> {
-                self.io.ready($crate::poll_desc::Direction::Write).await
+                self.io
+                    .ready(::gort_reactor::poll_desc::Direction::Write)
+                    .await
             }
 
             /// Ready once the stream may be readable; otherwise registers `cx`'s waker for the
@@ -25,7 +29,8 @@ macro_rules! impl_stream_io {
                 &self,
                 cx: &mut ::std::task::Context<'_>,
             ) -> ::std::task::Poll<::std::io::Result<()>> {
-                self.io.poll_ready($crate::poll_desc::Direction::Read, cx)
+                self.io
+                    .poll_ready(::gort_reactor::poll_desc::Direction::Read, cx)
             }
 
             /// Ready once the stream may be writable (the poll form of `writable`).
@@ -33,14 +38,15 @@ macro_rules! impl_stream_io {
                 &self,
                 cx: &mut ::std::task::Context<'_>,
             ) -> ::std::task::Poll<::std::io::Result<()>> {
-                self.io.poll_ready($crate::poll_desc::Direction::Write, cx)
+                self.io
+                    .poll_ready(::gort_reactor::poll_desc::Direction::Write, cx)
             }
 
             /// Reads what is available now, or fails with `WouldBlock` (then wait with
             /// `readable` and try again).
             pub fn try_read(&self, buf: &mut [u8]) -> ::std::io::Result<usize> {
                 self.io
-                    .try_io($crate::poll_desc::Direction::Read, |mut stream| {
+                    .try_io(::gort_reactor::poll_desc::Direction::Read, |mut stream| {
                         ::std::io::Read::read(&mut stream, buf)
                     })
             }
@@ -48,13 +54,13 @@ macro_rules! impl_stream_io {
             /// Writes what fits now, or fails with `WouldBlock`.
             pub fn try_write(&self, buf: &[u8]) -> ::std::io::Result<usize> {
                 self.io
-                    .try_io($crate::poll_desc::Direction::Write, |mut stream| {
+                    .try_io(::gort_reactor::poll_desc::Direction::Write, |mut stream| {
                         ::std::io::Write::write(&mut stream, buf)
                     })
             }
         }
 
-        impl $crate::net::split::ShutdownWrite for $stream {
+        impl $crate::split::ShutdownWrite for $stream {
             fn shutdown_write(&self) -> ::std::io::Result<()> {
                 self.shutdown(::std::net::Shutdown::Write)
             }
@@ -68,7 +74,7 @@ macro_rules! impl_stream_io {
             ) -> ::std::task::Poll<::std::io::Result<usize>> {
                 let requested = buf.len();
                 self.io.poll_transfer(
-                    $crate::poll_desc::Direction::Read,
+                    ::gort_reactor::poll_desc::Direction::Read,
                     cx,
                     requested,
                     |mut stream| ::std::io::Read::read(&mut stream, buf),
@@ -82,7 +88,7 @@ macro_rules! impl_stream_io {
             ) -> ::std::task::Poll<::std::io::Result<usize>> {
                 let requested = bufs.iter().map(|buf| buf.len()).sum();
                 self.io.poll_transfer(
-                    $crate::poll_desc::Direction::Read,
+                    ::gort_reactor::poll_desc::Direction::Read,
                     cx,
                     requested,
                     |mut stream| ::std::io::Read::read_vectored(&mut stream, bufs),
@@ -97,7 +103,7 @@ macro_rules! impl_stream_io {
                 buf: &[u8],
             ) -> ::std::task::Poll<::std::io::Result<usize>> {
                 self.io.poll_transfer(
-                    $crate::poll_desc::Direction::Write,
+                    ::gort_reactor::poll_desc::Direction::Write,
                     cx,
                     buf.len(),
                     |mut stream| ::std::io::Write::write(&mut stream, buf),
@@ -111,7 +117,7 @@ macro_rules! impl_stream_io {
             ) -> ::std::task::Poll<::std::io::Result<usize>> {
                 let requested = bufs.iter().map(|buf| buf.len()).sum();
                 self.io.poll_transfer(
-                    $crate::poll_desc::Direction::Write,
+                    ::gort_reactor::poll_desc::Direction::Write,
                     cx,
                     requested,
                     |mut stream| ::std::io::Write::write_vectored(&mut stream, bufs),

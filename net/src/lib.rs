@@ -1,8 +1,26 @@
 //! `gort::net`: TCP, UDP and Unix-domain sockets with tokio's names, on the netpoller.
 //!
-//! Every type wraps a std socket in non-blocking mode registered with the current runtime's
-//! reactor ([`Registered`](crate::registered)); an operation tries the system call first and
+//! Every type wraps a std socket in non-blocking mode registered with the reactor of the
+//! current runtime (`gort_reactor::Registered`); an operation tries the system call first and
 //! parks the G on `WouldBlock` until the poller reports readiness.
+//!
+//! # Why this crate sits above the executor
+//!
+//! A socket's waiters wake only if some thread polls the reactor it is registered with, and
+//! only a runtime's Ms do. The socket types lived in the reactor crate, below the executor,
+//! where they could not start a runtime: a socket made off any runtime (inside
+//! `futures::executor::block_on`, say) registered with a default reactor that nobody drove
+//! until something else happened to start the default runtime, and its `accept` hung. Here
+//! [`register`] asks the executor for the current runtime (the one this thread serves, else
+//! the process's default, started on first use, as for `gort::spawn`), so every socket's
+//! reactor has Ms, and name resolution goes to that runtime's blocking pool directly.
+
+use std::io;
+use std::os::fd::AsFd;
+use std::sync::Arc;
+
+use gort_executor::runtime::Handle;
+use gort_reactor::Registered;
 
 /// `AsRawFd` and `AsFd` for a socket type whose `io` field is a `Registered<T>`.
 macro_rules! impl_as_fd {
@@ -54,5 +72,11 @@ pub mod unix {
 /// created on this thread would register with (for tests of descriptor reuse).
 #[doc(hidden)]
 pub fn __poll_descriptors() -> (usize, usize) {
-    crate::current::current().descriptor_table()
+    Handle::current().reactor().descriptor_table()
+}
+
+/// Registers `io` (in non-blocking mode) with the reactor of the current runtime: the one this
+/// thread serves, else the default runtime, started if need be (module doc).
+fn register<T: AsFd>(io: T) -> io::Result<Registered<T>> {
+    Registered::new(io, Arc::clone(Handle::current().reactor()))
 }

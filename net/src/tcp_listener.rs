@@ -6,10 +6,10 @@ use std::task::{Context, Poll};
 
 use socket2::{Domain, Protocol, Socket, Type};
 
-use crate::net::lookup_host::{first_success, ToSocketAddrs};
-use crate::net::TcpStream;
-use crate::poll_desc::Direction;
-use crate::registered::Registered;
+use crate::lookup_host::{first_success, ToSocketAddrs};
+use crate::TcpStream;
+use gort_reactor::poll_desc::Direction;
+use gort_reactor::Registered;
 
 /// Pending connections the kernel queues before `accept` (tokio uses 1024 too; std uses 128,
 /// which drops SYNs under a load generator's connection burst).
@@ -48,7 +48,7 @@ impl TcpListener {
 
     fn from_nonblocking(listener: std::net::TcpListener) -> io::Result<TcpListener> {
         Ok(TcpListener {
-            io: Registered::new(listener)?,
+            io: crate::register(listener)?,
         })
     }
 

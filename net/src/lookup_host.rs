@@ -1,15 +1,13 @@
 //! Name resolution without blocking an M.
 //!
 //! `getaddrinfo` blocks, for as long as DNS takes. Addresses that are already numeric are parsed
-//! in place; anything else is resolved on the runtime's blocking pool (as tokio does), reached
-//! through `gort_context::spawn_blocking_job` because the reactor cannot import the executor
-//! that owns the pool, while the task parks on the result. Off any runtime the lookup gets a
-//! thread of its own.
+//! in place; anything else is resolved on the current runtime's blocking pool (as tokio does),
+//! while the task parks on the job's handle.
 
 use std::io;
 use std::net::{IpAddr, SocketAddr, SocketAddrV4, SocketAddrV6};
 
-use futures::channel::oneshot;
+use gort_executor::task::spawn_blocking;
 
 /// Something that names one or more socket addresses: what `bind`, `connect`, `send_to` and
 /// [`lookup_host`] accept. Implemented for the same types as `std::net::ToSocketAddrs`.
@@ -41,18 +39,13 @@ pub(crate) async fn resolve(target: &(impl ToSocketAddrs + ?Sized)) -> io::Resul
     match target.to_resolution()? {
         Resolution::Ready(addrs) => Ok(addrs),
         Resolution::Lookup(host, port) => {
-            let (tx, rx) = oneshot::channel();
-            gort_context::spawn_blocking_job(Box::new(move || {
-                let addrs = std::net::ToSocketAddrs::to_socket_addrs(&(host.as_str(), port))
-                    .map(Iterator::collect);
-                // The task may have given up waiting; then nobody needs the answer.
-                let _ = tx.send(addrs);
-            }))?;
-            rx.await.unwrap_or_else(|_| {
-                Err(io::Error::other(
-                    "the resolver job ended without an answer (runtime shut down?)",
-                ))
-            })
+            let lookup = spawn_blocking(move || {
+                std::net::ToSocketAddrs::to_socket_addrs(&(host.as_str(), port))
+                    .map(Iterator::collect)
+            });
+            // A lookup cancelled by the runtime's shutdown, or one that panicked, is an IO
+            // error of this call (`JoinError` converts).
+            lookup.await?
         }
     }
 }

@@ -5,9 +5,9 @@ use std::os::unix::net::SocketAddr;
 use std::path::Path;
 use std::task::{Context, Poll};
 
-use crate::net::UnixStream;
-use crate::poll_desc::Direction;
-use crate::registered::Registered;
+use crate::UnixStream;
+use gort_reactor::poll_desc::Direction;
+use gort_reactor::Registered;
 
 /// A Unix-domain socket server (tokio's `UnixListener`).
 #[derive(Debug)]
@@ -25,7 +25,7 @@ impl UnixListener {
     pub fn from_std(listener: std::os::unix::net::UnixListener) -> io::Result<UnixListener> {
         listener.set_nonblocking(true)?;
         Ok(UnixListener {
-            io: Registered::new(listener)?,
+            io: crate::register(listener)?,
         })
     }
 

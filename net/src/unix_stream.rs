@@ -7,9 +7,9 @@ use std::path::Path;
 
 use socket2::{Domain, SockAddr, Socket, Type};
 
-use crate::net::split;
-use crate::poll_desc::Direction;
-use crate::registered::Registered;
+use crate::split;
+use gort_reactor::poll_desc::Direction;
+use gort_reactor::Registered;
 
 /// A Unix-domain stream socket (tokio's `UnixStream`). Like [`TcpStream`](crate::net::TcpStream),
 /// it implements the `futures` IO traits for both `UnixStream` and `&UnixStream`.
@@ -64,7 +64,7 @@ impl UnixStream {
 
     fn from_nonblocking(stream: std::os::unix::net::UnixStream) -> io::Result<UnixStream> {
         Ok(UnixStream {
-            io: Registered::new(stream)?,
+            io: crate::register(stream)?,
         })
     }
 
@@ -104,6 +104,6 @@ impl UnixStream {
     }
 }
 
-crate::net::stream_io::impl_stream_io!(UnixStream);
+crate::stream_io::impl_stream_io!(UnixStream);
 
 impl_as_fd!(UnixStream);

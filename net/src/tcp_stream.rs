@@ -6,10 +6,10 @@ use std::time::Duration;
 
 use socket2::{Domain, Protocol, SockRef, Socket, Type};
 
-use crate::net::lookup_host::{first_success, ToSocketAddrs};
-use crate::net::split;
-use crate::poll_desc::Direction;
-use crate::registered::Registered;
+use crate::lookup_host::{first_success, ToSocketAddrs};
+use crate::split;
+use gort_reactor::poll_desc::Direction;
+use gort_reactor::Registered;
 
 /// A TCP connection (tokio's `TcpStream`). Reads and writes go through the `futures` IO traits,
 /// implemented for both `TcpStream` and `&TcpStream`, so one task may read while another writes
@@ -72,7 +72,7 @@ impl TcpStream {
 
     fn from_nonblocking(stream: std::net::TcpStream) -> io::Result<TcpStream> {
         Ok(TcpStream {
-            io: Registered::new(stream)?,
+            io: crate::register(stream)?,
         })
     }
 
@@ -150,6 +150,6 @@ impl TcpStream {
     }
 }
 
-crate::net::stream_io::impl_stream_io!(TcpStream);
+crate::stream_io::impl_stream_io!(TcpStream);
 
 impl_as_fd!(TcpStream);

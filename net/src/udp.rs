@@ -4,9 +4,9 @@ use std::io;
 use std::net::SocketAddr;
 use std::task::{Context, Poll};
 
-use crate::net::lookup_host::{first_success, resolve, ToSocketAddrs};
-use crate::poll_desc::Direction;
-use crate::registered::Registered;
+use crate::lookup_host::{first_success, resolve, ToSocketAddrs};
+use gort_reactor::poll_desc::Direction;
+use gort_reactor::Registered;
 
 /// A UDP socket (tokio's `UdpSocket`). Every method takes `&self`, so several tasks may send
 /// and receive on one socket at once (share it in an `Arc`).
@@ -28,7 +28,7 @@ impl UdpSocket {
     pub fn from_std(socket: std::net::UdpSocket) -> io::Result<UdpSocket> {
         socket.set_nonblocking(true)?;
         Ok(UdpSocket {
-            io: Registered::new(socket)?,
+            io: crate::register(socket)?,
         })
     }
 
