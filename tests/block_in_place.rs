@@ -231,3 +231,137 @@ fn block_on_inside_a_task_still_panics_outside_block_in_place() {
         );
     });
 }
+
+/// Threads of this process whose name is `name` (as the kernel keeps it: 15 bytes at most), so
+/// that threads of the tests running beside this one are not counted.
+fn threads_named(name: &str) -> usize {
+    std::fs::read_dir("/proc/self/task")
+        .expect("/proc/self/task")
+        .filter_map(|task| std::fs::read_to_string(task.ok()?.path().join("comm")).ok())
+        .filter(|comm| comm.trim_end() == name)
+        .count()
+}
+
+/// 64 concurrent `block_in_place` calls need up to 64 more scheduler threads while they last
+/// (each blocked M's P goes to a new one); once they are over, the Ms beyond the Ps' exit after
+/// `thread_keep_alive` (issue 14: they stayed parked for good, 71 threads after the burst).
+#[test]
+fn scheduler_threads_left_by_a_burst_of_block_in_place_exit_after_the_keep_alive() {
+    const BURST: usize = 64;
+    let _watchdog = watchdog(Duration::from_secs(60), "burst of block_in_place");
+    let runtime = gort::runtime::Builder::new()
+        .worker_threads(2)
+        .thread_name("burst-m")
+        .thread_keep_alive(Duration::from_millis(100))
+        .build()
+        .unwrap();
+    let release = Arc::new(AtomicBool::new(false));
+    let entered = Arc::new(AtomicUsize::new(0));
+    // A plain thread watches and releases the calls: the thread inside `block_on` runs Gs too,
+    // and may be one of those blocked.
+    let watcher = {
+        let (release, entered) = (Arc::clone(&release), Arc::clone(&entered));
+        thread::spawn(move || {
+            // Every call blocking at once means every one got a thread of its own.
+            assert!(common::eventually_blocking(|| entered
+                .load(Ordering::SeqCst)
+                == BURST));
+            let peak = threads_named("burst-m");
+            release.store(true, Ordering::SeqCst);
+            peak
+        })
+    };
+    runtime.block_on(async {
+        let blockers: Vec<_> = (0..BURST)
+            .map(|_| {
+                let (release, entered) = (Arc::clone(&release), Arc::clone(&entered));
+                gort::spawn(async move {
+                    block_in_place(|| {
+                        entered.fetch_add(1, Ordering::SeqCst);
+                        while !release.load(Ordering::SeqCst) {
+                            thread::sleep(Duration::from_millis(1));
+                        }
+                    })
+                })
+            })
+            .collect();
+        for blocker in blockers {
+            blocker.await.expect("blocker");
+        }
+    });
+    let peak = watcher.join().expect("watcher");
+    // One of the calls may be on the `block_on` thread itself.
+    assert!(
+        peak >= BURST - 1,
+        "only {peak} threads for {BURST} blocking calls"
+    );
+    // Two Ps keep two Ms, plus at most the one in the netpoller.
+    assert!(
+        common::eventually_blocking(|| threads_named("burst-m") <= 3),
+        "{} of the {peak} scheduler threads are still alive",
+        threads_named("burst-m")
+    );
+    // And the runtime still works, starting threads again as needed.
+    assert_eq!(runtime.block_on(gort::spawn(async { 5 })).unwrap(), 5);
+}
+
+/// `Builder::max_threads` bounds the scheduler threads: with 3 allowed on 1 P, 12 concurrent
+/// blocking calls never have more than 3 Ms, and every one of them still runs (a P that needs a
+/// thread waits for a blocked M to come back). The first time the limit stops a thread, the
+/// runtime says so on stderr (checked in a child process, which has its own stderr).
+#[test]
+fn the_thread_limit_bounds_scheduler_threads_and_every_task_still_runs() {
+    const CALLS: usize = 12;
+    let _watchdog = watchdog(Duration::from_secs(60), "thread limit");
+    let runtime = gort::runtime::Builder::new()
+        .worker_threads(1)
+        .max_threads(3)
+        .thread_name("capped-m")
+        .build()
+        .unwrap();
+    let most = Arc::new(AtomicUsize::new(0));
+    let done = runtime.block_on(async {
+        let calls: Vec<_> = (0..CALLS)
+            .map(|i| {
+                let most = Arc::clone(&most);
+                gort::spawn(async move {
+                    block_in_place(|| {
+                        most.fetch_max(threads_named("capped-m"), Ordering::SeqCst);
+                        thread::sleep(Duration::from_millis(20));
+                    });
+                    i
+                })
+            })
+            .collect();
+        let mut done = 0;
+        for call in calls {
+            done += usize::from(call.await.is_ok());
+        }
+        done
+    });
+    assert_eq!(done, CALLS, "every blocking call ran");
+    let most = most.load(Ordering::SeqCst);
+    assert!(most <= 3, "{most} scheduler threads under a limit of 3");
+    if std::env::var_os("GORT_TEST_THREAD_LIMIT_CHILD").is_none() {
+        let child = common::rerun_in_child(
+            "the_thread_limit_bounds_scheduler_threads_and_every_task_still_runs",
+            &[("GORT_TEST_THREAD_LIMIT_CHILD", "1")],
+        );
+        assert!(
+            child.stderr.contains("limit of 3 scheduler threads"),
+            "no report of the limit: {}",
+            child.stderr
+        );
+    }
+}
+
+#[test]
+fn a_thread_limit_below_the_ps_is_an_error_at_build() {
+    let error = gort::runtime::Builder::new()
+        .worker_threads(4)
+        .max_threads(2)
+        .build()
+        .expect_err("2 threads cannot run 4 Ps");
+    assert_eq!(error.kind(), std::io::ErrorKind::InvalidInput);
+    assert!(error.to_string().contains("max_threads"), "{error}");
+}

@@ -134,6 +134,7 @@ pub(crate) fn block_on<F: Future>(shared: &Arc<Shared>, future: F) -> F::Output 
                 }
             }
             Next::Shutdown => break,
+            Next::Retire => unreachable!("the block_on thread parks for main, never retires"),
         }
     }
     // The runtime was shut down under us (through another handle): its Gs are gone, its timers

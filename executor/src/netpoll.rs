@@ -104,6 +104,9 @@ pub(crate) enum Woken {
     },
     /// The runtime is shutting down; the Gs go to the global queue to be dropped there.
     Shutdown(Vec<Task>),
+    /// This M was idle for `thread_keep_alive` and is not needed: its thread exits
+    /// (`Shared::idle_m_expired`).
+    Retire,
 }
 
 /// Blocks in the poller instead of parking, if no other thread is polling (`None` if one is:

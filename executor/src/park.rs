@@ -5,6 +5,7 @@
 //! keeps a woken M from racing other Ms for the P it was woken for.
 
 use std::sync::{Condvar, Mutex};
+use std::time::{Duration, Instant};
 
 /// What a parked M is woken with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,6 +42,26 @@ impl Note {
         *slot = Some(handoff);
         drop(slot);
         self.wakeup.notify_one();
+    }
+
+    /// Sleeps until woken or until `timeout` has passed: what the M was handed, or `None`.
+    pub(crate) fn wait_timeout(&self, timeout: Duration) -> Option<Handoff> {
+        let deadline = Instant::now() + timeout;
+        let mut slot = self.handoff.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            if let Some(handoff) = slot.take() {
+                return Some(handoff);
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return None;
+            }
+            slot = self
+                .wakeup
+                .wait_timeout(slot, deadline - now)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
     }
 
     /// Sleeps until woken, and returns what the M was handed.

@@ -18,9 +18,12 @@ use crate::blocking::BlockingPool;
 use crate::context;
 use crate::join::JoinHandle;
 use crate::maxprocs;
-use crate::shared::Shared;
+use crate::shared::{Shared, ThreadLimits};
 use gort_reactor::Reactor;
 use gort_timer::Timers;
+
+/// Default for `Builder::max_threads` (Go's `debug.SetMaxThreads` default).
+const DEFAULT_MAX_THREADS: usize = 10_000;
 
 /// Configures and builds a [`Runtime`] (tokio's `runtime::Builder`).
 #[derive(Debug, Clone)]
@@ -33,8 +36,11 @@ pub struct Builder {
     start_paused: bool,
     /// Most threads the blocking pool runs at once.
     max_blocking_threads: usize,
-    /// How long an idle blocking-pool thread waits for work before exiting.
+    /// How long an idle thread (blocking pool, or an M beyond the Ps') waits for work before
+    /// exiting.
     thread_keep_alive: Duration,
+    /// Most scheduler threads (Ms) alive at once.
+    max_threads: usize,
 }
 
 impl Builder {
@@ -46,6 +52,7 @@ impl Builder {
             start_paused: false,
             max_blocking_threads: crate::blocking::DEFAULT_MAX_THREADS,
             thread_keep_alive: crate::blocking::DEFAULT_KEEP_ALIVE,
+            max_threads: DEFAULT_MAX_THREADS,
         }
     }
 
@@ -87,10 +94,29 @@ impl Builder {
         self
     }
 
-    /// How long an idle blocking-pool thread waits for another job before it exits (default
-    /// 10 s, as tokio).
+    /// How long an idle thread waits for work before it exits (default 10 s, as tokio): a
+    /// blocking-pool thread, or a scheduler thread (M) beyond the `worker_threads` that are
+    /// always kept (Ms that blocked in `block_in_place` or got stuck in a poll had their P handed
+    /// to new ones, so a burst of blocking calls leaves extra Ms behind).
     pub fn thread_keep_alive(&mut self, keep_alive: Duration) -> &mut Builder {
         self.thread_keep_alive = keep_alive;
+        self
+    }
+
+    /// Most scheduler threads (Ms) the runtime has alive at once (default 10,000, Go's
+    /// `debug.SetMaxThreads`): the threads running Gs, those inside `block_in_place`, and those
+    /// stuck in a poll. The blocking pool (`max_blocking_threads`), sysmon and threads inside
+    /// `block_on` are not counted. At the limit, a P whose M blocks waits for one of the Ms to
+    /// come back instead of getting a new thread, and the runtime says so once on stderr
+    /// (Go exits with a fatal error there). `build` fails if it is below `worker_threads`.
+    ///
+    /// # Panics
+    ///
+    /// If `threads` is 0.
+    #[track_caller]
+    pub fn max_threads(&mut self, threads: usize) -> &mut Builder {
+        assert!(threads > 0, "max_threads cannot be set to 0");
+        self.max_threads = threads;
         self
     }
 
@@ -108,6 +134,16 @@ impl Builder {
     /// shut down) is replaced by a new one.
     fn build_on(&mut self, orphan_timers: Arc<Timers>) -> io::Result<Runtime> {
         let procs = self.worker_threads.unwrap_or_else(maxprocs::default_procs);
+        if self.max_threads < procs {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!(
+                    "gort: max_threads ({}) is below the number of Ps ({procs}): the runtime \
+                     could not run all of them at once",
+                    self.max_threads
+                ),
+            ));
+        }
         let orphan_timers = if orphan_timers.driver().is_adopted() {
             Arc::new(Timers::new())
         } else {
@@ -127,6 +163,10 @@ impl Builder {
             Reactor::new(),
             orphan_timers,
             blocking,
+            ThreadLimits {
+                max: self.max_threads,
+                keep_alive: self.thread_keep_alive,
+            },
         );
         Ok(Runtime {
             handle: Handle { shared },

@@ -45,7 +45,7 @@ use crate::p::{MAIN_G_ID, P};
 use crate::park::{Handoff, Note};
 use crate::queue::CAPACITY;
 use crate::rand::FastRand;
-use crate::shared::{BeforePark, Shared};
+use crate::shared::{BeforePark, Parking, Shared};
 use crate::Task;
 
 /// Go's fairness interval for the global queue.
@@ -65,6 +65,9 @@ pub(crate) enum Next {
     Interrupted,
     /// The runtime is shutting down.
     Shutdown,
+    /// This idle M is not needed any more (`thread_keep_alive`, `shared/threads.rs`): its
+    /// thread exits.
+    Retire,
 }
 
 /// One M's private state.
@@ -144,6 +147,7 @@ impl M {
                     self.shared.inject_global(tasks);
                     return;
                 }
+                Woken::Retire => return,
             },
         }
         while let Next::Run(task, inherit) = self.find_runnable() {
@@ -410,6 +414,7 @@ fn park(
             shared.inject_global(tasks);
             Some(Next::Shutdown)
         }
+        Woken::Retire => Some(Next::Retire),
     }
 }
 
@@ -420,10 +425,24 @@ fn park_worker(shared: &Arc<Shared>, note: &Arc<Note>) -> Woken {
         if let Some(woken) = netpoll::wait_as_poller(shared, note) {
             return woken;
         }
-        if !shared.park_m(note) {
-            return Woken::Shutdown(Vec::new());
+        match shared.park_m(note) {
+            Parking::Parked => {}
+            Parking::Shutdown => return Woken::Shutdown(Vec::new()),
+            Parking::TakeP(index) => {
+                return Woken::P {
+                    index,
+                    spinning: false,
+                    tasks: Vec::new(),
+                }
+            }
         }
-        match note.wait() {
+        let handoff = match note.wait_timeout(shared.limits.keep_alive) {
+            Some(handoff) => handoff,
+            // Idle for `thread_keep_alive`: exit if not needed, else wait on (`threads.rs`).
+            None if shared.idle_m_expired(note) => return Woken::Retire,
+            None => note.wait(),
+        };
+        match handoff {
             Handoff::P { index, spinning } => {
                 return Woken::P {
                     index,

@@ -12,6 +12,16 @@ use crate::p::{Role, P};
 use crate::park::Note;
 use crate::queue::CAPACITY;
 
+/// What [`Shared::park_m`] decided.
+pub(crate) enum Parking {
+    /// The M is on the idle-M list: it waits on its note.
+    Parked,
+    /// The runtime is shutting down: the M exits.
+    Shutdown,
+    /// A P with queued Gs was waiting for a thread (`starved`): the M holds it now.
+    TakeP(usize),
+}
+
 impl Shared {
     /// Go's `pidleget` (lock held).
     pub(super) fn pidleget(&self, sched: &mut Sched) -> Option<usize> {
@@ -46,16 +56,13 @@ impl Shared {
     /// down (rule 1 in the module doc). A detached P goes to the spare pool instead: its
     /// replacement is in service already (`rescue.rs`).
     pub(super) fn pidleput(&self, sched: &mut Sched, p: usize) {
-        debug_assert!(
-            self.is_shutdown() || !self.ps[p].has_work(),
-            "a P with queued Gs was put on the idle list"
-        );
-        if self.ps[p].role() == Role::Detached {
-            self.spare_put_locked(sched, p);
-            return;
-        }
-        sched.idle_ps.push(p);
-        self.npidle.fetch_add(1, Ordering::SeqCst);
+        // Rule 1 of `shared/mod.rs`: only an M that found its P empty releases it. Were that
+        // broken, the Gs would wait until some M happened to take this P; flagging it makes
+        // the next M that parks take it instead (`park_m`), so a bug costs latency, not Gs.
+        let stranded = !self.is_shutdown() && self.ps[p].has_work();
+        debug_assert!(!stranded, "a P with queued Gs was put on the idle list");
+        sched.starved |= stranded;
+        self.pidleput_unchecked(sched, p);
     }
 
     /// Puts P `p`, which the caller owns and which has no queued Gs, on the idle list.
@@ -109,13 +116,37 @@ impl Shared {
 
     /// Go's `stopm` first half: parks `note`'s M on the idle-M list. Returns `false` (and does
     /// not park) if the runtime is shutting down.
-    pub(crate) fn park_m(&self, note: &Arc<Note>) -> bool {
+    pub(crate) fn park_m(&self, note: &Arc<Note>) -> Parking {
         let mut sched = self.lock();
         if self.is_shutdown() {
-            return false;
+            return Parking::Shutdown;
+        }
+        if sched.starved {
+            // A P waits for a thread with queued Gs (`threads.rs`): this M is that thread.
+            let position = sched.idle_ps.iter().rposition(|&p| self.ps[p].has_work());
+            match position {
+                Some(position) => {
+                    let p = sched.idle_ps.remove(position);
+                    self.npidle.fetch_sub(1, Ordering::SeqCst);
+                    self.sysmon.wake_idle();
+                    return Parking::TakeP(p);
+                }
+                None => sched.starved = false,
+            }
         }
         sched.idle_ms.push(Arc::clone(note));
-        true
+        Parking::Parked
+    }
+
+    /// [`Shared::pidleput`] of a P that may still have queued Gs: one no thread could be
+    /// started for (`threads.rs`, "Bounded threads"), whose caller has flagged `sched.starved`.
+    pub(super) fn pidleput_unchecked(&self, sched: &mut Sched, p: usize) {
+        if self.ps[p].role() == Role::Detached {
+            self.spare_put_locked(sched, p);
+            return;
+        }
+        sched.idle_ps.push(p);
+        self.npidle.fetch_add(1, Ordering::SeqCst);
     }
 
     /// Whether every P in service is idle and no M is stuck in a poll on a detached P.

@@ -136,8 +136,15 @@ pub(crate) struct Shared {
     mains: Mutex<Vec<Arc<MainSignal>>>,
     /// Name given to the runtime's threads.
     thread_name: String,
-    /// Every M thread this runtime started, for shutdown to join.
+    /// The M threads this runtime started and that may still run, for shutdown to join (those
+    /// that exited are pruned when the next one starts).
     threads: Mutex<Vec<thread::JoinHandle<()>>>,
+    /// How many M threads may be alive at once (`Builder::max_threads`, Go's
+    /// `debug.SetMaxThreads`), and how long one may sit on the idle list before it exits when
+    /// more than `procs` are alive (`Builder::thread_keep_alive`): `threads.rs`.
+    pub(crate) limits: ThreadLimits,
+    /// Set once the runtime hit `limits.max` and said so on stderr.
+    thread_cap_reported: AtomicBool,
 }
 
 /// What `sched.lock` guards.
@@ -157,10 +164,26 @@ struct Sched {
     /// Set with `shutdown` once every queue has been drained; from then on a G scheduled onto
     /// this runtime is dropped at once instead of queued.
     drained: bool,
+    /// M threads alive (started by `spawn_m`, not yet exited); at most `limits.max`.
+    nm: usize,
+    /// A P with queued Gs went to the idle list because no thread could be started for it
+    /// (`limits.max`): an M about to park takes such a P instead (`park_m`). Cleared when none
+    /// is left.
+    starved: bool,
+}
+
+/// The runtime's bounds on its M threads (`threads.rs`).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ThreadLimits {
+    /// Most M threads alive at once.
+    pub(crate) max: usize,
+    /// How long an idle M beyond the `procs` kept waits for work before it exits.
+    pub(crate) keep_alive: std::time::Duration,
 }
 
 mod global_queue;
 mod idle;
+pub(crate) use idle::Parking;
 mod poller;
 mod shutdown;
 mod spare;
@@ -176,6 +199,7 @@ impl Shared {
         reactor: Arc<Reactor>,
         orphan_timers: Arc<Timers>,
         blocking: BlockingPool,
+        limits: ThreadLimits,
     ) -> Arc<Shared> {
         assert!(procs > 0, "a runtime needs at least one P");
         let slots = procs.checked_mul(2).expect("too many Ps");
@@ -199,6 +223,8 @@ impl Shared {
                 idle_ms: Vec::new(),
                 poller: None,
                 drained: false,
+                nm: 0,
+                starved: false,
             }),
             global_len: AtomicUsize::new(0),
             npidle: AtomicUsize::new(procs),
@@ -221,6 +247,8 @@ impl Shared {
             mains: Mutex::new(Vec::new()),
             thread_name,
             threads: Mutex::new(Vec::new()),
+            limits,
+            thread_cap_reported: AtomicBool::new(false),
         });
         let weak = Arc::downgrade(&shared);
         let adopted = shared.time.set_hook(move |event| {

@@ -1,6 +1,22 @@
 //! Ms coming and going (Go's `wakep`, `startm`, `newm`, `handoffp`, and sysmon's `retake`): how
 //! a P with work gets a thread. A parked M is preferred to the one in the netpoller, and both to
 //! a new thread.
+//!
+//! # Bounded threads
+//!
+//! Ms are started on demand and, unlike Go's, do not live for ever: every M that blocks in
+//! `block_in_place` or gets stuck in a poll has its P handed to another M, so a burst of 64
+//! blocking calls needs 64 more threads for as long as it lasts, and left them parked for good.
+//!
+//! - An M that has sat on the idle list for `thread_keep_alive` (10 s, tokio's default for its
+//!   blocking threads) exits if more than `procs` Ms are alive: that many are kept, since every
+//!   P may need one at once ([`Shared::idle_m_expired`]). The idle list is a stack, so the Ms
+//!   parked longest are the ones that time out.
+//! - At most `max_threads` Ms are alive at once (Go's `debug.SetMaxThreads`, default 10,000,
+//!   which is Go's). Go treats reaching it as a fatal error; here the P that needed a new thread
+//!   waits on the idle list with its queue, flagged `starved`, and the first M to come back
+//!   (from a blocking call, or about to park) takes it ([`Shared::park_m`]); the first time,
+//!   the runtime says so on stderr. Nothing is lost: its Gs run late, not never.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -8,7 +24,7 @@ use std::thread;
 
 use super::{releasep, Shared};
 use crate::p::P;
-use crate::park::Handoff;
+use crate::park::{Handoff, Note};
 use crate::syscall::InSyscall;
 use crate::worker::M;
 
@@ -68,33 +84,85 @@ impl Shared {
     }
 
     /// Go's `newm`: starts a thread that runs the scheduler holding P `p`.
-    /// Without a P, the new M starts out in the netpoller (`ensure_poller`).
+    /// Without a P, the new M starts out in the netpoller (`ensure_poller`). At the thread limit
+    /// (module doc), or if the OS refuses a thread, no M starts: `p` waits on the idle list.
     pub(super) fn spawn_m(self: &Arc<Self>, p: Option<usize>, spinning: bool) {
+        {
+            let mut sched = self.lock();
+            if sched.nm >= self.limits.max {
+                drop(sched);
+                if !self.thread_cap_reported.swap(true, Ordering::Relaxed) {
+                    eprintln!(
+                        "gort: this runtime has reached its limit of {} scheduler threads \
+                         (Builder::max_threads), all of them busy in blocking calls or stuck \
+                         polls; a P's queue waits until one of them comes back",
+                        self.limits.max
+                    );
+                }
+                self.no_m_started(p, spinning);
+                return;
+            }
+            sched.nm += 1;
+        }
         // The first M brings sysmon along: from now on Gs can run, and so starve IO waiters.
         self.sysmon.start(self);
         let shared = Arc::clone(self);
         let spawned = thread::Builder::new()
             .name(self.thread_name.clone())
-            .spawn(move || M::new(shared, None).run_worker(p, spinning));
+            .spawn(move || {
+                M::new(Arc::clone(&shared), None).run_worker(p, spinning);
+                shared.m_exited();
+            });
         match spawned {
-            Ok(handle) => self
-                .threads
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .push(handle),
+            Ok(handle) => {
+                let mut threads = self.threads.lock().unwrap_or_else(|e| e.into_inner());
+                // Ms exit (keep-alive), so the list would grow with every burst.
+                threads.retain(|thread| !thread.is_finished());
+                threads.push(handle);
+            }
             Err(err) => {
-                // The work stays queued; the Ms already running (at least the caller's, or a
-                // later wakep) will get to it.
                 eprintln!("gort: could not start a scheduler thread: {err}");
-                if let Some(p) = p {
-                    let mut sched = self.lock();
-                    self.pidleput(&mut sched, p);
-                }
-                if spinning {
-                    self.nmspinning.fetch_sub(1, Ordering::SeqCst);
-                }
+                self.m_exited();
+                self.no_m_started(p, spinning);
             }
         }
+    }
+
+    /// `spawn_m` started no thread: `p`, which may have queued Gs, waits on the idle list
+    /// (flagged `starved` so that the next M to park takes it, module doc), and a spinning count
+    /// taken for the M is given back. The Ms already running (at least the caller's, or one
+    /// coming back from a blocking call) get to the work.
+    fn no_m_started(&self, p: Option<usize>, spinning: bool) {
+        if let Some(p) = p {
+            let mut sched = self.lock();
+            sched.starved |= self.ps[p].has_work();
+            self.pidleput_unchecked(&mut sched, p);
+        }
+        if spinning {
+            self.nmspinning.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+
+    /// An M thread started by `spawn_m` is about to exit.
+    fn m_exited(&self) {
+        self.lock().nm -= 1;
+    }
+
+    /// An M that parked on `note` has waited `thread_keep_alive` without being handed a P
+    /// (module doc): whether it exits. It does if it is still on the idle list (nobody is handing
+    /// it anything) and more than `procs` Ms are alive; it leaves the list first, so that no
+    /// handoff can come to it after this returns `true`. `false`: it is kept (or a handoff is on
+    /// its way), and waits on its note without a timeout.
+    pub(crate) fn idle_m_expired(&self, note: &Arc<Note>) -> bool {
+        let mut sched = self.lock();
+        if sched.nm <= self.procs {
+            return false;
+        }
+        let Some(position) = sched.idle_ms.iter().position(|n| Arc::ptr_eq(n, note)) else {
+            return false;
+        };
+        sched.idle_ms.remove(position);
+        true
     }
 
     /// Gives up P `p` held by an M that stops serving it (the `block_on` thread leaving, or any M
