@@ -344,3 +344,34 @@ async fn closed_channels_make_their_cases_ready() {
     };
     assert_eq!(got, None);
 }
+
+/// A select with a send and a receive on one rendezvous channel, parked and then polled again
+/// before any peer acts (here by the `timeout` around it when its timer fires), must not match
+/// itself: Go's select never does. It waited for the timeout until the model tests
+/// (`chan_model.rs`) found that its second poll sent to its own parked receive.
+#[test]
+fn a_select_repolled_while_parked_never_matches_its_own_cases() {
+    gort::block_on(async {
+        let (tx, rx) = gort::chan::<u32>(0);
+        let selecting = async {
+            gort::select! {
+                sent = tx.send(7) => format!("the send completed: {sent:?}"),
+                got = rx.recv() => format!("the receive completed: {got:?}"),
+            }
+        };
+        let outcome = gort::time::timeout(Duration::from_millis(10), selecting).await;
+        assert!(outcome.is_err(), "{outcome:?}");
+        assert_eq!(rx.len(), 0, "a value was left in a rendezvous channel");
+        // And it still pairs with a real peer.
+        let peer = gort::spawn({
+            let rx = rx.clone();
+            async move { rx.recv().await }
+        });
+        let outcome = gort::select! {
+            sent = tx.send(8) => sent.is_ok(),
+            _ = rx.recv() => false,
+        };
+        assert!(outcome, "the peer's receive took the send");
+        assert_eq!(peer.await.unwrap(), Some(8));
+    });
+}

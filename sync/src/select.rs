@@ -48,13 +48,23 @@ pub(crate) trait SelectCase {
     /// `op` and `chan` are the pointers the case registered, used during the same poll.
     unsafe fn lock<'a>(&self, op: *const (), chan: *const ()) -> RawLocked<'a>;
 
-    /// With the channel locked: withdraws the op's waiter of an earlier round, then completes
-    /// the op now if it can (the result is kept in the op for its next poll). Peers it
-    /// completes go to `wakes`, woken once every lock is released.
+    /// With the channel locked: withdraws the op's waiter of an earlier round, if it has one
+    /// (no peer claimed it: the select has no winner). The driver withdraws every case's waiter
+    /// before it tries any case, or a case could complete against the select's own waiter of
+    /// another case (a send and a receive on one rendezvous channel).
     ///
     /// # Safety
     ///
     /// As for [`SelectCase::lock`], and the caller holds the channel's lock.
+    unsafe fn withdraw_locked(&self, op: *const (), chan: *const ());
+
+    /// With the channel locked and every waiter of the select withdrawn: completes the op now
+    /// if it can (the result is kept in the op for its next poll). Peers it completes go to
+    /// `wakes`, woken once every lock is released.
+    ///
+    /// # Safety
+    ///
+    /// As for [`SelectCase::withdraw_locked`].
     unsafe fn try_locked(&self, op: *const (), chan: *const (), wakes: &mut Wakes) -> bool;
 
     /// With the channel locked: parks a waiter for case `case` of `selection`.
@@ -325,6 +335,10 @@ impl SelectDriver {
                 drop(guards);
                 continue;
             }
+            for entry in &entries {
+                // SAFETY: as above, and we hold the entry's channel lock.
+                unsafe { entry.vtable.withdraw_locked(entry.op, entry.chan) };
+            }
             // Peers completed under the locks, woken once they are released.
             let mut wakes = Wakes::default();
             let mut committed = None;
@@ -336,9 +350,13 @@ impl SelectDriver {
                 }
             }
             if let Some(case) = committed {
-                // No peer can reach our waiters while we hold every lock: this cannot fail.
-                let won = self.selection.try_win(case);
-                debug_assert!(won, "a select case was committed twice");
+                // No peer can reach our waiters while we hold every lock, and none of ours is
+                // queued any more, so this cannot fail; were it to, the op that completed
+                // above would lose its result (a value sent twice, or one taken and dropped):
+                // checked in release builds too.
+                if !self.selection.try_win(case) {
+                    select_committed_twice();
+                }
                 drop(guards);
                 wakes.wake_all();
                 continue;
@@ -361,4 +379,12 @@ impl SelectDriver {
             return Poll::Pending;
         }
     }
+}
+
+/// A select case committed while another already had: the commit protocol is broken, and going
+/// on would deliver a value twice or lose one.
+#[cold]
+#[inline(never)]
+fn select_committed_twice() -> ! {
+    panic!("gort: a select! case was committed twice: a bug in gort's select protocol")
 }

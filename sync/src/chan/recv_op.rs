@@ -147,19 +147,25 @@ impl<T: Send + 'static> SelectCase for ChanCase<T> {
         chan.raw_lock()
     }
 
-    unsafe fn try_locked(&self, op: *const (), chan: *const (), wakes: &mut Wakes) -> bool {
+    unsafe fn withdraw_locked(&self, op: *const (), chan: *const ()) {
         // SAFETY: the caller passes this case's op and channel and holds the channel's lock;
         // the op's cells are the polling task's, and the driver is that task.
         let (op, chan) = unsafe { (&*op.cast::<RecvOp<T>>(), &*chan.cast::<Chan<T>>()) };
         // SAFETY: as above.
         let state = unsafe { chan.state_locked() };
         // SAFETY: as above.
-        let waiter = unsafe { &mut *op.waiter.get() };
-        if let Some(old) = waiter.take() {
+        if let Some(old) = unsafe { &mut *op.waiter.get() }.take() {
             // A waiter from an earlier round that no peer claimed (else the select would have
-            // a winner): withdraw it.
+            // a winner).
             state.remove(&old);
         }
+    }
+
+    unsafe fn try_locked(&self, op: *const (), chan: *const (), wakes: &mut Wakes) -> bool {
+        // SAFETY: as in `withdraw_locked`.
+        let (op, chan) = unsafe { (&*op.cast::<RecvOp<T>>(), &*chan.cast::<Chan<T>>()) };
+        // SAFETY: as above.
+        let state = unsafe { chan.state_locked() };
         let result = match state.try_recv(wakes) {
             Received::Value(value) => Some(value),
             Received::Closed => None,

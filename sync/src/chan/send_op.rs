@@ -166,7 +166,7 @@ impl<T: Send + 'static> SelectCase for SendCase<T> {
         chan.raw_lock()
     }
 
-    unsafe fn try_locked(&self, op: *const (), chan: *const (), wakes: &mut Wakes) -> bool {
+    unsafe fn withdraw_locked(&self, op: *const (), chan: *const ()) {
         // SAFETY: the caller passes this case's op and channel and holds the channel's lock;
         // the op's cells are the polling task's, and the driver is that task.
         let (op, chan) = unsafe { (&*op.cast::<SendOp<T>>(), &*chan.cast::<Chan<T>>()) };
@@ -180,6 +180,15 @@ impl<T: Send + 'static> SelectCase for SendCase<T> {
             // SAFETY: still WAITING (the select has no winner) and off the queue: ours.
             *value = unsafe { old.take() };
         }
+    }
+
+    unsafe fn try_locked(&self, op: *const (), chan: *const (), wakes: &mut Wakes) -> bool {
+        // SAFETY: as in `withdraw_locked`.
+        let (op, chan) = unsafe { (&*op.cast::<SendOp<T>>(), &*chan.cast::<Chan<T>>()) };
+        // SAFETY: as above.
+        let state = unsafe { chan.state_locked() };
+        // SAFETY: as above.
+        let value = unsafe { &mut *op.value.get() };
         let Some(to_send) = value.take() else {
             return false;
         };
