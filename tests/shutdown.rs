@@ -408,3 +408,85 @@ fn block_on_on_a_runtime_already_shut_down_still_runs_a_ready_future() {
     let message = panic_text(&*slept.expect_err("no M will ever fire the sleep"));
     assert!(message.contains("runtime shut down"), "{message}");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Spawns during shutdown
+
+/// A future whose destructor spawns its successor onto the same runtime, for ever: a shutdown
+/// that queued those spawns would drain round after round without end (issue 14). They are
+/// refused (dropped at once), and a chain that never ends is cut, so the drop returns.
+struct Relay {
+    handle: Handle,
+    dropped: Arc<AtomicUsize>,
+}
+
+impl Relay {
+    fn spawn(handle: &Handle, dropped: &Arc<AtomicUsize>) {
+        let relay = Relay {
+            handle: handle.clone(),
+            dropped: Arc::clone(dropped),
+        };
+        drop(handle.spawn(parked_forever(relay)));
+    }
+}
+
+impl Drop for Relay {
+    fn drop(&mut self) {
+        self.dropped.fetch_add(1, Ordering::SeqCst);
+        Relay::spawn(&self.handle, &self.dropped);
+    }
+}
+
+#[test]
+fn shutdown_ends_when_every_destructor_spawns_again() {
+    let _watchdog = watchdog(Duration::from_secs(60), "endless spawning destructors");
+    let rt = runtime(2);
+    let dropped = counter();
+    for _ in 0..4 {
+        Relay::spawn(rt.handle(), &dropped);
+    }
+    assert!(eventually_blocking(|| rt.handle().num_goroutine() == 4));
+    drop(rt);
+    // Each of the four parked relays was dropped, and each refused successor too, until the
+    // chain was cut.
+    assert!(count(&dropped) > 4, "{}", count(&dropped));
+}
+
+/// A task spawned from a destructor while its runtime shuts down never runs: its future is
+/// dropped at once, and its handle reports the task cancelled.
+#[test]
+fn a_spawn_during_shutdown_is_dropped_and_its_handle_cancelled() {
+    let _watchdog = watchdog(Duration::from_secs(60), "spawn during shutdown");
+    struct SpawnOnce {
+        handle: Handle,
+        guard: Option<DropGuard>,
+        sent: mpsc::Sender<gort::JoinHandle<&'static str>>,
+    }
+    impl Drop for SpawnOnce {
+        fn drop(&mut self) {
+            let guard = self.guard.take();
+            let join = self.handle.spawn(async move {
+                let _guard = guard;
+                "ran after shutdown"
+            });
+            let _ = self.sent.send(join);
+        }
+    }
+    let rt = runtime(1);
+    let drops = counter();
+    let (sent, joins) = mpsc::channel();
+    let spawner = SpawnOnce {
+        handle: rt.handle().clone(),
+        guard: Some(DropGuard::new(&drops)),
+        sent,
+    };
+    drop(rt.spawn(parked_forever(spawner)));
+    assert!(eventually_blocking(|| rt.handle().num_goroutine() == 1));
+    drop(rt);
+    let join = joins.recv().expect("the destructor spawned");
+    assert_eq!(count(&drops), 1, "the refused future was dropped at once");
+    let error = runtime(1)
+        .block_on(join)
+        .expect_err("a task spawned during shutdown never runs");
+    assert!(error.is_cancelled(), "{error:?}");
+}

@@ -104,7 +104,7 @@ impl BlockingPool {
         let mut state = self.lock();
         if state.shutdown {
             drop(state);
-            drop(task);
+            crate::shared::refuse(task);
             return;
         }
         task.metadata().set_state(GState::Runnable);

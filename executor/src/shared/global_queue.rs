@@ -22,7 +22,7 @@ impl Shared {
         let mut sched = self.lock();
         if sched.drained {
             drop(sched);
-            drop(tasks.into_iter().collect::<Vec<_>>());
+            tasks.into_iter().for_each(super::shutdown::refuse);
             return;
         }
         sched.global.extend(tasks);

@@ -186,6 +186,7 @@ mod idle;
 pub(crate) use idle::Parking;
 mod poller;
 mod shutdown;
+pub(crate) use shutdown::refuse;
 mod spare;
 mod threads;
 
@@ -284,6 +285,13 @@ impl Shared {
                 move |g: &G| GFuture::new(future, g),
                 WithInfo(schedule_task),
             );
+        if self.is_shutdown() {
+            // Refused (`shutdown.rs`): the future is dropped now, the handle reports it
+            // cancelled. Counted, because its drop uncounts it.
+            context::count_goroutines(self, 1);
+            shutdown::refuse(task);
+            return JoinHandle::new(handle);
+        }
         // One context lookup serves both the goroutine count and the queueing.
         match context::current_p_of(self) {
             Some(p) => {

@@ -1,7 +1,19 @@
 //! Stopping the runtime: parked Ms exit, running Ms exit after their poll, threads are joined
 //! within `shutdown_timeout`, and every G's future is dropped (queued ones directly, parked ones
 //! after the registry wakes them), then every `block_on` main is woken once.
+//!
+//! # Spawns during shutdown are refused
+//!
+//! Dropping a future runs its destructors, which may spawn (or wake) Gs. The drain used to queue
+//! those and drop them in its next round, which never ended if destructors kept spawning. Once
+//! shutdown has begun, a spawn is refused instead, as tokio's is: its future is dropped at once
+//! on the spawning thread and its `JoinHandle` reports cancellation (`refuse`), and a G woken
+//! after the drain is dropped the same way. A refused future whose destructor spawns again
+//! would recurse; `refuse` turns that into a loop over a per-thread list, and a chain of more
+//! than `REFUSED_CHAIN_LIMIT` futures spawning their successors from their destructors is cut
+//! there (the rest are leaked, with one message), so shutdown ends whatever destructors do.
 
+use std::cell::{Cell, RefCell};
 use std::sync::atomic::Ordering;
 use std::task::Wake;
 use std::thread;
@@ -10,6 +22,7 @@ use std::time::{Duration, Instant};
 use super::{releasep, Shared};
 use crate::p::P;
 use crate::park::Handoff;
+use crate::Task;
 
 impl Shared {
     /// Stops the runtime: parked Ms exit, running Ms exit after their current poll, and then
@@ -109,5 +122,50 @@ impl Shared {
             tasks
         };
         drop(tasks);
+    }
+}
+
+/// Refused futures one thread drops in one chain before it leaks the rest (module doc).
+const REFUSED_CHAIN_LIMIT: usize = 100_000;
+
+thread_local! {
+    /// Whether this thread is dropping refused Gs now ([`refuse`]).
+    static REFUSING: Cell<bool> = const { Cell::new(false) };
+    /// Gs refused while this thread was already dropping one: dropped by the outer call.
+    static REFUSED: RefCell<Vec<Task>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Drops G `task` without running it: spawned (or woken) after its runtime began to shut down
+/// (module doc). Its handle reports cancellation. Destructors that spawn again are handled in a
+/// loop, not by recursion, and cut after [`REFUSED_CHAIN_LIMIT`].
+pub(crate) fn refuse(task: Task) {
+    if REFUSING.with(Cell::get) {
+        REFUSED.with(|refused| refused.borrow_mut().push(task));
+        return;
+    }
+    /// Ends the chain on this thread, also when a destructor panics.
+    struct Chain;
+    impl Drop for Chain {
+        fn drop(&mut self) {
+            REFUSING.with(|refusing| refusing.set(false));
+            let left = REFUSED.with(|refused| std::mem::take(&mut *refused.borrow_mut()));
+            // Only if the chain was cut (or a destructor panicked): nothing may drop them now.
+            left.into_iter().for_each(std::mem::forget);
+        }
+    }
+    REFUSING.with(|refusing| refusing.set(true));
+    let _chain = Chain;
+    drop(task);
+    for _ in 1..REFUSED_CHAIN_LIMIT {
+        let Some(next) = REFUSED.with(|refused| refused.borrow_mut().pop()) else {
+            return;
+        };
+        drop(next);
+    }
+    if REFUSED.with(|refused| !refused.borrow().is_empty()) {
+        eprintln!(
+            "gort: destructors kept spawning tasks while their runtime shut down; after \
+             {REFUSED_CHAIN_LIMIT} refused tasks the rest are leaked instead of dropped"
+        );
     }
 }
