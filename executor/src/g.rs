@@ -219,8 +219,11 @@ impl G {
     pub(crate) fn inner_waker(&self) -> std::task::RawWaker {
         let data = self.inner_data.load(Ordering::Relaxed);
         let vtable = self.inner_vtable.load(Ordering::Relaxed);
-        debug_assert!(!vtable.is_null(), "a counted waker before the first poll");
-        // SAFETY: set once from a `&'static RawWakerVTable` by `set_inner_waker`.
+        // Dereferenced below: a null one would be undefined behaviour, not a wrong answer.
+        if vtable.is_null() {
+            counted_waker_before_first_poll();
+        }
+        // SAFETY: non-null, so set once from a `&'static RawWakerVTable` by `set_inner_waker`.
         std::task::RawWaker::new(data, unsafe { &*vtable })
     }
 
@@ -256,4 +259,11 @@ fn next_id() -> u64 {
         cache.set((next + 1, end));
         next
     })
+}
+
+/// A G's counted waker was used before its first poll recorded the waker it wraps.
+#[cold]
+#[inline(never)]
+fn counted_waker_before_first_poll() -> ! {
+    panic!("gort: a counted waker was used before its task's first poll; this is a bug in gort")
 }

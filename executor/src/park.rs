@@ -38,7 +38,11 @@ impl Note {
     /// Hands `handoff` to the parked M and wakes it.
     pub(crate) fn wake(&self, handoff: Handoff) {
         let mut slot = self.handoff.lock().unwrap_or_else(|e| e.into_inner());
-        debug_assert!(slot.is_none(), "an M was woken twice");
+        // Exactly one waker per parked M (module doc); a second would overwrite the first's
+        // handoff and lose a P for good. One branch under a lock already held: checked always.
+        if let Some(earlier) = *slot {
+            woken_twice(earlier, handoff);
+        }
         *slot = Some(handoff);
         drop(slot);
         self.wakeup.notify_one();
@@ -74,4 +78,12 @@ impl Note {
             slot = self.wakeup.wait(slot).unwrap_or_else(|e| e.into_inner());
         }
     }
+}
+
+/// A parked M was handed a second handoff before it took the first: a bug in the idle-M
+/// protocol, which would lose a P.
+#[cold]
+#[inline(never)]
+fn woken_twice(earlier: Handoff, later: Handoff) -> ! {
+    panic!("gort: a parked M was woken twice ({earlier:?}, then {later:?}); this is a bug in gort")
 }

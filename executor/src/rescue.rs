@@ -151,6 +151,8 @@ impl Shared {
     /// with what it queued meanwhile going to the global queue and its timers to the P-less set
     /// (module doc). The M holds no P afterwards.
     pub(crate) fn retire_detached(self: &Arc<Self>, p: &P) {
+        // Proof: the only caller (`M::after_poll`) saw `end_poll` report `Detached`, and only the
+        // M holding a detached P takes it out of that role (here).
         debug_assert_eq!(p.role(), Role::Detached);
         releasep(self, p);
         // SAFETY: this M held `p` until `releasep` above, and nobody else can acquire a

@@ -179,7 +179,10 @@ impl M {
 
     /// Takes an idle P if there is one (for `block_on`'s M).
     pub(crate) fn try_acquire_idle_p(&mut self) -> bool {
-        debug_assert!(self.p.is_none());
+        if self.p.is_some() {
+            // Already holds one (its callers check first); acquiring another would lose it.
+            return true;
+        }
         match self.shared.try_take_idle_p() {
             Some(p) => {
                 self.acquirep(p);

@@ -168,6 +168,7 @@ impl World {
     /// the world (the collector's lock).
     pub fn stop(&self) {
         let stopped = self.try_stop(&mut || false);
+        // Proof: `try_stop` returns `false` only when `give_up` says so, and this one never does.
         debug_assert!(stopped);
     }
 

@@ -245,6 +245,9 @@ impl Reactor {
         {
             let table = self.lock_descriptors();
             for event in events {
+                // Proof: the backend takes its notifier's event out of the batch before it
+                // returns, and no fd is added under the reserved key. Were one to slip through,
+                // its key would match no descriptor and be dropped below: nothing is woken wrongly.
                 debug_assert_ne!(event.key, sys::RESERVED_KEY, "the backend's own event");
                 // A stale key (slot freed, or reused by another fd) is dropped here.
                 if let Some(desc) = table

@@ -30,6 +30,8 @@ impl Shared {
         if self.is_shutdown() {
             return false;
         }
+        // Proof: the caller holds the reactor's driver role, which one thread at a time can, and
+        // a poller unregisters (`leave_poller`) before it lets go of the driver.
         debug_assert!(sched.poller.is_none(), "two Ms in the netpoller");
         sched.poller = Some(Arc::clone(note));
         true

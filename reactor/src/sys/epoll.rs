@@ -160,6 +160,8 @@ impl Poller {
     /// Adds `fd` for both directions and `EPOLLRDHUP`, edge-triggered, under `key` (never
     /// [`RESERVED_KEY`]). The caller deletes it before its owner closes it.
     pub(crate) fn add(&self, fd: BorrowedFd<'_>, key: usize) -> io::Result<()> {
+        // Proof: the only caller, `Reactor::register`, makes keys with `key_for`, which refuses
+        // the reserved key's slot.
         debug_assert_ne!(key, RESERVED_KEY, "the notifier's key");
         self.ctl(libc::EPOLL_CTL_ADD, fd, INTEREST, key)
     }

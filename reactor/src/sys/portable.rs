@@ -26,6 +26,7 @@ impl Poller {
 
     /// Adds `fd` for both directions, edge-triggered, under `key` (never [`RESERVED_KEY`]).
     pub(crate) fn add(&self, fd: BorrowedFd<'_>, key: usize) -> io::Result<()> {
+        // Proof: as in `epoll.rs`, `key_for` never makes the reserved key.
         debug_assert_ne!(key, RESERVED_KEY, "the backend's key");
         // SAFETY: `Reactor::deregister` deletes the fd from the poller before the IO object that
         // owns it is dropped (`Registered::drop`), as `add_with_mode` requires.
