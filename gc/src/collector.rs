@@ -111,10 +111,11 @@ pub(crate) fn after_allocation() {
 }
 
 /// Runs the collection an allocation asked for, if any (the executor calls this after each
-/// poll, outside the pin): one relaxed load when none is wanted.
+/// poll, outside the pin): one relaxed load when none is wanted, two while one waits for a
+/// thread stuck in a pinned section (`safepoint.rs`), which it does not wait for here.
 #[inline]
 pub fn collect_if_wanted() {
-    if WANTED.load(Ordering::Relaxed) {
+    if WANTED.load(Ordering::Relaxed) && !WORLD.deferred() {
         collect_wanted();
     }
 }
@@ -123,33 +124,70 @@ pub fn collect_if_wanted() {
 #[inline(never)]
 fn collect_wanted() {
     if WANTED.swap(false, Ordering::Relaxed) {
-        run_once(Mode::Cycles);
+        run_once(Mode::Cycles, Wait::No);
     }
 }
 
 /// Runs one collection in `mode` for a caller who then expects everything unreachable at the
-/// call to be gone: it also waits for the sweeps of earlier collections (`sweep.rs`).
+/// call to be gone: it also waits for the sweeps of earlier collections (`sweep.rs`), and for
+/// a thread stuck in a pinned section to leave it.
 pub(crate) fn run(mode: Mode) -> Collection {
-    let (number, collection) = run_once(mode);
+    let (number, collection) = run_once(mode, Wait::Yes)
+        .unwrap_or_else(|| unreachable!("a collection that waits is never put off"));
     sweep::wait_for_sweeps_before(number);
     collection
 }
 
-/// Runs one collection in `mode`, returning its number and what it did.
-fn run_once(mode: Mode) -> (u64, Collection) {
+/// Whether a collection waits for a thread stuck in a pinned section (`safepoint.rs`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Wait {
+    /// Wait, with the world running (an explicit `collect()`).
+    Yes,
+    /// Put the collection off: it stays wanted, and runs at a poll boundary once the thread
+    /// has left its section (an automatic collection).
+    No,
+}
+
+/// Runs one collection in `mode`, returning its number and what it did; `None` if it was put
+/// off (`Wait::No` and a thread stuck in a pinned section).
+fn run_once(mode: Mode, wait: Wait) -> Option<(u64, Collection)> {
     run_unpinned(|| {
-        let mut collector = crate::lock(&COLLECTING);
+        let (mut collector, started) = loop {
+            if wait == Wait::Yes {
+                WORLD.wait_for_straggler();
+            }
+            let collector = match wait {
+                Wait::Yes => crate::lock(&COLLECTING),
+                // An automatic collection never waits for another (one collecting now serves
+                // it); an M calls it between polls, holding its P.
+                Wait::No => match COLLECTING.try_lock() {
+                    Ok(collector) => collector,
+                    Err(std::sync::TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
+                    Err(std::sync::TryLockError::WouldBlock) => return None,
+                },
+            };
+            WANTED.store(false, Ordering::Relaxed);
+            crate::barrier::before_stop();
+            let started = Instant::now();
+            if stop_the_world(started) {
+                break (collector, started);
+            }
+            // A thread stays inside a pinned section (`safepoint.rs`): not with the world
+            // stopped, and not holding the lock, which automatic collections only try.
+            drop(collector);
+            if wait == Wait::No {
+                // Still wanted: the first poll boundary after the straggler's section runs it.
+                WANTED.store(true, Ordering::Relaxed);
+                return None;
+            }
+        };
         collector.collections += 1;
         let number = collector.collections;
-        WANTED.store(false, Ordering::Relaxed);
         let mode = if mode == Mode::Cycles && crate::debug::leakcheck() {
             Mode::Leaks
         } else {
             mode
         };
-        crate::barrier::before_stop();
-        let started = Instant::now();
-        stop_the_world(started);
         let arrays = std::mem::take(&mut collector.arrays);
         // `Trace` implementations run here, with every other thread waiting for the world to
         // resume. One that panics leaves headers numbered for a graph that is gone, and
@@ -184,25 +222,39 @@ fn run_once(mode: Mode) -> (u64, Collection) {
             freed,
             leaks: found.leaks,
         };
-        (number, collection)
+        Some((number, collection))
     })
 }
 
 /// How long one attempt to stop the world waits for pinned threads before it lets them all run
-/// again and retries (`World::try_stop`).
-const STOP_PATIENCE: Duration = Duration::from_millis(10);
+/// again (`World::try_stop`). A thread still pinned after this is inside one long section (a
+/// thread between polls lets go as soon as it sees the request), and the collection waits for
+/// it with the world running (`safepoint.rs`): this is the most one stuck thread costs the
+/// others. 2 ms: a poll longer than that only makes the collection wait for its end.
+const STOP_PATIENCE: Duration = Duration::from_millis(2);
 
-/// Stops the world, retrying after [`STOP_PATIENCE`] if some thread stays pinned: a thread can
-/// be blocked inside its pinned section on one that waits to pin, and only resuming frees it.
-/// The time held up by failed attempts counts in the pause (`started`).
-fn stop_the_world(started: Instant) {
+/// Stops the world: `true` once stopped. If a thread stays pinned past [`STOP_PATIENCE`], lets
+/// everyone run again and, unless its section ended meanwhile (then it tries again at once),
+/// publishes it as the straggler and returns `false`: the caller waits for it or puts the
+/// collection off (`safepoint.rs`). A thread pinned through the shared counter cannot be named;
+/// for it the stop is retried after a short sleep, as before stragglers existed (such pins
+/// happen only in thread-local destructors).
+fn stop_the_world(started: Instant) -> bool {
     let mut attempt_started = started;
     loop {
-        if WORLD.try_stop(&mut || attempt_started.elapsed() > STOP_PATIENCE) {
-            return;
+        match WORLD.try_stop(&mut || attempt_started.elapsed() > STOP_PATIENCE) {
+            Ok(()) => return true,
+            Err(Some(straggler)) => {
+                WORLD.resume();
+                if WORLD.defer_on(&straggler) {
+                    return false;
+                }
+            }
+            Err(None) => {
+                WORLD.resume();
+                std::thread::sleep(Duration::from_micros(100));
+            }
         }
-        WORLD.resume();
-        std::thread::sleep(Duration::from_micros(100));
         attempt_started = Instant::now();
     }
 }

@@ -36,16 +36,44 @@
 //! while pinned is visible to the collection. Resuming clears `requested` under a mutex the
 //! waiting mutators sleep on.
 //!
-//! The world is stopped only between polls: a task that blocks its thread inside a poll delays
-//! a collection until the poll returns (the stuck-poll rescue gives its P to another thread,
-//! but that thread waits at the collection too). Channel operations that block a thread
+//! The world is stopped only between polls. Channel operations that block a thread
 //! (`send_blocking`, `recv_blocking`) unpin while they wait.
+//!
+//! # A thread stuck in a pinned section
+//!
+//! A task that blocks its thread inside a poll (a synchronous read, a long loop: what sysmon's
+//! rescue is for) stays pinned for as long as it blocks. A stop would wait for it with every
+//! other thread parked at its next pin: one blocked poll would stall the process. Nor can the
+//! collector give up and simply try again: each try parks everyone again (that cut a 1 ms
+//! ticker beside a 400 ms blocked poll to 7 ticks of its 320). Collecting *around* the stuck
+//! thread is unsound: it may clone or drop a handle, or move one out of a channel, at any
+//! instant of its poll, and the count minus edges would be wrong. So the collection waits, but
+//! with the world running:
+//!
+//! 1. [`World::try_stop`] gives up once its patience runs out and names the *straggler*: the
+//!    slot still pinned (a thread pinned across that much of a requested stop is inside one
+//!    long section, since a thread between polls lets go when it sees the request).
+//! 2. The collector resumes the world and [`World::defer_on`] the straggler: the slot is
+//!    published in `straggler`, and from then on no stop is requested until the straggler's
+//!    section ends. Meanwhile `stop_requested` stays true, so that threads holding a pin across
+//!    several operations (an M between polls) let go at each boundary: otherwise the
+//!    straggler, once its poll returned, could stay pinned through the polls that follow.
+//! 3. The straggler's next unpin sees itself published (the unpin's store, a light fence, then
+//!    one load; `defer_on` stores, fences heavily, then looks at the slot, so one of the two
+//!    sees the other) and clears it, waking collectors waiting in
+//!    [`World::wait_for_straggler`]. An automatic collection does not wait: it stays wanted
+//!    and runs at the next poll boundary after the straggler is gone (`collector.rs`).
+//!
+//! Each blocked section costs the other threads one patience-long stop at most (2 ms), not one
+//! per try. A thread blocked for ever inside a pinned section holds off collections for ever
+//! (automatic ones do not happen, an explicit `collect()` waits): the process goes on. Go's
+//! collector also waits for a goroutine it cannot preempt.
 //!
 //! A thread whose thread-local slot is already destroyed (a handle dropped by another
 //! thread-local's destructor) pins through one shared counter instead.
 
 use crate::barrier;
-use crate::loom::{backoff, Arc, AtomicBool, AtomicUsize, Condvar, Mutex, Ordering};
+use crate::loom::{backoff, Arc, AtomicBool, AtomicPtr, AtomicUsize, Condvar, Mutex, Ordering};
 
 /// One thread's pin flag, on its own cache line.
 #[repr(align(128))]
@@ -57,6 +85,14 @@ pub struct Slot {
 /// slot.
 pub struct World {
     requested: AtomicBool,
+    /// The slot a stop gave up on, while it stays in that pinned section (module doc,
+    /// "A thread stuck in a pinned section"); null otherwise. Written by the collector
+    /// ([`World::defer_on`]) and cleared by whichever of it and the straggler's unpin sees the
+    /// section over first (a CAS); compared, never dereferenced, by unpinning threads.
+    straggler: AtomicPtr<Slot>,
+    /// Where collectors wait for the straggler to be cleared (`straggler_lock` held).
+    straggler_lock: Mutex<()>,
+    straggler_gone: Condvar,
     slots: Mutex<Vec<Arc<Slot>>>,
     /// Pins of threads without a slot (see the module doc).
     anonymous: AtomicUsize,
@@ -71,6 +107,9 @@ macro_rules! empty_world {
     () => {
         World {
             requested: AtomicBool::new(false),
+            straggler: AtomicPtr::new(std::ptr::null_mut()),
+            straggler_lock: Mutex::new(()),
+            straggler_gone: Condvar::new(),
             slots: Mutex::new(Vec::new()),
             anonymous: AtomicUsize::new(0),
             resume_lock: Mutex::new(()),
@@ -122,16 +161,73 @@ impl World {
         }
     }
 
-    /// Whether a stop is in progress (a hint for threads holding a pin across operations).
+    /// Whether a stop is in progress or waits for a straggler (a hint for threads holding a pin
+    /// across operations: they let go at their next boundary).
     #[inline]
     pub fn stop_requested(&self) -> bool {
-        self.requested.load(Ordering::Relaxed)
+        self.requested.load(Ordering::Relaxed) || !self.straggler.load(Ordering::Relaxed).is_null()
     }
 
-    /// Unpins `slot`.
+    /// Unpins `slot`; if a collection waits for this slot's section to end, tells it (module
+    /// doc, step 3).
     #[inline]
     pub fn unpin(&self, slot: &Slot) {
         slot.pinned.store(false, Ordering::Release);
+        barrier::light();
+        if std::ptr::eq(self.straggler.load(Ordering::Relaxed), slot) {
+            self.straggler_done(slot);
+        }
+    }
+
+    /// Clears `slot` as the straggler (if it still is) and wakes the collectors waiting for it.
+    #[cold]
+    #[inline(never)]
+    fn straggler_done(&self, slot: &Slot) {
+        let slot = std::ptr::from_ref(slot).cast_mut();
+        if self
+            .straggler
+            .compare_exchange(
+                slot,
+                std::ptr::null_mut(),
+                Ordering::AcqRel,
+                Ordering::Relaxed,
+            )
+            .is_ok()
+        {
+            let _guard = lock(&self.straggler_lock);
+            self.straggler_gone.notify_all();
+        }
+    }
+
+    /// After a [`World::try_stop`] that gave up on `slot` (and a [`World::resume`]): no stop is
+    /// to be requested until `slot`'s pinned section ends, which its unpin reports (module
+    /// doc, step 2). Returns `false` if the section is over already: try again at once.
+    pub fn defer_on(&self, slot: &Arc<Slot>) -> bool {
+        let pointer = Arc::as_ptr(slot).cast_mut();
+        self.straggler.store(pointer, Ordering::Relaxed);
+        barrier::heavy();
+        if slot.pinned.load(Ordering::Acquire) {
+            return true;
+        }
+        self.straggler_done(slot);
+        false
+    }
+
+    /// Whether a collection waits for a straggler's section to end ([`World::defer_on`]).
+    #[inline]
+    pub fn deferred(&self) -> bool {
+        !self.straggler.load(Ordering::Acquire).is_null()
+    }
+
+    /// Blocks until no straggler is published (the caller is not pinned).
+    pub fn wait_for_straggler(&self) {
+        let mut guard = lock(&self.straggler_lock);
+        while self.deferred() {
+            guard = self
+                .straggler_gone
+                .wait(guard)
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+        }
     }
 
     /// Pins through the shared counter (a thread without a slot).
@@ -168,16 +264,17 @@ impl World {
     /// the world (the collector's lock).
     pub fn stop(&self) {
         let stopped = self.try_stop(&mut || false);
-        // Proof: `try_stop` returns `false` only when `give_up` says so, and this one never does.
-        debug_assert!(stopped);
+        // Proof: `try_stop` fails only when `give_up` says so, and this one never does.
+        debug_assert!(stopped.is_ok());
     }
 
-    /// [`World::stop`], giving up (and returning `false`) as soon as `give_up` says so while a
-    /// thread is still pinned. The caller must then [`World::resume`]: new pins are held off
-    /// until it does. The collector gives up after a while rather than wait forever for a
-    /// thread that is blocked, inside its pinned section, on a thread waiting to pin (a task
-    /// locking a `std` mutex held by a thread about to send on a channel).
-    pub fn try_stop(&self, give_up: &mut dyn FnMut() -> bool) -> bool {
+    /// [`World::stop`], giving up as soon as `give_up` says so while a thread is still pinned,
+    /// and naming that thread's slot (`None`: a thread pinned through the shared counter). The
+    /// caller must then [`World::resume`]: new pins are held off until it does. The collector
+    /// gives up rather than wait for a thread stuck inside its pinned section (module doc), or
+    /// blocked there on a thread waiting to pin (a task locking a `std` mutex held by a thread
+    /// about to send on a channel), which only the resume frees.
+    pub fn try_stop(&self, give_up: &mut dyn FnMut() -> bool) -> Result<(), Option<Arc<Slot>>> {
         self.requested.store(true, Ordering::Relaxed);
         barrier::heavy();
         let slots = lock(&self.slots).clone();
@@ -187,7 +284,7 @@ impl World {
             let mut round = 0;
             while slot.pinned.load(Ordering::Acquire) {
                 if give_up() {
-                    return false;
+                    return Err(Some(Arc::clone(slot)));
                 }
                 backoff(&mut round);
             }
@@ -195,11 +292,11 @@ impl World {
         let mut round = 0;
         while self.anonymous.load(Ordering::Acquire) != 0 {
             if give_up() {
-                return false;
+                return Err(None);
             }
             backoff(&mut round);
         }
-        true
+        Ok(())
     }
 
     /// Lets pinned threads run again.

@@ -81,3 +81,40 @@ fn anonymous_pins_are_waited_for_too() {
         assert_eq!(counter.load(Ordering::Relaxed), 2);
     });
 }
+
+/// A stop that gives up on a pinned thread publishes it as the straggler (`defer_on`) while
+/// that thread unpins: whichever order the two go in, the straggler is cleared once the
+/// section is over (by the unpin, or by `defer_on` itself seeing it over), so a collection
+/// waiting for it is never left waiting for a section that ended.
+#[test]
+fn a_straggler_that_unpins_while_it_is_published_is_never_waited_for_forever() {
+    check(|| {
+        let world = Arc::new(World::new());
+        let slot = world.register();
+        world.pin(&slot);
+        let mutator = {
+            let world = Arc::clone(&world);
+            let slot = Arc::clone(&slot);
+            thread::spawn(move || world.unpin(&slot))
+        };
+        // The collector: a stop that gives up at once names the pinned slot.
+        let straggler = match world.try_stop(&mut || true) {
+            Err(Some(straggler)) => straggler,
+            Ok(()) => {
+                // The unpin came first: nothing to wait for.
+                world.resume();
+                mutator.join().unwrap();
+                assert!(!world.deferred());
+                return;
+            }
+            Err(None) => unreachable!("no anonymous pin in this model"),
+        };
+        world.resume();
+        let deferred = world.defer_on(&straggler);
+        mutator.join().unwrap();
+        assert!(
+            !world.deferred(),
+            "the section ended but the straggler is still published (defer_on said {deferred})"
+        );
+    });
+}
