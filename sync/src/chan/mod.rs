@@ -34,6 +34,7 @@
 
 mod after;
 mod error;
+mod handles;
 mod recv_op;
 mod send_op;
 mod state;
@@ -48,8 +49,6 @@ use std::task::{Context, Poll};
 
 use futures::Stream;
 use gort_gc::{Gc, Kind, Trace, Tracer, Visitor};
-
-use crate::loom::Ordering;
 
 pub use after::after;
 pub use error::{SendError, TryRecvError, TrySendError};
@@ -293,7 +292,7 @@ impl<T> Receiver<T> {
 
 impl<T> Clone for Sender<T> {
     fn clone(&self) -> Self {
-        self.chan.senders.fetch_add(1, Ordering::Relaxed);
+        self.chan.handles.add_sender();
         Sender {
             chan: Gc::clone(&self.chan),
         }
@@ -307,7 +306,7 @@ impl<T> Drop for Sender<T> {
         let Some(chan) = Gc::try_get(&self.chan) else {
             return;
         };
-        if chan.senders.fetch_sub(1, Ordering::AcqRel) == 1 {
+        if chan.handles.drop_sender() {
             chan.close();
         }
     }
@@ -315,9 +314,7 @@ impl<T> Drop for Sender<T> {
 
 impl<T> Clone for Receiver<T> {
     fn clone(&self) -> Self {
-        self.chan
-            .receivers
-            .fetch_add(state::RECEIVER, Ordering::Relaxed);
+        self.chan.handles.add_receiver();
         Receiver {
             chan: Gc::clone(&self.chan),
             stream: None,

@@ -17,10 +17,9 @@ use std::collections::VecDeque;
 use std::ptr::NonNull;
 use std::sync::Arc;
 
-use crate::loom::{
-    pin_thread, AtomicBool, AtomicPtr, AtomicUsize, Mutex, MutexGuard, Ordering, PinGuard,
-};
+use crate::loom::{pin_thread, AtomicBool, AtomicPtr, Mutex, MutexGuard, Ordering, PinGuard};
 
+use super::handles::{self, AbandonHook, Handles};
 use super::waiter::{Waiter, Wakes, CLOSED, DONE};
 
 /// A channel's shared state.
@@ -29,12 +28,9 @@ pub(crate) struct Chan<T> {
     state: UnsafeCell<State<T>>,
     /// Go's `dataqsiz`: 0 for a rendezvous channel.
     pub(crate) capacity: usize,
-    /// Live `Sender`s: the last one to go closes the channel.
-    pub(crate) senders: AtomicUsize,
-    /// Live `Receiver`s (`RECEIVER` each), plus `ABANDON_HOOK` while `State::abandon_hook` is
-    /// set, so that only the last receiver of a channel that has a hook takes the lock for it.
-    /// `AcqRel` read-modify-writes: the last receiver's decrement sees the hook's installation.
-    pub(crate) receivers: AtomicUsize,
+    /// Live `Sender`s and `Receiver`s (`handles.rs`): the last sender to go closes the
+    /// channel, the last receiver runs its abandon hook, if it has one.
+    pub(crate) handles: Handles,
     /// `State::closed`, readable without the lock (`is_closed`).
     closed: AtomicBool,
     /// A plain operation's waiter kept for the next one to park (an `Arc::into_raw` pointer,
@@ -61,19 +57,7 @@ pub(crate) struct State<T> {
     /// Given-up waiters believed to be still queued (`remove`). Approximate: peers drop some
     /// without counting; it only decides when to compact.
     zombies: usize,
-    /// Run once when the last `Receiver` is dropped: nobody can receive any more, so whatever
-    /// was going to send (the timer behind `after`) can stop (`Chan::set_abandon_hook`).
-    abandon_hook: Option<AbandonHook>,
 }
-
-/// What [`Chan::set_abandon_hook`] installs.
-pub(crate) type AbandonHook = Box<dyn FnOnce() + Send>;
-
-/// One `Receiver` in `Chan::receivers`.
-pub(crate) const RECEIVER: usize = 1;
-/// `Chan::receivers`' flag for an installed abandon hook (the top bit: the count never gets
-/// there, as `Arc`'s does not).
-const ABANDON_HOOK: usize = 1 << (usize::BITS - 1);
 
 /// A locked channel. Dropping it releases the lock, then wakes the owners of the waiters
 /// completed meanwhile (collected here, on the caller's stack, not in the channel: every
@@ -176,11 +160,9 @@ impl<T> Chan<T> {
                 sendq: VecDeque::new(),
                 closed: false,
                 zombies: 0,
-                abandon_hook: None,
             }),
             capacity,
-            senders: AtomicUsize::new(1),
-            receivers: AtomicUsize::new(RECEIVER),
+            handles: Handles::new(),
             closed: AtomicBool::new(false),
             spare: AtomicPtr::new(std::ptr::null_mut()),
         }
@@ -281,28 +263,24 @@ impl<T> Chan<T> {
         unsafe { &mut *self.state.get() }
     }
 
-    /// Installs `hook`, to run once when the last `Receiver` goes (on the thread dropping it,
-    /// outside the lock). Called while a receiver exists, before any other hook.
+    /// Installs `hook`, to run once when the last `Receiver` goes (on the thread dropping it).
+    /// Called while a receiver exists, once per channel (`handles.rs`).
     pub(crate) fn set_abandon_hook(&self, hook: AbandonHook) {
-        let mut state = self.lock();
-        assert!(
-            state.abandon_hook.is_none(),
-            "a channel got a second abandon hook"
-        );
-        state.abandon_hook = Some(hook);
-        self.receivers.fetch_or(ABANDON_HOOK, Ordering::AcqRel);
+        handles::install_hook(self.addr(), &self.handles, hook);
     }
 
     /// A `Receiver` goes: if it was the last, runs the abandon hook if there is one.
     pub(crate) fn drop_receiver(&self) {
-        let before = self.receivers.fetch_sub(RECEIVER, Ordering::AcqRel);
-        if before != ABANDON_HOOK | RECEIVER {
-            return;
+        if self.handles.drop_receiver() {
+            if let Some(hook) = handles::take_hook(self.addr()) {
+                hook();
+            }
         }
-        let hook = self.lock().abandon_hook.take();
-        if let Some(hook) = hook {
-            hook();
-        }
+    }
+
+    /// This channel's address: its key in the hook table.
+    fn addr(&self) -> usize {
+        std::ptr::from_ref(self).addr()
     }
 
     /// Whether the channel is closed (lock-free look).
@@ -335,6 +313,11 @@ impl<T> Chan<T> {
 
 impl<T> Drop for Chan<T> {
     fn drop(&mut self) {
+        if self.handles.hooked() {
+            // Freed with its hook unrun (its receivers went with a collected cycle): the
+            // table must not keep it, nor hand it to a later channel at this address.
+            drop(handles::take_hook(self.addr()));
+        }
         let spare = self.spare.swap(std::ptr::null_mut(), Ordering::Acquire);
         if !spare.is_null() {
             // SAFETY: as in `Chan::waiter`.
