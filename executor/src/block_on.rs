@@ -61,6 +61,18 @@ impl MainSignal {
             thread::park();
         }
     }
+
+    /// [`MainSignal::park_until_woken`], for at most `timeout`.
+    pub(crate) fn park_until_woken_or(&self, timeout: std::time::Duration) {
+        let deadline = std::time::Instant::now() + timeout;
+        while !self.woken.load(Ordering::Acquire) {
+            let now = std::time::Instant::now();
+            if now >= deadline {
+                return;
+            }
+            thread::park_timeout(deadline - now);
+        }
+    }
 }
 
 impl Wake for MainSignal {
@@ -109,8 +121,10 @@ pub(crate) fn block_on<F: Future>(shared: &Arc<Shared>, future: F) -> F::Output 
         // not the one woken, so the common case costs a plain load instead of a locked exchange.
         if signal.is_woken() && signal.woken.swap(false, Ordering::Acquire) {
             m.begin_main_poll(location);
-            let polled = gort_context::with_budget(gort_context::DEFAULT_BUDGET, || {
-                future.as_mut().poll(&mut cx)
+            let polled = context::with_own_waker(&waker, || {
+                gort_context::with_budget(gort_context::DEFAULT_BUDGET, || {
+                    future.as_mut().poll(&mut cx)
+                })
             });
             // Before anything touches the P (even `M::drop` on return): main may have lost it
             // in a `block_in_place`, or had it replaced while stuck (`rescue.rs`).

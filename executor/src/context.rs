@@ -10,6 +10,7 @@ use std::cell::Cell;
 use std::mem::ManuallyDrop;
 use std::ptr::{self, NonNull};
 use std::sync::Arc;
+use std::task::Waker;
 
 use crate::g::{WaitReason, G};
 use crate::p::P;
@@ -30,6 +31,10 @@ struct Context {
     shared: Cell<*const Shared>,
     p: Cell<*const P>,
     g: Cell<*const G>,
+    /// Null, or the waker the runtime polls the current G or `block_on` main with, for the
+    /// duration of that poll ([`with_own_waker`]): a `JoinHandle` polled with it needs no
+    /// guard against a panicking waker (`join.rs`).
+    own_waker: Cell<*const Waker>,
     /// Whether this thread is inside `block_on` (polling the main future or running Gs for it).
     in_block_on: Cell<bool>,
     /// Null, or where Gs of `shared` woken on this thread go while it dispatches netpoller events
@@ -46,6 +51,7 @@ thread_local! {
             shared: Cell::new(ptr::null()),
             p: Cell::new(ptr::null()),
             g: Cell::new(ptr::null()),
+            own_waker: Cell::new(ptr::null()),
             in_block_on: Cell::new(false),
             batch: Cell::new(ptr::null_mut()),
             p_lost: Cell::new(false),
@@ -137,8 +143,9 @@ pub(crate) fn held_p_of(runtime: *const Shared) -> Option<(NonNull<Shared>, NonN
 /// into the returned batch instead of scheduled, so that the caller places them all at once
 /// (Go's `injectglist`): into its own P's ring, or one idle P, instead of each waking another M.
 /// While `f` runs the thread counts as holding no P, which sends wakes down the schedule
-/// function's remote path, where the batch is checked.
-pub(crate) fn collect_wakes<R>(f: impl FnOnce() -> R) -> (R, Vec<Task>) {
+/// function's remote path, where the batch is checked. A waker that panics in `f` is caught and
+/// reported ([`contain_waker_panics`]: then `None`), and the batch is returned all the same.
+pub(crate) fn collect_wakes<R>(f: impl FnOnce() -> R) -> (Option<R>, Vec<Task>) {
     struct Restore {
         p: *const P,
         batch: *mut Vec<Task>,
@@ -157,9 +164,28 @@ pub(crate) fn collect_wakes<R>(f: impl FnOnce() -> R) -> (R, Vec<Task>) {
             p: ctx.p.replace(ptr::null()),
             batch: ctx.batch.replace(&mut batch),
         });
-        f()
+        contain_waker_panics(f)
     };
     (result, batch)
+}
+
+/// Runs `f`, which wakes wakers on the runtime's own behalf (due timers, netpoller events): a
+/// waker is user code and may panic, and here no caller could take the panic. Without this it
+/// unwound out of the M's loop, killing the thread (with a P, or the poller role) and dropping
+/// the Gs already collected. The other wakers of the batch are still woken
+/// (`gort_context::wake_all`); the panic is reported on stderr and `None` returned.
+pub(crate) fn contain_waker_panics<R>(f: impl FnOnce() -> R) -> Option<R> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+        Ok(result) => Some(result),
+        Err(payload) => {
+            let message = crate::join::panic_message(&*payload).unwrap_or("a non-string payload");
+            eprintln!(
+                "gort: a waker panicked when the runtime woke it ({message}); the other tasks \
+                 were woken and the runtime goes on"
+            );
+            None
+        }
+    }
 }
 
 /// Adds `task` to the batch of [`collect_wakes`] if this thread is collecting for the runtime at
@@ -206,6 +232,30 @@ pub(crate) fn with_current_shared<R>(f: impl FnOnce(Option<&Arc<Shared>>) -> R) 
     // this thread runs `f`; `ManuallyDrop` borrows that reference without releasing it.
     let shared = ManuallyDrop::new(unsafe { Arc::from_raw(shared) });
     f(Some(&shared))
+}
+
+/// Runs `f` (a poll of a G or of `block_on`'s main) with `waker`, the runtime's own waker for it,
+/// recorded as such.
+pub(crate) fn with_own_waker<R>(waker: &Waker, f: impl FnOnce() -> R) -> R {
+    struct Restore(*const Waker);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            CONTEXT.with(|ctx| ctx.own_waker.set(self.0));
+        }
+    }
+    let _restore = Restore(CONTEXT.with(|ctx| ctx.own_waker.replace(waker)));
+    f()
+}
+
+/// Whether `waker` wakes what the runtime's own waker for the current poll wakes (a G, or
+/// `block_on`'s main): then it is gort's, and cannot panic.
+pub(crate) fn is_own_waker(waker: &Waker) -> bool {
+    CONTEXT.with(|ctx| {
+        let own = ctx.own_waker.get();
+        // SAFETY: a non-null pointer is the waker of the poll running on this thread, alive for
+        // as long as the pointer is set (`with_own_waker`).
+        !own.is_null() && waker.will_wake(unsafe { &*own })
+    })
 }
 
 /// Runs `f` with `g` recorded as the G being polled on this thread.

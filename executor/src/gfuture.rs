@@ -15,6 +15,17 @@
 //!    for (it unpins the thread while it collects);
 //!
 //! and when dropped (completion, abort, or shutdown) it deregisters the G and counts it dead.
+//!
+//! # Destructors that panic
+//!
+//! async-task drops a task's future inside its own abort-on-panic guard, so a user future whose
+//! `Drop` panicked (a hand-written future that completed, or any future on abort or shutdown)
+//! aborted the process. The user's future is therefore dropped here, by this wrapper, under
+//! `catch_unwind`: right after the poll that completed it (a panic there becomes the task's
+//! `JoinError::Panic`, as when an `async` block's captured value panics on drop inside its last
+//! poll; tokio does the same), and in this wrapper's own `Drop` otherwise (abort, shutdown:
+//! nobody can take the panic, which is reported on stderr; the handle reports the task
+//! cancelled).
 
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -33,8 +44,9 @@ use crate::join::JoinError;
 pin_project! {
     /// The wrapper around a G's future. Its output is what the `JoinHandle` yields.
     pub(crate) struct GFuture<F> {
+        // `None` once dropped (module doc, "Destructors that panic").
         #[pin]
-        inner: F,
+        inner: Option<F>,
         // The G record this future belongs to (see `GRecordRef`).
         g: GRecordRef,
         // Whether the G's waker is in the parked-task registry.
@@ -43,8 +55,14 @@ pin_project! {
 
     impl<F> PinnedDrop for GFuture<F> {
         fn drop(this: Pin<&mut Self>) {
-            let this = this.project();
+            let mut this = this.project();
             let g = this.g.get();
+            if this.inner.is_some() {
+                let mut inner = this.inner.as_mut();
+                if let Err(payload) = catch_unwind(AssertUnwindSafe(|| inner.set(None))) {
+                    report_drop_panic(g, &*payload);
+                }
+            }
             if *this.registered {
                 g.runtime().registry.deregister(g);
             }
@@ -80,7 +98,7 @@ impl<F: Future> GFuture<F> {
     /// future constructor).
     pub(crate) fn new(inner: F, g: &G) -> GFuture<F> {
         GFuture {
-            inner,
+            inner: Some(inner),
             g: GRecordRef(NonNull::from(g)),
             registered: false,
         }
@@ -91,7 +109,7 @@ impl<F: Future> Future for GFuture<F> {
     type Output = Result<F::Output, JoinError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.project();
+        let mut this = self.project();
         let g = this.g.get();
         if g.is_aborted() {
             return Poll::Ready(Err(JoinError::cancelled(g)));
@@ -108,18 +126,31 @@ impl<F: Future> Future for GFuture<F> {
         }
         g.set_state(GState::Running);
         g.set_wait_reason(WaitReason::Unknown);
-        let inner = this.inner;
+        let Some(inner) = this.inner.as_mut().as_pin_mut() else {
+            unreachable!("a G polled after it completed");
+        };
         let counted_waker = counted.then(|| gwaker::borrowed(g));
         let waker = counted_waker.as_deref().unwrap_or(cx.waker());
         let mut poll_cx = Context::from_waker(waker);
         // Each poll gets a fresh coop budget (`gort_context`).
         let polled = context::with_current_g(g, || {
-            catch_unwind(AssertUnwindSafe(|| {
-                gort_context::with_budget(gort_context::DEFAULT_BUDGET, || inner.poll(&mut poll_cx))
-            }))
+            context::with_own_waker(waker, || {
+                catch_unwind(AssertUnwindSafe(|| {
+                    gort_context::with_budget(gort_context::DEFAULT_BUDGET, || {
+                        inner.poll(&mut poll_cx)
+                    })
+                }))
+            })
         });
         let result = match polled {
-            Ok(Poll::Ready(output)) => Poll::Ready(Ok(output)),
+            Ok(Poll::Ready(output)) => {
+                // Dropped now, where a panic can still be the task's result (module doc).
+                let mut inner = this.inner.as_mut();
+                match catch_unwind(AssertUnwindSafe(|| inner.set(None))) {
+                    Ok(()) => Poll::Ready(Ok(output)),
+                    Err(payload) => Poll::Ready(Err(JoinError::panic(g, payload))),
+                }
+            }
             Ok(Poll::Pending) => {
                 g.set_state(GState::Waiting);
                 if !*this.registered {
@@ -140,4 +171,15 @@ impl<F: Future> Future for GFuture<F> {
         gort_gc::collect_if_wanted();
         result
     }
+}
+
+/// A G's future panicked while being dropped on abort or shutdown, where the panic has nowhere
+/// to go (module doc): says so on stderr.
+#[cold]
+fn report_drop_panic(g: &G, payload: &(dyn std::any::Any + Send)) {
+    let message = crate::join::panic_message(payload).unwrap_or("a non-string payload");
+    eprintln!(
+        "gort: the future of {} panicked while it was dropped ({message}); the runtime goes on",
+        g.describe()
+    );
 }

@@ -4,13 +4,25 @@
 //! output, `JoinError::Panic` if the G panicked, or `JoinError::Cancelled` if it was aborted or
 //! dropped by runtime shutdown. Dropping the handle detaches the G (it keeps running), as in
 //! tokio; `abort` asks the G to drop its future at its next scheduling point.
+//!
+//! # A waker that panics
+//!
+//! async-task wakes the awaiter of a task that completes from the thread that completed it,
+//! inside an abort-on-panic guard: a `JoinHandle` polled by another executor with a waker that
+//! panics aborted the process. A handle polled with the runtime's own waker for the current G
+//! or `block_on` main (`context::is_own_waker`: gort's, which never panics) hands it to
+//! async-task as before; any other waker goes into a slot of the handle's [`Forward`], whose
+//! waker async-task gets instead, and which wakes the real one under `catch_unwind` (reporting
+//! a panic, which has nowhere else to go, on stderr). Made once per handle, on its first such
+//! poll; later polls only register the new waker in the slot.
 
 use std::any::Any;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::ptr::NonNull;
-use std::task::{Context, Poll};
+use std::sync::Arc;
+use std::task::{Context, Poll, Wake, Waker};
 
 use crate::context;
 use crate::g::{WaitReason, G};
@@ -27,6 +39,25 @@ pub struct JoinHandle<T> {
     /// Valid while `task` is `Some`: the task handle keeps the allocation, and so the record,
     /// alive.
     g: NonNull<G>,
+    /// Made on the first poll with a waker that is not the runtime's own (module doc).
+    forward: Option<(Arc<Forward>, Waker)>,
+}
+
+/// Where a foreign waker of a `JoinHandle` waits for the G's completion (module doc).
+struct Forward {
+    waker: gort_context::WakerSlot,
+}
+
+impl Wake for Forward {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        if let Some(waker) = self.waker.take() {
+            context::contain_waker_panics(|| waker.wake());
+        }
+    }
 }
 
 // SAFETY: the fields are a `FallibleTask` (Send when `T: Send`) and a pointer used only as `&G`,
@@ -43,6 +74,7 @@ impl<T> JoinHandle<T> {
         JoinHandle {
             task: Some(task.fallible()),
             g,
+            forward: None,
         }
     }
 
@@ -79,11 +111,25 @@ impl<T> Future for JoinHandle<T> {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         // One unit of the coop budget per result taken (`gort_context`).
         let progress = std::task::ready!(gort_context::poll_proceed(cx));
-        let task = self
+        let this = &mut *self;
+        let task = this
             .task
             .as_mut()
             .unwrap_or_else(|| unreachable!("JoinHandle used after drop"));
-        match Pin::new(&mut *task).poll(cx) {
+        let polled = if context::is_own_waker(cx.waker()) {
+            Pin::new(&mut *task).poll(cx)
+        } else {
+            let (forward, waker) = this.forward.get_or_insert_with(|| {
+                let forward = Arc::new(Forward {
+                    waker: gort_context::WakerSlot::new(),
+                });
+                let waker = Waker::from(Arc::clone(&forward));
+                (forward, waker)
+            });
+            forward.waker.register(cx.waker());
+            Pin::new(&mut *task).poll(&mut Context::from_waker(waker))
+        };
+        match polled {
             Poll::Ready(Some(result)) => {
                 progress.made();
                 Poll::Ready(result)
@@ -180,7 +226,7 @@ impl JoinError {
 }
 
 /// The text of a panic payload, when it is a string (as `panic!` makes it).
-fn panic_message(payload: &(dyn Any + Send)) -> Option<&str> {
+pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> Option<&str> {
     payload
         .downcast_ref::<&'static str>()
         .copied()

@@ -227,7 +227,7 @@ pub(crate) fn wait_as_main_poller(
 fn dispatch(shared: &Shared, driver: &mut Driver<'_>, timeout: Option<Duration>) -> Vec<Task> {
     let (result, tasks) = context::collect_wakes(|| driver.poll(timeout));
     shared.note_netpoll();
-    if let Err(err) = result {
+    if let Some(Err(err)) = result {
         // `epoll_wait` fails only on a broken epoll fd or memory exhaustion; say so, and keep
         // the scheduler running (Gs parked on IO stay parked).
         report_poll_error(&err);

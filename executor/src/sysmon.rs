@@ -201,7 +201,7 @@ fn rescue_stuck_ps(shared: &Arc<Shared>, looks: &mut [Look], now: Instant) -> Op
                 shared.rescue_stuck_p(p);
             }
             // `run_expired` returns at once unless a timer is due.
-            p.timers.run_expired(shared.time.clock.now());
+            context::contain_waker_panics(|| p.timers.run_expired(shared.time.clock.now()));
         }
     }
     sleep

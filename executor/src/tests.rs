@@ -123,11 +123,12 @@ fn wakes_collected_during_a_dispatch_are_injected_and_run() {
             .unzip();
         // With one P, a yielding G goes behind the 8 new ones, which run and park first.
         yield_now().await;
-        let ((), batch) = crate::context::collect_wakes(|| {
+        let (sent, batch) = crate::context::collect_wakes(|| {
             for (i, tx) in senders.into_iter().enumerate() {
                 tx.send(i).unwrap();
             }
         });
+        assert_eq!(sent, Some(()), "no waker panicked");
         assert_eq!(batch.len(), 8, "every wake went into the batch");
         let p = crate::context::current_p_of(&shared).expect("a G runs on a P");
         let first = shared.inject(p, batch).expect("a G to run first");

@@ -61,6 +61,10 @@ use crate::poll_until::OnArm;
 use crate::shared::Shared;
 use crate::Task;
 
+/// The shortest timed park of a thread waiting for a timer without a poller
+/// ([`Shared::timer_park_bound`]).
+const NO_POLLER_MIN_PARK: Duration = Duration::from_micros(100);
+
 /// How long the poller waits, in real time, before re-checking a paused clock whose runtime is
 /// not idle yet.
 const PAUSED_RECHECK: Duration = Duration::from_millis(1);
@@ -112,7 +116,7 @@ impl Shared {
     pub(crate) fn run_all_due_timers(&self) {
         let now = self.time.clock.now();
         for timers in self.timer_sets() {
-            timers.run_expired(now);
+            context::contain_waker_panics(|| timers.run_expired(now));
         }
     }
 
@@ -153,6 +157,28 @@ impl Shared {
         }
         self.poll_until.publish(Some(deadline_nanos(earliest)));
         Some(earliest.saturating_duration_since(clock.now()))
+    }
+
+    /// How long a parked thread may sleep before the earliest timer is due, when the runtime has
+    /// no poller (creating it failed: out of descriptors), in which an idle M would otherwise
+    /// wait for timers: `None` if there is a poller or no timer (`worker::wait_parked`,
+    /// `worker::park_main`).
+    pub(crate) fn timer_park_bound(&self) -> Option<Duration> {
+        if self.reactor.has_poller() {
+            return None;
+        }
+        let earliest = self.earliest_timer()?;
+        let clock = &self.time.clock;
+        if clock.is_paused() {
+            return Some(PAUSED_RECHECK);
+        }
+        // Not zero: a timer due while every P is busy is theirs to run, and a parked thread
+        // that found no idle P for it must not spin meanwhile.
+        Some(
+            earliest
+                .saturating_duration_since(clock.now())
+                .max(NO_POLLER_MIN_PARK),
+        )
     }
 
     /// The hook installed on the runtime's `TimeDriver`.

@@ -37,6 +37,7 @@
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::thread;
+use std::time::Instant;
 
 use crate::block_on::MainSignal;
 use crate::context;
@@ -45,7 +46,7 @@ use crate::p::{MAIN_G_ID, P};
 use crate::park::{Handoff, Note};
 use crate::queue::CAPACITY;
 use crate::rand::FastRand;
-use crate::shared::{BeforePark, Parking, Shared};
+use crate::shared::{BeforePark, Parking, Shared, Unpark};
 use crate::Task;
 
 /// Go's fairness interval for the global queue.
@@ -439,11 +440,9 @@ fn park_worker(shared: &Arc<Shared>, note: &Arc<Note>) -> Woken {
                 }
             }
         }
-        let handoff = match note.wait_timeout(shared.limits.keep_alive) {
-            Some(handoff) => handoff,
-            // Idle for `thread_keep_alive`: exit if not needed, else wait on (`threads.rs`).
-            None if shared.idle_m_expired(note) => return Woken::Retire,
-            None => note.wait(),
+        let handoff = match wait_parked(shared, note) {
+            Ok(handoff) => handoff,
+            Err(woken) => return woken,
         };
         match handoff {
             Handoff::P { index, spinning } => {
@@ -456,6 +455,47 @@ fn park_worker(shared: &Arc<Shared>, note: &Arc<Note>) -> Woken {
             Handoff::Shutdown => return Woken::Shutdown(Vec::new()),
             Handoff::Poll => {}
         }
+    }
+}
+
+/// The wait of a worker M on the idle list ([`park_worker`]): until it is handed something.
+/// Meanwhile, once idle for `thread_keep_alive`, it exits if it is not needed (`threads.rs`);
+/// and while the runtime has no poller to bound an idle thread's sleep by the earliest timer
+/// (creating it failed: the process is out of descriptors), it wakes at that timer and takes an
+/// idle P to run it (`Err`: what the M does instead of waiting on).
+fn wait_parked(shared: &Arc<Shared>, note: &Arc<Note>) -> Result<Handoff, Woken> {
+    let parked = Instant::now();
+    let mut kept = false;
+    loop {
+        let keep_alive = (!kept).then(|| shared.limits.keep_alive.saturating_sub(parked.elapsed()));
+        let timer = shared.timer_park_bound();
+        let timeout = match (keep_alive, timer) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        let Some(timeout) = timeout else {
+            return Ok(note.wait());
+        };
+        if let Some(handoff) = note.wait_timeout(timeout) {
+            return Ok(handoff);
+        }
+        if timer.is_some_and(|timer| timer <= timeout) {
+            match shared.unpark_for_timers(note) {
+                Unpark::P(index) => {
+                    return Err(Woken::P {
+                        index,
+                        spinning: false,
+                        tasks: Vec::new(),
+                    })
+                }
+                Unpark::HandoffComing => return Ok(note.wait()),
+                Unpark::StayParked => continue,
+            }
+        }
+        if shared.idle_m_expired(note) {
+            return Err(Woken::Retire);
+        }
+        kept = true;
     }
 }
 
@@ -493,7 +533,12 @@ fn park_main(shared: &Arc<Shared>, held: &mut Option<usize>, main: &MainSignal) 
                 }
             }
         }
-        None => main.park_until_woken(),
+        // Bounded by the earliest timer when no poller can wait for it (`wait_parked`): the
+        // `block_on` loop then takes an idle P, whose `find_runnable` runs the due timers.
+        None => match shared.timer_park_bound() {
+            Some(bound) => main.park_until_woken_or(bound),
+            None => main.park_until_woken(),
+        },
     }
 }
 

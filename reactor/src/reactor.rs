@@ -42,7 +42,6 @@ use std::num::NonZeroUsize;
 use std::os::fd::AsFd;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, TryLockError};
-use std::task::Waker;
 use std::time::Duration;
 
 use slab::Slab;
@@ -150,6 +149,13 @@ impl Reactor {
         self.try_driver()
     }
 
+    /// Whether the poller exists (creating it may fail: out of descriptors). Without it no
+    /// thread can wait here for the earliest timer, and the executor parks with a timeout
+    /// instead.
+    pub fn has_poller(&self) -> bool {
+        self.poller.get().is_some()
+    }
+
     /// Breaks the current (or the next) blocking [`Driver::poll`]. Several notifications before
     /// a wait may end just that one wait.
     pub fn notify(&self) {
@@ -216,7 +222,7 @@ impl Reactor {
             .map(|desc| desc.close_for_shutdown(&mut wake))
             .sum();
         self.parked.fetch_sub(taken, Ordering::Relaxed);
-        wake.into_iter().for_each(Waker::wake);
+        gort_context::wake_all(wake);
     }
 
     /// Removes `source` from the poller and frees its slot; its waiters wake and fail.
@@ -236,7 +242,7 @@ impl Reactor {
         let mut wake = Vec::new();
         let taken = desc.close(&mut wake);
         self.parked.fetch_sub(taken, Ordering::Relaxed);
-        wake.into_iter().for_each(Waker::wake);
+        gort_context::wake_all(wake);
     }
 
     /// Records events and wakes the tasks parked on them. Returns how many wakers were called.
@@ -261,7 +267,7 @@ impl Reactor {
         self.parked.fetch_sub(wake.len(), Ordering::Relaxed);
         let woken = wake.len();
         // Outside every lock: wakers run the executor's schedule function.
-        wake.into_iter().for_each(Waker::wake);
+        gort_context::wake_all(wake);
         woken
     }
 }
@@ -311,7 +317,7 @@ mod tests {
     use std::sync::atomic::AtomicUsize;
     use std::sync::mpsc::RecvTimeoutError;
     use std::sync::Barrier;
-    use std::task::{Context, Poll, Wake};
+    use std::task::{Context, Poll, Wake, Waker};
     use std::time::Instant;
 
     use super::*;

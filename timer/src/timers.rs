@@ -238,7 +238,7 @@ impl Timers {
             self.publish_next(&mut heap);
         }
         let woken = wake.len();
-        wake.into_iter().for_each(Waker::wake);
+        gort_context::wake_all(wake);
         woken
     }
 

@@ -12,6 +12,16 @@ use crate::p::{Role, P};
 use crate::park::Note;
 use crate::queue::CAPACITY;
 
+/// What [`Shared::unpark_for_timers`] decided.
+pub(crate) enum Unpark {
+    /// The M left the idle list with this P, to run due timers.
+    P(usize),
+    /// Someone is handing the M something already: it waits for that.
+    HandoffComing,
+    /// No P is idle (the busy Ps' Ms run their timers): the M stays parked.
+    StayParked,
+}
+
 /// What [`Shared::park_m`] decided.
 pub(crate) enum Parking {
     /// The M is on the idle-M list: it waits on its note.
@@ -136,6 +146,24 @@ impl Shared {
         }
         sched.idle_ms.push(Arc::clone(note));
         Parking::Parked
+    }
+
+    /// An M parked on `note` woke at a timer's deadline because the runtime has no poller to
+    /// wait for timers in (`worker::wait_parked`): it leaves the idle list with an idle P (one
+    /// whose timers are due, if any), unless it is being handed something already or no P is
+    /// idle.
+    pub(crate) fn unpark_for_timers(&self, note: &Arc<Note>) -> Unpark {
+        let mut sched = self.lock();
+        let Some(position) = sched.idle_ms.iter().position(|n| Arc::ptr_eq(n, note)) else {
+            return Unpark::HandoffComing;
+        };
+        match self.pidleget_for(&mut sched, true) {
+            Some(p) => {
+                sched.idle_ms.remove(position);
+                Unpark::P(p)
+            }
+            None => Unpark::StayParked,
+        }
     }
 
     /// [`Shared::pidleput`] of a P that may still have queued Gs: one no thread could be

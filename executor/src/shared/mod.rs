@@ -183,7 +183,7 @@ pub(crate) struct ThreadLimits {
 
 mod global_queue;
 mod idle;
-pub(crate) use idle::Parking;
+pub(crate) use idle::{Parking, Unpark};
 mod poller;
 mod shutdown;
 pub(crate) use shutdown::refuse;

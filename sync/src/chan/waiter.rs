@@ -124,11 +124,9 @@ impl Wakes {
     }
 
     /// Wakes everything collected (call it without holding the lock).
+    /// A waker that panics does not keep the others asleep (`gort_context::wake_all`).
     pub(crate) fn wake_all(self) {
-        if let Some(waker) = self.one {
-            waker.wake();
-        }
-        self.more.into_iter().for_each(Waker::wake);
+        gort_context::wake_all(self.one.into_iter().chain(self.more));
     }
 }
 

@@ -182,9 +182,8 @@ impl Notify {
             self.generation.fetch_add(1, Ordering::Release);
             mem::take(&mut state.waiting)
         };
-        for waker in waiting.into_values().flatten() {
-            waker.wake();
-        }
+        // One waker that panics must not keep the others asleep.
+        gort_context::wake_all(waiting.into_values().flatten());
     }
 
     /// Delivers one notification to the waiter at `end`, or stores the permit.
