@@ -259,8 +259,25 @@ pub(crate) fn is_own_waker(waker: &Waker) -> bool {
 }
 
 /// Runs `f` with `g` recorded as the G being polled on this thread.
-pub(crate) fn with_current_g<R>(g: &G, f: impl FnOnce() -> R) -> R {
-    with_g_pointer(g, f)
+/// `waker` is the runtime's own waker for that poll, recorded as in [`with_own_waker`] (one
+/// thread-local access for both: this runs on every poll).
+pub(crate) fn with_current_g<R>(g: &G, waker: &Waker, f: impl FnOnce() -> R) -> R {
+    struct Restore(*const G, *const Waker);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            CONTEXT.with(|ctx| {
+                ctx.g.set(self.0);
+                ctx.own_waker.set(self.1);
+            });
+        }
+    }
+    let _restore = CONTEXT.with(|ctx| {
+        Restore(
+            ctx.g.replace(std::ptr::from_ref(g)),
+            ctx.own_waker.replace(waker),
+        )
+    });
+    f()
 }
 
 /// Runs `f` with the context's G pointer set to `g`, restoring it after (also on unwinding).

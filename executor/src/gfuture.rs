@@ -133,14 +133,10 @@ impl<F: Future> Future for GFuture<F> {
         let waker = counted_waker.as_deref().unwrap_or(cx.waker());
         let mut poll_cx = Context::from_waker(waker);
         // Each poll gets a fresh coop budget (`gort_context`).
-        let polled = context::with_current_g(g, || {
-            context::with_own_waker(waker, || {
-                catch_unwind(AssertUnwindSafe(|| {
-                    gort_context::with_budget(gort_context::DEFAULT_BUDGET, || {
-                        inner.poll(&mut poll_cx)
-                    })
-                }))
-            })
+        let polled = context::with_current_g(g, waker, || {
+            catch_unwind(AssertUnwindSafe(|| {
+                gort_context::with_budget(gort_context::DEFAULT_BUDGET, || inner.poll(&mut poll_cx))
+            }))
         });
         let result = match polled {
             Ok(Poll::Ready(output)) => {

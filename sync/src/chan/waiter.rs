@@ -126,6 +126,14 @@ impl Wakes {
     /// Wakes everything collected (call it without holding the lock).
     /// A waker that panics does not keep the others asleep (`gort_context::wake_all`).
     pub(crate) fn wake_all(self) {
+        if self.more.is_empty() {
+            // One waker (the common case): its panic, if any, goes to the caller as it would
+            // after `wake_all`, and nobody is left asleep behind it.
+            if let Some(waker) = self.one {
+                waker.wake();
+            }
+            return;
+        }
         gort_context::wake_all(self.one.into_iter().chain(self.more));
     }
 }
