@@ -306,19 +306,25 @@ fn shutdown_background_returns_while_a_task_is_stuck() {
 // ---------------------------------------------------------------------------------------------
 // block_on on a runtime shut down elsewhere
 
-/// Runs `future` with `Handle::block_on` on a thread of its own, shuts the runtime down from
-/// this thread once the future is parked, and returns what the `block_on` thread ended with
-/// (its value, or its panic's text), which must come within a few seconds.
-fn block_on_while_shut_down_elsewhere<T: Send + 'static>(
-    future: impl std::future::Future<Output = T> + Send + 'static,
-) -> Result<T, String> {
+/// Runs the future `make` builds for a runtime with `Handle::block_on` on a thread of its own,
+/// shuts the runtime down from this thread once the future is parked, and returns what the
+/// `block_on` thread ended with (its value, or its panic's text), which must come within a few
+/// seconds.
+fn block_on_while_shut_down_elsewhere<T, F>(
+    procs: usize,
+    make: impl FnOnce(&Handle) -> F + Send + 'static,
+) -> Result<T, String>
+where
+    T: Send + 'static,
+    F: std::future::Future<Output = T>,
+{
     let _watchdog = watchdog(Duration::from_secs(30), "block_on after shutdown");
-    let rt = runtime(2);
+    let rt = runtime(procs);
     let handle = rt.handle().clone();
     let (parked_tx, parked_rx) = mpsc::channel();
     let (done_tx, done_rx) = mpsc::channel();
     thread::spawn(move || {
-        let (future, parked) = common::record_pending(future);
+        let (future, parked) = common::record_pending(make(&handle));
         let watcher = thread::spawn(move || {
             while !parked.load(Ordering::SeqCst) {
                 thread::sleep(Duration::from_millis(1));
@@ -342,7 +348,8 @@ fn block_on_while_shut_down_elsewhere<T: Send + 'static>(
 
 #[test]
 fn block_on_a_sleep_panics_clearly_when_its_runtime_is_shut_down_elsewhere() {
-    let ended = block_on_while_shut_down_elsewhere(gort::time::sleep(Duration::from_secs(3600)));
+    let ended =
+        block_on_while_shut_down_elsewhere(2, |_| gort::time::sleep(Duration::from_secs(3600)));
     let message = ended.expect_err("a sleep of a shut-down runtime can never complete");
     assert!(
         message.contains("runtime shut down"),
@@ -352,26 +359,9 @@ fn block_on_a_sleep_panics_clearly_when_its_runtime_is_shut_down_elsewhere() {
 
 #[test]
 fn block_on_a_task_returns_cancelled_when_its_runtime_is_shut_down_elsewhere() {
-    let _watchdog = watchdog(Duration::from_secs(30), "join after shutdown");
-    let rt = runtime(1);
-    let handle = rt.handle().clone();
-    let (parked_tx, parked_rx) = mpsc::channel();
-    let blocker = thread::spawn(move || {
-        let (join, parked) = common::record_pending(handle.spawn(std::future::pending::<()>()));
-        let watcher = thread::spawn(move || {
-            while !parked.load(Ordering::SeqCst) {
-                thread::sleep(Duration::from_millis(1));
-            }
-            let _ = parked_tx.send(());
-        });
-        let result = handle.block_on(join);
-        watcher.join().unwrap();
-        result
-    });
-    parked_rx.recv().unwrap();
-    drop(rt);
-    let error = blocker
-        .join()
+    let ended =
+        block_on_while_shut_down_elsewhere(1, |handle| handle.spawn(std::future::pending::<()>()));
+    let error = ended
         .expect("block_on returned")
         .expect_err("the task was dropped by the shutdown");
     assert!(error.is_cancelled(), "{error:?}");
