@@ -14,7 +14,8 @@
 //! Outside a G (a plain thread, a blocking-pool thread) or nested inside another
 //! `block_in_place`, it simply calls the closure.
 //!
-//! Either way the closure runs as blocking code (`context::blocking_region`): it may
+//! Either way the closure runs as blocking code (`context::blocking_region`, entered by the
+//! nested `block_on` itself when the caller is a G, whose `Syscall` state says so): it may
 //! `Handle::current().block_on(fut)`, tokio's bridge from blocking code back into async code,
 //! which is refused inside a task's poll. That nested `block_on` makes the thread an M again
 //! for its duration: it takes an idle P if there is one (possibly the very P this call gave
@@ -42,11 +43,19 @@ where
     let (shared, p) = unsafe { (shared.as_ref(), p.as_ref()) };
     let entered = p.syscall.enter();
     context::set_p(std::ptr::null());
-    context::set_current_g_state(GState::Syscall);
+    let in_g = context::set_current_g_state(GState::Syscall);
     shared.sysmon.watch(shared);
     let _leave = Leave { p, entered };
-    // Blocking code must not hold off a collection (`gort_gc::safepoint`).
-    gort_gc::unpinned(|| context::blocking_region(func))
+    // Blocking code must not hold off a collection (`gort_gc::safepoint`). Inside a G, the
+    // G's `Syscall` state is what lets the closure `block_on` (`context::assert_may_block_on`
+    // sets up the blocking region then); elsewhere (`block_on`'s main) the region is set here.
+    gort_gc::unpinned(|| {
+        if in_g {
+            func()
+        } else {
+            context::blocking_region(func)
+        }
+    })
 }
 
 /// Leaves the syscall state when `block_in_place` returns or unwinds.

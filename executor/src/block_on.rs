@@ -96,8 +96,21 @@ impl Wake for MainSignal {
 /// Runs `future` to completion on this thread, working as an M of `shared` meanwhile.
 #[track_caller]
 pub(crate) fn block_on<F: Future>(shared: &Arc<Shared>, future: F) -> F::Output {
-    context::assert_may_block_on();
     let location = std::panic::Location::caller();
+    if context::assert_may_block_on() {
+        // Inside a G's `block_in_place`: the bridge back into async code runs as blocking
+        // code, outside the G (`context::blocking_region`).
+        return context::blocking_region(|| run(shared, future, location));
+    }
+    run(shared, future, location)
+}
+
+/// [`block_on`], once it is known to be allowed here.
+fn run<F: Future>(
+    shared: &Arc<Shared>,
+    future: F,
+    location: &'static std::panic::Location<'static>,
+) -> F::Output {
     let _serve = context::serve(shared, true);
     let signal = Arc::new(MainSignal {
         woken: AtomicBool::new(true),

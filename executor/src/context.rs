@@ -303,25 +303,32 @@ pub(crate) fn outside_g<R>(f: impl FnOnce() -> R) -> R {
 /// tokio allows (`Handle::current().block_on(..)` is its bridge from blocking code back into
 /// async code). Restores both after, also on unwinding.
 pub(crate) fn blocking_region<R>(f: impl FnOnce() -> R) -> R {
-    struct Restore(bool);
+    // One thread-local access each way (`block_in_place` is meant to cost nanoseconds).
+    struct Restore(*const G, bool);
     impl Drop for Restore {
         fn drop(&mut self) {
-            CONTEXT.with(|ctx| ctx.in_block_on.set(self.0));
+            CONTEXT.with(|ctx| {
+                ctx.g.set(self.0);
+                ctx.in_block_on.set(self.1);
+            });
         }
     }
-    let _restore = Restore(CONTEXT.with(|ctx| ctx.in_block_on.replace(false)));
-    outside_g(f)
+    let _restore =
+        CONTEXT.with(|ctx| Restore(ctx.g.replace(ptr::null()), ctx.in_block_on.replace(false)));
+    f()
 }
 
 /// Sets the state of the G being polled on this thread, if any.
-pub(crate) fn set_current_g_state(state: crate::g::GState) {
+/// Returns whether there is one.
+pub(crate) fn set_current_g_state(state: crate::g::GState) -> bool {
     CONTEXT.with(|ctx| {
         let g = ctx.g.get();
         if !g.is_null() {
             // SAFETY: as in `set_current_wait_reason`.
             unsafe { &*g }.set_state(state);
         }
-    });
+        !g.is_null()
+    })
 }
 
 /// Records why the G being polled on this thread is about to return `Pending`.
@@ -349,10 +356,19 @@ pub(crate) fn count_goroutines(shared: &Shared, delta: i64) {
 /// Panics with a clear message if this thread may not block on a future: it is polling a G, or
 /// it is already inside `block_on`. Blocking there would stop the M (and its P's queue) until
 /// the future completes, and deadlock if that future needs this P.
+///
+/// Returns `true` if the thread is polling a G that is inside `block_in_place` (its state is
+/// `Syscall`): `block_on` is allowed there, as tokio's bridge from blocking code back into async
+/// code, and must run as a [`blocking_region`]. (`block_in_place` sets the region up itself only
+/// outside a G, so that its fast path inside one costs no thread-local writes.)
 #[track_caller]
-pub(crate) fn assert_may_block_on() {
-    let (in_g, in_block_on) = CONTEXT.with(|ctx| (!ctx.g.get().is_null(), ctx.in_block_on.get()));
-    if in_g {
+pub(crate) fn assert_may_block_on() -> bool {
+    let (g, in_block_on) = CONTEXT.with(|ctx| (ctx.g.get(), ctx.in_block_on.get()));
+    // SAFETY: by the `Context` invariant, a non-null `g` is the record of the G being polled.
+    if let Some(g) = unsafe { g.as_ref() } {
+        if g.state() == crate::g::GState::Syscall {
+            return true;
+        }
         panic!(
             "gort::block_on called from inside a task: this would block the thread that runs the \
              task's P and can deadlock; `.await` the future instead"
@@ -364,6 +380,7 @@ pub(crate) fn assert_may_block_on() {
              would stop running tasks and can deadlock; `.await` the future instead"
         );
     }
+    false
 }
 
 /// Whether this thread is polling a G right now.

@@ -431,6 +431,7 @@ mod global {
     }
 
     /// Undoes [`pin_world`].
+    #[inline]
     fn unpin_world() {
         if ANONYMOUS.replace(false) {
             WORLD.unpin_anonymous();
@@ -460,6 +461,7 @@ mod global {
 
     /// Runs `f` with this thread unpinned, whatever pins it holds (a collector must not hold
     /// off its own stop; a thread about to sleep must not hold off anyone's). Repins after.
+    #[inline]
     pub(crate) fn run_unpinned<R>(f: impl FnOnce() -> R) -> R {
         let held = DEPTH.replace(0);
         if held > 0 {
