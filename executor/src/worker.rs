@@ -21,7 +21,7 @@
 //!    list;
 //! 7. if it was spinning: decrements `nmspinning`, then re-checks the global queue and every
 //!    P's queues, and if work appeared takes an idle P back and starts over (Go's "delicate
-//!    dance": the decrement must come before the re-check, see `shared.rs`);
+//!    dance": the decrement must come before the re-check, see `shared/mod.rs`);
 //! 8. blocks in the netpoller if no other thread does, bounded by the earliest timer of any P
 //!    (until the poll or a timer wakes Gs: it takes an idle
 //!    P for them, or queues them globally and parks if every P is busy; or until `startm` takes
