@@ -21,7 +21,7 @@ use std::time::Duration;
 use gort::io::{AsyncReadExt, AsyncWriteExt};
 use gort::net::{TcpListener, TcpStream};
 
-use common::{count, counter, eventually, pattern, runtime, watchdog, within};
+use common::{count, counter, eventually, pattern, round_trip, runtime, watchdog, within};
 use support::*;
 
 // ---------------------------------------------------------------------------------------------
@@ -61,16 +61,6 @@ async fn echo_until_end(stream: &TcpStream) -> Result<u64, io::ErrorKind> {
             .map_err(|err| err.kind())?;
         echoed += n as u64;
     }
-}
-
-/// Writes `sent` and reads its echo at the same time, and checks it.
-async fn round_trip(stream: &TcpStream, sent: &[u8], what: &str) {
-    let mut got = vec![0u8; sent.len()];
-    let (mut reader, mut writer) = (stream, stream);
-    let (written, read) = futures::join!(writer.write_all(sent), reader.read_exact(&mut got));
-    written.unwrap_or_else(|err| panic!("{what}: write_all: {err}"));
-    read.unwrap_or_else(|err| panic!("{what}: read_exact: {err}"));
-    assert!(got == sent, "{what}: the echo differs from what was sent");
 }
 
 /// One client: returns its address and, if it behaved, the bytes it sent. A well-behaved one

@@ -23,7 +23,7 @@ use std::time::Duration;
 use gort::io::{AsyncReadExt, AsyncWriteExt};
 use gort::net::{TcpListener, TcpStream};
 
-use common::{count, counter, runtime, watchdog, within};
+use common::{count, counter, round_trip, runtime, watchdog, within};
 
 /// Descriptor numbers left free above the highest one in use when the limit is lowered: room
 /// for the listener's accepted connection later, and for whatever the runtime opens meanwhile.
@@ -175,16 +175,6 @@ fn accept_fails_with_emfile_and_the_pending_connection_is_kept() {
 /// Live poll descriptors in the current runtime's reactor.
 fn live_descriptors() -> usize {
     gort::net::__poll_descriptors().0
-}
-
-/// Writes `sent` on `stream` and reads as many bytes back, which must be the same.
-async fn round_trip(stream: &TcpStream, sent: &[u8], what: &str) {
-    let mut got = vec![0u8; sent.len()];
-    let (mut reader, mut writer) = (stream, stream);
-    let (written, read) = futures::join!(writer.write_all(sent), reader.read_exact(&mut got));
-    written.unwrap_or_else(|err| panic!("{what}: write_all: {err}"));
-    read.unwrap_or_else(|err| panic!("{what}: read_exact: {err}"));
-    assert_eq!(got, sent, "{what}: the echo");
 }
 
 /// Echoes what `stream` reads until end of stream.

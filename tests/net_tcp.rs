@@ -19,7 +19,8 @@ use gort::io::{AsyncReadExt, AsyncWriteExt};
 use gort::net::{TcpListener, TcpStream};
 
 use common::{
-    eventually, one_byte_connections, pattern, record_pending, runtime, watchdog, within,
+    eventually, one_byte_connections, pattern, record_pending, round_trip, runtime, watchdog,
+    within,
 };
 
 /// How long an await whose completion is under test may take before the test fails: far longer
@@ -55,23 +56,6 @@ async fn echo(stream: TcpStream) -> u64 {
     gort::io::copy(&stream, &mut &stream)
         .await
         .expect("echo copy")
-}
-
-/// Writes `sent` and reads as many bytes back at the same time (a message larger than the
-/// socket buffers cannot be written whole before its echo is read), and checks them.
-async fn round_trip(stream: &TcpStream, sent: &[u8], what: &str) {
-    let mut got = vec![0u8; sent.len()];
-    let (mut reader, mut writer) = (stream, stream);
-    let (written, read) = futures::join!(writer.write_all(sent), reader.read_exact(&mut got));
-    written.unwrap_or_else(|err| panic!("{what}: write_all: {err}"));
-    read.unwrap_or_else(|err| panic!("{what}: read_exact: {err}"));
-    if got != sent {
-        let first = got.iter().zip(sent).position(|(a, b)| a != b).unwrap();
-        panic!(
-            "{what}: the echo of {} bytes differs from what was sent, first at byte {first}",
-            sent.len()
-        );
-    }
 }
 
 // ---------------------------------------------------------------------------------------------

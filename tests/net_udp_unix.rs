@@ -12,7 +12,7 @@ use std::time::Duration;
 use gort::io::{AsyncReadExt, AsyncWriteExt};
 use gort::net::{lookup_host, UdpSocket, UnixListener, UnixStream};
 
-use common::{pattern, watchdog, within, TempSocketPath};
+use common::{pattern, round_trip, watchdog, within, TempSocketPath};
 
 /// How long an await whose completion is under test may take before the test fails.
 const WAKE_LIMIT: Duration = Duration::from_secs(30);
@@ -153,16 +153,6 @@ async fn unix_echo(stream: UnixStream) -> u64 {
         .expect("echo copy")
 }
 
-/// Writes `sent` and reads as many bytes back at the same time, and checks them.
-async fn unix_round_trip(stream: &UnixStream, sent: &[u8], what: &str) {
-    let mut got = vec![0u8; sent.len()];
-    let (mut reader, mut writer) = (stream, stream);
-    let (written, read) = futures::join!(writer.write_all(sent), reader.read_exact(&mut got));
-    written.unwrap_or_else(|err| panic!("{what}: write_all: {err}"));
-    read.unwrap_or_else(|err| panic!("{what}: read_exact: {err}"));
-    assert!(got == sent, "{what}: the echo differs from what was sent");
-}
-
 #[gort::test]
 async fn unix_listener_accepts_and_echoes_over_a_path() {
     let _watchdog = watchdog(Duration::from_secs(60), "unix echo");
@@ -186,7 +176,7 @@ async fn unix_listener_accepts_and_echoes_over_a_path() {
         assert_eq!(client.peer_addr().unwrap().as_pathname(), Some(path.path()));
         for message in 0..20 {
             let sent = pattern(connection * 100 + message, 1 + message * 3001);
-            unix_round_trip(&client, &sent, &format!("{connection}/{message}")).await;
+            round_trip(&client, &sent, &format!("{connection}/{message}")).await;
             expected += sent.len() as u64;
         }
     }
@@ -222,7 +212,7 @@ async fn unix_stream_pair_round_trips_both_ways() {
     let mut expected = 0;
     for message in 0..50 {
         let sent = pattern(message, 1 + message * 1311);
-        unix_round_trip(&a, &sent, &format!("message {message}")).await;
+        round_trip(&a, &sent, &format!("message {message}")).await;
         expected += sent.len() as u64;
     }
     drop(a);

@@ -308,6 +308,23 @@ pub fn pattern(seed: usize, len: usize) -> Vec<u8> {
         .collect()
 }
 
+/// Writes `sent` on `stream` and reads as many bytes back at the same time (so that a message
+/// larger than the socket buffers cannot deadlock), which must be the same: one echo round trip
+/// of a TCP or Unix stream.
+pub async fn round_trip<S>(stream: &S, sent: &[u8], what: &str)
+where
+    for<'a> &'a S: gort::io::AsyncRead + gort::io::AsyncWrite + Unpin,
+{
+    use gort::io::{AsyncReadExt, AsyncWriteExt};
+
+    let mut got = vec![0u8; sent.len()];
+    let (mut reader, mut writer) = (stream, stream);
+    let (written, read) = futures::join!(writer.write_all(sent), reader.read_exact(&mut got));
+    written.unwrap_or_else(|err| panic!("{what}: write_all: {err}"));
+    read.unwrap_or_else(|err| panic!("{what}: read_exact: {err}"));
+    assert!(got == sent, "{what}: the echo differs from what was sent");
+}
+
 /// Awaits `future`, panicking with `what` if it has not completed `limit` after the call (a
 /// plain thread keeps the time). For awaits whose completion is the behaviour under test (a
 /// parked read that must wake): a hang fails that test alone, where a [`Watchdog`] would abort
