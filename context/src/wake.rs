@@ -15,14 +15,7 @@ use std::task::Waker;
 /// (later ones are dropped).
 pub fn wake_all(wakers: impl IntoIterator<Item = Waker>) {
     let mut first_panic = None;
-    let mut wakers = wakers.into_iter().peekable();
-    while let Some(waker) = wakers.next() {
-        if first_panic.is_none() && wakers.peek().is_none() {
-            // The last (often the only) one: nothing is left for its panic to keep asleep,
-            // and it reaches the caller as it would after the loop.
-            waker.wake();
-            return;
-        }
+    for waker in wakers {
         if let Err(payload) = catch_unwind(AssertUnwindSafe(|| waker.wake())) {
             first_panic.get_or_insert(payload);
         }

@@ -55,22 +55,20 @@ impl MainSignal {
         self.parked.load(Ordering::SeqCst) && !self.woken.load(Ordering::SeqCst)
     }
 
-    /// Parks the `block_on` thread until main is woken.
-    pub(crate) fn park_until_woken(&self) {
+    /// Parks the `block_on` thread until main is woken, or (with `timeout`) at most that long.
+    pub(crate) fn park_until_woken(&self, timeout: Option<std::time::Duration>) {
+        let deadline = timeout.map(|timeout| std::time::Instant::now() + timeout);
         while !self.woken.load(Ordering::Acquire) {
-            thread::park();
-        }
-    }
-
-    /// [`MainSignal::park_until_woken`], for at most `timeout`.
-    pub(crate) fn park_until_woken_or(&self, timeout: std::time::Duration) {
-        let deadline = std::time::Instant::now() + timeout;
-        while !self.woken.load(Ordering::Acquire) {
-            let now = std::time::Instant::now();
-            if now >= deadline {
-                return;
+            match deadline {
+                None => thread::park(),
+                Some(deadline) => {
+                    let now = std::time::Instant::now();
+                    if now >= deadline {
+                        return;
+                    }
+                    thread::park_timeout(deadline - now);
+                }
             }
-            thread::park_timeout(deadline - now);
         }
     }
 }
@@ -172,7 +170,7 @@ fn run<F: Future>(
     m.leave_p();
     drop(m);
     loop {
-        signal.park_until_woken();
+        signal.park_until_woken(None);
         signal.woken.store(false, Ordering::Relaxed);
         let polled = gort_context::with_budget(gort_context::DEFAULT_BUDGET, || {
             future.as_mut().poll(&mut cx)

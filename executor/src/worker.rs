@@ -535,10 +535,7 @@ fn park_main(shared: &Arc<Shared>, held: &mut Option<usize>, main: &MainSignal) 
         }
         // Bounded by the earliest timer when no poller can wait for it (`wait_parked`): the
         // `block_on` loop then takes an idle P, whose `find_runnable` runs the due timers.
-        None => match shared.timer_park_bound() {
-            Some(bound) => main.park_until_woken_or(bound),
-            None => main.park_until_woken(),
-        },
+        None => main.park_until_woken(shared.timer_park_bound()),
     }
 }
 
