@@ -124,8 +124,8 @@ impl Shared {
         self.pidleget(&mut sched)
     }
 
-    /// Go's `stopm` first half: parks `note`'s M on the idle-M list. Returns `false` (and does
-    /// not park) if the runtime is shutting down.
+    /// Go's `stopm` first half: parks `note`'s M on the idle-M list, unless the runtime is
+    /// shutting down or a P with queued Gs waits for a thread (then the M takes it).
     pub(crate) fn park_m(&self, note: &Arc<Note>) -> Parking {
         let mut sched = self.lock();
         if self.is_shutdown() {
@@ -133,13 +133,13 @@ impl Shared {
         }
         if sched.starved {
             // A P waits for a thread with queued Gs (`threads.rs`): this M is that thread.
-            let position = sched.idle_ps.iter().rposition(|&p| self.ps[p].has_work());
-            match position {
+            match sched.idle_ps.iter().rposition(|&p| self.ps[p].has_work()) {
                 Some(position) => {
-                    let p = sched.idle_ps.remove(position);
-                    self.npidle.fetch_sub(1, Ordering::SeqCst);
-                    self.sysmon.wake_idle();
-                    return Parking::TakeP(p);
+                    let last = sched.idle_ps.len() - 1;
+                    sched.idle_ps.swap(position, last);
+                    if let Some(p) = self.pidleget(&mut sched) {
+                        return Parking::TakeP(p);
+                    }
                 }
                 None => sched.starved = false,
             }
