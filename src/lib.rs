@@ -189,6 +189,8 @@ macro_rules! go {
 /// ([`chan()`](fn@chan)).
 pub use gort_sync::chan;
 
+mod join;
+
 /// Waits on several futures and channel operations at once and runs the handler of the first to
 /// complete; the others are dropped.
 ///
@@ -234,8 +236,9 @@ macro_rules! select {
 /// API.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::join::MaybeDone;
     pub use gort_executor::runtime::{run_main, run_test};
     pub use gort_executor::spawn_with_captures;
-    pub use gort_macros::select_internal;
+    pub use gort_macros::{join_internal, select_internal, try_join_internal};
     pub use gort_sync::select;
 }

@@ -72,6 +72,7 @@ use syn::{parse_quote, Error, Expr, ExprLit, ItemFn, Lit, LitBool, Meta, Token};
 ///     Ok(())
 /// }
 /// ```
+mod join;
 mod select;
 mod trace;
 
@@ -87,6 +88,20 @@ pub fn derive_trace(input: TokenStream) -> TokenStream {
 #[proc_macro]
 pub fn select_internal(input: TokenStream) -> TokenStream {
     select::expand(input.into()).into()
+}
+
+/// The expansion of the facade's `join!`; not for direct use.
+#[doc(hidden)]
+#[proc_macro]
+pub fn join_internal(input: TokenStream) -> TokenStream {
+    join::expand(input.into(), false).into()
+}
+
+/// The expansion of the facade's `try_join!`; not for direct use.
+#[doc(hidden)]
+#[proc_macro]
+pub fn try_join_internal(input: TokenStream) -> TokenStream {
+    join::expand(input.into(), true).into()
 }
 
 #[proc_macro_attribute]
