@@ -25,6 +25,7 @@
 pub use gort_executor::{block_on, spawn, JoinHandle};
 pub use gort_macros::{main, test};
 pub use gort_net as net;
+pub use gort_process::{process, signal};
 pub use gort_reactor::io;
 pub use gort_sync::{
     traced_chan, Receiver, RecvFuture, SendError, SendFuture, Sender, TryRecvError, TrySendError,
