@@ -308,3 +308,14 @@ fn a_panicking_task_drops_its_locals() {
     assert!(err.is_panic());
     assert_eq!(count(&drops), 1);
 }
+
+#[test]
+fn handles_and_errors_have_tokios_auto_traits() {
+    fn assert_send_sync_unpin<T: Send + Sync + Unpin>() {}
+    fn assert_unwind_safe<T: std::panic::UnwindSafe + std::panic::RefUnwindSafe>() {}
+    // The panic payload is only `Send`; the error is `Sync` all the same, as tokio's.
+    assert_send_sync_unpin::<gort::task::JoinError>();
+    assert_send_sync_unpin::<gort::JoinHandle<std::cell::Cell<u8>>>();
+    assert_unwind_safe::<gort::JoinHandle<u8>>();
+    assert_unwind_safe::<gort::task::AbortHandle>();
+}
