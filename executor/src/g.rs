@@ -66,8 +66,9 @@ pub struct G {
     state: AtomicU8,
     /// A [`WaitReason`], meaningful while `state` is `Waiting`. `Relaxed`, as `state`.
     wait_reason: AtomicU8,
-    /// Set once by `JoinHandle::abort`. `SeqCst` store and load: the abort protocol in
-    /// `registry.rs` relies on the parked-task registry lock *or* this flag being seen.
+    /// Set once by `JoinHandle::abort` or `AbortHandle::abort`. `SeqCst` store and load: the
+    /// abort protocol in `registry.rs` relies on the parked-task registry lock *or* this flag
+    /// being seen.
     aborted: AtomicBool,
     /// The G's key in the runtime's parked-task registry, or [`NOT_REGISTERED`]. Written by the
     /// G's own wrapper future (under the registry shard lock); read by `abort` and shutdown
