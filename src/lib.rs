@@ -45,12 +45,38 @@ pub mod gc {
     pub use gort_macros::Trace;
 }
 
-/// Tasks: yielding, joining, naming.
+/// Tasks: spawning, joining, aborting, ids, task-local storage, yielding, the coop budget.
 pub mod task {
     pub use gort_executor::task::{
-        block_in_place, spawn_blocking, yield_now, Builder, JoinError, JoinHandle, JoinSet,
+        block_in_place, coop, futures, id, spawn, spawn_blocking, try_id, yield_now, AbortHandle,
+        AccessError, Builder, Id, JoinError, JoinHandle, JoinSet, LocalKey,
     };
+    // Where tokio had them before `task::coop` existed.
+    #[doc(hidden)]
+    pub use gort_executor::task::{consume_budget, unconstrained, Unconstrained};
 }
+
+/// Declares task-local keys (tokio's `task_local!`): `task_local! { static ID: u32; }`, then
+/// `ID.scope(7, future)` makes 7 visible to `future` as `ID.get()`, across its awaits and
+/// whichever thread polls it. See [`task::LocalKey`].
+///
+/// ```
+/// gort::task_local! {
+///     static REQUEST: u32;
+/// }
+///
+/// # gort::block_on(async {
+/// let seen = REQUEST
+///     .scope(7, async {
+///         gort::task::yield_now().await;
+///         REQUEST.get()
+///     })
+///     .await;
+/// assert_eq!(seen, 7);
+/// assert!(REQUEST.try_with(|_| ()).is_err(), "not set outside the scope");
+/// # });
+/// ```
+pub use gort_executor::task_local;
 
 /// Time: sleeps, timeouts, intervals and the test clock (tokio's names, Go's precision).
 ///

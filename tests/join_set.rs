@@ -1,10 +1,13 @@
-//! `JoinSet`: results in completion order, aborting, shutting down, dropping, counting.
+//! `JoinSet`: results in completion order (with ids), aborting (all, or one through its
+//! `AbortHandle`), taking finished results without waiting, shutting down, dropping, counting.
 
 mod common;
 
 use futures::channel::oneshot;
-use std::sync::atomic::AtomicUsize;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::task::{Context, Wake, Waker};
 
 use gort::task::JoinSet;
 
@@ -256,4 +259,223 @@ fn join_next_reports_panics_and_keeps_going() {
         }
         assert_eq!((ok, panicked), (5, 1));
     });
+}
+
+#[test]
+fn spawn_returns_an_abort_handle_for_that_task() {
+    let rt = runtime(2);
+    rt.block_on(async {
+        let mut set = JoinSet::new();
+        let mut gates = Vec::new();
+        let mut aborts = Vec::new();
+        for i in 0..3usize {
+            let (gate_tx, gate_rx) = oneshot::channel::<()>();
+            aborts.push(set.spawn(async move {
+                gate_rx.await.unwrap();
+                i
+            }));
+            gates.push(gate_tx);
+        }
+        aborts[1].abort();
+        // Only the aborted task can finish while the gates are closed.
+        let err = set
+            .join_next_with_id()
+            .await
+            .unwrap()
+            .expect_err("the aborted member");
+        assert!(err.is_cancelled(), "{err:?}");
+        assert_eq!(err.id(), aborts[1].id());
+        assert_eq!(set.len(), 2);
+        for gate in gates {
+            let _ = gate.send(());
+        }
+        let mut rest = Vec::new();
+        while let Some(result) = set.join_next_with_id().await {
+            rest.push(result.unwrap());
+        }
+        rest.sort_unstable_by_key(|&(_, i)| i);
+        assert_eq!(rest, [(aborts[0].id(), 0), (aborts[2].id(), 2)]);
+    });
+}
+
+#[test]
+fn join_next_with_id_reports_the_ids_spawn_returned() {
+    let rt = runtime(2);
+    rt.block_on(async {
+        let mut set = JoinSet::new();
+        let mut by_id = HashMap::new();
+        for i in 0..40u32 {
+            let abort = set.spawn(async move {
+                if i % 3 == 0 {
+                    gort::task::yield_now().await;
+                }
+                if i % 7 == 0 {
+                    panic!("member {i} fails");
+                }
+                (i, gort::task::id())
+            });
+            by_id.insert(abort.id(), i);
+        }
+        let mut joined = 0;
+        while let Some(result) = set.join_next_with_id().await {
+            match result {
+                Ok((id, (i, seen_inside))) => {
+                    assert_eq!(by_id[&id], i);
+                    assert_eq!(seen_inside, id, "task::id() inside the member");
+                }
+                Err(err) => {
+                    assert!(err.is_panic());
+                    assert_eq!(by_id[&err.id()] % 7, 0);
+                }
+            }
+            joined += 1;
+        }
+        assert_eq!(joined, 40);
+    });
+}
+
+#[test]
+fn try_join_next_takes_only_finished_tasks() {
+    let rt = runtime(2);
+    rt.block_on(async {
+        let mut set = JoinSet::<usize>::new();
+        assert!(set.try_join_next().is_none(), "empty");
+        assert!(set.try_join_next_with_id().is_none(), "empty");
+        // A finished member among many pending ones, some of them never polled yet.
+        let mut gates = Vec::new();
+        for i in 0..70 {
+            let (gate_tx, gate_rx) = oneshot::channel::<()>();
+            set.spawn(async move {
+                gate_rx.await.unwrap();
+                i
+            });
+            gates.push(gate_tx);
+        }
+        assert!(set.try_join_next().is_none(), "nothing has finished");
+        let finished = gort::spawn(async { 1000 });
+        assert!(eventually(|| finished.is_finished()).await);
+        let finished_id = finished.id();
+        set.push(finished);
+        for i in 70..100 {
+            let (gate_tx, gate_rx) = oneshot::channel::<()>();
+            set.spawn(async move {
+                gate_rx.await.unwrap();
+                i
+            });
+            gates.push(gate_tx);
+        }
+        let (id, output) = set
+            .try_join_next_with_id()
+            .expect("the finished member, behind 70 pending ones")
+            .unwrap();
+        assert_eq!((id, output), (finished_id, 1000));
+        assert!(set.try_join_next().is_none());
+        assert_eq!(set.len(), 100);
+        drop(gates);
+        // Every gate dropped: every member panics on its `unwrap`, and is taken in turn.
+        let mut failed = 0;
+        while failed < 100 {
+            let found = eventually(|| set.try_join_next().is_some()).await;
+            assert!(found, "{failed} of 100 members taken");
+            failed += 1;
+        }
+        assert!(set.is_empty());
+    });
+}
+
+/// Counts wakes.
+struct WakeCount(AtomicUsize);
+
+impl Wake for WakeCount {
+    fn wake(self: Arc<Self>) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn try_join_next_keeps_the_waker_of_a_pending_poll_join_next() {
+    let rt = runtime(2);
+    rt.block_on(async {
+        let mut set = JoinSet::new();
+        let (gate_tx, gate_rx) = oneshot::channel::<()>();
+        set.spawn(async move { gate_rx.await.unwrap() });
+        let wakes = Arc::new(WakeCount(AtomicUsize::new(0)));
+        let waker = Waker::from(Arc::clone(&wakes));
+        let mut cx = Context::from_waker(&waker);
+        assert!(set.poll_join_next(&mut cx).is_pending());
+        assert!(set.try_join_next().is_none());
+        gate_tx.send(()).unwrap();
+        assert!(
+            eventually(|| wakes.0.load(Ordering::SeqCst) > 0).await,
+            "the waker of poll_join_next was lost"
+        );
+        let result = std::future::poll_fn(|cx| set.poll_join_next(cx)).await;
+        assert!(result.unwrap().is_ok());
+        let mut cx = Context::from_waker(&waker);
+        assert!(
+            set.poll_join_next(&mut cx).is_ready(),
+            "Ready(None) when empty"
+        );
+    });
+}
+
+#[test]
+fn collect_and_extend_spawn_every_future() {
+    let rt = runtime(2);
+    let mut outputs = rt.block_on(async {
+        let mut set: JoinSet<u32> = (0..10).map(|i| async move { i }).collect();
+        assert_eq!(set.len(), 10);
+        set.extend((10..20).map(|i| async move { i }));
+        assert_eq!(set.len(), 20);
+        set.join_all().await
+    });
+    outputs.sort_unstable();
+    assert_eq!(outputs, (0..20).collect::<Vec<_>>());
+}
+
+#[test]
+fn spawn_on_and_spawn_blocking_join_like_any_member() {
+    let rt = runtime(2);
+    let other = runtime(1);
+    let other_handle = other.handle().clone();
+    let main_handle = rt.handle().clone();
+    let mut outputs = rt.block_on(async move {
+        let mut set = JoinSet::new();
+        set.spawn_on(async { 1 }, &other_handle);
+        set.spawn_blocking(|| 2);
+        set.spawn_blocking_on(|| 3, &main_handle);
+        set.spawn(async { 4 });
+        set.join_all().await
+    });
+    outputs.sort_unstable();
+    assert_eq!(outputs, [1, 2, 3, 4]);
+}
+
+#[test]
+fn detached_tasks_can_still_be_aborted_by_their_handles() {
+    let rt = runtime(2);
+    let drops = counter();
+    rt.block_on(async {
+        let mut set = JoinSet::new();
+        let abort = set.spawn(parked_forever(DropGuard::new(&drops)));
+        set.detach_all();
+        drop(set);
+        gort::task::yield_now().await;
+        assert_eq!(count(&drops), 0, "detached, not aborted");
+        abort.abort();
+        assert!(eventually(|| count(&drops) == 1).await);
+        assert!(eventually(|| abort.is_finished()).await);
+    });
+}
+
+#[test]
+fn join_sets_are_send_sync_and_unpin_as_tokios() {
+    fn assert_traits<T: Send + Sync + Unpin>() {}
+    assert_traits::<JoinSet<u32>>();
+    // `Send` output that is not `Sync`: the set is still both.
+    assert_traits::<JoinSet<std::cell::Cell<u32>>>();
+    fn assert_send_future<F: std::future::Future + Send>(_: F) {}
+    let mut set = JoinSet::<u32>::new();
+    assert_send_future(set.join_next());
+    assert_send_future(set.shutdown());
 }

@@ -254,24 +254,74 @@ fn builder_spawns_a_named_task() {
 }
 
 #[test]
-fn builder_name_appears_in_the_join_error_of_a_panicking_task() {
-    let rt = runtime(2);
-    let err = rt.block_on(async {
-        gort::task::Builder::new()
-            .name("x")
-            .spawn(async { panic!("named task failed") })
-            .expect("Builder::spawn")
-            .await
-            .expect_err("the task panicked")
-    });
-    assert!(err.is_panic());
-    for text in [err.to_string(), format!("{err:?}")] {
-        assert!(text.contains("\"x\""), "{text:?} lacks the task name");
+fn builder_spawn_blocking_runs_on_the_blocking_pool() {
+    let rt = runtime(1);
+    let handle = rt.handle().clone();
+    rt.block_on(async move {
+        let builder = gort::task::Builder::new();
+        // `name` borrows the builder, as tokio's does: one builder names several spawns.
+        let caller = thread::current().id();
+        let on_pool = builder
+            .name("blocking-a")
+            .spawn_blocking(move || thread::current().id() != caller)
+            .expect("Builder::spawn_blocking");
         assert!(
-            text.contains("named task failed"),
-            "{text:?} lacks the message"
+            on_pool.await.unwrap(),
+            "the closure ran on block_on's thread"
         );
+        let on_handle = builder
+            .name("blocking-b")
+            .spawn_blocking_on(|| 6 * 7, &handle)
+            .expect("Builder::spawn_blocking_on");
+        assert_eq!(on_handle.await.unwrap(), 42);
+    });
+}
+
+/// Set in the child process of [`builder_name_appears_in_reports_about_the_task`].
+const NAMED_CHILD: &str = "GORT_TEST_NAMED_TASK_CHILD";
+
+/// Panics when dropped.
+struct PanicsOnDrop;
+
+impl Drop for PanicsOnDrop {
+    fn drop(&mut self) {
+        panic!("dropped on purpose");
     }
+}
+
+#[test]
+fn builder_name_appears_in_reports_about_the_task() {
+    // `JoinError`'s text is tokio's (id only); the name shows where gort reports on a task by
+    // itself, e.g. a future whose destructor panicked on abort. That report goes to stderr,
+    // so it is read from a child run of this test.
+    if std::env::var_os(NAMED_CHILD).is_some() {
+        let rt = runtime(2);
+        let err = rt.block_on(async {
+            let (started_tx, started_rx) = oneshot::channel();
+            let handle = gort::task::Builder::new()
+                .name("x")
+                .spawn(async move {
+                    let _bomb = PanicsOnDrop;
+                    started_tx.send(()).unwrap();
+                    std::future::pending::<()>().await;
+                })
+                .expect("Builder::spawn");
+            started_rx.await.unwrap();
+            handle.abort();
+            handle.await.expect_err("aborted")
+        });
+        assert!(err.is_cancelled());
+        return;
+    }
+    let child = common::rerun_in_child(
+        "builder_name_appears_in_reports_about_the_task",
+        &[(NAMED_CHILD, "1")],
+    );
+    assert!(
+        child.stderr.contains("(\"x\") spawned at") && child.stderr.contains("dropped on purpose"),
+        "the report lacks the task name:\n{}",
+        child.stderr
+    );
 }
 
 #[test]

@@ -33,6 +33,28 @@ pub fn with_budget<R>(budget: u8, poll: impl FnOnce() -> R) -> R {
     poll()
 }
 
+/// Runs `poll` with no budget limit (tokio's `unconstrained`), restoring the previous budget
+/// after: what `poll` takes is not charged to the enclosing poll either.
+pub fn with_unconstrained<R>(poll: impl FnOnce() -> R) -> R {
+    struct Restore(Option<u8>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let _ = BUDGET.try_with(|cell| cell.set(self.0));
+        }
+    }
+    let previous = BUDGET.try_with(|cell| cell.replace(None)).unwrap_or(None);
+    let _restore = Restore(previous);
+    poll()
+}
+
+/// Whether the current poll may still take a unit: false only inside a poll whose budget is
+/// spent (outside one, or with the thread-local gone, there is no limit).
+pub fn has_budget_remaining() -> bool {
+    BUDGET
+        .try_with(|cell| cell.get() != Some(0))
+        .unwrap_or(true)
+}
+
 /// Takes one unit of the current poll's budget: `Ready` with a guard to confirm or refund it,
 /// or, with the budget spent, `Pending` after waking `cx`'s task so that it runs again once the
 /// other queued tasks had their turn.
@@ -121,6 +143,31 @@ mod tests {
         for _ in 0..1000 {
             assert!(poll_proceed(&mut cx).is_ready());
         }
+    }
+
+    #[test]
+    fn unconstrained_lifts_the_limit_and_charges_nothing_outside() {
+        let waker = Waker::from(Arc::new(Count(AtomicUsize::new(0))));
+        let mut cx = Context::from_waker(&waker);
+        let take_one = |cx: &mut Context<'_>| match poll_proceed(cx) {
+            Poll::Ready(progress) => progress.made(),
+            Poll::Pending => panic!("the budget ran out early"),
+        };
+        with_budget(2, || {
+            take_one(&mut cx);
+            with_unconstrained(|| {
+                assert!(has_budget_remaining());
+                for _ in 0..1000 {
+                    assert!(poll_proceed(&mut cx).is_ready(), "unconstrained ran out");
+                }
+            });
+            // One unit left, as before the unconstrained section.
+            assert!(has_budget_remaining());
+            take_one(&mut cx);
+            assert!(!has_budget_remaining());
+            assert!(poll_proceed(&mut cx).is_pending());
+        });
+        assert!(has_budget_remaining(), "no limit outside a poll");
     }
 
     #[test]

@@ -11,7 +11,9 @@ mod debug;
 mod wake;
 mod waker_slot;
 
-pub use budget::{poll_proceed, with_budget, Progress, DEFAULT_BUDGET};
+pub use budget::{
+    has_budget_remaining, poll_proceed, with_budget, with_unconstrained, Progress, DEFAULT_BUDGET,
+};
 pub use debug::{debug_switch, debug_switch_in};
 pub use wake::wake_all;
 pub use waker_slot::WakerSlot;

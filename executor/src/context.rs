@@ -27,10 +27,16 @@ use crate::Task;
 ///   `releasep`).
 /// - `g` is null or the record of the G being polled on this thread (set for the duration of
 ///   one poll by [`with_current_g`]).
+/// - `blocking_g` is null or the record of a G whose poll is running on this thread with `g`
+///   set aside for blocking code ([`outside_g`], [`blocking_region`]), for as long as that code
+///   runs.
 struct Context {
     shared: Cell<*const Shared>,
     p: Cell<*const P>,
     g: Cell<*const G>,
+    /// The G that blocking code running here belongs to, so that `task::id()` still answers
+    /// inside a `spawn_blocking` closure or a `block_in_place` region, as in tokio.
+    blocking_g: Cell<*const G>,
     /// Null, or the waker the runtime polls the current G or `block_on` main with, for the
     /// duration of that poll ([`with_own_waker`]): a `JoinHandle` polled with it needs no
     /// guard against a panicking waker (`join.rs`).
@@ -51,6 +57,7 @@ thread_local! {
             shared: Cell::new(ptr::null()),
             p: Cell::new(ptr::null()),
             g: Cell::new(ptr::null()),
+            blocking_g: Cell::new(ptr::null()),
             own_waker: Cell::new(ptr::null()),
             in_block_on: Cell::new(false),
             batch: Cell::new(ptr::null_mut()),
@@ -281,7 +288,9 @@ pub(crate) fn with_current_g<R>(g: &G, waker: &Waker, f: impl FnOnce() -> R) -> 
 }
 
 /// Runs `f` with the context's G pointer set to `g`, restoring it after (also on unwinding).
-fn with_g_pointer<R>(g: *const G, f: impl FnOnce() -> R) -> R {
+/// For the drop of a G's future outside its polls (abort, shutdown), so that its destructors
+/// run "inside the task" (`task::id()` answers), as they do in tokio.
+pub(crate) fn with_g_pointer<R>(g: &G, f: impl FnOnce() -> R) -> R {
     struct Restore(*const G);
     impl Drop for Restore {
         fn drop(&mut self) {
@@ -292,10 +301,66 @@ fn with_g_pointer<R>(g: *const G, f: impl FnOnce() -> R) -> R {
     f()
 }
 
+/// Sets the G being polled aside for blocking code until dropped, then restores the context
+/// (one thread-local access each way: `block_in_place` is meant to cost nanoseconds). `g`
+/// becomes null and, if a G was being polled, `blocking_g` (for `task::id()`); `in_block_on`
+/// is cleared if asked.
+struct SetAside {
+    g: *const G,
+    blocking_g: *const G,
+    in_block_on: bool,
+}
+
+impl SetAside {
+    fn new(clear_in_block_on: bool) -> SetAside {
+        CONTEXT.with(|ctx| {
+            let g = ctx.g.replace(ptr::null());
+            let blocking_g = if g.is_null() {
+                ctx.blocking_g.get()
+            } else {
+                ctx.blocking_g.replace(g)
+            };
+            let in_block_on = if clear_in_block_on {
+                ctx.in_block_on.replace(false)
+            } else {
+                ctx.in_block_on.get()
+            };
+            SetAside {
+                g,
+                blocking_g,
+                in_block_on,
+            }
+        })
+    }
+}
+
+impl Drop for SetAside {
+    fn drop(&mut self) {
+        CONTEXT.with(|ctx| {
+            ctx.g.set(self.g);
+            ctx.blocking_g.set(self.blocking_g);
+            ctx.in_block_on.set(self.in_block_on);
+        });
+    }
+}
+
 /// Runs `f` as if no G were being polled on this thread: blocking code called from a blocking
 /// G (`spawn_blocking`) may `block_on`, which is refused inside a task.
 pub(crate) fn outside_g<R>(f: impl FnOnce() -> R) -> R {
-    with_g_pointer(ptr::null(), f)
+    let _set_aside = SetAside::new(false);
+    f()
+}
+
+/// The goid of the task whose code runs on this thread: the G being polled, or the G whose
+/// blocking code runs here; `None` outside a task.
+pub(crate) fn current_goid() -> Option<u64> {
+    CONTEXT.with(|ctx| {
+        let g = ctx.g.get();
+        let g = if g.is_null() { ctx.blocking_g.get() } else { g };
+        // SAFETY: by the `Context` invariant, a non-null `g` or `blocking_g` is the record of a
+        // G whose poll is running on this thread, alive until that poll returns.
+        unsafe { g.as_ref() }.map(G::id)
+    })
 }
 
 /// Runs `f` (the closure of a `block_in_place`) as blocking code: no G is being polled and the
@@ -303,18 +368,7 @@ pub(crate) fn outside_g<R>(f: impl FnOnce() -> R) -> R {
 /// tokio allows (`Handle::current().block_on(..)` is its bridge from blocking code back into
 /// async code). Restores both after, also on unwinding.
 pub(crate) fn blocking_region<R>(f: impl FnOnce() -> R) -> R {
-    // One thread-local access each way (`block_in_place` is meant to cost nanoseconds).
-    struct Restore(*const G, bool);
-    impl Drop for Restore {
-        fn drop(&mut self) {
-            CONTEXT.with(|ctx| {
-                ctx.g.set(self.0);
-                ctx.in_block_on.set(self.1);
-            });
-        }
-    }
-    let _restore =
-        CONTEXT.with(|ctx| Restore(ctx.g.replace(ptr::null()), ctx.in_block_on.replace(false)));
+    let _set_aside = SetAside::new(true);
     f()
 }
 

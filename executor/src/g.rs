@@ -17,10 +17,12 @@ use std::panic::Location;
 use std::sync::atomic::{
     AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering,
 };
-use std::sync::Arc;
-use std::task::RawWakerVTable;
+use std::sync::{Arc, OnceLock};
+use std::task::{RawWakerVTable, Waker};
 
+use crate::abort::{AbortHandle, AbortTarget};
 use crate::shared::Shared;
+use crate::task_id::Id;
 
 /// Where a G is in its life. Stored in [`G::state`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -64,8 +66,9 @@ pub struct G {
     state: AtomicU8,
     /// A [`WaitReason`], meaningful while `state` is `Waiting`. `Relaxed`, as `state`.
     wait_reason: AtomicU8,
-    /// Set once by `JoinHandle::abort`. `SeqCst` store and load: the abort protocol in
-    /// `registry.rs` relies on the parked-task registry lock *or* this flag being seen.
+    /// Set once by `JoinHandle::abort` or `AbortHandle::abort`. `SeqCst` store and load: the
+    /// abort protocol in `registry.rs` relies on the parked-task registry lock *or* this flag
+    /// being seen.
     aborted: AtomicBool,
     /// The G's key in the runtime's parked-task registry, or [`NOT_REGISTERED`]. Written by the
     /// G's own wrapper future (under the registry shard lock); read by `abort` and shutdown
@@ -83,6 +86,9 @@ pub struct G {
     /// The arena object holding the captures `go!` allocated for this G, which its future owns
     /// one handle to (the leak pass's task → captures edge).
     captures: Option<gort_gc::Edge>,
+    /// What the G's `AbortHandle`s share, made by the first `abort_handle()` (`abort.rs`).
+    /// Written once through the `OnceLock`; the G's `Drop` tells it the record is going away.
+    abort_target: OnceLock<Arc<AbortTarget>>,
 }
 
 impl std::fmt::Debug for G {
@@ -122,7 +128,13 @@ impl G {
             inner_data: AtomicPtr::new(std::ptr::null_mut()),
             inner_vtable: AtomicPtr::new(std::ptr::null_mut()),
             captures,
+            abort_target: OnceLock::new(),
         }
+    }
+
+    /// The G's id as `task::Id`.
+    pub fn task_id(&self) -> Id {
+        Id::from_goid(self.id)
     }
 
     /// The G's id.
@@ -180,6 +192,22 @@ impl G {
         self.aborted.load(Ordering::SeqCst)
     }
 
+    /// Aborts the G (the abort protocol in `registry.rs`): sets the flag and returns the waker
+    /// of the G if it is parked, which the caller wakes, outside any lock it holds.
+    pub(crate) fn begin_abort(&self) -> Option<Waker> {
+        self.set_aborted();
+        self.runtime.registry.parked_waker(self)
+    }
+
+    /// An `AbortHandle` for this G, whose record the caller keeps alive meanwhile (it holds the
+    /// G's `JoinHandle`): the first call allocates the shared target (`abort.rs`).
+    pub(crate) fn abort_handle(&self) -> AbortHandle {
+        let target = self
+            .abort_target
+            .get_or_init(|| Arc::new(AbortTarget::new(self)));
+        AbortHandle::new(Arc::clone(target))
+    }
+
     pub(crate) fn registry_key(&self) -> usize {
         self.registry_key.load(Ordering::Relaxed)
     }
@@ -232,6 +260,15 @@ impl G {
         match &self.name {
             Some(name) => format!("task {} ({name:?}) spawned at {}", self.id, self.location),
             None => format!("task {} spawned at {}", self.id, self.location),
+        }
+    }
+}
+
+impl Drop for G {
+    fn drop(&mut self) {
+        // The record is about to be freed: its abort handles must stop using it (`abort.rs`).
+        if let Some(target) = self.abort_target.get() {
+            target.g_dropped();
         }
     }
 }

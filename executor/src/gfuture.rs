@@ -59,7 +59,11 @@ pin_project! {
             let g = this.g.get();
             if this.inner.is_some() {
                 let mut inner = this.inner.as_mut();
-                if let Err(payload) = catch_unwind(AssertUnwindSafe(|| inner.set(None))) {
+                // Inside the G, as its polls are: its destructors may ask `task::id()`.
+                let dropped = context::with_g_pointer(g, || {
+                    catch_unwind(AssertUnwindSafe(|| inner.set(None)))
+                });
+                if let Err(payload) = dropped {
                     report_drop_panic(g, &*payload);
                 }
             }
@@ -126,27 +130,33 @@ impl<F: Future> Future for GFuture<F> {
         }
         g.set_state(GState::Running);
         g.set_wait_reason(WaitReason::Unknown);
-        let Some(inner) = this.inner.as_mut().as_pin_mut() else {
+        let mut inner = this.inner.as_mut();
+        if inner.is_none() {
             unreachable!("a G polled after it completed");
-        };
+        }
         let counted_waker = counted.then(|| gwaker::borrowed(g));
         let waker = counted_waker.as_deref().unwrap_or(cx.waker());
         let mut poll_cx = Context::from_waker(waker);
-        // Each poll gets a fresh coop budget (`gort_context`).
         let polled = context::with_current_g(g, waker, || {
-            catch_unwind(AssertUnwindSafe(|| {
-                gort_context::with_budget(gort_context::DEFAULT_BUDGET, || inner.poll(&mut poll_cx))
-            }))
+            let polled = catch_unwind(AssertUnwindSafe(|| {
+                let future = inner.as_mut().as_pin_mut();
+                let future = future.unwrap_or_else(|| unreachable!("checked above"));
+                // Each poll gets a fresh coop budget (`gort_context`).
+                gort_context::with_budget(gort_context::DEFAULT_BUDGET, || {
+                    future.poll(&mut poll_cx)
+                })
+            }));
+            match polled {
+                // Dropped now, where a panic can still be the task's result (module doc), and
+                // still inside the G (its destructors may ask `task::id()`).
+                Ok(Poll::Ready(output)) => {
+                    catch_unwind(AssertUnwindSafe(|| inner.set(None))).map(|()| Poll::Ready(output))
+                }
+                polled => polled,
+            }
         });
         let result = match polled {
-            Ok(Poll::Ready(output)) => {
-                // Dropped now, where a panic can still be the task's result (module doc).
-                let mut inner = this.inner.as_mut();
-                match catch_unwind(AssertUnwindSafe(|| inner.set(None))) {
-                    Ok(()) => Poll::Ready(Ok(output)),
-                    Err(payload) => Poll::Ready(Err(JoinError::panic(g, payload))),
-                }
-            }
+            Ok(Poll::Ready(output)) => Poll::Ready(Ok(output)),
             Ok(Poll::Pending) => {
                 g.set_state(GState::Waiting);
                 if !*this.registered {

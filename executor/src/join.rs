@@ -1,9 +1,10 @@
 //! `JoinHandle` and `JoinError`: awaiting a G's output.
 //!
 //! A `JoinHandle<T>` owns async-task's `FallibleTask` for the G. Awaiting it yields the G's
-//! output, `JoinError::Panic` if the G panicked, or `JoinError::Cancelled` if it was aborted or
+//! output, a panic `JoinError` if the G panicked, or a cancelled one if it was aborted or
 //! dropped by runtime shutdown. Dropping the handle detaches the G (it keeps running), as in
-//! tokio; `abort` asks the G to drop its future at its next scheduling point.
+//! tokio; `abort` asks the G to drop its future at its next scheduling point, and
+//! `abort_handle` gives that right to others (`abort.rs`).
 //!
 //! # A waker that panics
 //!
@@ -19,13 +20,16 @@
 use std::any::Any;
 use std::fmt;
 use std::future::Future;
+use std::panic::{RefUnwindSafe, UnwindSafe};
 use std::pin::Pin;
 use std::ptr::NonNull;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Wake, Waker};
 
+use crate::abort::AbortHandle;
 use crate::context;
 use crate::g::{WaitReason, G};
+use crate::task_id::Id;
 
 /// An owned permission to await a spawned G's output. Dropping it detaches the G.
 #[must_use = "dropping a JoinHandle detaches the task; use `go!` to spawn and detach on purpose"]
@@ -68,6 +72,10 @@ unsafe impl<T: Send> Sync for JoinHandle<T> {}
 
 impl<T> Unpin for JoinHandle<T> {}
 
+// As tokio's: a panic while a handle is borrowed leaves nothing half-updated in it.
+impl<T> UnwindSafe for JoinHandle<T> {}
+impl<T> RefUnwindSafe for JoinHandle<T> {}
+
 impl<T> JoinHandle<T> {
     pub(crate) fn new(task: async_task::Task<Result<T, JoinError>, G>) -> JoinHandle<T> {
         let g = NonNull::from(task.metadata());
@@ -89,9 +97,15 @@ impl<T> JoinHandle<T> {
     /// `JoinError::Cancelled` unless the G had already finished. Aborting twice, or after
     /// completion, does nothing.
     pub fn abort(&self) {
-        let g = self.g();
-        g.set_aborted();
-        g.runtime().registry.wake(g);
+        if let Some(waker) = self.g().begin_abort() {
+            waker.wake();
+        }
+    }
+
+    /// An [`AbortHandle`] for the G: it can abort it (as [`JoinHandle::abort`]) from anywhere,
+    /// also after this handle is gone, but not await it.
+    pub fn abort_handle(&self) -> AbortHandle {
+        self.g().abort_handle()
     }
 
     /// Whether the G has finished (completed, panicked, or been cancelled).
@@ -99,9 +113,9 @@ impl<T> JoinHandle<T> {
         self.task.as_ref().is_some_and(|task| task.is_finished())
     }
 
-    /// The G's id, as in task dumps and error messages.
-    pub fn id(&self) -> u64 {
-        self.g().id()
+    /// The G's id, as in task dumps, error messages and `task::id()` inside the G.
+    pub fn id(&self) -> Id {
+        self.g().task_id()
     }
 }
 
@@ -163,34 +177,33 @@ impl<T> fmt::Debug for JoinHandle<T> {
     }
 }
 
-/// Why a G produced no output.
+/// Why a G produced no output: it panicked, or it was cancelled (aborted, or dropped by runtime
+/// shutdown).
 pub struct JoinError {
-    /// `task 7 ("name") spawned at src/main.rs:3:5`, for messages.
-    task: String,
     /// The G's id.
-    id: u64,
+    id: Id,
     repr: Repr,
 }
 
 enum Repr {
     Cancelled,
-    Panic(Box<dyn Any + Send + 'static>),
+    /// The payload sits in a `Mutex` only so that `JoinError` is `Sync`, as tokio's is (the
+    /// payload is merely `Send`); it is locked only to look at the message or take it out.
+    Panic(Mutex<Box<dyn Any + Send + 'static>>),
 }
 
 impl JoinError {
     pub(crate) fn cancelled(g: &G) -> JoinError {
         JoinError {
-            task: g.describe(),
-            id: g.id(),
+            id: g.task_id(),
             repr: Repr::Cancelled,
         }
     }
 
     pub(crate) fn panic(g: &G, payload: Box<dyn Any + Send + 'static>) -> JoinError {
         JoinError {
-            task: g.describe(),
-            id: g.id(),
-            repr: Repr::Panic(payload),
+            id: g.task_id(),
+            repr: Repr::Panic(Mutex::new(payload)),
         }
     }
 
@@ -214,14 +227,29 @@ impl JoinError {
     /// The panic payload, or the error itself if the G was cancelled.
     pub fn try_into_panic(self) -> Result<Box<dyn Any + Send + 'static>, JoinError> {
         match self.repr {
-            Repr::Panic(payload) => Ok(payload),
+            Repr::Panic(payload) => Ok(payload
+                .into_inner()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())),
             Repr::Cancelled => Err(self),
         }
     }
 
     /// The id of the G that failed.
-    pub fn id(&self) -> u64 {
+    pub fn id(&self) -> Id {
         self.id
+    }
+
+    /// The panic message, if the error is a panic whose payload is a string.
+    fn panic_message(&self) -> Option<String> {
+        match &self.repr {
+            Repr::Cancelled => None,
+            Repr::Panic(payload) => {
+                let payload = payload
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner());
+                panic_message(payload.as_ref()).map(str::to_owned)
+            }
+        }
     }
 }
 
@@ -235,32 +263,36 @@ pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> Option<&str> {
 
 impl fmt::Display for JoinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.repr {
-            Repr::Cancelled => write!(f, "{} was cancelled", self.task),
-            Repr::Panic(payload) => match panic_message(payload.as_ref()) {
-                Some(message) => write!(f, "{} panicked with message {message:?}", self.task),
-                None => write!(f, "{} panicked", self.task),
-            },
+        match (&self.repr, self.panic_message()) {
+            (Repr::Cancelled, _) => write!(f, "task {} was cancelled", self.id),
+            (Repr::Panic(_), Some(message)) => {
+                write!(f, "task {} panicked with message {message:?}", self.id)
+            }
+            (Repr::Panic(_), None) => write!(f, "task {} panicked", self.id),
         }
     }
 }
 
 impl fmt::Debug for JoinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.repr {
-            Repr::Cancelled => write!(f, "JoinError::Cancelled({})", self.task),
-            Repr::Panic(payload) => match panic_message(payload.as_ref()) {
-                Some(message) => write!(f, "JoinError::Panic({}, {message:?})", self.task),
-                None => write!(f, "JoinError::Panic({}, ..)", self.task),
-            },
+        match (&self.repr, self.panic_message()) {
+            (Repr::Cancelled, _) => write!(f, "JoinError::Cancelled({:?})", self.id),
+            (Repr::Panic(_), Some(message)) => {
+                write!(f, "JoinError::Panic({:?}, {message:?}, ...)", self.id)
+            }
+            (Repr::Panic(_), None) => write!(f, "JoinError::Panic({:?}, ...)", self.id),
         }
     }
 }
 
 impl std::error::Error for JoinError {}
 
+/// As tokio's: the text says how the task failed, not which task or what its panic said.
 impl From<JoinError> for std::io::Error {
     fn from(err: JoinError) -> std::io::Error {
-        std::io::Error::other(err.to_string())
+        std::io::Error::other(match err.repr {
+            Repr::Cancelled => "task was cancelled",
+            Repr::Panic(_) => "task panicked",
+        })
     }
 }

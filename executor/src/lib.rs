@@ -17,6 +17,10 @@
 //!   `spawn` read.
 //! - [`timers`] is how Ms run the Ps' timer heaps (crate `gort-timer`) and bound the poller's
 //!   wait by the earliest deadline; [`netpoll`] is how they drive the netpoller.
+//! - The [`task`] module is the user's side of a G: [`join`] (awaiting it), [`abort`] (aborting
+//!   it from a handle that outlives the G), [`task_id`] (its id, from the goid), [`join_set`],
+//!   [`task_local`] (values scoped to a future, swapped in around its polls) and `task::coop`
+//!   (the coop budget of `gort-context`, as tokio's API).
 //!
 //! The life of a G: `spawn` → `Shared::spawn` allocates it and calls the schedule function,
 //! which puts it in the current P's `runnext` (or the global queue off-runtime) → an M's
@@ -24,6 +28,7 @@
 //! waker goes to the registry) until a wake calls the schedule function again → `Ready` (or a
 //! panic, or an abort) completes it and wakes the `JoinHandle`.
 
+mod abort;
 mod block_in_place;
 mod block_on;
 mod blocking;
@@ -52,6 +57,8 @@ mod shared;
 pub mod syscall;
 mod sysmon;
 mod task_builder;
+mod task_id;
+mod task_local;
 mod task_source;
 #[cfg(test)]
 mod tests;
@@ -67,13 +74,28 @@ pub use join::JoinHandle;
 /// A G as the scheduler handles it.
 type Task = async_task::Runnable<g::G>;
 
-/// Task-level API: yielding, joining, naming (tokio's `task` module).
+/// Task-level API (tokio's `task` module): spawning, joining, aborting, ids, task-local
+/// storage, yielding and the coop budget.
 pub mod task {
+    pub mod coop;
+
+    pub use crate::abort::AbortHandle;
     pub use crate::block_in_place::block_in_place;
     pub use crate::join::{JoinError, JoinHandle};
     pub use crate::join_set::JoinSet;
+    pub use crate::spawn;
     pub use crate::task_builder::Builder;
+    pub use crate::task_id::{id, try_id, Id};
+    pub use crate::task_local::{AccessError, LocalKey};
     pub use crate::yield_now::yield_now;
+    // Where tokio had them before `coop` existed (still re-exported there, hidden).
+    #[doc(hidden)]
+    pub use coop::{consume_budget, unconstrained, Unconstrained};
+
+    /// The futures of the task module's functions (tokio's `task::futures`).
+    pub mod futures {
+        pub use crate::task_local::TaskLocalFuture;
+    }
 
     /// Runs `func` on a thread of the blocking pool and returns its [`JoinHandle`]: for
     /// synchronous code that blocks (file IO, a blocking library call, heavy computation), which

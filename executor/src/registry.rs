@@ -75,16 +75,11 @@ impl Registry {
         drop(waker);
     }
 
-    /// Wakes `g` if it is parked (the abort protocol above).
-    pub(crate) fn wake(&self, g: &G) {
-        let waker = {
-            let shard = lock(self.shard(g));
-            let key = g.registry_key();
-            shard.get(key).cloned()
-        };
-        if let Some(waker) = waker {
-            waker.wake();
-        }
+    /// The waker of `g` if it is parked (the abort protocol above), for the caller to wake.
+    pub(crate) fn parked_waker(&self, g: &G) -> Option<Waker> {
+        let shard = lock(self.shard(g));
+        let key = g.registry_key();
+        shard.get(key).cloned()
     }
 
     /// Calls `visit` with every registered G that counts its wakers (one with `go!` captures:

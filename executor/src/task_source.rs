@@ -52,7 +52,8 @@ impl TaskSource for Shared {
         // SAFETY: `key` is a G `for_each_task` just listed, with the world still stopped: its
         // registry entry (a counted waker) keeps the record alive.
         let g = unsafe { &*key.cast::<G>() };
-        g.set_aborted();
-        self.registry.wake(g);
+        if let Some(waker) = g.begin_abort() {
+            waker.wake();
+        }
     }
 }

@@ -317,8 +317,22 @@ impl Shared {
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
+        self.spawn_blocking_named(func, location, None)
+    }
+
+    /// [`Shared::spawn_blocking`] of a G named `name` (`task::Builder`).
+    pub(crate) fn spawn_blocking_named<F, T>(
+        self: &Arc<Self>,
+        func: F,
+        location: &'static std::panic::Location<'static>,
+        name: Option<Box<str>>,
+    ) -> JoinHandle<T>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
         let (task, handle) = async_task::Builder::new()
-            .metadata(G::new(Arc::clone(self), location, None, None))
+            .metadata(G::new(Arc::clone(self), location, name, None))
             .spawn(
                 move |g: &G| GFuture::new(BlockingTask::new(func), g),
                 WithInfo(schedule_blocking),
