@@ -9,5 +9,6 @@ pub use gort_fs::symlink;
 pub use gort_fs::{
     canonicalize, copy, create_dir, create_dir_all, hard_link, metadata, read, read_dir, read_link,
     read_to_string, remove_dir, remove_dir_all, remove_file, rename, set_permissions,
-    symlink_metadata, try_exists, write, DirBuilder, DirEntry, ReadDir,
+    symlink_metadata, try_exists, write, DirBuilder, DirEntry, File, FileTimes, OpenOptions,
+    ReadDir,
 };

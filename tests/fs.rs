@@ -3,39 +3,13 @@
 //! on the failure paths. Every test works in a directory of its own under the system's
 //! temporary directory, removed when the test ends.
 
+mod fs_support;
+
 use std::collections::BTreeSet;
 use std::io::ErrorKind;
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
 
+use fs_support::Scratch;
 use gort::fs;
-
-/// A fresh directory under `std::env::temp_dir()`, removed (with its contents) on drop.
-struct Scratch {
-    path: PathBuf,
-}
-
-impl Scratch {
-    /// A new empty directory whose name includes `test`, the process id and a counter, so that
-    /// tests running at once (and runs of other processes) never share one.
-    fn new(test: &str) -> Scratch {
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        let path = std::env::temp_dir().join(format!("gort-fs-{}-{n}-{test}", std::process::id()));
-        std::fs::create_dir(&path).expect("creating the scratch directory");
-        Scratch { path }
-    }
-
-    fn join(&self, name: impl AsRef<Path>) -> PathBuf {
-        self.path.join(name)
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.path);
-    }
-}
 
 #[gort::test]
 async fn write_then_read_returns_the_bytes_and_the_text() {
@@ -286,12 +260,12 @@ async fn set_permissions_makes_a_file_read_only() {
     let dir = Scratch::new("set_permissions");
     let path = dir.join("guarded");
     fs::write(&path, "x").await.unwrap();
-    let mut perms = fs::metadata(&path).await.unwrap().permissions();
-    perms.set_readonly(true);
-    fs::set_permissions(&path, perms.clone()).await.unwrap();
+    let writable = fs::metadata(&path).await.unwrap().permissions();
+    let mut read_only = writable.clone();
+    read_only.set_readonly(true);
+    fs::set_permissions(&path, read_only).await.unwrap();
     assert!(fs::metadata(&path).await.unwrap().permissions().readonly());
-    perms.set_readonly(false);
-    fs::set_permissions(&path, perms).await.unwrap();
+    fs::set_permissions(&path, writable).await.unwrap();
     assert!(!fs::metadata(&path).await.unwrap().permissions().readonly());
 }
 

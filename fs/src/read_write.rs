@@ -1,4 +1,4 @@
-//! Whole-file reads and writes: [`read`], [`read_to_string`] and [`write`], one blocking hop
+//! Whole-file reads and writes: [`read`], [`read_to_string`] and [`write()`], one blocking hop
 //! each.
 
 use std::io;
