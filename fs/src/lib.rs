@@ -1,4 +1,5 @@
-//! `gort::fs`: files and directories with tokio's API, run on the blocking pool.
+//! `gort::fs`: files and directories with tokio's API, and the standard streams of
+//! `gort::io`, run on the blocking pool.
 //!
 //! # Why the blocking pool
 //!
@@ -43,17 +44,22 @@
 //! - `buf`: the buffer that moves between a handle and its job.
 //! - `write_behind`: staging writes behind the running write job.
 //! - `file`: [`File`] (`file/inner.rs` is its state machine), `open_options`, `file_times`.
+//! - `blocking` and [`stdio`]: the same one-job-in-flight adaptor for the standard streams.
+//! - `futures_io`: the `futures` crate's `AsyncRead`/`AsyncWrite` for all of them.
 
 mod asyncify;
+mod blocking;
 mod buf;
 mod dirs;
 mod file;
 mod file_times;
+mod futures_io;
 mod metadata;
 mod open_options;
 mod paths;
 mod read_dir;
 mod read_write;
+pub mod stdio;
 mod write_behind;
 
 pub use dirs::{create_dir, create_dir_all, remove_dir, remove_dir_all, DirBuilder};
