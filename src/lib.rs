@@ -22,6 +22,8 @@
 //! plain `#[test]`, or any thread. Sockets ([`net`]) park their G on the runtime's netpoller and
 //! implement the `futures` IO traits ([`io`]). See `ARCHITECTURE.md` for how the crates fit together.
 
+pub mod fs;
+
 pub use gort_executor::{block_on, spawn, JoinHandle};
 pub use gort_macros::{main, test};
 pub use gort_net as net;
