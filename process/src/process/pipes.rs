@@ -132,6 +132,56 @@ impl ChildStderr {
     }
 }
 
+/// Reads into the unfilled part of `buf` (initialising it once; later reads reuse it).
+fn poll_read_into(
+    pipe: &Registered<File>,
+    cx: &mut Context<'_>,
+    buf: &mut gort_io::ReadBuf<'_>,
+) -> Poll<io::Result<()>> {
+    let n = std::task::ready!(poll_read_bytes(pipe, cx, buf.initialize_unfilled()))?;
+    buf.advance(n);
+    Poll::Ready(Ok(()))
+}
+
+impl gort_io::AsyncWrite for ChildStdin {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_write_bytes(cx, buf)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    /// A pipe has no half-close: shutting down succeeds and the pipe closes when dropped.
+    fn poll_shutdown(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl gort_io::AsyncRead for ChildStdout {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut gort_io::ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        poll_read_into(&self.pipe, cx, buf)
+    }
+}
+
+impl gort_io::AsyncRead for ChildStderr {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut gort_io::ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        poll_read_into(&self.pipe, cx, buf)
+    }
+}
+
 impl futures_io::AsyncWrite for ChildStdin {
     fn poll_write(
         self: Pin<&mut Self>,
