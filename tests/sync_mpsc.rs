@@ -21,7 +21,7 @@ use std::time::Duration;
 use gort::sync::mpsc::error::{SendError, SendTimeoutError, TryRecvError, TrySendError};
 use gort::sync::mpsc::{self, OwnedPermit, Permit, PermitIterator, Receiver, Sender};
 
-use common::{counter, count, runtime, watchdog, DropGuard};
+use common::{count, counter, runtime, watchdog, DropGuard};
 
 /// Counts the wakes of the future it polls.
 struct Probe {
@@ -169,7 +169,11 @@ fn capacity_counts_buffered_values_and_reserved_slots() {
     assert_eq!(tx.capacity(), 2, "a dropped permit gives its slot back");
     let permit = tx.try_reserve().expect("free");
     permit.send(2);
-    assert_eq!((tx.capacity(), rx.len()), (1, 2), "a used permit's slot holds the value");
+    assert_eq!(
+        (tx.capacity(), rx.len()),
+        (1, 2),
+        "a used permit's slot holds the value"
+    );
     assert_eq!(rx.try_recv(), Ok(1));
     assert_eq!(tx.capacity(), 2, "a receive frees a slot");
     assert_eq!(rx.try_recv(), Ok(2));
@@ -191,7 +195,10 @@ fn try_send_returns_the_value_when_full_or_closed() {
         tx.try_send("c".into()).map_err(TrySendError::into_inner),
         Err("c".to_string())
     );
-    assert!(matches!(tx.try_send("d".into()), Err(TrySendError::Closed(_))));
+    assert!(matches!(
+        tx.try_send("d".into()),
+        Err(TrySendError::Closed(_))
+    ));
     assert!(tx.is_closed());
 }
 
@@ -202,7 +209,10 @@ fn reserve_many_edges() {
     gort::block_on(async {
         let (tx, rx) = mpsc::channel::<u8>(2);
         assert_eq!(tx.try_reserve_many(0).expect("zero").len(), 0);
-        assert!(matches!(tx.try_reserve_many(3), Err(TrySendError::Full(()))));
+        assert!(matches!(
+            tx.try_reserve_many(3),
+            Err(TrySendError::Full(()))
+        ));
         assert!(matches!(
             tx.try_reserve_many(usize::MAX),
             Err(TrySendError::Full(()))
@@ -213,7 +223,10 @@ fn reserve_many_edges() {
         tx.try_send(2).expect("free");
         assert!(tx.reserve_many(0).await.is_ok(), "zero while full");
         drop(rx);
-        assert!(matches!(tx.try_reserve_many(0), Err(TrySendError::Closed(()))));
+        assert!(matches!(
+            tx.try_reserve_many(0),
+            Err(TrySendError::Closed(()))
+        ));
         assert!(tx.reserve_many(0).await.is_err());
         assert!(tx.reserve().await.is_err());
     });
@@ -231,12 +244,20 @@ fn a_permit_iterator_gives_back_what_it_did_not_hand_out() {
     permits.next().expect("two").send(11);
     assert_eq!(permits.size_hint(), (2, Some(2)));
     drop(permits);
-    assert_eq!(tx.capacity(), 3, "2 buffered, the other 2 reserved slots back");
+    assert_eq!(
+        tx.capacity(),
+        3,
+        "2 buffered, the other 2 reserved slots back"
+    );
     assert_eq!((rx.try_recv(), rx.try_recv()), (Ok(10), Ok(11)));
     let mut all = tx.try_reserve_many(5).expect("all free");
     assert_eq!(all.by_ref().count(), 5);
     assert!(all.next().is_none(), "fused");
-    assert_eq!(tx.capacity(), 5, "every handed-out permit was dropped unused");
+    assert_eq!(
+        tx.capacity(),
+        5,
+        "every handed-out permit was dropped unused"
+    );
 }
 
 /// A `send` on a full channel waits; senders are served in the order they started waiting,
@@ -275,10 +296,17 @@ fn reserve_many_gathers_its_slots_before_later_reservations() {
     let mut reserve_3 = pin!(tx.reserve_many(3));
     let mut reserve_1 = pin!(tx.reserve());
     assert!(many.poll(reserve_3.as_mut()).is_pending());
-    assert_eq!(tx.capacity(), 0, "the free slot went to the waiting reservation");
+    assert_eq!(
+        tx.capacity(),
+        0,
+        "the free slot went to the waiting reservation"
+    );
     assert!(one.poll(reserve_1.as_mut()).is_pending());
     assert_eq!(rx.try_recv(), Ok(1));
-    assert!(!many.woken() && !one.woken(), "two of three: not granted yet");
+    assert!(
+        !many.woken() && !one.woken(),
+        "two of three: not granted yet"
+    );
     assert_eq!(rx.try_recv(), Ok(2));
     assert!(many.woken() && !one.woken());
     let Poll::Ready(Ok(permits)) = many.poll(reserve_3.as_mut()) else {
@@ -308,7 +336,11 @@ fn a_dropped_pending_reserve_gives_back_exactly_what_it_gathered() {
         // Both go away at the end of this block (`reserve_1` first): in either order the one
         // gathered slot comes back once.
     }
-    assert_eq!(tx.capacity(), 1, "the one gathered slot is free again, no more");
+    assert_eq!(
+        tx.capacity(),
+        1,
+        "the one gathered slot is free again, no more"
+    );
     drop(held);
     assert_eq!(tx.capacity(), 2);
 
@@ -352,7 +384,9 @@ fn dropped_pending_send_and_recv_lose_nothing() {
         assert!(poll_once(recv.as_mut()).is_pending());
     }
     tx.try_send(DropGuard::new(&drops)).expect("free");
-    let _second = rx.try_recv().expect("the value sent after the drop is there");
+    let _second = rx
+        .try_recv()
+        .expect("the value sent after the drop is there");
     assert_eq!(count(&drops), 1, "nothing else was dropped");
 }
 
@@ -371,7 +405,10 @@ fn close_keeps_buffered_values_and_reserved_slots_then_ends() {
     assert!(waiting.poll(send.as_mut()).is_pending());
     rx.close();
     assert!(waiting.woken());
-    assert!(matches!(waiting.poll(send.as_mut()), Poll::Ready(Err(SendError(7)))));
+    assert!(matches!(
+        waiting.poll(send.as_mut()),
+        Poll::Ready(Err(SendError(7)))
+    ));
     assert!(matches!(tx.try_send(8), Err(TrySendError::Closed(8))));
     assert!(tx.is_closed() && rx.is_closed());
     assert_eq!(rx.try_recv(), Ok(1));
@@ -389,7 +426,10 @@ fn close_keeps_buffered_values_and_reserved_slots_then_ends() {
         let mut recv = pin!(rx.recv());
         assert!(receiver.poll(recv.as_mut()).is_pending());
         drop(second_permit);
-        assert!(receiver.woken(), "the last permit given back ends the channel");
+        assert!(
+            receiver.woken(),
+            "the last permit given back ends the channel"
+        );
         assert_eq!(receiver.poll(recv.as_mut()), Poll::Ready(None));
     }
     assert_eq!(rx.try_recv(), Err(TryRecvError::Disconnected));
@@ -409,8 +449,14 @@ fn a_granted_reservation_polled_after_close_fails_and_wakes_the_receiver() {
     rx.close();
     let receiver = Probe::new();
     let mut recv = pin!(rx.recv());
-    assert!(receiver.poll(recv.as_mut()).is_pending(), "the granted slot is still out");
-    assert!(matches!(reserver.poll(reserve.as_mut()), Poll::Ready(Err(_))));
+    assert!(
+        receiver.poll(recv.as_mut()).is_pending(),
+        "the granted slot is still out"
+    );
+    assert!(matches!(
+        reserver.poll(reserve.as_mut()),
+        Poll::Ready(Err(_))
+    ));
     assert!(receiver.woken());
     assert_eq!(receiver.poll(recv.as_mut()), Poll::Ready(None));
 }
@@ -677,7 +723,10 @@ fn four_producers_one_consumer_deliver_everything_in_per_producer_order() {
         drop(tx);
         let mut next = [0u32; 4];
         while let Some((producer, i)) = rx.recv().await {
-            assert_eq!(i, next[producer as usize], "producer {producer} out of order");
+            assert_eq!(
+                i, next[producer as usize],
+                "producer {producer} out of order"
+            );
             next[producer as usize] += 1;
         }
         assert_eq!(next, [PER_PRODUCER; 4]);
@@ -757,7 +806,11 @@ fn send_timeout_returns_the_value_on_timeout_and_close() {
             tx.send_timeout(2, Duration::from_millis(5)).await,
             Err(SendTimeoutError::Timeout(2))
         );
-        assert_eq!(tx.capacity(), 0, "the timed-out reservation left nothing behind");
+        assert_eq!(
+            tx.capacity(),
+            0,
+            "the timed-out reservation left nothing behind"
+        );
         let (freed_tx, mut freed) = mpsc::channel::<()>(1);
         let receiver = gort::spawn(async move {
             let _ = freed.recv().await;
@@ -802,7 +855,10 @@ fn a_loop_over_a_ready_channel_yields_within_one_budget() {
         .await
         .expect("looper")
     });
-    assert!(ops <= 2 * 128, "{ops} ready receives before the other task ran");
+    assert!(
+        ops <= 2 * 128,
+        "{ops} ready receives before the other task ran"
+    );
 }
 
 /// Two tasks, each waiting on its own inbox and holding only the other's sender in its `go!`

@@ -113,7 +113,10 @@ fn a_sender_dropped_unsent_fails_the_receive() {
     assert!(receiver.poll(&mut rx).is_pending());
     drop(tx);
     assert!(receiver.woken());
-    assert!(matches!(receiver.poll(&mut rx), Poll::Ready(Err(RecvError { .. }))));
+    assert!(matches!(
+        receiver.poll(&mut rx),
+        Poll::Ready(Err(RecvError { .. }))
+    ));
 }
 
 /// After the receiver closes (or is dropped), `send` gives the value back and `closed()`

@@ -128,7 +128,8 @@ impl<T> Channel<T> {
 
     /// The bound of a bounded channel.
     pub(super) fn bound(&self) -> usize {
-        self.bound.expect("a bounded channel's operation on an unbounded one")
+        self.bound
+            .expect("a bounded channel's operation on an unbounded one")
     }
 
     // ----- handles -----

@@ -107,7 +107,11 @@ fn cancelled_reservations_leave_no_entry_behind() {
         assert!(acquire.poll_acquire(&mut cx, &mut None).is_pending());
     }
     let state = chan.lock();
-    assert_eq!(state.reservations.iter().count(), 0, "cancelled entries are gone");
+    assert_eq!(
+        state.reservations.iter().count(),
+        0,
+        "cancelled entries are gone"
+    );
 }
 
 impl PartialEq for super::reserve::Closed {

@@ -172,7 +172,11 @@ mod tests {
         assert_eq!(list.front_mut().map(|r| r.wanted), Some(3));
         list.remove(c);
         assert!(list.is_empty());
-        assert_eq!(list.iter().count(), 1, "the granted one stays until its owner takes it");
+        assert_eq!(
+            list.iter().count(),
+            1,
+            "the granted one stays until its owner takes it"
+        );
         list.remove(a);
         assert_eq!(list.iter().count(), 0);
         // Reused keys link again from an empty list.
