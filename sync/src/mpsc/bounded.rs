@@ -19,8 +19,8 @@ const MAX_BOUND: usize = usize::MAX >> 3;
 /// Creates a bounded channel with room for `buffer` values: a send waits while `buffer` values
 /// are buffered or reserved.
 ///
-/// Panics if `buffer` is 0 (use [`crate::chan`] with capacity 0 for a rendezvous), or larger
-/// than `usize::MAX >> 3`.
+/// Panics if `buffer` is 0 (use [`chan`](fn@crate::chan) with capacity 0 for a rendezvous),
+/// or larger than `usize::MAX >> 3`.
 #[track_caller]
 pub fn channel<T>(buffer: usize) -> (Sender<T>, Receiver<T>) {
     assert!(buffer > 0, "mpsc bounded channel requires buffer > 0");

@@ -2,8 +2,8 @@
 //! with permits) and [`unbounded_channel`].
 //!
 //! The API, the semantics and the error messages are tokio's, so that `tokio::sync::mpsc` code
-//! ports by renaming the path. Go's channels ([`crate::chan`]) are the other kind gort has:
-//! MPMC, rendezvous at capacity 0, `select!` cases, and no receiver-side close.
+//! ports by renaming the path. Go's channels ([`chan`](fn@crate::chan)) are the other kind
+//! gort has: MPMC, rendezvous at capacity 0, `select!` cases, and no receiver-side close.
 //!
 //! # Semantics (tokio's)
 //!

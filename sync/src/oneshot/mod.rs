@@ -6,7 +6,7 @@
 //!
 //! - [`Sender::send`] consumes the sender and never waits; if the receiver is gone (or closed
 //!   the channel) the value comes back in the `Err`.
-//! - Awaiting the receiver gives the value, or [`RecvError`](error::RecvError) if the sender
+//! - Awaiting the receiver gives the value, or [`RecvError`] if the sender
 //!   was dropped without sending. A receiver that completed must not be polled again
 //!   ([`Receiver::is_terminated`] tells).
 //! - [`Receiver::close`] refuses the value from now on (a value already sent can still be
@@ -38,6 +38,7 @@ use crate::loom::{Mutex, MutexGuard};
 use error::{RecvError, TryRecvError};
 
 /// Creates a oneshot channel: the sender sends one value, awaiting the receiver gives it.
+#[track_caller]
 pub fn channel<T>() -> (Sender<T>, Receiver<T>) {
     let shared = Gc::new_traced_by::<WaitingTasks>(Shared {
         state: Mutex::new(State {
@@ -59,7 +60,7 @@ pub fn channel<T>() -> (Sender<T>, Receiver<T>) {
 }
 
 /// Sends the channel's one value ([`send`](Sender::send)). Dropping it unsent makes the
-/// receiver fail with [`RecvError`](error::RecvError).
+/// receiver fail with [`RecvError`].
 pub struct Sender<T> {
     /// `None` once `send` consumed it.
     shared: Option<Gc<Shared<T>>>,
