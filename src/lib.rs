@@ -36,6 +36,7 @@ pub use gort_sync::{
 /// Synchronisation: Go's `WaitGroup`, and async locks with tokio's names.
 pub mod sync {
     pub use gort_sync::primitives::*;
+    pub use gort_sync::{mpsc, oneshot};
 }
 
 /// The GC arena: `Gc<T>`, `Trace` (with `#[derive(Trace)]`), collection, leak detection, stats.

@@ -6,12 +6,17 @@
 //!   `gort-macros`), atomic over channel cases as Go's `selectgo` is.
 //! - `primitives/`: `WaitGroup`, `Mutex`, `RwLock`, `Semaphore`, `Notify`, `Barrier`,
 //!   `OnceCell` (re-exported by the facade as `gort::sync`).
+//! - `mpsc/`, `oneshot/`: tokio's channels, `gort::sync::mpsc` and `gort::sync::oneshot`, on
+//!   gort's own state in the GC arena; `blocking.rs` their thread-blocking variants.
 //!
 //! The crate never imports the executor: waking a task is all it needs from a runtime, and the
 //! coop budget comes from `gort-context`.
 
+mod blocking;
 mod chan;
 mod loom;
+pub mod mpsc;
+pub mod oneshot;
 // Not under loom: the crates it wraps lose their `const` constructors there, and the loom models
 // cover the channel only.
 #[cfg(not(loom))]

@@ -1,18 +1,19 @@
-//! The synchronisation the channel uses, swapped for loom's under `cfg(loom)` so that the loom
-//! models in `tests/loom_chan.rs` check the real hand-off, cancellation and select-commit
-//! protocols (as the executor's, reactor's and timer's `loom.rs` do). The waker slot is
-//! `gort_context::WakerSlot`, shared with the timer entry.
+//! The synchronisation the channels use, swapped for loom's under `cfg(loom)` so that the loom
+//! models in `tests/loom_chan.rs` and `tests/loom_mpsc.rs` check the real hand-off,
+//! cancellation, select-commit and sender-count protocols (as the executor's, reactor's and
+//! timer's `loom.rs` do). The waker slot is `gort_context::WakerSlot`, shared with the timer
+//! entry.
 
 #[cfg(not(loom))]
 pub(crate) use std::sync::atomic::{
-    AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicU8, Ordering,
+    AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering,
 };
 #[cfg(not(loom))]
 pub(crate) use std::sync::{Mutex, MutexGuard};
 
 #[cfg(loom)]
 pub(crate) use loom::sync::atomic::{
-    AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicU8, Ordering,
+    AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering,
 };
 #[cfg(loom)]
 pub(crate) use loom::sync::{Mutex, MutexGuard};

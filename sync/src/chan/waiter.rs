@@ -103,7 +103,8 @@ pub(crate) struct Wakes {
 }
 
 impl Wakes {
-    fn push(&mut self, waker: Option<Waker>) {
+    /// Adds `waker`, if any, to what is woken after the unlock.
+    pub(crate) fn push(&mut self, waker: Option<Waker>) {
         let Some(waker) = waker else {
             return;
         };

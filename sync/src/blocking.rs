@@ -1,0 +1,94 @@
+//! The thread-blocking variants of tokio's channels (`blocking_send`, `blocking_recv`, ...):
+//! they wait by parking the calling thread, and refuse to run where that thread drives tasks,
+//! as tokio's do.
+//!
+//! # Knowing whether the thread drives tasks
+//!
+//! The crate cannot ask the executor (it never imports it). What `gort-context` does know is
+//! whether a coop budget is in force: the executor sets one around every poll of a G and of a
+//! `block_on` future ([`gort_context::with_budget`]), and nowhere else. So "inside a budget" is
+//! "inside a poll that drives tasks", the case tokio refuses.
+//!
+//! `gort-context` has no call that reads the budget, only [`gort_context::poll_proceed`],
+//! which takes one unit of it. [`in_budgeted_poll`] therefore takes units until one is refused
+//! (a budget is in force) or more have been taken than any budget holds (a `u8`: none is), and
+//! gives every unit back. It costs up to 256 thread-local accesses, on a path that is about to
+//! park a thread anyway.
+//!
+//! One case differs from tokio: the closure of a `block_in_place` runs inside its G's poll, so
+//! it still has the budget, and a blocking channel call there panics, where tokio (which stops
+//! the budget for that closure) lets it block. Call `block_on` on the channel future there.
+
+use std::future::Future;
+use std::task::{Context, Poll, Waker};
+
+/// More units than a budget (a `u8`) can hold.
+const MORE_THAN_ANY_BUDGET: usize = u8::MAX as usize + 1;
+
+/// Whether this thread is inside a poll that has a coop budget (module doc).
+fn in_budgeted_poll() -> bool {
+    let mut cx = Context::from_waker(Waker::noop());
+    let mut taken: [Option<gort_context::Progress>; MORE_THAN_ANY_BUDGET] =
+        std::array::from_fn(|_| None);
+    for unit in &mut taken {
+        match gort_context::poll_proceed(&mut cx) {
+            // Dropping `taken` refunds what was taken.
+            Poll::Pending => return true,
+            Poll::Ready(progress) => *unit = Some(progress),
+        }
+    }
+    false
+}
+
+/// Runs `future` to completion on this thread, parked while it waits. `what` names the call in
+/// the panic when this thread drives tasks (module doc).
+#[track_caller]
+pub(crate) fn block_on<F: Future>(what: &str, future: F) -> F::Output {
+    if in_budgeted_poll() {
+        refuse(what);
+    }
+    // A thread asleep on a channel must not hold off a collection (`gort_gc::safepoint`).
+    gort_gc::unpinned(|| futures::executor::block_on(future))
+}
+
+/// The panic of a blocking call made where the thread drives tasks.
+#[cold]
+#[track_caller]
+fn refuse(what: &str) -> ! {
+    panic!(
+        "Cannot block the current thread from within a runtime. `{what}` was called inside a \
+         task (or a `block_on` future), whose thread must go on running tasks; `.await` the \
+         async version instead, or call it from a plain thread or `spawn_blocking`."
+    )
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_budget_in_force_is_seen_and_left_whole() {
+        assert!(!in_budgeted_poll(), "a plain test thread has no budget");
+        gort_context::with_budget(5, || {
+            assert!(in_budgeted_poll());
+            // The probe gave every unit back: five ready results, then the sixth is refused.
+            let mut cx = Context::from_waker(Waker::noop());
+            for _ in 0..5 {
+                let Poll::Ready(progress) = gort_context::poll_proceed(&mut cx) else {
+                    panic!("the probe kept a unit");
+                };
+                progress.made();
+            }
+            assert!(gort_context::poll_proceed(&mut cx).is_pending());
+            assert!(in_budgeted_poll(), "a spent budget is still a budget");
+        });
+    }
+
+    #[test]
+    #[should_panic(expected = "Cannot block the current thread from within a runtime")]
+    fn blocking_inside_a_budgeted_poll_panics() {
+        gort_context::with_budget(gort_context::DEFAULT_BUDGET, || {
+            block_on("blocking_recv", std::future::ready(()));
+        });
+    }
+}
