@@ -49,8 +49,8 @@ use crate::rand::FastRand;
 use crate::shared::{BeforePark, Parking, Shared, Unpark};
 use crate::Task;
 
-/// Go's fairness interval for the global queue.
-const GLOBAL_CHECK_INTERVAL: u32 = 61;
+/// Go's fairness interval for the global queue (the default `global_queue_interval`).
+const GLOBAL_CHECK_INTERVAL: u32 = crate::runtime::DEFAULT_GLOBAL_QUEUE_INTERVAL;
 
 /// Gs from due timers run in a row before the queue gets a turn (`timers.rs`).
 const MAX_TIMER_STREAK: u32 = 16;
@@ -89,6 +89,9 @@ pub(crate) struct M {
     /// Consecutive Gs returned from due timers (step 0 of `find_runnable`); at
     /// [`MAX_TIMER_STREAK`] the queue gets a turn if it has work, so due timers cannot starve it.
     timer_streak: u32,
+    /// The `schedtick` of this M's last `event_interval` netpoll (step 1 of `find_runnable`), so
+    /// that rounds which inherit a time slice (same tick) do not poll again.
+    event_tick: u32,
     /// The GC arena's pin (`gort_gc::safepoint`), held from a poll until this M runs out of
     /// local work, so that a run of polls pins once rather than each poll (each `GFuture`
     /// poll then only nests inside it). Dropped before anything that can wait: the steps of
@@ -106,6 +109,7 @@ impl M {
             main,
             seen_ticks: vec![u32::MAX; shared.ps.len()].into_boxed_slice(),
             timer_streak: 0,
+            event_tick: u32::MAX,
             gc_pin: None,
             shared,
         }
@@ -285,10 +289,30 @@ impl M {
                 //    every P busy (Gs that yield keep local queues non-empty), one G per 61 ticks
                 //    left remote spawns waiting ~350 µs each in the `spawn_many_remote_busy1`
                 //    bench. The batch is clamped to the ring's free space so it cannot overflow.
-                if p.schedtick() % GLOBAL_CHECK_INTERVAL == 0 && shared.global_has_work() {
+                //    The interval is `Builder::global_queue_interval`; the default's modulo is by
+                //    a constant, which compiles to a multiplication.
+                let tick = p.schedtick();
+                let interval = shared.config.global_queue_interval;
+                let global_turn = if interval == GLOBAL_CHECK_INTERVAL {
+                    tick % GLOBAL_CHECK_INTERVAL == 0
+                } else {
+                    tick % interval == 0
+                };
+                if global_turn && shared.global_has_work() {
                     let free = CAPACITY - p.ring_len();
                     if let Some(task) = shared.global_take(p, free.max(1)) {
                         return Next::Run(task, false);
+                    }
+                }
+                //    And every `event_interval` ticks, if one is set (always on a current-thread
+                //    runtime, which has no sysmon to poll for a busy M), the netpoller without
+                //    blocking, so that IO is not left waiting until the queue runs dry.
+                if let Some(interval) = shared.config.event_interval {
+                    if tick % interval == 0 && tick != self.event_tick {
+                        self.event_tick = tick;
+                        if let Some(task) = netpoll::poll_ready(shared, p) {
+                            return Next::Run(task, false);
+                        }
                     }
                 }
                 // 2. Local work.
@@ -373,7 +397,8 @@ impl M {
 
     /// `block_on`'s thread with no P and nothing to run: waits for main's waker, in the
     /// netpoller if nobody else polls. Returns holding a P if the poll woke Gs and a P was idle
-    /// (they are queued on it), else once main was woken.
+    /// (they are queued on it), else once main was woken (or, on a current-thread runtime, the
+    /// thread was nudged to take the P).
     pub(crate) fn park_main(&mut self) {
         self.gc_pin = None;
         let main = self
@@ -402,7 +427,7 @@ fn park(
         }
         return Some(Next::Interrupted);
     }
-    match park_worker(shared, note) {
+    match shared.config.hooks.parked(|| park_worker(shared, note)) {
         Woken::P {
             index,
             spinning: spin,
@@ -522,21 +547,28 @@ fn park_main(shared: &Arc<Shared>, held: &mut Option<usize>, main: &MainSignal) 
     }
     main.parked.store(true, Ordering::SeqCst);
     let _parked = Parked(main);
-    match netpoll::wait_as_main_poller(shared, main) {
-        Some((index, tasks)) => {
-            acquirep(shared, held, index);
-            let p: &P = &shared.ps[index];
-            if let Some(first) = shared.inject(p, tasks) {
-                // SAFETY: this M holds `p`.
-                if let Err(overflow) = unsafe { p.push(first, true) } {
-                    shared.inject_global(overflow);
-                }
+    if let Some((index, tasks)) = shared.config.hooks.parked(|| wait_main(shared, main)) {
+        acquirep(shared, held, index);
+        let p: &P = &shared.ps[index];
+        if let Some(first) = shared.inject(p, tasks) {
+            // SAFETY: this M holds `p`.
+            if let Err(overflow) = unsafe { p.push(first, true) } {
+                shared.inject_global(overflow);
             }
         }
+    }
+}
+
+/// The wait of [`park_main`]: in the netpoller if nobody else polls, else parked until main's
+/// waker (or a nudge); `Some` if the poll woke Gs and a P was idle for them.
+fn wait_main(shared: &Arc<Shared>, main: &MainSignal) -> Option<(usize, Vec<Task>)> {
+    let found = netpoll::wait_as_main_poller(shared, main);
+    if found.is_none() {
         // Bounded by the earliest timer when no poller can wait for it (`wait_parked`): the
         // `block_on` loop then takes an idle P, whose `find_runnable` runs the due timers.
-        None => main.park_until_woken(shared.timer_park_bound()),
+        main.park_until_woken(shared.timer_park_bound());
     }
+    found
 }
 
 impl Drop for M {
@@ -548,7 +580,11 @@ impl Drop for M {
     fn drop(&mut self) {
         self.gc_pin = None;
         self.leave_p();
-        if self.main.is_some() && self.shared.reactor.has_waiters() {
+        if self.main.is_some() && self.shared.is_current_thread() {
+            // Another thread inside `block_on` may be parked without the netpoller or the P
+            // this one had: it takes over both (timers of its main included).
+            self.shared.nudge_mains();
+        } else if self.main.is_some() && self.shared.reactor.has_waiters() {
             self.shared.ensure_poller(false);
         }
     }
