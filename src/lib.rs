@@ -49,6 +49,7 @@ pub mod task {
     pub use gort_executor::task::{
         block_in_place, spawn_blocking, yield_now, Builder, JoinError, JoinHandle, JoinSet,
     };
+    pub use gort_executor::task::{spawn_local, LocalEnterGuard, LocalSet};
 }
 
 /// Time: sleeps, timeouts, intervals and the test clock (tokio's names, Go's precision).
@@ -131,6 +132,10 @@ pub mod time {
 /// The runtime: building one, handles to it, and scheduler facts.
 pub mod runtime {
     pub use gort_executor::runtime::{gomaxprocs, num_goroutine, Builder, Handle, Runtime};
+    pub use gort_executor::runtime::{
+        worker_index, EnterGuard, Id, LocalOptions, LocalRuntime, RuntimeFlavor, RuntimeMetrics,
+        TryCurrentError,
+    };
 }
 
 /// Spawns a future as a detached goroutine: `go!(async { ... })` is Go's `go f()`.
