@@ -14,7 +14,7 @@
 //!   the spinning count, and the `wakep`/`startm` protocol that decides when to wake a thread.
 //! - [`block_on`] turns the calling thread into an M until its future completes.
 //! - [`runtime`] builds runtimes: multi-thread, or current-thread (one P whose only M is the
-//!   thread inside `block_on`); [`local_set`] runs tasks that are not `Send` on one thread.
+//!   thread inside `block_on`); [`task::LocalSet`] runs tasks that are not `Send` on one thread.
 //! - [`context`] is the per-thread pointer to the current runtime, P and G that wakers and
 //!   `spawn` read.
 //! - [`timers`] is how Ms run the Ps' timer heaps (crate `gort-timer`) and bound the poller's
