@@ -57,6 +57,7 @@ pub mod task {
     // Where tokio had them before `task::coop` existed.
     #[doc(hidden)]
     pub use gort_executor::task::{consume_budget, unconstrained, Unconstrained};
+    pub use gort_executor::task::{spawn_local, LocalEnterGuard, LocalSet};
 }
 
 /// Declares task-local keys (tokio's `task_local!`): `task_local! { static ID: u32; }`, then
@@ -161,6 +162,10 @@ pub mod time {
 /// The runtime: building one, handles to it, and scheduler facts.
 pub mod runtime {
     pub use gort_executor::runtime::{gomaxprocs, num_goroutine, Builder, Handle, Runtime};
+    pub use gort_executor::runtime::{
+        worker_index, EnterGuard, Id, LocalOptions, LocalRuntime, RuntimeFlavor, RuntimeMetrics,
+        TryCurrentError,
+    };
 }
 
 /// Spawns a future as a detached goroutine: `go!(async { ... })` is Go's `go f()`.

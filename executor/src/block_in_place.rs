@@ -31,16 +31,28 @@ use crate::syscall::InSyscall;
 /// this thread's queue moves to another thread meanwhile (module doc). Unlike
 /// `spawn_blocking`, `func` need not be `'static` or `Send`, and the calling task resumes on
 /// the same thread.
+///
+/// # Panics
+///
+/// On the thread of a current-thread runtime's `block_on` (its tasks and its future), and
+/// inside a `LocalSet`: no other thread may run what this one would leave waiting, so the call
+/// would block all of it (tokio panics there too). Use `spawn_blocking` instead.
+#[track_caller]
 pub fn block_in_place<F, R>(func: F) -> R
 where
     F: FnOnce() -> R,
 {
     let Some((shared, p)) = context::held_p() else {
+        refuse_if_pinned_to_thread();
         return context::blocking_region(func);
     };
     // SAFETY: `held_p` returns the context's pointers, valid while this thread serves the
     // runtime, which it does for the whole poll this call is part of.
     let (shared, p) = unsafe { (shared.as_ref(), p.as_ref()) };
+    if shared.is_current_thread() {
+        refused("on a current-thread runtime");
+    }
+    refuse_if_pinned_to_thread();
     let entered = p.syscall.enter();
     context::set_p(std::ptr::null());
     let in_g = context::set_current_g_state(GState::Syscall);
@@ -56,6 +68,25 @@ where
             context::blocking_region(func)
         }
     })
+}
+
+/// Panics if the work this thread runs may not move to another thread (see
+/// [`block_in_place`]).
+#[track_caller]
+fn refuse_if_pinned_to_thread() {
+    if let Some(place) = context::block_in_place_refusal() {
+        refused(place);
+    }
+}
+
+#[cold]
+#[track_caller]
+fn refused(place: &str) -> ! {
+    panic!(
+        "can call blocking only when running on the multi-threaded runtime: `block_in_place` \
+         was called {place}, where no other thread can run the tasks it would leave waiting; \
+         use `spawn_blocking`"
+    )
 }
 
 /// Leaves the syscall state when `block_in_place` returns or unwinds.

@@ -39,6 +39,10 @@ pub(crate) struct MainSignal {
     /// Whether the thread is parked waiting for main's waker (`worker::park_main`). With
     /// `woken`, tells the paused clock whether main may still do something (`timers.rs`).
     pub(crate) parked: AtomicBool,
+    /// Set by a current-thread runtime's `wakep` (`Shared::nudge_mains`): work waits for the
+    /// idle P, which only a thread inside `block_on` may take. Ends the thread's wait for main
+    /// like `woken` does, but main is not polled for it. Cleared by the wait it ends.
+    pub(crate) nudged: AtomicBool,
     /// The thread inside `block_on`.
     thread: Thread,
     /// The runtime's netpoller, to notify.
@@ -55,10 +59,20 @@ impl MainSignal {
         self.parked.load(Ordering::SeqCst) && !self.woken.load(Ordering::SeqCst)
     }
 
-    /// Parks the `block_on` thread until main is woken, or (with `timeout`) at most that long.
+    /// Whether the thread should stop waiting: main was woken, or (current-thread runtime) work
+    /// waits for the P (`nudged`, left set).
+    pub(crate) fn should_wake(&self) -> bool {
+        self.woken.load(Ordering::SeqCst) || self.nudged.load(Ordering::SeqCst)
+    }
+
+    /// Parks the `block_on` thread until main is woken or the thread is nudged (clearing the
+    /// nudge), or (with `timeout`) at most that long.
     pub(crate) fn park_until_woken(&self, timeout: Option<std::time::Duration>) {
         let deadline = timeout.map(|timeout| std::time::Instant::now() + timeout);
         while !self.woken.load(Ordering::Acquire) {
+            if self.nudged.swap(false, Ordering::Acquire) {
+                return;
+            }
             match deadline {
                 None => thread::park(),
                 Some(deadline) => {
@@ -68,6 +82,21 @@ impl MainSignal {
                     }
                     thread::park_timeout(deadline - now);
                 }
+            }
+        }
+    }
+}
+
+impl MainSignal {
+    /// A current-thread runtime's `wakep` for this thread (see `nudged`): unparks it, or breaks
+    /// its netpoller wait, unless it was nudged already since its last wait.
+    pub(crate) fn nudge(&self) {
+        // `SeqCst`, as in `wake_by_ref`: with the poller's store of `in_poller` and its load of
+        // `nudged` (`should_wake`), one side sees the other.
+        if !self.nudged.swap(true, Ordering::SeqCst) {
+            self.thread.unpark();
+            if self.in_poller.load(Ordering::SeqCst) {
+                self.reactor.notify();
             }
         }
     }
@@ -114,6 +143,7 @@ fn run<F: Future>(
         woken: AtomicBool::new(true),
         in_poller: AtomicBool::new(false),
         parked: AtomicBool::new(false),
+        nudged: AtomicBool::new(false),
         thread: thread::current(),
         reactor: Arc::clone(&shared.reactor),
     });
@@ -125,16 +155,23 @@ fn run<F: Future>(
     let mut m = M::new(Arc::clone(shared), Some(Arc::clone(&signal)));
     m.try_acquire_idle_p();
     // This thread runs Gs (and main) on a P: sysmon must watch it even if the runtime never
-    // starts another thread (`rescue.rs`).
-    shared.sysmon.start(shared);
+    // starts another thread (`rescue.rs`). Not on a current-thread runtime, whose P must stay
+    // with the threads inside `block_on` (`runtime/mod.rs`).
+    if !shared.is_current_thread() {
+        shared.sysmon.start(shared);
+    }
+    // A runtime main entered and holds across an `.await` (`runtime/handle.rs`).
+    let mut entered = context::ParkedEnter::none();
     loop {
         // Load before swapping: this runs before every G the thread runs, and main is usually
         // not the one woken, so the common case costs a plain load instead of a locked exchange.
         if signal.is_woken() && signal.woken.swap(false, Ordering::Acquire) {
             m.begin_main_poll(location);
-            let polled = context::with_own_waker(&waker, || {
-                gort_context::with_budget(gort_context::DEFAULT_BUDGET, || {
-                    future.as_mut().poll(&mut cx)
+            let polled = context::with_parked_enter(&mut entered, || {
+                context::with_own_waker(&waker, || {
+                    gort_context::with_budget(gort_context::DEFAULT_BUDGET, || {
+                        future.as_mut().poll(&mut cx)
+                    })
                 })
             });
             // Before anything touches the P (even `M::drop` on return): main may have lost it
@@ -172,8 +209,10 @@ fn run<F: Future>(
     loop {
         signal.park_until_woken(None);
         signal.woken.store(false, Ordering::Relaxed);
-        let polled = gort_context::with_budget(gort_context::DEFAULT_BUDGET, || {
-            future.as_mut().poll(&mut cx)
+        let polled = context::with_parked_enter(&mut entered, || {
+            gort_context::with_budget(gort_context::DEFAULT_BUDGET, || {
+                future.as_mut().poll(&mut cx)
+            })
         });
         if let Poll::Ready(output) = polled {
             return output;

@@ -23,13 +23,14 @@ use std::cell::Cell;
 use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::task::{Context, Poll};
-use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::context;
 use crate::g::GState;
+use crate::runtime::hooks::{ThreadHooks, DEFAULT_BLOCKING_NAME};
 use crate::shared::Shared;
 use crate::Task;
 
@@ -57,7 +58,12 @@ pub(crate) struct BlockingPool {
     exited: Condvar,
     max_threads: usize,
     keep_alive: Duration,
-    thread_name: String,
+    /// Names, stack size and start/stop callbacks of the pool's threads.
+    hooks: ThreadHooks,
+    /// Blocking Gs whose closure has not been dropped yet (queued, running, or finished but not
+    /// yet freed), for `RuntimeMetrics::num_alive_tasks`, which does not count them: shared
+    /// with every [`BlockingTask`], which takes itself off when dropped.
+    alive: Arc<AtomicUsize>,
 }
 
 /// What the pool's lock guards.
@@ -80,7 +86,7 @@ impl BlockingPool {
     pub(crate) fn new(
         max_threads: usize,
         keep_alive: Duration,
-        thread_name: String,
+        hooks: ThreadHooks,
     ) -> BlockingPool {
         BlockingPool {
             state: Mutex::new(PoolState::default()),
@@ -88,8 +94,24 @@ impl BlockingPool {
             exited: Condvar::new(),
             max_threads,
             keep_alive,
-            thread_name,
+            hooks,
+            alive: Arc::new(AtomicUsize::new(0)),
         }
+    }
+
+    /// The future of a new blocking G running `func`, counted in [`BlockingPool::alive`] until
+    /// it is dropped.
+    pub(crate) fn task<F>(&self, func: F) -> BlockingTask<F> {
+        self.alive.fetch_add(1, Ordering::Relaxed);
+        BlockingTask {
+            func: Some(func),
+            alive: Arc::clone(&self.alive),
+        }
+    }
+
+    /// Blocking Gs alive (see [`BlockingPool::alive`]).
+    pub(crate) fn alive(&self) -> usize {
+        self.alive.load(Ordering::Relaxed)
     }
 
     fn lock(&self) -> MutexGuard<'_, PoolState> {
@@ -142,9 +164,9 @@ impl BlockingPool {
         state.starting += 1;
         drop(state);
         let worker = Arc::clone(shared);
-        let spawned = thread::Builder::new()
-            .name(self.thread_name.clone())
-            .spawn(move || worker.blocking.run_thread(&worker));
+        let spawned = self.hooks.spawn(DEFAULT_BLOCKING_NAME, move || {
+            worker.blocking.run_thread(&worker);
+        });
         if let Err(err) = spawned {
             // The job stays queued for a thread that exists or starts later.
             eprintln!("gort: could not start a blocking thread: {err}");
@@ -190,9 +212,22 @@ impl BlockingPool {
                 break;
             }
         }
+        // The stop callback is user code: never under the lock. At shutdown it runs before the
+        // thread stops counting, so that a shutdown that waited for the pool's threads returns
+        // after their callbacks; otherwise after, since a job queued meanwhile must see the
+        // thread gone to start another one.
+        let shutting_down = state.shutdown;
+        if shutting_down {
+            drop(state);
+            self.hooks.stopping();
+            state = self.lock();
+        }
         state.threads -= 1;
         drop(state);
         self.exited.notify_all();
+        if !shutting_down {
+            self.hooks.stopping();
+        }
     }
 
     /// Stops the pool: queued Gs are dropped, idle threads exit, and this waits until every
@@ -235,11 +270,13 @@ impl BlockingPool {
 /// may itself `block_on` (it is not "inside a task" for that check).
 pub(crate) struct BlockingTask<F> {
     func: Option<F>,
+    /// The pool's count of blocking Gs alive, which this one leaves when dropped.
+    alive: Arc<AtomicUsize>,
 }
 
-impl<F> BlockingTask<F> {
-    pub(crate) fn new(func: F) -> BlockingTask<F> {
-        BlockingTask { func: Some(func) }
+impl<F> Drop for BlockingTask<F> {
+    fn drop(&mut self) {
+        self.alive.fetch_sub(1, Ordering::Relaxed);
     }
 }
 

@@ -13,6 +13,8 @@
 //! - [`shared`] is the runtime-wide state (Go's `schedt`): the global queue, idle Ps and Ms,
 //!   the spinning count, and the `wakep`/`startm` protocol that decides when to wake a thread.
 //! - [`block_on`] turns the calling thread into an M until its future completes.
+//! - [`runtime`] builds runtimes: multi-thread, or current-thread (one P whose only M is the
+//!   thread inside `block_on`); [`task::LocalSet`] runs tasks that are not `Send` on one thread.
 //! - [`context`] is the per-thread pointer to the current runtime, P and G that wakers and
 //!   `spawn` read.
 //! - [`timers`] is how Ms run the Ps' timer heaps (crate `gort-timer`) and bound the poller's
@@ -39,6 +41,7 @@ mod gfuture;
 mod gwaker;
 mod join;
 mod join_set;
+mod local_set;
 mod loom;
 mod maxprocs;
 mod netpoll;
@@ -84,6 +87,7 @@ pub mod task {
     pub use crate::join::{JoinError, JoinHandle};
     pub use crate::join_set::JoinSet;
     pub use crate::spawn;
+    pub use crate::local_set::{spawn_local, LocalEnterGuard, LocalSet};
     pub use crate::task_builder::Builder;
     pub use crate::task_id::{id, try_id, Id};
     pub use crate::task_local::{AccessError, LocalKey};

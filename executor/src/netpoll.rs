@@ -203,7 +203,8 @@ pub(crate) fn wait_as_main_poller(
     // sees `woken` (see `MainSignal::wake_by_ref`).
     main.in_poller.store(true, Ordering::SeqCst);
     let found = loop {
-        if main.woken.load(Ordering::SeqCst) {
+        // Main woken, or (current-thread runtime) nudged to take the P for new work.
+        if main.should_wake() {
             break None;
         }
         let (mut tasks, timers_due) = wait(shared, &mut driver);

@@ -143,3 +143,87 @@ fn wakes_collected_during_a_dispatch_are_injected_and_run() {
     let sum = rt.block_on(driver).unwrap();
     assert_eq!(sum, 2 * (0..8).sum::<usize>());
 }
+
+/// The enter-guard protocol's raw pointers (`context/enter.rs`): nested guards, a guard `main`
+/// holds across an await (parked while the block_on thread runs a G), a leaked guard released
+/// by `serve`, and spawns through an entered runtime.
+#[test]
+fn enter_guards_nest_park_and_release_their_counts() {
+    let home = runtime(1);
+    let other = runtime(1);
+    let other_id = other.handle().id();
+    {
+        let _outer = home.enter();
+        let _inner = other.enter();
+        let spawned = crate::spawn(async { crate::runtime::Handle::current().id() });
+        assert_eq!(other.block_on(spawned).unwrap(), other_id);
+    }
+    let (in_task, in_main) = home.block_on(async {
+        let _guard = other.enter();
+        let task = crate::spawn(async { crate::runtime::Handle::current().id() });
+        yield_now().await;
+        (task.await.unwrap(), crate::runtime::Handle::current().id())
+    });
+    assert_eq!(in_main, other_id);
+    assert_eq!(in_task, other_id, "spawned while main's guard was current");
+    // Leaked inside block_on: `serve` releases its count when block_on returns.
+    home.block_on(async { std::mem::forget(other.enter()) });
+    assert!(crate::runtime::Handle::try_current().is_err());
+}
+
+/// A `LocalSet`'s queue and its drop (`local_set.rs`): tasks woken from another thread while
+/// the set runs and while it is dropped, every future dropped on the set's thread.
+#[test]
+fn local_set_tasks_woken_from_another_thread_run_and_drop_on_the_set_thread() {
+    use std::rc::Rc;
+
+    use crate::task::{spawn_local, LocalSet};
+
+    let rt = runtime(2);
+    let local = LocalSet::new();
+    let dropped = Rc::new(std::cell::Cell::new(0));
+    let mut senders = Vec::new();
+    let total = local.block_on(&rt, async {
+        let mut handles = Vec::new();
+        for i in 0..8usize {
+            let (tx, rx) = futures::channel::oneshot::channel::<usize>();
+            let guard = Rc::clone(&dropped);
+            handles.push(spawn_local(async move {
+                let value = rx.await.unwrap_or(0);
+                guard.set(guard.get() + 1);
+                value + i
+            }));
+            senders.push(tx);
+        }
+        let wakers = std::thread::spawn(move || {
+            for (i, tx) in senders.into_iter().enumerate() {
+                let _ = tx.send(i);
+            }
+        });
+        let mut total = 0;
+        for handle in handles {
+            total += handle.await.unwrap();
+        }
+        wakers.join().unwrap();
+        total
+    });
+    assert_eq!(total, 2 * (0..8).sum::<usize>());
+    assert_eq!(dropped.get(), 8);
+    let (tx, rx) = futures::channel::oneshot::channel::<()>();
+    let parked = Rc::clone(&dropped);
+    drop(local.spawn_local(async move {
+        let _parked = parked;
+        let _ = rx.await;
+    }));
+    local.block_on(&rt, yield_now());
+    let waker = std::thread::spawn(move || {
+        let _ = tx.send(());
+    });
+    drop(local);
+    waker.join().unwrap();
+    assert_eq!(
+        Rc::strong_count(&dropped),
+        1,
+        "the parked task's future was dropped"
+    );
+}

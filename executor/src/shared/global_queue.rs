@@ -61,6 +61,11 @@ impl Shared {
         Vec::new()
     }
 
+    /// Gs in the global queue now (a lock-free snapshot, for `RuntimeMetrics`).
+    pub(crate) fn global_queue_depth(&self) -> usize {
+        self.global_len.load(Ordering::Relaxed)
+    }
+
     /// Whether the global queue looked non-empty (lock-free peek).
     pub(crate) fn global_has_work(&self) -> bool {
         self.global_len.load(Ordering::Relaxed) != 0

@@ -37,6 +37,7 @@ impl Shared {
     pub(super) fn pidleget(&self, sched: &mut Sched) -> Option<usize> {
         let p = sched.idle_ps.pop()?;
         self.npidle.fetch_sub(1, Ordering::SeqCst);
+        self.worker_stats[p].unparked(self.nanos_since_created());
         // A P goes to work: sysmon must not sleep through a poll that gets stuck on it (it
         // sleeps a whole second while every P is idle). One `Relaxed` load unless it sleeps.
         self.sysmon.wake_idle();
@@ -175,6 +176,7 @@ impl Shared {
         }
         sched.idle_ps.push(p);
         self.npidle.fetch_add(1, Ordering::SeqCst);
+        self.worker_stats[p].parked(self.nanos_since_created());
     }
 
     /// Whether every P in service is idle and no M is stuck in a poll on a detached P.

@@ -43,7 +43,7 @@ use async_task::{ScheduleInfo, WithInfo};
 use crossbeam_utils::CachePadded;
 
 use crate::block_on::MainSignal;
-use crate::blocking::{BlockingPool, BlockingTask};
+use crate::blocking::BlockingPool;
 use crate::context;
 use crate::g::{GState, G};
 use crate::gfuture::GFuture;
@@ -53,6 +53,8 @@ use crate::park::Note;
 use crate::poll_until::PollUntil;
 use crate::registry::Registry;
 use crate::rescue::BlockedPolls;
+use crate::runtime::hooks::ThreadHooks;
+use crate::runtime::{RuntimeFlavor, WorkerStats};
 use crate::sysmon::Sysmon;
 use crate::Task;
 use gort_reactor::Reactor;
@@ -134,8 +136,12 @@ pub(crate) struct Shared {
     /// The main futures of the threads inside `block_on`, for the paused clock's auto-advance,
     /// which must not move time while one of them can still act (`timers.rs`).
     mains: Mutex<Vec<Arc<MainSignal>>>,
-    /// Name given to the runtime's threads.
-    thread_name: String,
+    /// How the runtime schedules (flavor, intervals, thread hooks), fixed at build time.
+    pub(crate) config: SchedConfig,
+    /// The runtime's id (`Handle::id`).
+    pub(crate) id: crate::runtime::Id,
+    /// Each P's metrics, by P index (`runtime/metrics.rs`); updated in `pidleget`/`pidleput`.
+    worker_stats: Box<[CachePadded<WorkerStats>]>,
     /// The M threads this runtime started and that may still run, for shutdown to join (those
     /// that exited are pruned when the next one starts).
     threads: Mutex<Vec<thread::JoinHandle<()>>>,
@@ -172,6 +178,21 @@ struct Sched {
     starved: bool,
 }
 
+/// How a runtime schedules, fixed at build time (`runtime::Builder`).
+#[derive(Debug)]
+pub(crate) struct SchedConfig {
+    /// Current-thread (one P, only `block_on` threads as Ms) or multi-thread: `runtime/mod.rs`.
+    pub(crate) flavor: RuntimeFlavor,
+    /// Ticks between looks at the global queue ahead of the P's own (`worker.rs`, step 1).
+    pub(crate) global_queue_interval: u32,
+    /// Ticks between non-blocking netpolls while an M has work (`worker.rs`, step 1), if any.
+    pub(crate) event_interval: Option<u32>,
+    /// Names, stack size and callbacks of the runtime's threads.
+    pub(crate) hooks: ThreadHooks,
+    /// `Builder::name`.
+    pub(crate) name: Option<String>,
+}
+
 /// The runtime's bounds on its M threads (`threads.rs`).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct ThreadLimits {
@@ -196,14 +217,19 @@ impl Shared {
     /// (the runtime installs its hook there, so the driver must not belong to another runtime).
     pub(crate) fn new(
         procs: usize,
-        thread_name: String,
         reactor: Arc<Reactor>,
         orphan_timers: Arc<Timers>,
         blocking: BlockingPool,
         limits: ThreadLimits,
+        config: SchedConfig,
     ) -> Arc<Shared> {
         assert!(procs > 0, "a runtime needs at least one P");
-        let slots = procs.checked_mul(2).expect("too many Ps");
+        // A current-thread runtime has no spare: a spare would take the P's queue to another
+        // thread (`rescue.rs`).
+        let slots = match config.flavor {
+            RuntimeFlavor::CurrentThread => procs,
+            RuntimeFlavor::MultiThread => procs.checked_mul(2).expect("too many Ps"),
+        };
         let slots_u32 = u32::try_from(slots).expect("too many Ps");
         let time = Arc::clone(orphan_timers.driver());
         let ps: Box<[CachePadded<P>]> = (0..slots)
@@ -246,7 +272,11 @@ impl Shared {
             last_netpoll: AtomicU64::new(0),
             created: Instant::now(),
             mains: Mutex::new(Vec::new()),
-            thread_name,
+            config,
+            id: crate::runtime::Id::next(),
+            worker_stats: (0..slots)
+                .map(|_| CachePadded::new(WorkerStats::default()))
+                .collect(),
             threads: Mutex::new(Vec::new()),
             limits,
             thread_cap_reported: AtomicBool::new(false),
@@ -334,7 +364,7 @@ impl Shared {
         let (task, handle) = async_task::Builder::new()
             .metadata(G::new(Arc::clone(self), location, name, None))
             .spawn(
-                move |g: &G| GFuture::new(BlockingTask::new(func), g),
+                move |g: &G| GFuture::new(g.runtime().blocking.task(func), g),
                 WithInfo(schedule_blocking),
             );
         context::count_goroutines(self, 1);
@@ -383,6 +413,31 @@ impl Shared {
     fn lock_mains(&self) -> MutexGuard<'_, Vec<Arc<MainSignal>>> {
         // Pushes and removals only: a panic cannot leave the list inconsistent.
         self.mains.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Whether this is a current-thread runtime (`runtime/mod.rs`: its P never goes to a
+    /// thread of its own).
+    pub(crate) fn is_current_thread(&self) -> bool {
+        self.config.flavor == RuntimeFlavor::CurrentThread
+    }
+
+    /// Wakes every thread inside `block_on` on this runtime, so that one of them takes the idle
+    /// P: a current-thread runtime's `wakep` (`runtime/mod.rs`). A thread that holds the P, or
+    /// is busy, only finds a flag it clears at its next wait.
+    pub(crate) fn nudge_mains(&self) {
+        for main in self.lock_mains().iter() {
+            main.nudge();
+        }
+    }
+
+    /// P `index`'s metrics.
+    pub(crate) fn worker_stats(&self, index: usize) -> &WorkerStats {
+        &self.worker_stats[index]
+    }
+
+    /// Nanoseconds since the runtime was created (the metrics' clock).
+    pub(crate) fn nanos_since_created(&self) -> u64 {
+        u64::try_from(self.created.elapsed().as_nanos()).unwrap_or(u64::MAX)
     }
 
     pub(crate) fn is_shutdown(&self) -> bool {

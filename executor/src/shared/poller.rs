@@ -42,6 +42,12 @@ impl Shared {
     /// runtime has no running M at all (a 1-P runtime whose only P was `block_on`'s). Otherwise,
     /// with every M busy, each polls when it runs out of work.
     pub(crate) fn ensure_poller(self: &Arc<Self>, or_start: bool) {
+        if self.is_current_thread() {
+            // Only a thread inside `block_on` polls a current-thread runtime: wake one (if any
+            // is inside) to take the netpoller over; with none, IO waits for the next.
+            self.nudge_mains();
+            return;
+        }
         let mut sched = self.lock();
         if self.is_shutdown() || sched.poller.is_some() {
             return;

@@ -101,6 +101,11 @@ impl Shared {
                     // Gs on a P that a detached M still holds (shutdown timed out) are dropped
                     // by that M when its poll returns (`retire_p`).
                     sched.drained = true;
+                    // The idle Ps' last unpark, as tokio's parked workers wake to exit
+                    // (`runtime/metrics.rs`).
+                    for &p in &sched.idle_ps {
+                        self.worker_stats[p].woken_for_shutdown();
+                    }
                     return;
                 }
             }

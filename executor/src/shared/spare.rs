@@ -19,6 +19,8 @@ impl Shared {
         let spare = sched.spare_ps.pop()?;
         self.ps[spare].set_role(Role::Active);
         self.ndetached.fetch_add(1, Ordering::Relaxed);
+        // Out of the pool and into service, as out of the idle list (`runtime/metrics.rs`).
+        self.worker_stats[spare].unparked(self.nanos_since_created());
         Some(spare)
     }
 
@@ -38,5 +40,7 @@ impl Shared {
         self.ps[p].set_role(Role::Spare);
         sched.spare_ps.push(p);
         self.ndetached.fetch_sub(1, Ordering::Relaxed);
+        // Out of service, as onto the idle list (`runtime/metrics.rs`).
+        self.worker_stats[p].parked(self.nanos_since_created());
     }
 }

@@ -20,19 +20,25 @@
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::thread;
 
 use super::{releasep, Shared};
 use crate::p::P;
 use crate::park::{Handoff, Note};
+use crate::runtime::hooks::DEFAULT_M_NAME;
 use crate::syscall::InSyscall;
 use crate::worker::M;
 
 impl Shared {
-    /// Go's `wakep`: starts a spinning M if there is an idle P and nobody is spinning.
+    /// Go's `wakep`: starts a spinning M if there is an idle P and nobody is spinning. On a
+    /// current-thread runtime, wakes the threads inside `block_on` instead: only they may run
+    /// the P (`runtime/mod.rs`).
     pub(crate) fn wakep(self: &Arc<Self>) {
         if self.npidle.load(Ordering::Relaxed) == 0 || self.nmspinning.load(Ordering::Relaxed) != 0
         {
+            return;
+        }
+        if self.is_current_thread() {
+            self.nudge_mains();
             return;
         }
         if self
@@ -87,6 +93,12 @@ impl Shared {
     /// Without a P, the new M starts out in the netpoller (`ensure_poller`). At the thread limit
     /// (module doc), or if the OS refuses a thread, no M starts: `p` waits on the idle list.
     pub(super) fn spawn_m(self: &Arc<Self>, p: Option<usize>, spinning: bool) {
+        // Proof: `wakep`, `handoff_p` and `ensure_poller` never get here on a current-thread
+        // runtime, and its other callers (sysmon's retake and rescue) never run on one.
+        debug_assert!(
+            !self.is_current_thread(),
+            "an M started on a current-thread runtime"
+        );
         {
             let mut sched = self.lock();
             if sched.nm >= self.limits.max {
@@ -107,12 +119,12 @@ impl Shared {
         // The first M brings sysmon along: from now on Gs can run, and so starve IO waiters.
         self.sysmon.start(self);
         let shared = Arc::clone(self);
-        let spawned = thread::Builder::new()
-            .name(self.thread_name.clone())
-            .spawn(move || {
-                M::new(Arc::clone(&shared), None).run_worker(p, spinning);
-                shared.m_exited();
-            });
+        let spawned = self.config.hooks.spawn(DEFAULT_M_NAME, move || {
+            M::new(Arc::clone(&shared), None).run_worker(p, spinning);
+            // Shutdown joins the thread, so this runs before it returns.
+            shared.config.hooks.stopping();
+            shared.m_exited();
+        });
         match spawned {
             Ok(handle) => {
                 let mut threads = self.threads.lock().unwrap_or_else(|e| e.into_inner());
@@ -174,6 +186,16 @@ impl Shared {
             return;
         }
         releasep(self, p);
+        if self.is_current_thread() {
+            // Its queued Gs wait on the idle P for the next thread to block on the runtime
+            // (`runtime/mod.rs`); one already inside takes it now.
+            let has_work = p.has_work();
+            self.pidleput_unchecked(&mut self.lock(), p.index);
+            if has_work {
+                self.nudge_mains();
+            }
+            return;
+        }
         if p.has_work() {
             self.startm(Some(p.index), false);
             return;

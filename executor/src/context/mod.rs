@@ -5,6 +5,11 @@
 //! waker calls, `spawn`, a `JoinHandle` recording its G's wait reason) reads it here. The cells
 //! hold raw pointers because the values are borrowed from the M, which sets them when it starts
 //! serving a runtime or acquires a P and clears them before the borrow ends.
+//!
+//! It also holds the runtime the thread *entered* (`Handle::enter`, `enter.rs`), which comes
+//! before the one it serves when code asks for the current runtime.
+
+mod enter;
 
 use std::cell::Cell;
 use std::mem::ManuallyDrop;
@@ -16,6 +21,8 @@ use crate::g::{WaitReason, G};
 use crate::p::P;
 use crate::shared::Shared;
 use crate::Task;
+use enter::release_entered;
+pub(crate) use enter::{enter, leave, with_parked_enter, EnterRecord, ParkedEnter};
 
 /// The thread's scheduler state.
 ///
@@ -49,6 +56,18 @@ struct Context {
     /// Set when a `block_in_place` on this thread lost the M's P to sysmon; the M clears it
     /// after the poll ([`take_p_lost`]).
     p_lost: Cell<bool>,
+    /// Null, or the runtime of the innermost `EnterGuard` alive on this thread, which comes
+    /// before `shared` as the thread's current runtime (`runtime/handle.rs`). Owns one strong
+    /// count of its `Arc<Shared>` (from `Arc::into_raw`), released by the guard that restores
+    /// the previous value, so that a leaked guard leaks a count rather than leaving a dangling
+    /// pointer.
+    entered: Cell<*const Shared>,
+    /// Enter guards alive on this thread, `serve` counting as one: a guard must be the innermost
+    /// one when it is dropped ([`leave`]).
+    enter_depth: Cell<usize>,
+    /// Whether `block_in_place` must panic here: inside a `LocalSet`'s poll (tokio refuses it
+    /// there too: the set's other tasks would wait for the blocking call).
+    block_in_place_refused: Cell<bool>,
 }
 
 thread_local! {
@@ -62,6 +81,9 @@ thread_local! {
             in_block_on: Cell::new(false),
             batch: Cell::new(ptr::null_mut()),
             p_lost: Cell::new(false),
+            entered: Cell::new(ptr::null()),
+            enter_depth: Cell::new(0),
+            block_in_place_refused: Cell::new(false),
         }
     };
 }
@@ -71,30 +93,60 @@ pub(crate) struct ServeGuard {
     previous_shared: *const Shared,
     previous_p: *const P,
     previous_in_block_on: bool,
+    /// The runtime entered before (owning its count), hidden while the thread serves `shared`.
+    previous_entered: *const Shared,
+    previous_depth: usize,
+    previous_refused: bool,
     /// Timers armed on this thread meanwhile go into a set of `shared` (`acquirep` switches it
     /// to the held P's).
     previous_timers: Option<Arc<gort_timer::Timers>>,
 }
 
-/// Makes this thread an M of `shared` (a worker thread, or a thread in `block_on`).
+/// Makes this thread an M of `shared` (a worker thread, a blocking-pool thread, or a thread in
+/// `block_on`). It hides the runtimes entered before, as tokio's `block_on` does, and counts as
+/// an enter guard: one made outside and dropped inside is out of order ([`leave`]).
 pub(crate) fn serve(shared: &Arc<Shared>, in_block_on: bool) -> ServeGuard {
-    CONTEXT.with(|ctx| ServeGuard {
-        previous_shared: ctx.shared.replace(Arc::as_ptr(shared)),
-        previous_p: ctx.p.replace(ptr::null()),
-        previous_in_block_on: ctx.in_block_on.replace(in_block_on),
-        previous_timers: gort_timer::set_current(Some(Arc::clone(&shared.orphan_timers))),
+    CONTEXT.with(|ctx| {
+        let depth = ctx.enter_depth.get();
+        ctx.enter_depth.set(depth + 1);
+        ServeGuard {
+            previous_shared: ctx.shared.replace(Arc::as_ptr(shared)),
+            previous_p: ctx.p.replace(ptr::null()),
+            previous_in_block_on: ctx.in_block_on.replace(in_block_on),
+            previous_entered: ctx.entered.replace(ptr::null()),
+            previous_depth: depth,
+            previous_refused: ctx.block_in_place_refused.replace(false),
+            previous_timers: gort_timer::set_current(Some(Arc::clone(&shared.orphan_timers))),
+        }
     })
 }
 
 impl Drop for ServeGuard {
     fn drop(&mut self) {
-        CONTEXT.with(|ctx| {
+        let leaked_entered = CONTEXT.with(|ctx| {
             ctx.shared.set(self.previous_shared);
             ctx.p.set(self.previous_p);
             ctx.in_block_on.set(self.previous_in_block_on);
+            ctx.enter_depth.set(self.previous_depth);
+            ctx.block_in_place_refused.set(self.previous_refused);
+            ctx.entered.replace(self.previous_entered)
         });
+        // A guard entered while serving and leaked (`mem::forget`): its count is released here.
+        release_entered(leaked_entered);
         gort_timer::set_current(self.previous_timers.take());
     }
+}
+
+/// Runs `f` (a `LocalSet`'s poll or drop) with `block_in_place` refused on this thread.
+pub(crate) fn refusing_block_in_place<R>(f: impl FnOnce() -> R) -> R {
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            CONTEXT.with(|ctx| ctx.block_in_place_refused.set(self.0));
+        }
+    }
+    let _restore = Restore(CONTEXT.with(|ctx| ctx.block_in_place_refused.replace(true)));
+    f()
 }
 
 /// Records that this thread now holds `p` (or no P, when null).
@@ -210,15 +262,22 @@ pub(crate) fn push_to_batch(runtime: *const Shared, task: Task) -> Result<(), Ta
     })
 }
 
-/// The runtime this thread serves, if any.
+/// This thread's current runtime (`runtime/handle.rs`): the innermost entered one, else the one
+/// it serves, if any.
 pub(crate) fn current_shared() -> Option<Arc<Shared>> {
     CONTEXT.with(|ctx| {
-        let shared = ctx.shared.get();
+        let entered = ctx.entered.get();
+        let shared = if entered.is_null() {
+            ctx.shared.get()
+        } else {
+            entered
+        };
         if shared.is_null() {
             return None;
         }
         // SAFETY: by the `Context` invariant, `shared` came from `Arc::as_ptr` of an Arc that is
-        // alive now; bumping the count first makes `from_raw` produce an owned clone.
+        // alive now (or, for `entered`, owns a count the context holds); bumping the count
+        // first makes `from_raw` produce an owned clone.
         unsafe {
             Arc::increment_strong_count(shared);
             Some(Arc::from_raw(shared))
@@ -226,11 +285,21 @@ pub(crate) fn current_shared() -> Option<Arc<Shared>> {
     })
 }
 
-/// Runs `f` with the runtime this thread serves (if any), borrowed rather than cloned: `spawn`
-/// runs this per call, and a clone would bump the runtime's reference count, a cache line that
-/// every M freeing a G also writes.
+/// Runs `f` with this thread's current runtime (if any), borrowed rather than cloned when it
+/// is the one the thread serves: `spawn` runs this per call, and a clone would bump the
+/// runtime's reference count, a cache line that every M freeing a G also writes. An entered
+/// runtime is cloned (a guard dropped inside `f` may release its count).
 pub(crate) fn with_current_shared<R>(f: impl FnOnce(Option<&Arc<Shared>>) -> R) -> R {
-    let shared = CONTEXT.with(|ctx| ctx.shared.get());
+    let (entered, shared) = CONTEXT.with(|ctx| (ctx.entered.get(), ctx.shared.get()));
+    if !entered.is_null() {
+        // SAFETY: a non-null `entered` owns a count of a live `Arc<Shared>` (`enter`); the
+        // clone made here is released by the `Arc` dropped after `f`.
+        let entered = unsafe {
+            Arc::increment_strong_count(entered);
+            Arc::from_raw(entered)
+        };
+        return f(Some(&entered));
+    }
     if shared.is_null() {
         return f(None);
     }
@@ -440,4 +509,28 @@ pub(crate) fn assert_may_block_on() -> bool {
 /// Whether this thread is polling a G right now.
 pub(crate) fn in_g() -> bool {
     CONTEXT.with(|ctx| !ctx.g.get().is_null())
+}
+
+/// The P index [`crate::runtime::worker_index`] reports: that of the P this thread holds, if it
+/// is one of its runtime's GOMAXPROCS (a spare standing in for a stuck P is not a worker).
+pub(crate) fn worker_index() -> Option<usize> {
+    let (shared, p) = held_p()?;
+    // SAFETY: `held_p` returns the context's pointers, valid while this thread serves the
+    // runtime and holds the P, which outlasts this call.
+    let (shared, p) = unsafe { (shared.as_ref(), p.as_ref()) };
+    (p.index < shared.procs).then_some(p.index)
+}
+
+/// Why `block_in_place` must panic on this thread, if it must: inside a `LocalSet`, or on the
+/// `block_on` thread of a current-thread runtime (whose only P no other thread may take).
+pub(crate) fn block_in_place_refusal() -> Option<&'static str> {
+    CONTEXT.with(|ctx| {
+        if ctx.block_in_place_refused.get() {
+            return Some("inside a `LocalSet`");
+        }
+        let shared = ctx.shared.get();
+        // SAFETY: by the `Context` invariant, a non-null `shared` is alive while set.
+        let current_thread = unsafe { shared.as_ref() }.is_some_and(Shared::is_current_thread);
+        (current_thread && ctx.in_block_on.get()).then_some("on a current-thread runtime")
+    })
 }

@@ -22,35 +22,42 @@
 //! 7. if it was spinning: decrements `nmspinning`, then re-checks the global queue and every
 //!    P's queues, and if work appeared takes an idle P back and starts over (Go's "delicate
 //!    dance": the decrement must come before the re-check, see `shared/mod.rs`);
-//! 8. blocks in the netpoller if no other thread does, bounded by the earliest timer of any P
-//!    (until the poll or a timer wakes Gs: it takes an idle
-//!    P for them, or queues them globally and parks if every P is busy; or until `startm` takes
-//!    it), else parks on its [`Note`] until `startm` hands it a P or asks it to poll.
+//! 8. (`idle.rs`) blocks in the netpoller if no other thread does, bounded by the earliest
+//!    timer of any P (until the poll or a timer wakes Gs: it takes an idle P for them, or
+//!    queues them globally and parks if every P is busy; or until `startm` takes it), else
+//!    parks on its [`Note`] until `startm` hands it a P or asks it to poll.
 //!
 //! When a spinning M finds work it stops spinning and calls `wakep`, so that one spinner is kept
 //! looking while there is work and idle Ps (`reset_spinning`).
 //!
 //! The thread inside `block_on` runs the same loop with a `MainSignal`: it also stops looking
 //! when its main future is woken, and at step 8 it waits for that signal instead of a handoff
-//! (in the netpoller, if nobody else is polling).
+//! (in the netpoller, if nobody else is polling). On a current-thread runtime it is the only
+//! kind of M there is (`runtime/mod.rs`).
+//!
+//! Two intervals are the runtime's (`Builder`): step 1's `global_queue_interval` (61), and an
+//! optional `event_interval`, every so many ticks of which step 1 also polls the netpoller
+//! without blocking (set by default only on a current-thread runtime, which has no sysmon to do
+//! it for a busy M).
+
+mod idle;
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::thread;
-use std::time::Instant;
 
 use crate::block_on::MainSignal;
 use crate::context;
 use crate::netpoll::{self, Woken};
 use crate::p::{MAIN_G_ID, P};
-use crate::park::{Handoff, Note};
+use crate::park::Note;
 use crate::queue::CAPACITY;
 use crate::rand::FastRand;
-use crate::shared::{BeforePark, Parking, Shared, Unpark};
+use crate::shared::{BeforePark, Shared};
 use crate::Task;
+use idle::{park, park_main, park_new_poller};
 
-/// Go's fairness interval for the global queue.
-const GLOBAL_CHECK_INTERVAL: u32 = 61;
+/// Go's fairness interval for the global queue (the default `global_queue_interval`).
+const GLOBAL_CHECK_INTERVAL: u32 = crate::runtime::DEFAULT_GLOBAL_QUEUE_INTERVAL;
 
 /// Gs from due timers run in a row before the queue gets a turn (`timers.rs`).
 const MAX_TIMER_STREAK: u32 = 16;
@@ -89,6 +96,9 @@ pub(crate) struct M {
     /// Consecutive Gs returned from due timers (step 0 of `find_runnable`); at
     /// [`MAX_TIMER_STREAK`] the queue gets a turn if it has work, so due timers cannot starve it.
     timer_streak: u32,
+    /// The `schedtick` of this M's last `event_interval` netpoll (step 1 of `find_runnable`), so
+    /// that rounds which inherit a time slice (same tick) do not poll again.
+    event_tick: u32,
     /// The GC arena's pin (`gort_gc::safepoint`), held from a poll until this M runs out of
     /// local work, so that a run of polls pins once rather than each poll (each `GFuture`
     /// poll then only nests inside it). Dropped before anything that can wait: the steps of
@@ -106,6 +116,7 @@ impl M {
             main,
             seen_ticks: vec![u32::MAX; shared.ps.len()].into_boxed_slice(),
             timer_streak: 0,
+            event_tick: u32::MAX,
             gc_pin: None,
             shared,
         }
@@ -285,10 +296,30 @@ impl M {
                 //    every P busy (Gs that yield keep local queues non-empty), one G per 61 ticks
                 //    left remote spawns waiting ~350 µs each in the `spawn_many_remote_busy1`
                 //    bench. The batch is clamped to the ring's free space so it cannot overflow.
-                if p.schedtick() % GLOBAL_CHECK_INTERVAL == 0 && shared.global_has_work() {
+                //    The interval is `Builder::global_queue_interval`; the default's modulo is by
+                //    a constant, which compiles to a multiplication.
+                let tick = p.schedtick();
+                let interval = shared.config.global_queue_interval;
+                let global_turn = if interval == GLOBAL_CHECK_INTERVAL {
+                    tick % GLOBAL_CHECK_INTERVAL == 0
+                } else {
+                    tick % interval == 0
+                };
+                if global_turn && shared.global_has_work() {
                     let free = CAPACITY - p.ring_len();
                     if let Some(task) = shared.global_take(p, free.max(1)) {
                         return Next::Run(task, false);
+                    }
+                }
+                //    And every `event_interval` ticks, if one is set (always on a current-thread
+                //    runtime, which has no sysmon to poll for a busy M), the netpoller without
+                //    blocking, so that IO is not left waiting until the queue runs dry.
+                if let Some(interval) = shared.config.event_interval {
+                    if tick % interval == 0 && tick != self.event_tick {
+                        self.event_tick = tick;
+                        if let Some(task) = netpoll::poll_ready(shared, p) {
+                            return Next::Run(task, false);
+                        }
                     }
                 }
                 // 2. Local work.
@@ -373,7 +404,8 @@ impl M {
 
     /// `block_on`'s thread with no P and nothing to run: waits for main's waker, in the
     /// netpoller if nobody else polls. Returns holding a P if the poll woke Gs and a P was idle
-    /// (they are queued on it), else once main was woken.
+    /// (they are queued on it), else once main was woken (or, on a current-thread runtime, the
+    /// thread was nudged to take the P).
     pub(crate) fn park_main(&mut self) {
         self.gc_pin = None;
         let main = self
@@ -381,161 +413,6 @@ impl M {
             .as_ref()
             .unwrap_or_else(|| unreachable!("park_main on a worker M"));
         park_main(&self.shared, &mut self.p, main);
-    }
-}
-
-/// Step 8, for an M holding no P (its fields borrowed separately from its `shared`): parks
-/// until it has a P again (`None`: look for work with it), or returns what `find_runnable`
-/// returns instead (a G the poll woke, main woken, shutdown).
-fn park(
-    shared: &Arc<Shared>,
-    held: &mut Option<usize>,
-    spinning: &mut bool,
-    note: &Arc<Note>,
-    main: &Option<Arc<MainSignal>>,
-) -> Option<Next> {
-    if let Some(main) = main {
-        park_main(shared, held, main);
-        if held.is_some() {
-            // The poll woke Gs and an idle P was free for them.
-            return None;
-        }
-        return Some(Next::Interrupted);
-    }
-    match park_worker(shared, note) {
-        Woken::P {
-            index,
-            spinning: spin,
-            tasks,
-        } => {
-            acquirep(shared, held, index);
-            *spinning = spin;
-            shared
-                .inject(&shared.ps[index], tasks)
-                .map(|task| Next::Run(task, false))
-        }
-        Woken::Shutdown(tasks) => {
-            shared.inject_global(tasks);
-            Some(Next::Shutdown)
-        }
-        Woken::Retire => Some(Next::Retire),
-    }
-}
-
-/// Step 8 for a worker M: blocks in the netpoller if nobody else polls, else parks on `note`
-/// (and moves into the netpoller if woken with `Handoff::Poll`), until handed a P or shut down.
-fn park_worker(shared: &Arc<Shared>, note: &Arc<Note>) -> Woken {
-    loop {
-        if let Some(woken) = netpoll::wait_as_poller(shared, note) {
-            return woken;
-        }
-        match shared.park_m(note) {
-            Parking::Parked => {}
-            Parking::Shutdown => return Woken::Shutdown(Vec::new()),
-            Parking::TakeP(index) => {
-                return Woken::P {
-                    index,
-                    spinning: false,
-                    tasks: Vec::new(),
-                }
-            }
-        }
-        let handoff = match wait_parked(shared, note) {
-            Ok(handoff) => handoff,
-            Err(woken) => return woken,
-        };
-        match handoff {
-            Handoff::P { index, spinning } => {
-                return Woken::P {
-                    index,
-                    spinning,
-                    tasks: Vec::new(),
-                }
-            }
-            Handoff::Shutdown => return Woken::Shutdown(Vec::new()),
-            Handoff::Poll => {}
-        }
-    }
-}
-
-/// The wait of a worker M on the idle list ([`park_worker`]): until it is handed something.
-/// Meanwhile, once idle for `thread_keep_alive`, it exits if it is not needed (`threads.rs`);
-/// and while the runtime has no poller to bound an idle thread's sleep by the earliest timer
-/// (creating it failed: the process is out of descriptors), it wakes at that timer and takes an
-/// idle P to run it (`Err`: what the M does instead of waiting on).
-fn wait_parked(shared: &Arc<Shared>, note: &Arc<Note>) -> Result<Handoff, Woken> {
-    let parked = Instant::now();
-    let mut kept = false;
-    loop {
-        let keep_alive = (!kept).then(|| shared.limits.keep_alive.saturating_sub(parked.elapsed()));
-        let timer = shared.timer_park_bound();
-        let timeout = match (keep_alive, timer) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
-        let Some(timeout) = timeout else {
-            return Ok(note.wait());
-        };
-        if let Some(handoff) = note.wait_timeout(timeout) {
-            return Ok(handoff);
-        }
-        if timer.is_some_and(|timer| timer <= timeout) {
-            match shared.unpark_for_timers(note) {
-                Unpark::P(index) => {
-                    return Err(Woken::P {
-                        index,
-                        spinning: false,
-                        tasks: Vec::new(),
-                    })
-                }
-                Unpark::HandoffComing => return Ok(note.wait()),
-                Unpark::StayParked => continue,
-            }
-        }
-        if shared.idle_m_expired(note) {
-            return Err(Woken::Retire);
-        }
-        kept = true;
-    }
-}
-
-/// [`park_worker`] for an M started to be the poller: the M that asked for it may still be
-/// letting go of the driver, so it retries briefly before settling for the note.
-fn park_new_poller(shared: &Arc<Shared>, note: &Arc<Note>) -> Woken {
-    for _ in 0..100 {
-        if let Some(woken) = netpoll::wait_as_poller(shared, note) {
-            return woken;
-        }
-        thread::yield_now();
-    }
-    park_worker(shared, note)
-}
-
-/// [`M::park_main`], with the M's fields borrowed separately.
-fn park_main(shared: &Arc<Shared>, held: &mut Option<usize>, main: &MainSignal) {
-    // While parked, main counts as idle for the paused clock's auto-advance (`timers.rs`).
-    struct Parked<'a>(&'a MainSignal);
-    impl Drop for Parked<'_> {
-        fn drop(&mut self) {
-            self.0.parked.store(false, Ordering::SeqCst);
-        }
-    }
-    main.parked.store(true, Ordering::SeqCst);
-    let _parked = Parked(main);
-    match netpoll::wait_as_main_poller(shared, main) {
-        Some((index, tasks)) => {
-            acquirep(shared, held, index);
-            let p: &P = &shared.ps[index];
-            if let Some(first) = shared.inject(p, tasks) {
-                // SAFETY: this M holds `p`.
-                if let Err(overflow) = unsafe { p.push(first, true) } {
-                    shared.inject_global(overflow);
-                }
-            }
-        }
-        // Bounded by the earliest timer when no poller can wait for it (`wait_parked`): the
-        // `block_on` loop then takes an idle P, whose `find_runnable` runs the due timers.
-        None => main.park_until_woken(shared.timer_park_bound()),
     }
 }
 
@@ -548,7 +425,11 @@ impl Drop for M {
     fn drop(&mut self) {
         self.gc_pin = None;
         self.leave_p();
-        if self.main.is_some() && self.shared.reactor.has_waiters() {
+        if self.main.is_some() && self.shared.is_current_thread() {
+            // Another thread inside `block_on` may be parked without the netpoller or the P
+            // this one had: it takes over both (timers of its main included).
+            self.shared.nudge_mains();
+        } else if self.main.is_some() && self.shared.reactor.has_waiters() {
             self.shared.ensure_poller(false);
         }
     }

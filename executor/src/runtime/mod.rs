@@ -1,0 +1,143 @@
+//! `gort::runtime`: `Runtime`, `Builder`, `Handle` (tokio's names), and the process-wide
+//! default runtime.
+//!
+//! Like Go's, gort's runtime is there whether or not the program asked for one: the first
+//! `spawn` (or `block_on`) on a thread that serves no runtime starts a default runtime with
+//! `GORT_MAXPROCS` Ps, which lives until the process exits. `#[gort::main]` builds its runtime
+//! explicitly, installs it as the default (so plain threads spawn onto it too), and shuts it down
+//! when main returns. A `Runtime` value owns its runtime: dropping it shuts it down, dropping every
+//! G's future and joining its threads.
+//!
+//! # Two flavors, one scheduler
+//!
+//! tokio has two schedulers. gort has one, the G/M/P scheduler, and the current-thread flavor is
+//! a configuration of it: one P, no spare P, no sysmon, and no M threads at all, so the only M
+//! the P ever has is a thread inside `block_on`. What makes that hold is in the few places that
+//! would otherwise hand the P to a thread of the runtime's own:
+//!
+//! - `wakep`, where a multi-thread runtime starts a spinning M for new work, instead wakes the
+//!   threads inside `block_on` (`Shared::nudge_mains`): one of them takes the idle P and runs
+//!   the work; with none inside, the work waits for the next `block_on`, as tokio's does;
+//! - a `block_on` thread leaving with queued Gs puts the P back on the idle list with them
+//!   (`handoff_p`) instead of starting an M for it, and wakes any other `block_on` thread;
+//! - nobody replaces the netpoller thread (`ensure_poller`): the thread inside `block_on`
+//!   polls, while it waits and every `event_interval` ticks while it runs Gs;
+//! - sysmon is never started, so it neither rescues a stuck P onto another thread nor polls the
+//!   network; and `block_in_place`, which would need another thread to take the P, panics.
+//!
+//! The rest (run queue, `runnext`, timers on the P, the global queue for wakes from other
+//! threads, the blocking pool) is the multi-thread runtime's code path.
+
+mod builder;
+mod flavor;
+mod handle;
+pub(crate) mod hooks;
+mod local_runtime;
+mod metrics;
+mod owned;
+
+use std::future::Future;
+use std::sync::{Arc, RwLock};
+
+use crate::shared::Shared;
+
+pub use builder::Builder;
+pub(crate) use builder::DEFAULT_GLOBAL_QUEUE_INTERVAL;
+pub use flavor::{Id, RuntimeFlavor};
+pub use handle::{EnterGuard, Handle, TryCurrentError};
+pub use local_runtime::{LocalOptions, LocalRuntime};
+pub use metrics::RuntimeMetrics;
+pub(crate) use metrics::WorkerStats;
+pub use owned::Runtime;
+
+/// The index of the worker (P) this thread runs tasks with, if it holds a P of the runtime it
+/// serves: in `0..num_workers()`, as `RuntimeMetrics` numbers them. `None` on a thread that
+/// holds no P (a plain thread, a blocking-pool thread, a `block_on` thread waiting while every P
+/// is busy or, on a current-thread runtime, while another `block_on` thread has the P). Unlike
+/// tokio, a thread inside a multi-thread runtime's `block_on` is a worker while it holds a P:
+/// it runs Gs then. The answer may change at every `.await`.
+pub fn worker_index() -> Option<usize> {
+    crate::context::worker_index()
+}
+
+/// The process-wide default runtime: started on first use, or installed by `#[gort::main]`.
+/// A default that has been shut down (main returned) is replaced on the next use.
+static DEFAULT: RwLock<Option<Handle>> = RwLock::new(None);
+
+/// The default runtime's state, started on first use with the default configuration.
+pub(crate) fn default_shared() -> Arc<Shared> {
+    let running = |default: &Option<Handle>| {
+        default
+            .as_ref()
+            .filter(|handle| !handle.shared.is_shutdown())
+            .map(|h| h.shared.clone())
+    };
+    if let Some(shared) = running(&DEFAULT.read().unwrap_or_else(|e| e.into_inner())) {
+        return shared;
+    }
+    let mut default = DEFAULT.write().unwrap_or_else(|e| e.into_inner());
+    if let Some(shared) = running(&default) {
+        return shared;
+    }
+    let runtime = Builder::new()
+        .build_on(gort_timer::default_timers())
+        .expect("gort: cannot start the default runtime");
+    let shared = runtime.handle().shared.clone();
+    gort_timer::set_default_timers(&shared.orphan_timers);
+    *default = Some(runtime.handle().clone());
+    // The default runtime lives as long as the process, as Go's does.
+    std::mem::forget(runtime);
+    shared
+}
+
+/// Number of live Gs on the current runtime (Go's `runtime.NumGoroutine`, without main).
+pub fn num_goroutine() -> usize {
+    Handle::current().num_goroutine()
+}
+
+/// Number of Ps on the current runtime (Go's `runtime.GOMAXPROCS(0)`).
+pub fn gomaxprocs() -> usize {
+    Handle::current().gomaxprocs()
+}
+
+/// What `#[gort::main]` expands to: builds a runtime (with `worker_threads` Ps if given, its
+/// clock paused if `start_paused`), installs it as the process default, runs `future` on it, and
+/// shuts it down before returning. A panic in `future` propagates after the shutdown.
+#[doc(hidden)]
+#[track_caller]
+pub fn run_main<F: Future>(
+    worker_threads: Option<usize>,
+    start_paused: bool,
+    future: F,
+) -> F::Output {
+    let runtime = build_for_entry(worker_threads, start_paused);
+    runtime.install_as_default();
+    runtime.block_on(future)
+}
+
+/// What `#[gort::test]` expands to: a fresh runtime per test (with `worker_threads` Ps if given,
+/// its clock paused if `start_paused`), shut down when the test ends.
+#[doc(hidden)]
+#[track_caller]
+pub fn run_test<F: Future>(
+    worker_threads: Option<usize>,
+    start_paused: bool,
+    future: F,
+) -> F::Output {
+    build_for_entry(worker_threads, start_paused).block_on(future)
+}
+
+/// The runtime behind `run_main` and `run_test`: the builder's defaults, overridden only by the
+/// options the attribute was given. Panics rather than returning an error, because the expanded
+/// function has no caller that could handle it.
+#[track_caller]
+fn build_for_entry(worker_threads: Option<usize>, start_paused: bool) -> Runtime {
+    let mut builder = Builder::new();
+    if let Some(procs) = worker_threads {
+        builder.worker_threads(procs);
+    }
+    if start_paused {
+        builder.start_paused(true);
+    }
+    builder.build().expect("gort: cannot start the runtime")
+}

@@ -1,0 +1,110 @@
+//! `Runtime`: an owned runtime, shut down when dropped.
+
+use std::future::Future;
+use std::io;
+use std::time::Duration;
+
+use super::{Builder, EnterGuard, Handle, RuntimeMetrics, DEFAULT};
+use crate::context;
+use crate::join::JoinHandle;
+
+/// An owned runtime: dropping it shuts it down (every G's future is dropped, threads joined).
+#[derive(Debug)]
+pub struct Runtime {
+    handle: Handle,
+}
+
+impl std::panic::UnwindSafe for Runtime {}
+impl std::panic::RefUnwindSafe for Runtime {}
+
+impl Runtime {
+    /// A multi-thread runtime with the default configuration.
+    pub fn new() -> io::Result<Runtime> {
+        Builder::new().build()
+    }
+
+    pub(super) fn from_handle(handle: Handle) -> Runtime {
+        Runtime { handle }
+    }
+
+    /// Runs `future` to completion on this thread, which works as one of the runtime's Ms
+    /// meanwhile (DESIGN.md §3). Panics if called from inside a task or another `block_on`.
+    #[track_caller]
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        self.handle.block_on(future)
+    }
+
+    /// Runs `func` on this runtime's blocking pool (see `task::spawn_blocking`).
+    #[track_caller]
+    pub fn spawn_blocking<F, T>(&self, func: F) -> JoinHandle<T>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        self.handle.spawn_blocking(func)
+    }
+
+    /// Spawns `future` onto this runtime.
+    #[track_caller]
+    pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.handle.spawn(future)
+    }
+
+    /// A handle to this runtime.
+    pub fn handle(&self) -> &Handle {
+        &self.handle
+    }
+
+    /// Makes this runtime the current one on this thread until the guard is dropped (see
+    /// [`Handle::enter`]).
+    pub fn enter(&self) -> EnterGuard<'_> {
+        self.handle.enter()
+    }
+
+    /// The runtime's metrics.
+    pub fn metrics(&self) -> RuntimeMetrics {
+        self.handle.metrics()
+    }
+
+    /// Shuts down, waiting at most `timeout` for threads still inside a poll; those are
+    /// detached and drop their P's Gs when the poll returns.
+    pub fn shutdown_timeout(self, timeout: Duration) {
+        self.handle.shared.shutdown(Some(timeout));
+    }
+
+    /// Shuts down without waiting for threads still inside a poll.
+    pub fn shutdown_background(self) {
+        self.handle.shared.shutdown(Some(Duration::ZERO));
+    }
+
+    /// Makes this runtime the process-wide default (the one `gort::spawn` uses on threads that
+    /// serve no runtime), unless a default that is still running exists. Returns whether it
+    /// became the default. Once this runtime shuts down, the next use starts a fresh default.
+    pub fn install_as_default(&self) -> bool {
+        let mut default = DEFAULT.write().unwrap_or_else(|e| e.into_inner());
+        if default
+            .as_ref()
+            .is_some_and(|handle| !handle.shared.is_shutdown())
+        {
+            return false;
+        }
+        *default = Some(self.handle.clone());
+        // Timers armed off any runtime's threads go into the default's P-less set.
+        gort_timer::set_default_timers(&self.handle.shared.orphan_timers);
+        true
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        // Joining threads from inside a G would stop this M's P (and deadlock if the joined
+        // threads wait for it); shut down without waiting instead, as tokio's
+        // `shutdown_background`.
+        let timeout = context::in_g().then_some(Duration::ZERO);
+        self.handle.shared.shutdown(timeout);
+    }
+}
