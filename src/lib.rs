@@ -273,7 +273,7 @@ macro_rules! select {
 #[doc(hidden)]
 pub mod __private {
     pub use crate::join::MaybeDone;
-    pub use gort_executor::runtime::{run_main, run_test};
+    pub use gort_executor::runtime::{run_main, run_test, EntryFlavor};
     pub use gort_executor::spawn_with_captures;
     pub use gort_macros::{join_internal, select_internal, try_join_internal};
     pub use gort_sync::select;

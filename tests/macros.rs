@@ -16,7 +16,7 @@ async fn gort_test_runs_an_async_body() {
     assert_eq!(common::sum_of_spawned_squares().await, 285);
 }
 
-#[gort::test(worker_threads = 1)]
+#[gort::test(flavor = "multi_thread", worker_threads = 1)]
 async fn worker_threads_1_gives_one_p() {
     assert_eq!(gort::runtime::gomaxprocs(), 1);
     assert_eq!(
@@ -27,7 +27,7 @@ async fn worker_threads_1_gives_one_p() {
     );
 }
 
-#[gort::test(worker_threads = 2)]
+#[gort::test(flavor = "multi_thread", worker_threads = 2)]
 async fn worker_threads_2_gives_two_ps() {
     assert_eq!(gort::runtime::gomaxprocs(), 2);
     assert_eq!(
@@ -36,6 +36,34 @@ async fn worker_threads_2_gives_two_ps() {
             .unwrap(),
         2
     );
+}
+
+/// tokio's default: a test's runtime is current-thread, so its tasks run on the test's thread.
+#[gort::test]
+async fn gort_test_defaults_to_a_current_thread_runtime() {
+    let flavor = gort::runtime::Handle::current().runtime_flavor();
+    assert_eq!(flavor, gort::runtime::RuntimeFlavor::CurrentThread);
+    let test_thread = std::thread::current().id();
+    let task_thread = gort::spawn(async { std::thread::current().id() })
+        .await
+        .unwrap();
+    assert_eq!(task_thread, test_thread);
+}
+
+#[gort::test(flavor = "multi_thread")]
+async fn flavor_multi_thread_gives_a_multi_thread_runtime() {
+    let flavor = gort::runtime::Handle::current().runtime_flavor();
+    assert_eq!(flavor, gort::runtime::RuntimeFlavor::MultiThread);
+}
+
+/// `crate = "..."` names gort by another path (here a re-export).
+mod renamed {
+    pub use gort as runtime_crate;
+}
+
+#[gort::test(crate = "renamed::runtime_crate")]
+async fn the_crate_option_names_gort_by_another_path() {
+    assert_eq!(gort::spawn(async { 5 }).await.unwrap(), 5);
 }
 
 #[gort::test]
@@ -66,11 +94,16 @@ async fn each_gort_test_gets_a_fresh_runtime() {
 
 #[test]
 fn run_test_returns_the_body_output() {
-    let output = gort::__private::run_test(Some(2), false, async {
-        gort::spawn(async { gort::runtime::gomaxprocs() })
-            .await
-            .unwrap()
-    });
+    let output = gort::__private::run_test(
+        gort::__private::EntryFlavor::MultiThread,
+        Some(2),
+        false,
+        async {
+            gort::spawn(async { gort::runtime::gomaxprocs() })
+                .await
+                .unwrap()
+        },
+    );
     assert_eq!(output, 2);
 }
 
@@ -90,14 +123,15 @@ async fn spawn_parked_task(drops: &Arc<std::sync::atomic::AtomicUsize>) {
 #[test]
 fn run_main_shuts_its_runtime_down_when_main_returns() {
     let drops = counter();
-    let output = gort::__private::run_main(Some(2), false, {
-        let drops = Arc::clone(&drops);
-        async move {
-            spawn_parked_task(&drops).await;
-            assert_eq!(count(&drops), 0, "the task is parked while main runs");
-            gort::runtime::gomaxprocs()
-        }
-    });
+    let output =
+        gort::__private::run_main(gort::__private::EntryFlavor::MultiThread, Some(2), false, {
+            let drops = Arc::clone(&drops);
+            async move {
+                spawn_parked_task(&drops).await;
+                assert_eq!(count(&drops), 0, "the task is parked while main runs");
+                gort::runtime::gomaxprocs()
+            }
+        });
     assert_eq!(output, 2, "run_main honours worker_threads");
     assert_eq!(
         drops.load(Ordering::SeqCst),
@@ -110,7 +144,7 @@ fn run_main_shuts_its_runtime_down_when_main_returns() {
 fn run_main_propagates_a_panic_after_shutting_down() {
     let drops = counter();
     let caught = catch_unwind(AssertUnwindSafe(|| {
-        gort::__private::run_main(Some(2), false, {
+        gort::__private::run_main(gort::__private::EntryFlavor::MultiThread, Some(2), false, {
             let drops = Arc::clone(&drops);
             async move {
                 spawn_parked_task(&drops).await;

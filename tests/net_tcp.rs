@@ -134,13 +134,13 @@ async fn echo_round_trips() {
     assert_eq!(live_descriptors(), 0, "every socket deregistered");
 }
 
-#[gort::test(worker_threads = 1)]
+#[gort::test(flavor = "multi_thread", worker_threads = 1)]
 async fn echo_keeps_every_byte_of_concurrent_connections_on_one_p() {
     let _watchdog = watchdog(Duration::from_secs(180), "echo, 1 P");
     echo_round_trips().await;
 }
 
-#[gort::test(worker_threads = 2)]
+#[gort::test(flavor = "multi_thread", worker_threads = 2)]
 async fn echo_keeps_every_byte_of_concurrent_connections_on_two_ps() {
     let _watchdog = watchdog(Duration::from_secs(180), "echo, 2 Ps");
     echo_round_trips().await;
@@ -297,7 +297,7 @@ async fn poll_read_ready_and_try_read_make_a_reader() {
 }
 
 /// Once the peer closed, every read returns `Ok(0)` at once: after the data it sent, and again.
-#[gort::test(worker_threads = 1)]
+#[gort::test(flavor = "multi_thread", worker_threads = 1)]
 async fn reads_after_the_peer_closed_return_zero_every_time() {
     let _watchdog = watchdog(Duration::from_secs(60), "reads after close");
     let (listener, addr) = loopback_listener().await;
@@ -421,7 +421,7 @@ async fn a_reader_parked_on_an_owned_read_half_wakes_with_zero_when_the_peer_end
 /// still see end of stream. Every read below (`read_to_end` asks for 32 bytes, gets 1) is such a
 /// short read; an implementation that takes a short read as proof that the socket is drained
 /// parks the next read for an edge that never comes.
-#[gort::test(worker_threads = 2)]
+#[gort::test(flavor = "multi_thread", worker_threads = 2)]
 async fn end_of_stream_that_arrived_with_the_last_data_ends_read_to_end() {
     let _watchdog = watchdog(Duration::from_secs(120), "end of stream after a short read");
     let (listener, addr) = loopback_listener().await;
@@ -459,7 +459,7 @@ async fn end_of_stream_that_arrived_with_the_last_data_ends_read_to_end() {
 
 /// 10,000 connections opened and closed in batches of 50: the live count returns to where it
 /// started and the table stays near the largest number open at once, so slots are reused.
-#[gort::test(worker_threads = 2)]
+#[gort::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ten_thousand_connections_reuse_descriptor_slots() {
     const CONNECTIONS: usize = 10_000;
     const BATCH: usize = 50;

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::thread::{self, ThreadId};
 use std::time::Duration;
 
-use gort::io::{AsyncReadExt, AsyncWriteExt};
+use futures::io::{AsyncReadExt, AsyncWriteExt};
 use gort::net::{TcpListener, TcpStream};
 use gort::runtime::{Builder, Runtime, RuntimeFlavor};
 use gort::task::yield_now;
@@ -244,7 +244,7 @@ fn tcp_echo_on_loopback_runs_on_the_block_on_thread() {
         let addr = listener.local_addr().unwrap();
         let server = gort::spawn(async move {
             let (stream, _) = listener.accept().await.unwrap();
-            let echoed = gort::io::copy(&stream, &mut &stream).await.unwrap();
+            let echoed = futures::io::copy(&stream, &mut &stream).await.unwrap();
             (echoed, thread::current().id())
         });
         let client = TcpStream::connect(addr).await.unwrap();

@@ -396,7 +396,7 @@ fn custom_scheduling_intervals_run_a_mixed_workload() {
             let addr = listener.local_addr().unwrap();
             let server = gort::spawn(async move {
                 let (stream, _) = listener.accept().await.unwrap();
-                gort::io::copy(&stream, &mut &stream).await.unwrap()
+                futures::io::copy(&stream, &mut &stream).await.unwrap()
             });
             let yielders: Vec<_> = (0..20u64)
                 .map(|i| {

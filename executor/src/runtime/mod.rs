@@ -100,39 +100,59 @@ pub fn gomaxprocs() -> usize {
     Handle::current().gomaxprocs()
 }
 
-/// What `#[gort::main]` expands to: builds a runtime (with `worker_threads` Ps if given, its
-/// clock paused if `start_paused`), installs it as the process default, runs `future` on it, and
-/// shuts it down before returning. A panic in `future` propagates after the shutdown.
+/// The runtime flavor `#[gort::main]`/`#[gort::test]` asked for (`flavor = "..."`).
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntryFlavor {
+    /// [`Builder::new_current_thread`]: the default of `#[gort::test]`.
+    CurrentThread,
+    /// [`Builder::new_multi_thread`]: the default of `#[gort::main]`.
+    MultiThread,
+}
+
+/// What `#[gort::main]` expands to: builds a runtime of `flavor` (with `worker_threads` Ps if
+/// given, its clock paused if `start_paused`), installs it as the process default, runs
+/// `future` on it, and shuts it down before returning. A panic in `future` propagates after
+/// the shutdown.
 #[doc(hidden)]
 #[track_caller]
 pub fn run_main<F: Future>(
+    flavor: EntryFlavor,
     worker_threads: Option<usize>,
     start_paused: bool,
     future: F,
 ) -> F::Output {
-    let runtime = build_for_entry(worker_threads, start_paused);
+    let runtime = build_for_entry(flavor, worker_threads, start_paused);
     runtime.install_as_default();
     runtime.block_on(future)
 }
 
-/// What `#[gort::test]` expands to: a fresh runtime per test (with `worker_threads` Ps if given,
-/// its clock paused if `start_paused`), shut down when the test ends.
+/// What `#[gort::test]` expands to: a fresh runtime of `flavor` per test (with `worker_threads`
+/// Ps if given, its clock paused if `start_paused`), shut down when the test ends.
 #[doc(hidden)]
 #[track_caller]
 pub fn run_test<F: Future>(
+    flavor: EntryFlavor,
     worker_threads: Option<usize>,
     start_paused: bool,
     future: F,
 ) -> F::Output {
-    build_for_entry(worker_threads, start_paused).block_on(future)
+    build_for_entry(flavor, worker_threads, start_paused).block_on(future)
 }
 
-/// The runtime behind `run_main` and `run_test`: the builder's defaults, overridden only by the
-/// options the attribute was given. Panics rather than returning an error, because the expanded
-/// function has no caller that could handle it.
+/// The runtime behind `run_main` and `run_test`: the flavor's builder with its defaults,
+/// overridden only by the options the attribute was given. Panics rather than returning an
+/// error, because the expanded function has no caller that could handle it.
 #[track_caller]
-fn build_for_entry(worker_threads: Option<usize>, start_paused: bool) -> Runtime {
-    let mut builder = Builder::new();
+fn build_for_entry(
+    flavor: EntryFlavor,
+    worker_threads: Option<usize>,
+    start_paused: bool,
+) -> Runtime {
+    let mut builder = match flavor {
+        EntryFlavor::CurrentThread => Builder::new_current_thread(),
+        EntryFlavor::MultiThread => Builder::new_multi_thread(),
+    };
     if let Some(procs) = worker_threads {
         builder.worker_threads(procs);
     }
