@@ -365,3 +365,17 @@ fn a_thread_limit_below_the_ps_is_an_error_at_build() {
     assert_eq!(error.kind(), std::io::ErrorKind::InvalidInput);
     assert!(error.to_string().contains("max_threads"), "{error}");
 }
+
+/// The closure is blocking code, not a poll: tokio's `blocking_*` channel calls, which refuse to
+/// block inside a task, work there (tokio allows them in `block_in_place` too).
+#[test]
+fn blocking_channel_calls_work_inside_block_in_place() {
+    let rt = runtime(2);
+    let received = rt.block_on(async {
+        let (tx, mut rx) = gort::sync::mpsc::channel::<u32>(1);
+        let receiver = gort::spawn(async move { block_in_place(|| rx.blocking_recv()) });
+        tx.send(7).await.unwrap();
+        receiver.await.unwrap()
+    });
+    assert_eq!(received, Some(7));
+}

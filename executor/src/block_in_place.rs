@@ -61,12 +61,17 @@ where
     // Blocking code must not hold off a collection (`gort_gc::safepoint`). Inside a G, the
     // G's `Syscall` state is what lets the closure `block_on` (`context::assert_may_block_on`
     // sets up the blocking region then); elsewhere (`block_on`'s main) the region is set here.
+    // The closure is blocking code, not a poll: it runs without the task's coop budget (tokio
+    // stops the budget there too), so the `blocking_*` channel calls, which refuse to block
+    // inside a budgeted poll, work in it, and what it takes is not charged to the task.
     gort_gc::unpinned(|| {
-        if in_g {
-            func()
-        } else {
-            context::blocking_region(func)
-        }
+        gort_context::with_unconstrained(|| {
+            if in_g {
+                func()
+            } else {
+                context::blocking_region(func)
+            }
+        })
     })
 }
 

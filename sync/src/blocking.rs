@@ -15,9 +15,10 @@
 //! gives every unit back. It costs up to 256 thread-local accesses, on a path that is about to
 //! park a thread anyway.
 //!
-//! One case differs from tokio: the closure of a `block_in_place` runs inside its G's poll, so
-//! it still has the budget, and a blocking channel call there panics, where tokio (which stops
-//! the budget for that closure) lets it block. Call `block_on` on the channel future there.
+//! The closure of a `block_in_place` runs inside its G's poll, but without the budget (the
+//! executor stops it there, as tokio does), so a blocking channel call there blocks, as in
+//! tokio. One case differs: inside `task::unconstrained` there is no budget either, so a
+//! blocking call there blocks the thread where tokio would panic.
 
 use std::future::Future;
 use std::task::{Context, Poll, Waker};
