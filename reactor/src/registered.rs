@@ -36,14 +36,16 @@ impl<T: AsFd> Registered<T> {
     /// [`Registered::new`] for an fd whose readiness is asked for rather than tried
     /// (`AsyncFd`): it starts with none, and the registration's first edge reports what the fd
     /// is ready for (`PollDesc::new_unready`). Fails with the poller's error for an fd it cannot
-    /// watch (`EPERM` for a regular file).
-    pub fn new_unready(io: T, reactor: Arc<Reactor>) -> io::Result<Registered<T>> {
-        let desc = reactor.register_unready(&io)?;
-        Ok(Registered {
-            io: Some(io),
-            desc,
-            reactor,
-        })
+    /// watch (`EPERM` for a regular file), handing `io` back.
+    pub fn new_unready(io: T, reactor: Arc<Reactor>) -> Result<Registered<T>, (T, io::Error)> {
+        match reactor.register_unready(&io) {
+            Ok(desc) => Ok(Registered {
+                io: Some(io),
+                desc,
+                reactor,
+            }),
+            Err(err) => Err((io, err)),
+        }
     }
 
     /// The IO object, mutably (the registration stays: the fd must not change under it).
@@ -87,6 +89,12 @@ impl<T: AsFd> Registered<T> {
     /// Waits until some readiness that meets `interest` is set.
     pub async fn ready_interest(&self, interest: Interest) -> io::Result<ReadyEvent> {
         poll_fn(|cx| self.poll_interest(interest, cx)).await
+    }
+
+    /// Whether some readiness that meets `interest` is set, without parking: closed (an error),
+    /// ready at some tick, or not ready (`None`).
+    pub fn peek_interest(&self, interest: Interest) -> Option<io::Result<ReadyEvent>> {
+        self.desc.peek_interest(interest)
     }
 
     /// Clears the readiness `event` reports, unless an edge came since it was observed (an
