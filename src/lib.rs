@@ -19,16 +19,17 @@
 //! ```
 //!
 //! A process-wide runtime starts on first use, so [`spawn`] works from a plain `fn main`, a
-//! plain `#[test]`, or any thread. Sockets ([`net`]) park their G on the runtime's netpoller and
-//! implement the `futures` IO traits ([`io`]). See `ARCHITECTURE.md` for how the crates fit together.
+//! plain `#[test]`, or any thread. Sockets ([`net`]) park their G on the runtime's netpoller;
+//! [`io`] has tokio's IO traits and utilities. See `ARCHITECTURE.md` for how the crates fit together.
 
 pub use gort_executor::{block_on, spawn, JoinHandle};
 pub use gort_macros::{main, test};
 pub use gort_net as net;
-pub use gort_reactor::io;
 pub use gort_sync::{
     traced_chan, Receiver, RecvFuture, SendError, SendFuture, Sender, TryRecvError, TrySendError,
 };
+
+pub mod io;
 
 /// Synchronisation: Go's `WaitGroup`, and async locks with tokio's names.
 pub mod sync {

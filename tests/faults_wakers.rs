@@ -23,7 +23,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use futures::channel::oneshot;
-use gort::io::AsyncReadExt;
+use futures::io::AsyncReadExt;
 use gort::net::TcpStream;
 use gort::runtime::Runtime;
 

@@ -15,7 +15,7 @@ use std::sync::atomic::Ordering;
 use std::thread;
 use std::time::Duration;
 
-use gort::io::{AsyncReadExt, AsyncWriteExt};
+use futures::io::{AsyncReadExt, AsyncWriteExt};
 use gort::net::{TcpListener, TcpStream};
 
 use common::{
@@ -53,7 +53,7 @@ async fn connected_pair(listener: &TcpListener, addr: SocketAddr) -> (TcpStream,
 
 /// Echoes what `stream` reads until end of stream, then closes; returns the bytes echoed.
 async fn echo(stream: TcpStream) -> u64 {
-    gort::io::copy(&stream, &mut &stream)
+    futures::io::copy(&stream, &mut &stream)
         .await
         .expect("echo copy")
 }
@@ -377,7 +377,7 @@ async fn a_reader_parked_on_an_owned_read_half_wakes_with_zero_when_the_peer_end
         );
 
         // What the peer keeps to read with, if its read side stays open.
-        let peer_reader: Option<Box<dyn gort::io::AsyncRead + Unpin + Send>> = match how {
+        let peer_reader: Option<Box<dyn futures::io::AsyncRead + Unpin + Send>> = match how {
             PeerEnds::ShutdownWrite => {
                 server.shutdown(Shutdown::Write).unwrap();
                 Some(Box::new(server))

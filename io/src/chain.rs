@@ -105,3 +105,40 @@ impl<T: AsyncBufRead, U: AsyncBufRead> AsyncBufRead for Chain<T, U> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::test_support::{block_on, Trickle};
+    use crate::{AsyncBufReadExt, AsyncReadExt};
+
+    #[test]
+    fn chain_reads_first_then_second() {
+        let mut both = Trickle::new(b"head|", 2).chain(Trickle::new(b"tail", 3));
+        let mut got = String::new();
+        block_on(both.read_to_string(&mut got)).unwrap();
+        assert_eq!(got, "head|tail");
+        let (first, second) = both.into_inner();
+        drop((first, second));
+    }
+
+    #[test]
+    fn an_empty_read_buffer_does_not_end_the_first_reader() {
+        let mut both = (&b"ab"[..]).chain(&b"cd"[..]);
+        let mut nothing = [0u8; 0];
+        assert_eq!(block_on(both.read(&mut nothing)).unwrap(), 0);
+        let mut two = [0u8; 2];
+        block_on(both.read_exact(&mut two)).unwrap();
+        assert_eq!(&two, b"ab");
+    }
+
+    #[test]
+    fn chain_lines_cross_the_boundary() {
+        let both = (&b"one\ntw"[..]).chain(&b"o\nthree"[..]);
+        let mut lines = both.lines();
+        let mut got = Vec::new();
+        while let Some(line) = block_on(lines.next_line()).unwrap() {
+            got.push(line);
+        }
+        assert_eq!(got, ["one", "two", "three"]);
+    }
+}

@@ -107,3 +107,33 @@ impl<R: AsyncBufRead> AsyncBufRead for Take<R> {
         me.inner.consume(amt);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::test_support::{block_on, Trickle};
+    use crate::{AsyncBufReadExt, AsyncReadExt};
+
+    #[test]
+    fn take_stops_at_the_limit_and_leaves_the_rest() {
+        let mut src: &[u8] = b"0123456789";
+        let mut limited = (&mut src).take(4);
+        let mut got = Vec::new();
+        assert_eq!(block_on(limited.read_to_end(&mut got)).unwrap(), 4);
+        assert_eq!(got, b"0123");
+        assert_eq!(limited.limit(), 0);
+        limited.set_limit(2);
+        let mut two = [0u8; 8];
+        assert_eq!(block_on(limited.read(&mut two)).unwrap(), 2);
+        assert_eq!(src, b"6789");
+    }
+
+    #[test]
+    fn take_limits_the_buffered_view_too() {
+        let mut limited = Trickle::new(b"abc\ndef", 10).take(2);
+        let mut line = String::new();
+        assert_eq!(block_on(limited.read_line(&mut line)).unwrap(), 2);
+        assert_eq!(line, "ab");
+        assert_eq!(block_on(limited.fill_buf()).unwrap(), b"");
+        assert_eq!(limited.into_inner().take(100).limit(), 100);
+    }
+}

@@ -166,3 +166,28 @@ macro_rules! is_unpin {
     }};
 }
 pub(crate) use is_unpin;
+
+/// Runs two futures to completion, polling both on every turn (a two-task scheduler).
+pub(crate) fn block_on_both<A: Future, B: Future>(a: A, b: B) -> (A::Output, B::Output) {
+    let mut a = pin!(a);
+    let mut b = pin!(b);
+    let (mut out_a, mut out_b) = (None, None);
+    block_on(std::future::poll_fn(|cx| {
+        if out_a.is_none() {
+            if let Poll::Ready(v) = a.as_mut().poll(cx) {
+                out_a = Some(v);
+            }
+        }
+        if out_b.is_none() {
+            if let Poll::Ready(v) = b.as_mut().poll(cx) {
+                out_b = Some(v);
+            }
+        }
+        if out_a.is_some() && out_b.is_some() {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    }));
+    (out_a.expect("finished"), out_b.expect("finished"))
+}

@@ -699,7 +699,7 @@ fn rss_bytes() -> u64 {
 }
 
 /// Defines `$name`, the `echo50x2000` workload on the [`Rt`] `$rt`, with its sockets from
-/// `$krate::net` and its IO extension traits from `$krate::io`.
+/// `$krate::net` and its IO extension traits from `$io_krate::io`.
 ///
 /// A macro rather than a function generic over [`Rt`] because tokio's sockets implement tokio's IO
 /// traits and gort's implement the `futures` crate's: the calls are spelled alike (`read`,
@@ -713,10 +713,10 @@ fn rss_bytes() -> u64 {
 /// on every TCP connection by default: without it, Nagle's algorithm and delayed ACKs could hold a
 /// 64-byte message back for tens of milliseconds.
 macro_rules! echo_workload {
-    ($(#[$doc:meta])* $name:ident, $rt:ident, $krate:ident) => {
+    ($(#[$doc:meta])* $name:ident, $rt:ident, $krate:ident, $io_krate:ident) => {
         $(#[$doc])*
         fn $name() -> Vec<Metric> {
-            use $krate::io::{AsyncReadExt, AsyncWriteExt};
+            use $io_krate::io::{AsyncReadExt, AsyncWriteExt};
             use $krate::net::{TcpListener, TcpStream};
 
             let elapsed = in_spawned_task::<$rt, _>(async {
@@ -780,15 +780,17 @@ echo_workload!(
     /// `echo50x2000` on tokio: `tokio::net` sockets and `tokio::io`'s extension traits.
     echo50x2000_tokio,
     Tokio,
+    tokio,
     tokio
 );
 
 echo_workload!(
-    /// `echo50x2000` on gort: `gort::net` sockets and `gort::io`'s extension traits (the `futures`
-    /// crate's).
+    /// `echo50x2000` on gort: `gort::net` sockets and the `futures` crate's IO extension traits
+    /// (gort's sockets implement those; `gort::io` holds tokio's traits).
     echo50x2000_gort,
     Gort,
-    gort
+    gort,
+    futures
 );
 
 /// `blocking2000`: the driver task hands [`BLOCKING_CALLS`] closures that each block their thread

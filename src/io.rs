@@ -1,0 +1,12 @@
+//! IO: tokio's traits and utilities (`AsyncRead` with `ReadBuf`, `AsyncWrite`, `AsyncBufRead`,
+//! `AsyncSeek`, their `Ext` traits, `BufReader`, `copy`, `duplex`, `split`, ...), defined by
+//! the `gort-io` crate below every gort IO type so that each implements them.
+//!
+//! A tokio program's `use tokio::io::{AsyncReadExt, AsyncWriteExt}` becomes
+//! `use gort::io::{AsyncReadExt, AsyncWriteExt}`. The copy loops and in-memory pipes spend the
+//! coop budget like any gort resource, so they yield their P when they run long.
+//!
+//! gort's IO types also implement the `futures` crate's IO traits, for libraries written
+//! against those; `futures::io::{AsyncReadExt, AsyncWriteExt}` reach them.
+
+pub use gort_io::*;
