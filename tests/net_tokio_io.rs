@@ -48,7 +48,12 @@ async fn read_buf_fills_a_bytes_mut_and_read_to_end_stops_at_shutdown() {
         let n = within(LIMIT, "read_buf", client.read_buf(&mut got))
             .await
             .unwrap();
-        assert!(n > 0, "end of stream after {} of {} bytes", got.len(), sent.len());
+        assert!(
+            n > 0,
+            "end of stream after {} of {} bytes",
+            got.len(),
+            sent.len()
+        );
     }
     assert!(got[..] == sent[..], "the bytes differ from what was sent");
     let mut rest = Vec::new();
@@ -100,7 +105,10 @@ async fn borrowed_halves_read_and_write_at_once() {
     written.unwrap();
     read_back.unwrap();
     assert!(got == sent, "the echo differs from what was sent");
-    assert_eq!(within(LIMIT, "the echo", echo).await.unwrap(), sent.len() as u64);
+    assert_eq!(
+        within(LIMIT, "the echo", echo).await.unwrap(),
+        sent.len() as u64
+    );
 }
 
 #[gort::test]
@@ -110,7 +118,10 @@ async fn owned_halves_move_to_tasks_and_reunite_only_with_their_own() {
     let (server_read, server_write) = server.into_split();
 
     let writer = gort::spawn(async move {
-        client_write.write_all(b"through the owned half").await.unwrap();
+        client_write
+            .write_all(b"through the owned half")
+            .await
+            .unwrap();
         client_write
     });
     let client_write = within(LIMIT, "the writer", writer).await.unwrap();
@@ -150,7 +161,9 @@ async fn peek_leaves_the_data_for_the_next_read() {
     server.write_all(b"hello").await.unwrap();
 
     let mut peeked = [0u8; 16];
-    let n = within(LIMIT, "peek", client.peek(&mut peeked)).await.unwrap();
+    let n = within(LIMIT, "peek", client.peek(&mut peeked))
+        .await
+        .unwrap();
     assert_eq!(&peeked[..n], &b"hello"[..n]);
 
     let mut storage = [0u8; 16];
@@ -218,7 +231,10 @@ async fn ready_try_read_and_try_write_follow_tokios_protocol() {
     let ready = within(LIMIT, "ready", client.ready(Interest::READABLE))
         .await
         .unwrap();
-    assert!(ready.is_readable() && !ready.is_writable(), "only what was asked: {ready:?}");
+    assert!(
+        ready.is_readable() && !ready.is_writable(),
+        "only what was asked: {ready:?}"
+    );
     let both = client
         .ready(Interest::READABLE | Interest::WRITABLE)
         .await
@@ -370,7 +386,10 @@ async fn udp_receives_into_read_bufs_and_peeks_without_consuming() {
     );
     let mut buf = [0u8; 16];
     let (n, from) = receiver.peek_from(&mut buf).await.unwrap();
-    assert_eq!((&buf[..n], from), (&b"first"[..], sender.local_addr().unwrap()));
+    assert_eq!(
+        (&buf[..n], from),
+        (&b"first"[..], sender.local_addr().unwrap())
+    );
 
     let mut storage = [0u8; 16];
     let mut read_buf = ReadBuf::new(&mut storage);
@@ -385,7 +404,10 @@ async fn udp_receives_into_read_bufs_and_peeks_without_consuming() {
     assert_eq!(&spare[..n], b"second");
 
     // Connected sockets: the ReadBuf form of recv.
-    receiver.connect(sender.local_addr().unwrap()).await.unwrap();
+    receiver
+        .connect(sender.local_addr().unwrap())
+        .await
+        .unwrap();
     sender.connect(("127.0.0.1", to.port())).await.unwrap();
     sender.send(b"third").await.unwrap();
     let mut storage = [0u8; 16];
@@ -398,7 +420,9 @@ async fn udp_receives_into_read_bufs_and_peeks_without_consuming() {
 
 #[gort::test]
 async fn every_form_of_to_socket_addrs_binds_and_connects() {
-    let listener = TcpListener::bind(String::from("127.0.0.1:0")).await.unwrap();
+    let listener = TcpListener::bind(String::from("127.0.0.1:0"))
+        .await
+        .unwrap();
     let addr = listener.local_addr().unwrap();
     let port = addr.port();
     let text = addr.to_string();
@@ -423,5 +447,7 @@ async fn every_form_of_to_socket_addrs_binds_and_connects() {
         .await
         .unwrap()
         .collect();
-    assert!(resolved.iter().all(|a| a.port() == port && a.ip().is_loopback()));
+    assert!(resolved
+        .iter()
+        .all(|a| a.port() == port && a.ip().is_loopback()));
 }

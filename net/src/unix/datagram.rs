@@ -291,8 +291,8 @@ impl UnixDatagram {
         self.io.get_ref().take_error()
     }
 
-    /// Shuts down the read side, the write side, or both: receives then return 0 at once,
-    /// sends fail with `BrokenPipe`.
+    /// Shuts down the read side, the write side, or both: after `Write`, this socket's sends
+    /// fail with `BrokenPipe`; after `Read`, so do the peer's sends to it.
     pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
         self.io.get_ref().shutdown(how)
     }
