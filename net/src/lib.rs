@@ -59,6 +59,8 @@ mod halves;
 mod lookup_host;
 mod stream_io;
 pub mod tcp;
+#[cfg(test)]
+mod tests;
 mod udp;
 mod uninit;
 pub mod unix;

@@ -4,8 +4,9 @@
 //! # Why this is sound
 //!
 //! The only code that touches the uninitialised bytes is socket2's `recv` family, which takes
-//! `&mut [MaybeUninit<u8>]` and hands it to the kernel as a plain buffer: the kernel writes the
-//! first `n` bytes it returns and reads none. So (1) nothing here ever de-initialises a byte
+//! `&mut [MaybeUninit<u8>]` and hands it to the kernel as a plain buffer (and, for pipes,
+//! `read(2)` called the same way): the kernel writes the first `n` bytes it returns and reads
+//! none. So (1) nothing here ever de-initialises a byte
 //! (what [`ReadBuf::unfilled_mut`] and [`UninitSlice::as_uninit_slice_mut`] forbid), and (2)
 //! after a successful call the first `n` bytes are initialised (what [`ReadBuf::assume_init`]
 //! and [`BufMut::advance_mut`] require). Every `unsafe` block below is one of those two steps.
@@ -18,6 +19,7 @@
 
 use std::io;
 use std::mem::MaybeUninit;
+use std::os::fd::{AsRawFd, BorrowedFd};
 
 use bytes::BufMut;
 use gort_io::ReadBuf;
@@ -109,4 +111,38 @@ pub(crate) fn recv_from_buf_mut<B: BufMut + ?Sized>(
     // SAFETY: the kernel initialised the first `n` bytes of the chunk.
     unsafe { buf.advance_mut(n) };
     Ok((n, from))
+}
+
+/// One `read(2)` of `fd` into `dst`, which the kernel only writes to (a pipe: not a socket, so
+/// socket2's `recv` does not apply).
+fn read_fd(fd: BorrowedFd<'_>, dst: &mut [MaybeUninit<u8>]) -> io::Result<usize> {
+    // SAFETY: `fd` is open for the borrow; `dst` is a live buffer of `dst.len()` bytes that
+    // `read` writes at most that many bytes into and never reads (module doc).
+    let n = unsafe { libc::read(fd.as_raw_fd(), dst.as_mut_ptr().cast(), dst.len()) };
+    if n < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(n as usize)
+}
+
+/// [`recv_read_buf`] for a pipe: one `read` into `buf`'s unfilled part.
+pub(crate) fn read_read_buf(fd: BorrowedFd<'_>, buf: &mut ReadBuf<'_>) -> io::Result<usize> {
+    // SAFETY: only `read` writes through this slice, and it never de-initialises.
+    let n = read_fd(fd, unsafe { buf.unfilled_mut() })?;
+    // SAFETY: the kernel wrote the first `n` bytes of the unfilled part.
+    unsafe { buf.assume_init(n) };
+    buf.advance(n);
+    Ok(n)
+}
+
+/// [`recv_buf_mut`] for a pipe.
+pub(crate) fn read_buf_mut<B: BufMut + ?Sized>(
+    fd: BorrowedFd<'_>,
+    buf: &mut B,
+) -> io::Result<usize> {
+    // SAFETY: only `read` writes through this slice, and it never de-initialises.
+    let n = read_fd(fd, unsafe { buf.chunk_mut().as_uninit_slice_mut() })?;
+    // SAFETY: the kernel initialised the first `n` bytes of the chunk.
+    unsafe { buf.advance_mut(n) };
+    Ok(n)
 }

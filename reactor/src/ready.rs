@@ -14,7 +14,7 @@ const READABLE: usize = 0b00_0001;
 const WRITABLE: usize = 0b00_0010;
 /// The read side is gone: the peer's FIN (`EPOLLRDHUP`) or a hang-up (`EPOLLHUP`).
 const READ_CLOSED: usize = 0b00_0100;
-/// The write side is gone: a hang-up (`EPOLLHUP`).
+/// The write side is gone: a hang-up (`EPOLLHUP`) or an error (`EPOLLERR`).
 const WRITE_CLOSED: usize = 0b00_1000;
 /// Priority data: `EPOLLPRI`.
 #[cfg(any(target_os = "linux", target_os = "android"))]

@@ -2,10 +2,11 @@
 //! [`UnixStream`](crate::UnixStream), [`UnixDatagram`](crate::UnixDatagram) and
 //! [`UnixSocket`](crate::UnixSocket) (re-exported from `net`); this module holds what tokio's
 //! `net::unix` does: the stream's split halves, the address type, peer credentials and their
-//! id types.
+//! id types, and pipes ([`pipe`]).
 
 pub(crate) mod datagram;
 pub(crate) mod listener;
+pub mod pipe;
 pub(crate) mod socket;
 mod socket_addr;
 pub(crate) mod split;

@@ -102,8 +102,11 @@ const WRITE_FLAGS: u32 = (libc::EPOLLOUT | libc::EPOLLHUP | libc::EPOLLERR) as u
 /// The peer's stream has ended (FIN), or the connection is gone. An error alone is not a close
 /// (a UDP socket's ICMP error leaves it usable); it is reported as `Ready::ERROR`.
 const READ_CLOSED_FLAGS: u32 = (libc::EPOLLRDHUP | libc::EPOLLHUP) as u32;
-/// Both directions are gone.
-const WRITE_CLOSED_FLAGS: u32 = libc::EPOLLHUP as u32;
+/// The write side is gone: a hang-up, or an error (a pipe whose readers all left reports only
+/// `EPOLLERR` to its writer). The same rule as mio's, so `Ready` reads as tokio's; gort's own
+/// retry loops wait by direction and are not held ready by this sticky bit
+/// (`poll_desc.rs`, "Kinds of readiness").
+const WRITE_CLOSED_FLAGS: u32 = (libc::EPOLLHUP | libc::EPOLLERR) as u32;
 
 /// Whether timed waits may use `epoll_pwait2`: cleared for good when the kernel refuses it (see
 /// "Timed waits"). `Relaxed`: it guards nothing but the choice of system call, and a thread that
