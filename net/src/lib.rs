@@ -26,7 +26,7 @@
 //! where they could not start a runtime: a socket made off any runtime (inside
 //! `futures::executor::block_on`, say) registered with a default reactor that nobody drove
 //! until something else happened to start the default runtime, and its `accept` hung. Here
-//! [`register`] asks the executor for the current runtime (the one this thread serves, else
+//! `register` asks the executor for the current runtime (the one this thread serves, else
 //! the process's default, started on first use, as for `gort::spawn`), so every socket's
 //! reactor has Ms, and name resolution goes to that runtime's blocking pool directly.
 

@@ -1,5 +1,6 @@
-//! TCP: [`TcpListener`], [`TcpStream`] and [`TcpSocket`] (re-exported from `net`), and the
-//! stream's split halves, which are what this module exports (as tokio's `net::tcp` does).
+//! TCP: [`TcpListener`](crate::TcpListener), [`TcpStream`](crate::TcpStream) and
+//! [`TcpSocket`](crate::TcpSocket) (re-exported from `net`), and the stream's split halves,
+//! which are what this module exports (as tokio's `net::tcp` does).
 
 pub(crate) mod listener;
 pub(crate) mod socket;
