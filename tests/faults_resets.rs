@@ -91,7 +91,7 @@ async fn client(addr: SocketAddr, connection: usize) -> (SocketAddr, Option<u64>
             .write_all(&pattern(connection, MAX_MESSAGE))
             .await
             .expect("write");
-        stream.set_linger(Some(Duration::ZERO)).unwrap();
+        stream.set_zero_linger().unwrap();
         drop(stream);
         return (local, None);
     }

@@ -10,7 +10,7 @@
 mod common;
 
 use std::io;
-use std::net::{Shutdown, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::thread;
 use std::time::Duration;
@@ -212,7 +212,7 @@ async fn a_peer_reset_fails_a_parked_read_with_connection_reset() {
         "the reader never parked in read"
     );
 
-    server.set_linger(Some(Duration::ZERO)).unwrap();
+    server.set_zero_linger().unwrap();
     drop(server);
     assert_eq!(
         live_descriptors(),
@@ -249,7 +249,7 @@ async fn a_peer_reset_fails_a_parked_read_with_connection_reset() {
 async fn closing_a_connection_the_peer_reset_succeeds() {
     let (listener, addr) = loopback_listener().await;
     let (mut client, server) = connected_pair(&listener, addr).await;
-    server.set_linger(Some(Duration::ZERO)).unwrap();
+    server.set_zero_linger().unwrap();
     drop(server);
     let mut buf = [0u8; 8];
     let err = within(WAKE_LIMIT, "the read that sees the reset", async {
@@ -343,7 +343,8 @@ async fn reads_after_the_peer_closed_return_zero_every_time() {
 /// How the peer of a parked reader ends its side of the connection.
 #[derive(Debug, Clone, Copy)]
 enum PeerEnds {
-    /// `shutdown(Shutdown::Write)`: half-close, the peer still reads.
+    /// Shuts down its write side (`close`, `shutdown(SHUT_WR)`): half-close, the peer still
+    /// reads.
     ShutdownWrite,
     /// Drops the `OwnedWriteHalf` of its `into_split`, which shuts down the write side.
     DropsOwnedWriteHalf,
@@ -379,7 +380,7 @@ async fn a_reader_parked_on_an_owned_read_half_wakes_with_zero_when_the_peer_end
         // What the peer keeps to read with, if its read side stays open.
         let peer_reader: Option<Box<dyn futures::io::AsyncRead + Unpin + Send>> = match how {
             PeerEnds::ShutdownWrite => {
-                server.shutdown(Shutdown::Write).unwrap();
+                (&server).close().await.unwrap();
                 Some(Box::new(server))
             }
             PeerEnds::DropsOwnedWriteHalf => {
@@ -510,7 +511,7 @@ fn sockets_made_on_a_plain_thread_work_in_block_on() {
             let sent = pattern(message, 1 + message * 997);
             round_trip(&client, &sent, &format!("message {message}")).await;
         }
-        client.shutdown(Shutdown::Write).unwrap();
+        (&client).close().await.unwrap();
         let mut rest = Vec::new();
         (&client).read_to_end(&mut rest).await.unwrap();
         assert!(rest.is_empty());

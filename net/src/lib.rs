@@ -1,8 +1,23 @@
-//! `gort::net`: TCP, UDP and Unix-domain sockets with tokio's names, on the netpoller.
+//! `gort::net`: TCP, UDP and Unix-domain sockets with tokio's names and signatures, on the
+//! netpoller; and what `gort::io` takes from here: [`Interest`], [`Ready`] and
+//! [`async_fd::AsyncFd`] (tokio's `io::unix::AsyncFd`).
 //!
 //! Every type wraps a std socket in non-blocking mode registered with the reactor of the
 //! current runtime (`gort_reactor::Registered`); an operation tries the system call first and
-//! parks the G on `WouldBlock` until the poller reports readiness.
+//! parks the G on `WouldBlock` until the poller reports readiness. Streams implement tokio's IO
+//! traits (`gort_io`), reading straight into a `ReadBuf`'s uninitialised part (`uninit.rs`),
+//! and the `futures` crate's, for both `Stream` and `&Stream` (`stream_io.rs`); their split
+//! halves are lock-free views of the same stream (`halves.rs`).
+//!
+//! # Map
+//!
+//! - `tcp/`: `TcpListener`, `TcpStream`, `TcpSocket` (options before `connect`/`listen`), the
+//!   stream's halves.
+//! - `unix/`: `UnixListener`, `UnixStream`, `UnixDatagram`, `UnixSocket`, the address type
+//!   (`unix::SocketAddr`), peer credentials (`UCred`), the stream's halves.
+//! - `udp.rs`: `UdpSocket`. `lookup_host.rs`: the sealed `ToSocketAddrs` and name resolution on
+//!   the blocking pool.
+//! - `async_fd/`: `AsyncFd` and its readiness guards.
 //!
 //! # Why this crate sits above the executor
 //!
@@ -11,7 +26,7 @@
 //! where they could not start a runtime: a socket made off any runtime (inside
 //! `futures::executor::block_on`, say) registered with a default reactor that nobody drove
 //! until something else happened to start the default runtime, and its `accept` hung. Here
-//! [`register`] asks the executor for the current runtime (the one this thread serves, else
+//! `register` asks the executor for the current runtime (the one this thread serves, else
 //! the process's default, started on first use, as for `gort::spawn`), so every socket's
 //! reactor has Ms, and name resolution goes to that runtime's blocking pool directly.
 
@@ -39,34 +54,27 @@ macro_rules! impl_as_fd {
     };
 }
 
+pub mod async_fd;
+mod halves;
 mod lookup_host;
-pub mod split;
 mod stream_io;
-mod tcp_listener;
-mod tcp_stream;
+pub mod tcp;
+#[cfg(test)]
+mod tests;
 mod udp;
-mod unix_listener;
-mod unix_stream;
+mod uninit;
+pub mod unix;
 
+pub use gort_reactor::{Interest, Ready};
 pub use lookup_host::{lookup_host, ToSocketAddrs};
-pub use tcp_listener::TcpListener;
-pub use tcp_stream::TcpStream;
+pub use tcp::listener::TcpListener;
+pub use tcp::socket::TcpSocket;
+pub use tcp::stream::TcpStream;
 pub use udp::UdpSocket;
-pub use unix_listener::UnixListener;
-pub use unix_stream::UnixStream;
-
-/// Split halves of a [`TcpStream`].
-pub mod tcp {
-    pub use super::split::ReuniteError;
-    pub use super::tcp_stream::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
-}
-
-/// Split halves of a [`UnixStream`].
-pub mod unix {
-    pub use super::split::ReuniteError;
-    pub use super::unix_stream::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
-    pub use std::os::unix::net::SocketAddr;
-}
+pub use unix::datagram::UnixDatagram;
+pub use unix::listener::UnixListener;
+pub use unix::socket::UnixSocket;
+pub use unix::stream::UnixStream;
 
 /// Live poll descriptors and the descriptor table's capacity in the reactor that IO objects
 /// created on this thread would register with (for tests of descriptor reuse).
@@ -76,7 +84,8 @@ pub fn __poll_descriptors() -> (usize, usize) {
 }
 
 /// Registers `io` (in non-blocking mode) with the reactor of the current runtime: the one this
-/// thread serves, else the default runtime, started if need be (module doc).
+/// thread serves, else the default runtime, started if need be (module doc, "Why this crate
+/// sits above the executor").
 fn register<T: AsFd>(io: T) -> io::Result<Registered<T>> {
     Registered::new(io, Arc::clone(Handle::current().reactor()))
 }

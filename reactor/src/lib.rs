@@ -10,8 +10,10 @@
 //! - `sys`: the poller itself. On Linux and Android (`sys/epoll.rs`) gort's own epoll fd,
 //!   eventfd notifier, `epoll_ctl`, `epoll_wait`/`epoll_pwait2` and the waiting thread's timer
 //!   slack, with the reasons gort drives epoll itself; elsewhere (`sys/portable.rs`) `polling`.
-//! - `PollDesc` (`poll_desc`): one fd's readiness bits with an edge tick, and the wakers
-//!   parked on it, per direction.
+//! - `PollDesc` (`poll_desc`): one fd's readiness set ([`Ready`]) with an edge tick, and the
+//!   wakers parked on it, per kind of [`Interest`].
+//! - [`Interest`] and [`Ready`] (`interest`, `ready`): tokio's readiness types, which the
+//!   descriptors are written in terms of.
 //! - `Registered<T>` (`registered`): a non-blocking fd registered edge-triggered once; the
 //!   try / park on `WouldBlock` / retry loop of every operation, public for the IO types above
 //!   the executor.
@@ -21,13 +23,17 @@
 //! reactor: the IO types (`gort-net`, above the executor) register each fd with the reactor of
 //! the runtime they get from the executor, so every registered fd has Ms that poll it.
 
+mod interest;
 pub mod io;
 mod loom;
 #[doc(hidden)]
 pub mod poll_desc;
 mod reactor;
+mod ready;
 mod registered;
 mod sys;
 
+pub use interest::Interest;
 pub use reactor::{Driver, Reactor};
+pub use ready::Ready;
 pub use registered::Registered;

@@ -16,6 +16,25 @@
 //! applies if the tick is the one the operation started from (tokio's `ScheduledIo` does the
 //! same). A stale clear is dropped, and the next poll sees the bit and retries the operation.
 //!
+//! # Kinds of readiness, and two ways to wait
+//!
+//! The readiness bits are tokio's [`Ready`] set (readable, writable, read-closed, write-closed,
+//! priority, error), the low bits of `state`. The closed kinds are sticky; the others are cleared
+//! by an operation that finds them stale. A task waits in one of two ways:
+//!
+//! - **By [`Direction`]**, the retry loop of every socket operation (`Registered::poll_io`): met
+//!   only by the readable (or writable) bit itself. Hang-ups and errors set that bit too (the
+//!   poller reports them as readable and writable, as Go's does), so no close is missed; and a
+//!   sticky closed bit can never make the loop spin on an fd whose operation still says
+//!   `WouldBlock` (a FIFO that got a new writer after a hang-up).
+//! - **By [`Interest`]** (`ready(Interest)`, `AsyncFd`): met by any bit of the interest's mask
+//!   (`Interest::mask`: readable interest by readable *or* read-closed), as tokio's is, and the
+//!   event says which bits were set.
+//!
+//! Waiters are kept in one list per kind of interest (read, write, priority, error); an edge
+//! wakes the lists whose mask its bits meet. A task waiting for several kinds sits in several
+//! lists and may be woken twice; it polls again and finds its answer either way.
+//!
 //! # Short reads and the end of the stream
 //!
 //! A read that returns fewer bytes than asked emptied the socket buffer, so readiness could be
@@ -23,8 +42,8 @@
 //! `WouldBlock` (`Registered::poll_transfer`). Unless the peer's FIN came in the same edge as the
 //! data: then the next read would return 0 at once, and no further edge will ever come to wake
 //! a parked reader. So a short read may clear read readiness only when the descriptor knows no
-//! FIN is pending: the kernel reports a FIN as `EPOLLRDHUP`, which sets the sticky `READ_CLOSED`
-//! bit; an edge whose kind is unknown (from `polling`'s wait, used off Linux and Android, which
+//! FIN (or error) is pending: the kernel reports a FIN as `EPOLLRDHUP`, which sets the sticky
+//! read-closed bit, and an error as `EPOLLERR`, which sets the error bit; an edge whose kind is unknown (from `polling`'s wait, used off Linux and Android, which
 //! has no `EPOLLRDHUP` to pass on) sets `READ_UNSURE`, which only a `WouldBlock` read clears,
 //! since that read proves nothing was pending.
 //!
@@ -40,9 +59,12 @@ use std::io;
 use std::sync::atomic::{AtomicUsize as ParkedCount, Ordering};
 use std::task::{Context, Poll, Waker};
 
+use crate::interest::Interest;
 use crate::loom::{AtomicUsize, Mutex, MutexGuard};
+use crate::ready::Ready;
 
-/// A direction a task waits in.
+/// A direction a task waits in: the retry loop of a socket operation (module doc, "Kinds of
+/// readiness, and two ways to wait").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Direction {
     /// Readable: data, a pending connection, or end of stream.
@@ -52,53 +74,129 @@ pub enum Direction {
 }
 
 impl Direction {
-    /// This direction's readiness bit in `PollDesc::state`.
-    fn bit(self) -> usize {
+    /// The interest a wait in this direction stands for.
+    pub fn interest(self) -> Interest {
         match self {
-            Direction::Read => READABLE,
-            Direction::Write => WRITABLE,
+            Direction::Read => Interest::READABLE,
+            Direction::Write => Interest::WRITABLE,
+        }
+    }
+
+    /// The one readiness bit that meets a wait in this direction.
+    fn ready(self) -> Ready {
+        match self {
+            Direction::Read => Ready::READABLE,
+            Direction::Write => Ready::WRITABLE,
         }
     }
 }
 
-/// Readiness bit: the fd has reported readable since the last `WouldBlock` read.
-const READABLE: usize = 1 << 0;
-/// Readiness bit: the fd has reported writable since the last `WouldBlock` write.
-const WRITABLE: usize = 1 << 1;
 /// Set once when the descriptor is deregistered: waiters fail instead of parking forever.
-const CLOSED: usize = 1 << 2;
-/// Sticky: the peer closed its write side (or the connection died); reads end in 0 or an error.
-const READ_CLOSED: usize = 1 << 3;
+const CLOSED: usize = 1 << 8;
 /// A readable edge of unknown kind (it may carry a FIN) since the last `WouldBlock` read.
-const READ_UNSURE: usize = 1 << 4;
+const READ_UNSURE: usize = 1 << 9;
 /// Sticky, with `CLOSED`: closed because the runtime shut down (its waiters get an error that
 /// says so, not "the IO object was closed").
-const SHUT_DOWN: usize = 1 << 5;
+const SHUT_DOWN: usize = 1 << 10;
 /// The tick lives above the bits.
-const TICK_SHIFT: u32 = 8;
+const TICK_SHIFT: u32 = 16;
 /// One tick.
 const TICK_ONE: usize = 1 << TICK_SHIFT;
 
-/// Proof that a direction was ready at a given tick, returned by [`PollDesc::poll_ready`] and
-/// handed back to [`PollDesc::clear_readiness`] if the operation found nothing to do.
+const _: () = assert!(
+    Ready::ALL.bits() < CLOSED,
+    "the readiness bits sit below the descriptor's own"
+);
+
+/// Proof that some readiness was set at a given tick, returned by [`PollDesc::poll_ready`] and
+/// its kin, and handed back to [`PollDesc::clear_readiness`] if the operation found nothing to
+/// do.
 #[derive(Debug, Clone, Copy)]
 pub struct ReadyEvent {
     tick: usize,
-    direction: Direction,
+    ready: Ready,
 }
 
-/// Waiters parked on one descriptor, per direction.
+impl ReadyEvent {
+    /// The readiness that was set (within what the wait asked for).
+    pub fn ready(&self) -> Ready {
+        self.ready
+    }
+
+    /// The same observation, naming `ready` instead: what clearing it would clear.
+    pub fn with_ready(self, ready: Ready) -> ReadyEvent {
+        ReadyEvent { ready, ..self }
+    }
+}
+
+/// The kinds of interest waiters are listed by (see "Kinds of readiness").
+const KINDS: usize = 4;
+const READ_LIST: usize = 0;
+const WRITE_LIST: usize = 1;
+const PRIORITY_LIST: usize = 2;
+const ERROR_LIST: usize = 3;
+
+/// Waiters parked on one descriptor, one list per kind of interest.
 #[derive(Default)]
 struct Waiters {
-    read: Vec<Waker>,
-    write: Vec<Waker>,
+    lists: [Vec<Waker>; KINDS],
 }
 
-impl Waiters {
-    fn of(&mut self, direction: Direction) -> &mut Vec<Waker> {
-        match direction {
-            Direction::Read => &mut self.read,
-            Direction::Write => &mut self.write,
+/// The lists a wait for `interest` joins.
+fn lists_of(interest: Interest) -> impl Iterator<Item = usize> {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    let priority = interest.is_priority();
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    let priority = false;
+    [
+        (interest.is_readable(), READ_LIST),
+        (interest.is_writable(), WRITE_LIST),
+        (priority, PRIORITY_LIST),
+        (interest.is_error(), ERROR_LIST),
+    ]
+    .into_iter()
+    .filter_map(|(joins, list)| joins.then_some(list))
+}
+
+/// The lists an edge that sets `ready` wakes: those whose interest's mask `ready` meets.
+fn lists_woken_by(ready: Ready) -> impl Iterator<Item = usize> {
+    let kinds = [
+        (Interest::READABLE, READ_LIST),
+        (Interest::WRITABLE, WRITE_LIST),
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        (Interest::PRIORITY, PRIORITY_LIST),
+        (Interest::ERROR, ERROR_LIST),
+    ];
+    kinds
+        .into_iter()
+        .filter_map(move |(interest, list)| (!(interest.mask() & ready).is_empty()).then_some(list))
+}
+
+/// What a wait is met by: one direction's own bit, or any bit of an interest's mask.
+#[derive(Clone, Copy)]
+struct Wait {
+    /// The bits that end the wait.
+    met_by: Ready,
+    /// The bits the event reports (the interest's whole mask).
+    reports: Ready,
+    interest: Interest,
+}
+
+impl Wait {
+    fn direction(direction: Direction) -> Wait {
+        let interest = direction.interest();
+        Wait {
+            met_by: direction.ready(),
+            reports: interest.mask(),
+            interest,
+        }
+    }
+
+    fn interest(interest: Interest) -> Wait {
+        Wait {
+            met_by: interest.mask(),
+            reports: interest.mask(),
+            interest,
         }
     }
 }
@@ -115,13 +213,24 @@ pub struct PollDesc {
 }
 
 impl PollDesc {
-    /// A descriptor for a freshly registered fd: both directions start ready, so that the first
-    /// operation is simply tried (a new socket usually is writable, and a read that finds nothing
-    /// clears the bit and parks), as Go tries the system call before parking.
+    /// A descriptor for a freshly registered socket: both directions start ready, so that the
+    /// first operation is simply tried (a new socket usually is writable, and a read that finds
+    /// nothing clears the bit and parks), as Go tries the system call before parking.
     pub fn new(key: usize) -> PollDesc {
+        PollDesc::with_readiness(key, Ready::READABLE | Ready::WRITABLE)
+    }
+
+    /// A descriptor that knows nothing yet: readiness comes only from the poller's edges (the
+    /// registration itself reports the fd's current state as one). For `AsyncFd`, whose users
+    /// ask what is ready rather than try an operation first.
+    pub fn new_unready(key: usize) -> PollDesc {
+        PollDesc::with_readiness(key, Ready::EMPTY)
+    }
+
+    fn with_readiness(key: usize, ready: Ready) -> PollDesc {
         PollDesc {
             key,
-            state: AtomicUsize::new(READABLE | WRITABLE),
+            state: AtomicUsize::new(ready.bits()),
             waiters: Mutex::new(Waiters::default()),
         }
     }
@@ -140,17 +249,40 @@ impl PollDesc {
         cx: &mut Context<'_>,
         parked: &ParkedCount,
     ) -> Poll<io::Result<ReadyEvent>> {
-        if let Some(ready) = Self::check(self.state.load(Ordering::Acquire), direction) {
+        self.poll_wait(Wait::direction(direction), cx, parked)
+    }
+
+    /// Ready once any readiness that meets `interest` is set (module doc, "Kinds of
+    /// readiness"); the event says which. Otherwise parks `cx`'s waker as
+    /// [`PollDesc::poll_ready`] does.
+    pub fn poll_interest(
+        &self,
+        interest: Interest,
+        cx: &mut Context<'_>,
+        parked: &ParkedCount,
+    ) -> Poll<io::Result<ReadyEvent>> {
+        self.poll_wait(Wait::interest(interest), cx, parked)
+    }
+
+    fn poll_wait(
+        &self,
+        wait: Wait,
+        cx: &mut Context<'_>,
+        parked: &ParkedCount,
+    ) -> Poll<io::Result<ReadyEvent>> {
+        if let Some(ready) = Self::check(self.state.load(Ordering::Acquire), wait) {
             return Poll::Ready(ready);
         }
         let mut waiters = self.lock();
-        if let Some(ready) = Self::check(self.state.load(Ordering::Acquire), direction) {
+        if let Some(ready) = Self::check(self.state.load(Ordering::Acquire), wait) {
             return Poll::Ready(ready);
         }
-        let list = waiters.of(direction);
-        if !list.iter().any(|waker| waker.will_wake(cx.waker())) {
-            list.push(cx.waker().clone());
-            parked.fetch_add(1, Ordering::Relaxed);
+        for list in lists_of(wait.interest) {
+            let list = &mut waiters.lists[list];
+            if !list.iter().any(|waker| waker.will_wake(cx.waker())) {
+                list.push(cx.waker().clone());
+                parked.fetch_add(1, Ordering::Relaxed);
+            }
         }
         Poll::Pending
     }
@@ -158,27 +290,38 @@ impl PollDesc {
     /// Whether `direction` may be ready, without parking anybody: closed (an error), ready at
     /// some tick, or not ready (`None`).
     pub fn peek(&self, direction: Direction) -> Option<io::Result<ReadyEvent>> {
-        Self::check(self.state.load(Ordering::Acquire), direction)
+        Self::check(
+            self.state.load(Ordering::Acquire),
+            Wait::direction(direction),
+        )
     }
 
-    /// What `state` says about `direction`: closed, ready at some tick, or not ready (`None`).
-    fn check(state: usize, direction: Direction) -> Option<io::Result<ReadyEvent>> {
+    /// [`PollDesc::peek`] for an interest.
+    pub fn peek_interest(&self, interest: Interest) -> Option<io::Result<ReadyEvent>> {
+        Self::check(self.state.load(Ordering::Acquire), Wait::interest(interest))
+    }
+
+    /// What `state` says about `wait`: closed, ready at some tick, or not ready (`None`).
+    fn check(state: usize, wait: Wait) -> Option<io::Result<ReadyEvent>> {
         if state & CLOSED != 0 {
             return Some(Err(closed_error(state & SHUT_DOWN != 0)));
         }
-        (state & direction.bit() != 0).then_some(Ok(ReadyEvent {
+        let ready = Ready::from_state(state);
+        (!(ready & wait.met_by).is_empty()).then_some(Ok(ReadyEvent {
             tick: state >> TICK_SHIFT,
-            direction,
+            ready: ready & wait.reports,
         }))
     }
 
-    /// Clears `event`'s direction after an operation returned `WouldBlock`, unless an edge
-    /// arrived since `event` was observed. A `WouldBlock` read also settles `READ_UNSURE`.
+    /// Clears `event`'s readiness after an operation returned `WouldBlock` (or a guard's owner
+    /// said so), unless an edge arrived since `event` was observed. The closed kinds stay (they
+    /// are sticky); clearing readable also settles `READ_UNSURE`.
     pub fn clear_readiness(&self, event: ReadyEvent) {
-        let clear = match event.direction {
-            Direction::Read => READABLE | READ_UNSURE,
-            Direction::Write => WRITABLE,
-        };
+        let clear = event.ready - Ready::READ_CLOSED - Ready::WRITE_CLOSED;
+        let mut clear = clear.bits();
+        if event.ready.is_readable() {
+            clear |= READ_UNSURE;
+        }
         let _ = self
             .state
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |state| {
@@ -186,13 +329,18 @@ impl PollDesc {
             });
     }
 
-    /// Clears `event`'s direction after a transfer that moved fewer bytes than asked, when that
-    /// proves the buffer empty (writes: full): always for writes, and for reads only if no FIN
-    /// may be pending (module doc, "Short reads and the end of the stream").
+    /// Clears `event`'s readable (or writable) bit after a transfer that moved fewer bytes than
+    /// asked, when that proves the buffer empty (writes: full): always for writes, and for reads
+    /// only if no FIN or error may be pending (module doc, "Short reads and the end of the
+    /// stream").
     pub fn clear_after_short_transfer(&self, event: ReadyEvent) {
-        let (clear, unless) = match event.direction {
-            Direction::Read => (READABLE, READ_CLOSED | READ_UNSURE),
-            Direction::Write => (WRITABLE, 0),
+        let (clear, unless) = if event.ready.is_readable() {
+            (
+                Ready::READABLE.bits(),
+                (Ready::READ_CLOSED | Ready::ERROR).bits() | READ_UNSURE,
+            )
+        } else {
+            ((event.ready & Ready::WRITABLE).bits(), 0)
         };
         let _ = self
             .state
@@ -201,27 +349,17 @@ impl PollDesc {
             });
     }
 
-    /// Records an edge (from the reactor) and moves the wakers of the directions that became
-    /// ready into `wake`. `read_closed` says whether the edge reports the end of the peer's
-    /// stream, if the poller knows. Returns how many wakers were taken.
-    pub fn set_ready(
-        &self,
-        readable: bool,
-        writable: bool,
-        read_closed: Option<bool>,
-        wake: &mut Vec<Waker>,
-    ) -> usize {
-        let mut bits =
-            (if readable { READABLE } else { 0 }) | (if writable { WRITABLE } else { 0 });
-        if bits == 0 {
+    /// Records an edge (from the reactor) that reports `ready`, and moves the wakers it meets
+    /// into `wake`. `fin_known` says whether the poller reports the peer's FIN at all: if not
+    /// (`polling`'s wait), a readable edge without read-closed may still carry one
+    /// (`READ_UNSURE`). Returns how many wakers were taken.
+    pub fn set_ready(&self, ready: Ready, fin_known: bool, wake: &mut Vec<Waker>) -> usize {
+        if ready.is_empty() {
             return 0;
         }
-        if readable {
-            bits |= match read_closed {
-                Some(true) => READ_CLOSED,
-                Some(false) => 0,
-                None => READ_UNSURE,
-            };
+        let mut bits = ready.bits();
+        if ready.is_readable() && !ready.is_read_closed() && !fin_known {
+            bits |= READ_UNSURE;
         }
         // Bits before the lock: see the module doc.
         let _ = self
@@ -231,11 +369,8 @@ impl PollDesc {
             });
         let mut waiters = self.lock();
         let before = wake.len();
-        if readable {
-            wake.append(&mut waiters.read);
-        }
-        if writable {
-            wake.append(&mut waiters.write);
+        for list in lists_woken_by(ready) {
+            wake.append(&mut waiters.lists[list]);
         }
         wake.len() - before
     }
@@ -256,8 +391,9 @@ impl PollDesc {
         self.state.fetch_or(bits, Ordering::AcqRel);
         let mut waiters = self.lock();
         let before = wake.len();
-        wake.append(&mut waiters.read);
-        wake.append(&mut waiters.write);
+        for list in &mut waiters.lists {
+            wake.append(list);
+        }
         wake.len() - before
     }
 }
@@ -297,7 +433,7 @@ mod tests {
             panic!("a new descriptor starts readable");
         };
         // An edge arrives while the operation that will return WouldBlock is in flight.
-        desc.set_ready(true, false, Some(false), &mut Vec::new());
+        desc.set_ready(Ready::READABLE, true, &mut Vec::new());
         desc.clear_readiness(before);
         assert!(
             poll(&desc, Direction::Read).is_ready(),
@@ -318,7 +454,7 @@ mod tests {
             "directions are independent"
         );
         let mut wake = Vec::new();
-        assert_eq!(desc.set_ready(false, true, None, &mut wake), 1);
+        assert_eq!(desc.set_ready(Ready::WRITABLE, false, &mut wake), 1);
         assert!(poll(&desc, Direction::Write).is_ready());
     }
 
@@ -341,7 +477,11 @@ mod tests {
         for (read_closed, clears) in cases {
             let desc = PollDesc::new(0);
             desc.clear_readiness(ready_read(&desc));
-            desc.set_ready(true, false, read_closed, &mut Vec::new());
+            let ready = match read_closed {
+                Some(true) => Ready::READABLE | Ready::READ_CLOSED,
+                _ => Ready::READABLE,
+            };
+            desc.set_ready(ready, read_closed.is_some(), &mut Vec::new());
             desc.clear_after_short_transfer(ready_read(&desc));
             assert_eq!(
                 poll(&desc, Direction::Read).is_pending(),
@@ -354,9 +494,9 @@ mod tests {
     #[test]
     fn a_would_block_read_settles_an_unsure_edge_but_not_a_fin() {
         let desc = PollDesc::new(0);
-        desc.set_ready(true, false, None, &mut Vec::new());
+        desc.set_ready(Ready::READABLE, false, &mut Vec::new());
         desc.clear_readiness(ready_read(&desc));
-        desc.set_ready(true, false, Some(false), &mut Vec::new());
+        desc.set_ready(Ready::READABLE, true, &mut Vec::new());
         desc.clear_after_short_transfer(ready_read(&desc));
         assert!(
             poll(&desc, Direction::Read).is_pending(),
@@ -364,9 +504,9 @@ mod tests {
         );
 
         let desc = PollDesc::new(0);
-        desc.set_ready(true, false, Some(true), &mut Vec::new());
+        desc.set_ready(Ready::READABLE | Ready::READ_CLOSED, true, &mut Vec::new());
         desc.clear_readiness(ready_read(&desc));
-        desc.set_ready(true, false, Some(false), &mut Vec::new());
+        desc.set_ready(Ready::READABLE, true, &mut Vec::new());
         desc.clear_after_short_transfer(ready_read(&desc));
         assert!(poll(&desc, Direction::Read).is_ready(), "a FIN is forever");
     }
@@ -384,6 +524,113 @@ mod tests {
         match poll(&desc, Direction::Read) {
             Poll::Ready(Err(err)) => assert_eq!(err.kind(), io::ErrorKind::NotConnected),
             other => panic!("expected the closed error, got {other:?}"),
+        }
+    }
+
+    fn poll_interest(desc: &PollDesc, interest: Interest) -> Poll<io::Result<ReadyEvent>> {
+        let waker = noop_waker();
+        let parked = ParkedCount::new(0);
+        desc.poll_interest(interest, &mut Context::from_waker(&waker), &parked)
+    }
+
+    fn ready_of(poll: Poll<io::Result<ReadyEvent>>) -> Option<Ready> {
+        match poll {
+            Poll::Ready(Ok(event)) => Some(event.ready()),
+            Poll::Ready(Err(err)) => panic!("closed: {err}"),
+            Poll::Pending => None,
+        }
+    }
+
+    #[test]
+    fn an_unready_descriptor_waits_for_the_first_edge() {
+        let desc = PollDesc::new_unready(0);
+        assert_eq!(ready_of(poll_interest(&desc, Interest::READABLE)), None);
+        assert_eq!(ready_of(poll_interest(&desc, Interest::WRITABLE)), None);
+        let mut wake = Vec::new();
+        desc.set_ready(Ready::WRITABLE, true, &mut wake);
+        assert_eq!(wake.len(), 1, "the writable waiter, not the reader");
+        assert_eq!(
+            ready_of(poll_interest(
+                &desc,
+                Interest::READABLE | Interest::WRITABLE
+            )),
+            Some(Ready::WRITABLE)
+        );
+        assert_eq!(ready_of(poll_interest(&desc, Interest::READABLE)), None);
+    }
+
+    #[test]
+    fn closed_readiness_meets_an_interest_but_not_a_direction_and_is_sticky() {
+        let desc = PollDesc::new_unready(0);
+        desc.set_ready(Ready::READABLE | Ready::READ_CLOSED, true, &mut Vec::new());
+        let event = match poll(&desc, Direction::Read) {
+            Poll::Ready(Ok(event)) => event,
+            other => panic!("readable: {other:?}"),
+        };
+        assert_eq!(event.ready(), Ready::READABLE | Ready::READ_CLOSED);
+        desc.clear_readiness(event);
+        assert!(
+            poll(&desc, Direction::Read).is_pending(),
+            "a retry loop parks"
+        );
+        assert_eq!(
+            ready_of(poll_interest(&desc, Interest::READABLE)),
+            Some(Ready::READ_CLOSED),
+            "read-closed stays and meets readable interest, as in tokio"
+        );
+    }
+
+    #[test]
+    fn clearing_part_of_an_event_keeps_the_rest() {
+        let desc = PollDesc::new(0);
+        let Some(both) = ready_of(poll_interest(
+            &desc,
+            Interest::READABLE | Interest::WRITABLE,
+        )) else {
+            panic!("a new socket descriptor starts ready");
+        };
+        assert_eq!(both, Ready::READABLE | Ready::WRITABLE);
+        let Poll::Ready(Ok(event)) = poll_interest(&desc, Interest::READABLE | Interest::WRITABLE)
+        else {
+            unreachable!()
+        };
+        desc.clear_readiness(event.with_ready(Ready::READABLE));
+        assert_eq!(
+            ready_of(poll_interest(
+                &desc,
+                Interest::READABLE | Interest::WRITABLE
+            )),
+            Some(Ready::WRITABLE)
+        );
+    }
+
+    #[test]
+    fn each_list_is_woken_by_its_own_kinds() {
+        // (waiting for, edge, woken)
+        let cases = [
+            (Interest::READABLE, Ready::WRITABLE, false),
+            (Interest::READABLE, Ready::READ_CLOSED, true),
+            (Interest::WRITABLE, Ready::WRITE_CLOSED, true),
+            (Interest::ERROR, Ready::READABLE, false),
+            (Interest::ERROR, Ready::ERROR, true),
+            #[cfg(any(target_os = "linux", target_os = "android"))]
+            (Interest::PRIORITY, Ready::READABLE, false),
+            #[cfg(any(target_os = "linux", target_os = "android"))]
+            (Interest::PRIORITY, Ready::PRIORITY, true),
+            #[cfg(any(target_os = "linux", target_os = "android"))]
+            (Interest::PRIORITY, Ready::READ_CLOSED, true),
+        ];
+        for (interest, edge, woken) in cases {
+            let desc = PollDesc::new_unready(0);
+            assert!(poll_interest(&desc, interest).is_pending());
+            let mut wake = Vec::new();
+            desc.set_ready(edge, true, &mut wake);
+            assert_eq!(wake.len() == 1, woken, "{interest:?} after {edge:?}");
+            assert_eq!(
+                poll_interest(&desc, interest).is_ready(),
+                woken,
+                "{interest:?} after {edge:?}"
+            );
         }
     }
 }

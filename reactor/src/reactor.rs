@@ -190,6 +190,20 @@ impl Reactor {
     /// Registers `source` (edge-triggered, both directions, and on Linux the peer's FIN) and
     /// returns its descriptor. The caller deregisters it before closing it.
     pub(crate) fn register(&self, source: impl AsFd) -> io::Result<Arc<PollDesc>> {
+        self.register_with(source, PollDesc::new)
+    }
+
+    /// [`Reactor::register`] with a descriptor that starts with no readiness
+    /// (`PollDesc::new_unready`): the registration's first edge says what the fd is ready for.
+    pub(crate) fn register_unready(&self, source: impl AsFd) -> io::Result<Arc<PollDesc>> {
+        self.register_with(source, PollDesc::new_unready)
+    }
+
+    fn register_with(
+        &self,
+        source: impl AsFd,
+        new_desc: fn(usize) -> PollDesc,
+    ) -> io::Result<Arc<PollDesc>> {
         let poller = self.poller()?;
         let mut table = self.lock_descriptors();
         if self.shut_down.load(Ordering::Relaxed) {
@@ -200,7 +214,7 @@ impl Reactor {
         let key = key_for(entry.key(), generation).ok_or_else(|| {
             io::Error::other("gort: the reactor's table of poll descriptors is full")
         })?;
-        let desc = Arc::new(PollDesc::new(key));
+        let desc = Arc::new(new_desc(key));
         poller.add(source.as_fd(), key)?;
         entry.insert(Arc::clone(&desc));
         Ok(desc)
@@ -260,7 +274,7 @@ impl Reactor {
                     .get(event.key & SLOT_MASK)
                     .filter(|d| d.key == event.key)
                 {
-                    desc.set_ready(event.readable, event.writable, event.read_closed, &mut wake);
+                    desc.set_ready(event.ready, event.fin_known, &mut wake);
                 }
             }
         }
@@ -350,11 +364,17 @@ mod tests {
 
     /// An event for `key`, end of stream unknown.
     fn event(key: usize, readable: bool, writable: bool) -> Event {
+        let mut ready = crate::Ready::EMPTY;
+        if readable {
+            ready |= crate::Ready::READABLE;
+        }
+        if writable {
+            ready |= crate::Ready::WRITABLE;
+        }
         Event {
             key,
-            readable,
-            writable,
-            read_closed: None,
+            ready,
+            fin_known: false,
         }
     }
 

@@ -8,7 +8,8 @@ use std::os::fd::AsFd;
 use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 
-use crate::poll_desc::{Direction, PollDesc};
+use crate::interest::Interest;
+use crate::poll_desc::{Direction, PollDesc, ReadyEvent};
 use crate::reactor::Reactor;
 
 /// An IO object registered with a reactor. Dropping it deregisters the fd (waking and failing
@@ -32,6 +33,28 @@ impl<T: AsFd> Registered<T> {
         })
     }
 
+    /// [`Registered::new`] for an fd whose readiness is asked for rather than tried
+    /// (`AsyncFd`): it starts with none, and the registration's first edge reports what the fd
+    /// is ready for (`PollDesc::new_unready`). Fails with the poller's error for an fd it cannot
+    /// watch (`EPERM` for a regular file), handing `io` back.
+    pub fn new_unready(io: T, reactor: Arc<Reactor>) -> Result<Registered<T>, (T, io::Error)> {
+        match reactor.register_unready(&io) {
+            Ok(desc) => Ok(Registered {
+                io: Some(io),
+                desc,
+                reactor,
+            }),
+            Err(err) => Err((io, err)),
+        }
+    }
+
+    /// The IO object, mutably (the registration stays: the fd must not change under it).
+    pub fn get_mut(&mut self) -> &mut T {
+        self.io
+            .as_mut()
+            .unwrap_or_else(|| unreachable!("the IO object is only taken on the way out"))
+    }
+
     /// The IO object.
     pub fn get_ref(&self) -> &T {
         self.io
@@ -51,6 +74,35 @@ impl<T: AsFd> Registered<T> {
         poll_fn(|cx| self.poll_ready(direction, cx)).await
     }
 
+    /// Ready once some readiness that meets `interest` is set (`poll_desc.rs`, "Kinds of
+    /// readiness"); the event says which, and can be handed back to
+    /// [`Registered::clear_readiness`].
+    pub fn poll_interest(
+        &self,
+        interest: Interest,
+        cx: &mut Context<'_>,
+    ) -> Poll<io::Result<ReadyEvent>> {
+        self.desc
+            .poll_interest(interest, cx, self.reactor.parked_counter())
+    }
+
+    /// Waits until some readiness that meets `interest` is set.
+    pub async fn ready_interest(&self, interest: Interest) -> io::Result<ReadyEvent> {
+        poll_fn(|cx| self.poll_interest(interest, cx)).await
+    }
+
+    /// Whether some readiness that meets `interest` is set, without parking: closed (an error),
+    /// ready at some tick, or not ready (`None`).
+    pub fn peek_interest(&self, interest: Interest) -> Option<io::Result<ReadyEvent>> {
+        self.desc.peek_interest(interest)
+    }
+
+    /// Clears the readiness `event` reports, unless an edge came since it was observed (an
+    /// operation found it stale; `AsyncFdReadyGuard::clear_ready`).
+    pub fn clear_readiness(&self, event: ReadyEvent) {
+        self.desc.clear_readiness(event);
+    }
+
     /// Runs `op` until it does not return `WouldBlock`, parking on `direction` in between.
     pub fn poll_io<R>(
         &self,
@@ -58,7 +110,19 @@ impl<T: AsFd> Registered<T> {
         cx: &mut Context<'_>,
         op: impl FnMut(&T) -> io::Result<R>,
     ) -> Poll<io::Result<R>> {
-        self.poll_io_until_drained(direction, cx, op, |_| false)
+        self.poll_io_until_drained(Wait::Direction(direction), cx, op, |_| false)
+    }
+
+    /// [`Registered::poll_io`] waiting for `interest` instead of a direction (tokio's
+    /// `async_io`, for operations the caller writes: `recvmsg` with `MSG_ERRQUEUE` waits for
+    /// `Interest::ERROR`).
+    pub fn poll_io_interest<R>(
+        &self,
+        interest: Interest,
+        cx: &mut Context<'_>,
+        op: impl FnMut(&T) -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
+        self.poll_io_until_drained(Wait::Interest(interest), cx, op, |_| false)
     }
 
     /// [`Registered::poll_io`] for reads and writes that report a byte count: a transfer that
@@ -74,14 +138,16 @@ impl<T: AsFd> Registered<T> {
         requested: usize,
         op: impl FnMut(&T) -> io::Result<usize>,
     ) -> Poll<io::Result<usize>> {
-        self.poll_io_until_drained(direction, cx, op, |&n| n > 0 && n < requested)
+        self.poll_io_until_drained(Wait::Direction(direction), cx, op, |&n| {
+            n > 0 && n < requested
+        })
     }
 
     /// The loop of [`Registered::poll_io`]; a success for which `drained` holds also clears the
     /// readiness, as far as the descriptor allows.
     fn poll_io_until_drained<R>(
         &self,
-        direction: Direction,
+        wait: Wait,
         cx: &mut Context<'_>,
         mut op: impl FnMut(&T) -> io::Result<R>,
         drained: impl Fn(&R) -> bool,
@@ -90,9 +156,11 @@ impl<T: AsFd> Registered<T> {
         // a G looping over a socket that always has data still yields (`gort_context`).
         let progress = ready!(gort_context::poll_proceed(cx));
         loop {
-            let event = ready!(self
-                .desc
-                .poll_ready(direction, cx, self.reactor.parked_counter()))?;
+            let parked = self.reactor.parked_counter();
+            let event = ready!(match wait {
+                Wait::Direction(direction) => self.desc.poll_ready(direction, cx, parked),
+                Wait::Interest(interest) => self.desc.poll_interest(interest, cx, parked),
+            })?;
             match op(self.get_ref()) {
                 Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
                     self.desc.clear_readiness(event);
@@ -128,7 +196,24 @@ impl<T: AsFd> Registered<T> {
         direction: Direction,
         op: impl FnOnce(&T) -> io::Result<R>,
     ) -> io::Result<R> {
-        let event = match self.desc.peek(direction) {
+        self.try_io_with(self.desc.peek(direction), op)
+    }
+
+    /// [`Registered::try_io`] for `interest` (tokio's `try_io(Interest, f)`).
+    pub fn try_io_interest<R>(
+        &self,
+        interest: Interest,
+        op: impl FnOnce(&T) -> io::Result<R>,
+    ) -> io::Result<R> {
+        self.try_io_with(self.desc.peek_interest(interest), op)
+    }
+
+    fn try_io_with<R>(
+        &self,
+        peeked: Option<io::Result<ReadyEvent>>,
+        op: impl FnOnce(&T) -> io::Result<R>,
+    ) -> io::Result<R> {
+        let event = match peeked {
             Some(event) => event?,
             None => return Err(io::ErrorKind::WouldBlock.into()),
         };
@@ -148,6 +233,13 @@ impl<T: AsFd> Registered<T> {
         self.reactor.deregister(&io, &self.desc);
         io
     }
+}
+
+/// What a retry loop waits for (`poll_desc.rs`, "Kinds of readiness, and two ways to wait").
+#[derive(Clone, Copy)]
+enum Wait {
+    Direction(Direction),
+    Interest(Interest),
 }
 
 impl<T: AsFd> Drop for Registered<T> {

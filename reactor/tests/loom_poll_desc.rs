@@ -12,6 +12,7 @@ use std::sync::atomic::AtomicUsize as ParkedCount;
 use std::task::{Context, Poll, Wake, Waker};
 
 use gort_reactor::poll_desc::{Direction, PollDesc};
+use gort_reactor::Ready;
 use loom::sync::atomic::{AtomicBool, Ordering};
 use loom::sync::Arc;
 use loom::thread;
@@ -114,9 +115,12 @@ fn short_read_then_poll(socket: &Socket) -> (bool, std::sync::Arc<Flag>) {
 fn edge(socket: &Socket, read_closed: bool) {
     socket.data.store(true, Ordering::SeqCst);
     let mut wake = Vec::new();
-    socket
-        .desc
-        .set_ready(true, false, Some(read_closed), &mut wake);
+    let ready = if read_closed {
+        Ready::READABLE | Ready::READ_CLOSED
+    } else {
+        Ready::READABLE
+    };
+    socket.desc.set_ready(ready, true, &mut wake);
     wake.into_iter().for_each(Waker::wake);
 }
 

@@ -86,17 +86,27 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use super::{Event, RESERVED_KEY};
+use crate::ready::Ready;
 
-/// What added fds are registered for: both directions, the peer's FIN, edge-triggered.
-const INTEREST: u32 = (libc::EPOLLIN | libc::EPOLLOUT | libc::EPOLLRDHUP | libc::EPOLLET) as u32;
+/// What added fds are registered for: both directions, the peer's FIN, priority data (for
+/// `Interest::PRIORITY`; an fd that never has any never reports it), edge-triggered. Errors and
+/// hang-ups are always reported.
+const INTEREST: u32 =
+    (libc::EPOLLIN | libc::EPOLLOUT | libc::EPOLLRDHUP | libc::EPOLLPRI | libc::EPOLLET) as u32;
 /// What the notifier is registered for: readable, level-triggered (see "The notifier").
 const NOTIFIER_INTEREST: u32 = libc::EPOLLIN as u32;
 /// Flags that a read will act on: data, a pending connection, the end of the stream, an error.
 const READ_FLAGS: u32 = (libc::EPOLLIN | libc::EPOLLHUP | libc::EPOLLERR | libc::EPOLLPRI) as u32;
 /// Flags that a write will act on: buffer space, a completed connect, an error.
 const WRITE_FLAGS: u32 = (libc::EPOLLOUT | libc::EPOLLHUP | libc::EPOLLERR) as u32;
-/// The peer's stream has ended (FIN), or the connection is gone.
-const READ_CLOSED_FLAGS: u32 = (libc::EPOLLRDHUP | libc::EPOLLHUP | libc::EPOLLERR) as u32;
+/// The peer's stream has ended (FIN), or the connection is gone. An error alone is not a close
+/// (a UDP socket's ICMP error leaves it usable); it is reported as `Ready::ERROR`.
+const READ_CLOSED_FLAGS: u32 = (libc::EPOLLRDHUP | libc::EPOLLHUP) as u32;
+/// The write side is gone: a hang-up, or an error (a pipe whose readers all left reports only
+/// `EPOLLERR` to its writer). The same rule as mio's, so `Ready` reads as tokio's; gort's own
+/// retry loops wait by direction and are not held ready by this sticky bit
+/// (`poll_desc.rs`, "Kinds of readiness").
+const WRITE_CLOSED_FLAGS: u32 = (libc::EPOLLHUP | libc::EPOLLERR) as u32;
 
 /// Whether timed waits may use `epoll_pwait2`: cleared for good when the kernel refuses it (see
 /// "Timed waits"). `Relaxed`: it guards nothing but the choice of system call, and a thread that
@@ -356,11 +366,22 @@ impl Events {
         self.buffer[..self.ready].iter().map(|event| {
             // Copied out of the (packed, on x86-64) struct before use.
             let (flags, key) = (event.events, event.u64);
+            let kinds = [
+                (READ_FLAGS, Ready::READABLE),
+                (WRITE_FLAGS, Ready::WRITABLE),
+                (READ_CLOSED_FLAGS, Ready::READ_CLOSED),
+                (WRITE_CLOSED_FLAGS, Ready::WRITE_CLOSED),
+                (libc::EPOLLPRI as u32, Ready::PRIORITY),
+                (libc::EPOLLERR as u32, Ready::ERROR),
+            ];
+            let ready = kinds
+                .into_iter()
+                .filter(|(mask, _)| flags & mask != 0)
+                .fold(Ready::EMPTY, |ready, (_, kind)| ready | kind);
             Event {
                 key: key as usize,
-                readable: flags & READ_FLAGS != 0,
-                writable: flags & WRITE_FLAGS != 0,
-                read_closed: Some(flags & READ_CLOSED_FLAGS != 0),
+                ready,
+                fin_known: true,
             }
         })
     }
@@ -492,13 +513,38 @@ mod tests {
         poller.wait(&mut events, Some(Duration::ZERO)).unwrap();
         let first: Vec<Event> = events.iter().collect();
         assert_eq!(first.len(), 1);
-        assert_eq!(first[0].read_closed, Some(false), "open at first");
+        assert!(first[0].fin_known);
+        assert!(!first[0].ready.is_read_closed(), "open at first");
         writer.shutdown(std::net::Shutdown::Write).unwrap();
         poller.wait(&mut events, Some(Duration::ZERO)).unwrap();
         let after: Vec<Event> = events.iter().collect();
         assert_eq!(after.len(), 1);
-        assert!(after[0].readable);
-        assert_eq!(after[0].read_closed, Some(true), "the FIN");
+        assert!(after[0].ready.is_readable());
+        assert!(after[0].ready.is_read_closed(), "the FIN");
+        assert!(!after[0].ready.is_write_closed(), "only one side is gone");
+        poller.delete(reader.as_fd()).unwrap();
+    }
+
+    /// A hang-up (the peer end closed) closes both sides; it is not an error.
+    #[test]
+    #[cfg_attr(miri, ignore = "Miri cannot create an epoll poller")]
+    fn a_hang_up_closes_both_sides() {
+        let poller = Poller::new().unwrap();
+        let mut events = events();
+        let (writer, reader) = UnixStream::pair().unwrap();
+        poller.add(reader.as_fd(), 4).unwrap();
+        poller.wait(&mut events, Some(Duration::ZERO)).unwrap();
+        drop(writer);
+        poller.wait(&mut events, Some(Duration::ZERO)).unwrap();
+        let after: Vec<Event> = events.iter().collect();
+        assert_eq!(after.len(), 1);
+        let ready = after[0].ready;
+        assert!(ready.is_readable() && ready.is_writable(), "{ready:?}");
+        assert!(
+            ready.is_read_closed() && ready.is_write_closed(),
+            "{ready:?}"
+        );
+        assert!(!ready.is_error(), "{ready:?}");
         poller.delete(reader.as_fd()).unwrap();
     }
 }

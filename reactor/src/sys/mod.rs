@@ -13,6 +13,8 @@
 //! reserved for its own use (`Poller::add`). `Reactor::register` never hands it out, and no
 //! [`Event`] ever carries it.
 
+use crate::ready::Ready;
+
 #[cfg(any(target_os = "linux", target_os = "android"))]
 mod epoll;
 #[cfg(not(any(target_os = "linux", target_os = "android")))]
@@ -31,11 +33,12 @@ pub(crate) const RESERVED_KEY: usize = usize::MAX;
 pub(crate) struct Event {
     /// The key the fd was added under; never [`RESERVED_KEY`].
     pub(crate) key: usize,
-    /// Readable, or an error or hang-up that a read will report.
-    pub(crate) readable: bool,
-    /// Writable, or an error or hang-up that a write will report.
-    pub(crate) writable: bool,
-    /// Whether the peer's stream has ended (FIN, or the connection is gone); `None` if the
-    /// backend cannot tell (`poll_desc.rs`, "Short reads and the end of the stream").
-    pub(crate) read_closed: Option<bool>,
+    /// What the edge reports. Readable and writable include an error or hang-up that a read
+    /// (a write) will report, as Go's netpoller counts them, so that a retry loop waiting in
+    /// one direction sees every close (`poll_desc.rs`, "Kinds of readiness").
+    pub(crate) ready: Ready,
+    /// Whether the backend reports the peer's FIN at all; if not, a readable edge without
+    /// read-closed may still carry one (`poll_desc.rs`, "Short reads and the end of the
+    /// stream").
+    pub(crate) fin_known: bool,
 }

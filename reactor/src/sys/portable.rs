@@ -11,6 +11,7 @@ use std::time::Duration;
 use polling::PollMode;
 
 use super::{Event, RESERVED_KEY};
+use crate::ready::Ready;
 
 /// A `polling::Poller`.
 pub(crate) struct Poller(polling::Poller);
@@ -62,13 +63,24 @@ impl Events {
 
     /// The events of the last wait.
     pub(crate) fn iter(&self) -> impl Iterator<Item = Event> + '_ {
-        self.0.iter().map(|event| Event {
-            key: event.key,
-            readable: event.readable,
-            writable: event.writable,
-            // `is_interrupt` means both directions are gone; a plain readable edge may or may
-            // not carry the end of the stream.
-            read_closed: event.is_interrupt().then_some(true),
+        self.0.iter().map(|event| {
+            let kinds = [
+                (event.readable, Ready::READABLE),
+                (event.writable, Ready::WRITABLE),
+                // `is_interrupt` means the peer's side is gone; a plain readable edge may or
+                // may not carry the end of the stream.
+                (event.is_interrupt(), Ready::READ_CLOSED),
+                (event.is_err() == Some(true), Ready::ERROR),
+            ];
+            let ready = kinds
+                .into_iter()
+                .filter(|(present, _)| *present)
+                .fold(Ready::EMPTY, |ready, (_, kind)| ready | kind);
+            Event {
+                key: event.key,
+                ready,
+                fin_known: false,
+            }
         })
     }
 }

@@ -13,7 +13,7 @@ use gort_reactor::Registered;
 
 /// Pending connections the kernel queues before `accept` (tokio uses 1024 too; std uses 128,
 /// which drops SYNs under a load generator's connection burst).
-const LISTEN_BACKLOG: i32 = 1024;
+pub(crate) const LISTEN_BACKLOG: i32 = 1024;
 
 /// A TCP socket server, listening for connections (tokio's `TcpListener`).
 #[derive(Debug)]
@@ -27,7 +27,7 @@ impl TcpListener {
     /// `SO_REUSEADDR` is set, as std and tokio do on Unix, so a restarted server can bind while
     /// old connections sit in `TIME_WAIT`; a port another socket listens on still fails with
     /// `AddrInUse`.
-    pub async fn bind(addr: impl ToSocketAddrs) -> io::Result<TcpListener> {
+    pub async fn bind<A: ToSocketAddrs>(addr: A) -> io::Result<TcpListener> {
         first_success(&addr, |addr| async move { TcpListener::bind_addr(addr) }).await
     }
 
@@ -46,7 +46,7 @@ impl TcpListener {
         TcpListener::from_nonblocking(listener)
     }
 
-    fn from_nonblocking(listener: std::net::TcpListener) -> io::Result<TcpListener> {
+    pub(crate) fn from_nonblocking(listener: std::net::TcpListener) -> io::Result<TcpListener> {
         Ok(TcpListener {
             io: crate::register(listener)?,
         })
@@ -88,6 +88,15 @@ impl TcpListener {
     /// Sets `IP_TTL`.
     pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
         self.io.get_ref().set_ttl(ttl)
+    }
+}
+
+impl TryFrom<std::net::TcpListener> for TcpListener {
+    type Error = io::Error;
+
+    /// [`TcpListener::from_std`].
+    fn try_from(listener: std::net::TcpListener) -> io::Result<TcpListener> {
+        TcpListener::from_std(listener)
     }
 }
 
