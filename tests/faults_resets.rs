@@ -18,7 +18,7 @@ use std::sync::atomic::Ordering;
 use std::sync::{mpsc, Arc};
 use std::time::Duration;
 
-use futures::io::{AsyncReadExt, AsyncWriteExt};
+use gort::io::{AsyncReadExt, AsyncWriteExt};
 use gort::net::{TcpListener, TcpStream};
 
 use common::{count, counter, eventually, pattern, round_trip, runtime, watchdog, within};
@@ -95,7 +95,7 @@ async fn client(addr: SocketAddr, connection: usize) -> (SocketAddr, Option<u64>
         drop(stream);
         return (local, None);
     }
-    (&stream).close().await.expect("shutdown(Write)");
+    (&stream).shutdown().await.expect("shutdown(Write)");
     let mut rest = [0u8; 16];
     let end = (&stream).read(&mut rest).await.expect("read end of stream");
     assert_eq!(

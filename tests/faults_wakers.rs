@@ -23,7 +23,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use futures::channel::oneshot;
-use futures::io::AsyncReadExt;
+use gort::io::AsyncReadExt;
 use gort::net::TcpStream;
 use gort::runtime::Runtime;
 
@@ -126,7 +126,7 @@ fn assert_serves_io(rt: &Runtime, peer_listener: &std::net::TcpListener, what: &
     drop(rt.spawn(async move {
         let stream = TcpStream::connect(addr).await.expect("connect");
         let mut got = [0u8; 4];
-        let read = (&stream).read_exact(&mut got).await.map(|()| got);
+        let read = (&stream).read_exact(&mut got).await.map(|_| got);
         let _ = read_tx.send(read.map_err(|err| err.kind()));
     }));
     let mut late = accept_within(peer_listener, what);
@@ -160,7 +160,7 @@ fn a_panicking_waker_woken_by_the_netpoller_loses_no_other_reader() {
             let stream = TcpStream::connect(addr).await.expect("connect");
             let (read, parked) = record_pending(async move {
                 let mut byte = [0u8; 1];
-                (&stream).read_exact(&mut byte).await.map(|()| byte[0])
+                (&stream).read_exact(&mut byte).await.map(|_| byte[0])
             });
             let read_tx = read_tx.clone();
             gort::go!(async move {

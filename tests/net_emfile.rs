@@ -20,7 +20,7 @@ use std::sync::{mpsc, Arc, Mutex, MutexGuard};
 use std::thread;
 use std::time::Duration;
 
-use futures::io::{AsyncReadExt, AsyncWriteExt};
+use gort::io::{AsyncReadExt, AsyncWriteExt};
 use gort::net::{TcpListener, TcpStream};
 
 use common::{count, counter, round_trip, runtime, watchdog, within};
@@ -179,7 +179,7 @@ fn live_descriptors() -> usize {
 
 /// Echoes what `stream` reads until end of stream.
 async fn echo(stream: TcpStream) {
-    let _ = futures::io::copy(&stream, &mut &stream).await;
+    let _ = gort::io::copy(&mut &stream, &mut &stream).await;
 }
 
 /// A TCP socket, not connected yet: made while descriptors are free, connected later by

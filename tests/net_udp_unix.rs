@@ -9,7 +9,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::io::{AsyncReadExt, AsyncWriteExt};
+use gort::io::{AsyncReadExt, AsyncWriteExt};
 use gort::net::{lookup_host, UdpSocket, UnixListener, UnixStream};
 
 use common::{pattern, round_trip, watchdog, within, TempSocketPath};
@@ -148,7 +148,7 @@ async fn udp_try_recv_would_block_until_readable_reports_a_datagram() {
 
 /// Echoes what `stream` reads until end of stream; returns the bytes echoed.
 async fn unix_echo(stream: UnixStream) -> u64 {
-    futures::io::copy(&stream, &mut &stream)
+    gort::io::copy(&mut &stream, &mut &stream)
         .await
         .expect("echo copy")
 }

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::{one_byte_connections, runtime, watchdog};
-use futures::io::{AsyncReadExt, AsyncWriteExt};
+use gort::io::{AsyncReadExt, AsyncWriteExt};
 use gort::net::{TcpListener, TcpStream};
 
 /// Echoes every connection `listener` accepts, one G per connection.

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::thread::{self, ThreadId};
 use std::time::Duration;
 
-use futures::io::{AsyncReadExt, AsyncWriteExt};
+use gort::io::{AsyncReadExt, AsyncWriteExt};
 use gort::net::{TcpListener, TcpStream};
 use gort::runtime::{Builder, Runtime, RuntimeFlavor};
 use gort::task::yield_now;
@@ -244,7 +244,7 @@ fn tcp_echo_on_loopback_runs_on_the_block_on_thread() {
         let addr = listener.local_addr().unwrap();
         let server = gort::spawn(async move {
             let (stream, _) = listener.accept().await.unwrap();
-            let echoed = futures::io::copy(&stream, &mut &stream).await.unwrap();
+            let echoed = gort::io::copy(&mut &stream, &mut &stream).await.unwrap();
             (echoed, thread::current().id())
         });
         let client = TcpStream::connect(addr).await.unwrap();
@@ -256,7 +256,7 @@ fn tcp_echo_on_loopback_runs_on_the_block_on_thread() {
         written.unwrap();
         read.unwrap();
         assert!(reply == message, "the echo differs from what was sent");
-        client.shutdown(std::net::Shutdown::Write).unwrap();
+        (&client).shutdown().await.unwrap();
         let (echoed, server_thread) = server.await.unwrap();
         assert_eq!(echoed, message.len() as u64);
         assert_eq!(

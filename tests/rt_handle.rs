@@ -396,7 +396,7 @@ fn custom_scheduling_intervals_run_a_mixed_workload() {
             let addr = listener.local_addr().unwrap();
             let server = gort::spawn(async move {
                 let (stream, _) = listener.accept().await.unwrap();
-                futures::io::copy(&stream, &mut &stream).await.unwrap()
+                gort::io::copy(&mut &stream, &mut &stream).await.unwrap()
             });
             let yielders: Vec<_> = (0..20u64)
                 .map(|i| {
@@ -408,9 +408,9 @@ fn custom_scheduling_intervals_run_a_mixed_workload() {
                     })
                 })
                 .collect();
-            let client = gort::net::TcpStream::connect(addr).await.unwrap();
+            let mut client = gort::net::TcpStream::connect(addr).await.unwrap();
             common::round_trip(&client, &[5u8; 10_000], "echo").await;
-            client.shutdown(std::net::Shutdown::Write).unwrap();
+            gort::io::AsyncWriteExt::shutdown(&mut client).await.unwrap();
             assert_eq!(server.await.unwrap(), 10_000);
             let mut total = 0;
             for handle in yielders {

@@ -1,5 +1,5 @@
 //! gort's netpoller (DESIGN.md §4): poll descriptors on gort's own epoll (Linux, Android) or the
-//! `polling` crate (elsewhere), the `net` types and the `io` re-exports.
+//! `polling` crate (elsewhere), and tokio's readiness types.
 //!
 //! # Bird's-eye view
 //!
@@ -17,14 +17,12 @@
 //! - `Registered<T>` (`registered`): a non-blocking fd registered edge-triggered once; the
 //!   try / park on `WouldBlock` / retry loop of every operation, public for the IO types above
 //!   the executor.
-//! - [`io`]: the `futures` IO traits and utilities that every gort IO type implements.
 //!
 //! The crate never imports the executor, and it has no notion of a "current" or default
 //! reactor: the IO types (`gort-net`, above the executor) register each fd with the reactor of
 //! the runtime they get from the executor, so every registered fd has Ms that poll it.
 
 mod interest;
-pub mod io;
 mod loom;
 #[doc(hidden)]
 pub mod poll_desc;

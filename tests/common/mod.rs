@@ -313,9 +313,9 @@ pub fn pattern(seed: usize, len: usize) -> Vec<u8> {
 /// of a TCP or Unix stream.
 pub async fn round_trip<S>(stream: &S, sent: &[u8], what: &str)
 where
-    for<'a> &'a S: futures::io::AsyncRead + futures::io::AsyncWrite + Unpin,
+    for<'a> &'a S: gort::io::AsyncRead + gort::io::AsyncWrite + Unpin,
 {
-    use futures::io::{AsyncReadExt, AsyncWriteExt};
+    use gort::io::{AsyncReadExt, AsyncWriteExt};
 
     let mut got = vec![0u8; sent.len()];
     let (mut reader, mut writer) = (stream, stream);
@@ -346,7 +346,7 @@ pub async fn within<F: std::future::Future>(limit: Duration, what: &str, future:
 /// time, each carrying one byte each way; the server closes first (so client ports never sit in
 /// `TIME_WAIT`) and each client reads to end of stream. Must run inside a gort runtime.
 pub async fn one_byte_connections(connections: usize, batch: usize) {
-    use futures::io::{AsyncReadExt, AsyncWriteExt};
+    use gort::io::{AsyncReadExt, AsyncWriteExt};
 
     let listener = gort::net::TcpListener::bind("127.0.0.1:0")
         .await

@@ -701,9 +701,9 @@ fn rss_bytes() -> u64 {
 /// Defines `$name`, the `echo50x2000` workload on the [`Rt`] `$rt`, with its sockets from
 /// `$krate::net` and its IO extension traits from `$io_krate::io`.
 ///
-/// A macro rather than a function generic over [`Rt`] because tokio's sockets implement tokio's IO
-/// traits and gort's implement the `futures` crate's: the calls are spelled alike (`read`,
-/// `read_exact`, `write_all`), so one body serves both with no adapter in the measured code.
+/// A macro rather than a function generic over [`Rt`] because each runtime's sockets implement
+/// its own crate's IO traits (gort's are tokio's traits, but gort's own definitions): the calls
+/// are spelled alike, so one body serves both with no adapter in the measured code.
 ///
 /// The body: a listener on 127.0.0.1 (port 0) is bound before the clock starts. Timed: a task
 /// accepts [`ECHO_CONNS`] connections and spawns one echo task for each (read up to
@@ -785,12 +785,11 @@ echo_workload!(
 );
 
 echo_workload!(
-    /// `echo50x2000` on gort: `gort::net` sockets and the `futures` crate's IO extension traits
-    /// (gort's sockets implement those; `gort::io` holds tokio's traits).
+    /// `echo50x2000` on gort: `gort::net` sockets and `gort::io`'s extension traits (tokio's).
     echo50x2000_gort,
     Gort,
     gort,
-    futures
+    gort
 );
 
 /// `blocking2000`: the driver task hands [`BLOCKING_CALLS`] closures that each block their thread
