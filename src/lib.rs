@@ -33,6 +33,7 @@ pub use gort_sync::{
 /// Synchronisation: Go's `WaitGroup`, and async locks with tokio's names.
 pub mod sync {
     pub use gort_sync::primitives::*;
+    pub use gort_sync::{broadcast, watch};
 }
 
 /// The GC arena: `Gc<T>`, `Trace` (with `#[derive(Trace)]`), collection, leak detection, stats.

@@ -6,10 +6,15 @@
 //!   `gort-macros`), atomic over channel cases as Go's `selectgo` is.
 //! - `primitives/`: `WaitGroup`, `Mutex`, `RwLock`, `Semaphore`, `Notify`, `Barrier`,
 //!   `OnceCell` (re-exported by the facade as `gort::sync`).
+//! - `broadcast/`, `watch/`: tokio's `sync::broadcast` and `sync::watch`, written here over
+//!   `std` locks and a slab wait list (re-exported as `gort::sync::{broadcast, watch}`).
 //!
 //! The crate never imports the executor: waking a task is all it needs from a runtime, and the
 //! coop budget comes from `gort-context`.
 
+// Not under loom, like `primitives`: lock-based, and the loom models cover the channel only.
+#[cfg(not(loom))]
+pub mod broadcast;
 mod chan;
 mod loom;
 // Not under loom: the crates it wraps lose their `const` constructors there, and the loom models
@@ -17,6 +22,8 @@ mod loom;
 #[cfg(not(loom))]
 pub mod primitives;
 pub mod select;
+#[cfg(not(loom))]
+pub mod watch;
 
 /// What `chan!` expands to.
 #[doc(hidden)]
