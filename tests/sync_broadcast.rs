@@ -113,7 +113,11 @@ fn values_are_released_after_the_last_reader() {
 
     let copy = first.try_recv().unwrap();
     drop(copy);
-    assert_eq!(Arc::strong_count(&value), 2, "the second receiver has not read it");
+    assert_eq!(
+        Arc::strong_count(&value),
+        2,
+        "the second receiver has not read it"
+    );
     drop(second.try_recv().unwrap());
     assert_eq!(Arc::strong_count(&value), 1, "read by all: released");
 
@@ -121,7 +125,11 @@ fn values_are_released_after_the_last_reader() {
     tx.send(Arc::clone(&value)).unwrap();
     drop(first.try_recv().unwrap());
     drop(second);
-    assert_eq!(Arc::strong_count(&value), 1, "the dropped receiver let it go");
+    assert_eq!(
+        Arc::strong_count(&value),
+        1,
+        "the dropped receiver let it go"
+    );
 }
 
 // ----- Lagging -----
@@ -265,7 +273,11 @@ fn dropping_the_last_sender_wakes_parked_receivers() {
     assert!(poll_with(second_recv.as_mut(), &second_waker).is_pending());
 
     drop(tx);
-    assert_eq!(wakes(&first_count) + wakes(&second_count), 0, "a clone is left");
+    assert_eq!(
+        wakes(&first_count) + wakes(&second_count),
+        0,
+        "a clone is left"
+    );
     drop(clone);
     assert_eq!((wakes(&first_count), wakes(&second_count)), (1, 1));
     assert_eq!(
@@ -314,9 +326,8 @@ fn sender_closed_wakes_outside_the_locks_after_the_release() {
     impl Wake for InspectOnWake {
         fn wake(self: Arc<Self>) {
             // Deadlocks if woken under a lock; fails if woken before the release.
-            let empty = self.sender.receiver_count() == 0
-                && self.sender.is_empty()
-                && self.sender.len() == 0;
+            let queued = self.sender.len();
+            let empty = self.sender.receiver_count() == 0 && self.sender.is_empty() && queued == 0;
             self.saw_empty.store(empty, Ordering::SeqCst);
         }
     }
@@ -353,7 +364,11 @@ fn one_send_wakes_a_hundred_parked_receivers() {
         assert!(poll_with(wait.as_mut(), &waker).is_pending());
     }
     assert_eq!(tx.send(42u64).unwrap(), RECEIVERS);
-    assert_eq!(wakes(&count), RECEIVERS, "every parked receiver is woken once");
+    assert_eq!(
+        wakes(&count),
+        RECEIVERS,
+        "every parked receiver is woken once"
+    );
     for wait in &mut waits {
         assert_eq!(poll_with(wait.as_mut(), &waker), Poll::Ready(Ok(42)));
     }
@@ -507,7 +522,10 @@ fn blocking_recv_from_a_plain_thread() {
 /// budget, so another task on the only P runs.
 #[test]
 fn recv_spends_the_coop_budget() {
-    let _watchdog = watchdog(Duration::from_secs(60), "loop over a ready broadcast channel");
+    let _watchdog = watchdog(
+        Duration::from_secs(60),
+        "loop over a ready broadcast channel",
+    );
     let ops = runtime(1).block_on(async {
         gort::spawn(async {
             let stop = Arc::new(AtomicBool::new(false));
@@ -525,7 +543,10 @@ fn recv_spends_the_coop_budget() {
         .await
         .unwrap()
     });
-    assert!(ops <= 2 * 128, "{ops} ready receives before the other G ran");
+    assert!(
+        ops <= 2 * 128,
+        "{ops} ready receives before the other G ran"
+    );
 }
 
 // ----- Handles -----
@@ -582,7 +603,10 @@ fn sender_len_counts_values_not_read_by_all() {
 #[test]
 fn a_zero_or_huge_capacity_panics() {
     let payload = std::panic::catch_unwind(|| broadcast::channel::<()>(0)).unwrap_err();
-    assert_eq!(panic_text(&*payload), "broadcast channel capacity cannot be zero");
+    assert_eq!(
+        panic_text(&*payload),
+        "broadcast channel capacity cannot be zero"
+    );
     let payload =
         std::panic::catch_unwind(|| broadcast::channel::<()>(1 + (usize::MAX >> 1))).unwrap_err();
     assert_eq!(

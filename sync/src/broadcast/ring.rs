@@ -155,10 +155,9 @@ impl<T> Shared<T> {
                     if tail.closed {
                         return Err(TryRecvError::Closed);
                     }
-                    let replaced =
-                        park.and_then(|(registration, waker)| {
-                            tail.receiving.register(registration, waker)
-                        });
+                    let replaced = park.and_then(|(registration, waker)| {
+                        tail.receiving.register(registration, waker)
+                    });
                     drop(slot);
                     drop(tail);
                     drop(replaced);
@@ -305,7 +304,10 @@ impl<T> Drop for Read<'_, T> {
         let Some(mut slot) = self.slot.take() else {
             return;
         };
-        debug_assert!(slot.unread > 0, "a slot read by more receivers than it was sent to");
+        debug_assert!(
+            slot.unread > 0,
+            "a slot read by more receivers than it was sent to"
+        );
         slot.unread = slot.unread.saturating_sub(1);
         let released = if slot.unread == 0 {
             slot.value.take()

@@ -203,7 +203,10 @@ mod tests {
         assert_eq!(old_count.0.load(Ordering::SeqCst), 1);
 
         assert!(list.register(&mut new, &new_waker).is_none());
-        assert!(list.cancel(&mut old).is_none(), "stale: nothing to withdraw");
+        assert!(
+            list.cancel(&mut old).is_none(),
+            "stale: nothing to withdraw"
+        );
         assert_eq!(list.len(), 1, "the newer waiter is still parked");
         list.take_all().wake();
         assert_eq!(new_count.0.load(Ordering::SeqCst), 1);

@@ -97,10 +97,7 @@ impl<T> Receiver<T> {
     /// Waits until the value satisfies `f`, which sees the current value first (seen or not),
     /// then each new one; returns it borrowed, marked seen. Errs once every sender is gone
     /// and the last value failed `f`. Spends one unit of coop budget when it completes.
-    pub async fn wait_for(
-        &mut self,
-        f: impl FnMut(&T) -> bool,
-    ) -> Result<Ref<'_, T>, RecvError> {
+    pub async fn wait_for(&mut self, f: impl FnMut(&T) -> bool) -> Result<Ref<'_, T>, RecvError> {
         cooperative(self.wait_for_uncounted(f)).await
     }
 
@@ -124,9 +121,7 @@ impl<T> Receiver<T> {
             if closed {
                 return Err(RecvError(()));
             }
-            closed = Changed::new(&self.shared, &mut self.version)
-                .await
-                .is_err();
+            closed = Changed::new(&self.shared, &mut self.version).await.is_err();
         }
     }
 
