@@ -213,7 +213,7 @@ mod tests {
     }
 
     /// Parking again in the same epoch refreshes the waker in place (one entry), handing the
-    /// replaced waker back; the same waker is kept as it is.
+    /// replaced waker back to be dropped by the caller.
     #[test]
     fn parking_again_refreshes_the_waker_in_place() {
         let mut list = WaitList::new();
@@ -221,9 +221,12 @@ mod tests {
         let (second_count, second) = counting_waker();
         let mut registration = Registration::default();
         assert!(list.register(&mut registration, &first).is_none());
-        assert!(list.register(&mut registration, &first).is_none());
+        // The same waker again: kept, or (where `will_wake` cannot tell, as under Miri, whose
+        // vtables differ per use) swapped for itself. Either way one entry.
+        drop(list.register(&mut registration, &first));
+        assert_eq!(list.len(), 1);
         let replaced = list.register(&mut registration, &second);
-        assert!(replaced.is_some_and(|waker| waker.will_wake(&first)));
+        assert!(replaced.is_some(), "the first waker comes back");
         assert_eq!(list.len(), 1);
         list.take_all().wake();
         assert_eq!(first_count.0.load(Ordering::SeqCst), 0);
