@@ -38,6 +38,7 @@ pub mod io;
 pub mod sync {
     pub use gort_sync::primitives::*;
     pub use gort_sync::{mpsc, oneshot};
+    pub use gort_sync::{broadcast, watch};
 }
 
 /// The GC arena: `Gc<T>`, `Trace` (with `#[derive(Trace)]`), collection, leak detection, stats.

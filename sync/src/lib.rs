@@ -8,11 +8,16 @@
 //!   `OnceCell` (re-exported by the facade as `gort::sync`).
 //! - `mpsc/`, `oneshot/`: tokio's channels, `gort::sync::mpsc` and `gort::sync::oneshot`, on
 //!   gort's own state in the GC arena; `blocking.rs` their thread-blocking variants.
+//! - `broadcast/`, `watch/`: tokio's `sync::broadcast` and `sync::watch`, written here over
+//!   `std` locks and a slab wait list (re-exported as `gort::sync::{broadcast, watch}`).
 //!
 //! The crate never imports the executor: waking a task is all it needs from a runtime, and the
 //! coop budget comes from `gort-context`.
 
 mod blocking;
+// Not under loom, like `primitives`: lock-based, and the loom models cover the channel only.
+#[cfg(not(loom))]
+pub mod broadcast;
 mod chan;
 mod loom;
 pub mod mpsc;
@@ -22,6 +27,8 @@ pub mod oneshot;
 #[cfg(not(loom))]
 pub mod primitives;
 pub mod select;
+#[cfg(not(loom))]
+pub mod watch;
 
 /// What `chan!` expands to.
 #[doc(hidden)]
