@@ -37,8 +37,8 @@ pub mod io;
 /// Synchronisation: Go's `WaitGroup`, and async locks with tokio's names.
 pub mod sync {
     pub use gort_sync::primitives::*;
-    pub use gort_sync::{mpsc, oneshot};
     pub use gort_sync::{broadcast, watch};
+    pub use gort_sync::{mpsc, oneshot};
 }
 
 /// The GC arena: `Gc<T>`, `Trace` (with `#[derive(Trace)]`), collection, leak detection, stats.
@@ -163,7 +163,9 @@ pub mod time {
 
 /// The runtime: building one, handles to it, and scheduler facts.
 pub mod runtime {
-    pub use gort_executor::runtime::{gomaxprocs, num_goroutine, Builder, Handle, Runtime};
+    pub use gort_executor::runtime::{
+        gomaxprocs, is_rt_shutdown_err, num_goroutine, Builder, Handle, Runtime,
+    };
     pub use gort_executor::runtime::{
         worker_index, EnterGuard, Id, LocalOptions, LocalRuntime, RuntimeFlavor, RuntimeMetrics,
         TryCurrentError,

@@ -266,7 +266,10 @@ async fn closing_a_connection_the_peer_reset_succeeds() {
     futures::io::AsyncWriteExt::close(&mut client)
         .await
         .expect("closing it twice");
-    let err = client.shutdown().await.expect_err("tokio's shutdown reports the reset");
+    let err = client
+        .shutdown()
+        .await
+        .expect_err("tokio's shutdown reports the reset");
     assert_eq!(err.kind(), io::ErrorKind::NotConnected, "{err}");
 }
 
@@ -623,7 +626,13 @@ fn io_on_a_runtime_shut_down_elsewhere_fails_clearly() {
             error.to_string().contains("shut down"),
             "{what}: unclear error {error}"
         );
+        assert!(
+            gort::runtime::is_rt_shutdown_err(&error),
+            "{what}: tokio's predicate does not recognise {error}"
+        );
     }
+    let other = io::Error::other("gort: something else");
+    assert!(!gort::runtime::is_rt_shutdown_err(&other));
 }
 
 /// Round trips where the `block_on` future itself owns the client socket (no spawn) and a

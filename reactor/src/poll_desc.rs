@@ -415,6 +415,15 @@ fn closed_error(shut_down: bool) -> io::Error {
 pub(crate) const SHUT_DOWN_MESSAGE: &str =
     "gort: the runtime this IO object is registered with has shut down";
 
+/// Whether `err` is the error of IO on a reactor whose runtime has shut down (the executor
+/// exposes it as tokio's `runtime::is_rt_shutdown_err`).
+pub fn is_shut_down_error(err: &io::Error) -> bool {
+    err.kind() == io::ErrorKind::Other
+        && err
+            .get_ref()
+            .is_some_and(|inner| inner.source().is_none() && inner.to_string() == SHUT_DOWN_MESSAGE)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -100,6 +100,12 @@ pub fn gomaxprocs() -> usize {
     Handle::current().gomaxprocs()
 }
 
+/// Whether `err` is what IO fails with because the runtime the IO object is registered with has
+/// shut down (tokio's `runtime::is_rt_shutdown_err`), as opposed to an error of the IO itself.
+pub fn is_rt_shutdown_err(err: &std::io::Error) -> bool {
+    gort_reactor::poll_desc::is_shut_down_error(err)
+}
+
 /// The runtime flavor `#[gort::main]`/`#[gort::test]` asked for (`flavor = "..."`).
 #[doc(hidden)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
