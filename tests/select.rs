@@ -375,3 +375,18 @@ fn a_select_repolled_while_parked_never_matches_its_own_cases() {
         assert_eq!(peer.await.unwrap(), Some(8));
     });
 }
+
+/// A `select!` that is a function's last expression, over futures borrowing the function's
+/// locals: the futures end with the select, before the locals do.
+#[gort::test]
+async fn a_select_as_the_last_expression_may_borrow_locals() {
+    async fn last_expression() -> u32 {
+        let (tx, mut rx) = gort::sync::mpsc::channel::<u32>(1);
+        tx.send(4).await.unwrap();
+        gort::select! {
+            Some(v) = rx.recv() => v,
+            _ = gort::time::sleep(std::time::Duration::from_secs(5)) => 0,
+        }
+    }
+    assert_eq!(last_expression().await, 4);
+}

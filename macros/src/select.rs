@@ -217,12 +217,16 @@ fn generate(select: &Select) -> TokenStream {
     };
     // The futures are the scrutinee of a `match`, so that temporaries in their expressions
     // (`after(d).recv()` borrows the receiver `after` returns) live until the select ends; in a
-    // `let` they would be dropped at the end of the statement.
+    // `let` they would be dropped at the end of the statement. That `match` is itself the
+    // initialiser of a `let`, so that those temporaries end with the select even when it is the
+    // tail expression of a block: there they would outlive the block's locals, which the
+    // futures borrow (`select! { _ = rx.changed() => .. }` as a function's last expression).
     quote! {{
         #[allow(non_camel_case_types)]
         enum __Out<#(#variants,)*> { #(#variants(#variants),)* }
         let __enabled = ::std::vec![#(#preconditions),*];
-        match (#(#futures,)*) {
+        #[allow(clippy::let_and_return)]
+        let __select_output = match (#(#futures,)*) {
             mut __futures => {
                 let mut __driver = #private::SelectDriver::new(__enabled, #biased, #has_default);
                 let __selected = ::core::future::poll_fn(|__cx| {
@@ -240,6 +244,7 @@ fn generate(select: &Select) -> TokenStream {
                     _ => ::core::unreachable!(),
                 }
             }
-        }
+        };
+        __select_output
     }}
 }
