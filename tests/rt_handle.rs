@@ -568,3 +568,15 @@ fn metrics_from_inside_see_the_running_task() {
     assert_eq!(seen.unwrap(), (1, 1));
     assert_eq!(rt.metrics().num_alive_tasks(), 0);
 }
+
+/// As in tokio, a runtime may be shut down while one of its enter guards lives: the guard
+/// borrows the runtime only in name, and a spawn meanwhile is refused, not lost in a dead queue.
+#[test]
+fn a_runtime_shuts_down_while_entered() {
+    let rt = Builder::new_multi_thread().worker_threads(1).build().unwrap();
+    let _enter = rt.enter();
+    rt.shutdown_timeout(std::time::Duration::from_secs(5));
+    let handle = gort::spawn(async { 1 });
+    let outcome = gort::block_on(handle);
+    assert!(outcome.is_err_and(|err| err.is_cancelled()));
+}

@@ -45,10 +45,19 @@ impl std::panic::RefUnwindSafe for Handle {}
 #[derive(Debug)]
 #[must_use = "the runtime stops being current when the guard is dropped"]
 pub struct EnterGuard<'a> {
-    entered: context::EnterRecord,
+    entered: Entered,
+    /// Ties the guard to the handle as tokio's does, without a `Drop` that uses the borrow:
+    /// the context holds its own reference to the runtime, so the runtime may be moved (shut
+    /// down, say) while the guard lives, as tokio allows.
+    _handle: PhantomData<&'a Handle>,
+}
+
+/// What an [`EnterGuard`] undoes when dropped.
+#[derive(Debug)]
+struct Entered {
+    record: context::EnterRecord,
     /// The `LocalSet` of a `LocalRuntime`, entered with it.
     local: Option<crate::local_set::LocalEnterGuard>,
-    _handle: PhantomData<&'a Handle>,
 }
 
 // SAFETY: a shared reference to a guard gives access to nothing (it has no methods, and its
@@ -59,15 +68,15 @@ unsafe impl Sync for EnterGuard<'_> {}
 impl EnterGuard<'_> {
     /// Adds the enter guard of a `LocalRuntime`'s `LocalSet`, dropped before the runtime's.
     pub(crate) fn with_local(mut self, local: crate::local_set::LocalEnterGuard) -> Self {
-        self.local = Some(local);
+        self.entered.local = Some(local);
         self
     }
 }
 
-impl Drop for EnterGuard<'_> {
+impl Drop for Entered {
     fn drop(&mut self) {
         drop(self.local.take());
-        context::leave(&self.entered);
+        context::leave(&self.record);
     }
 }
 
@@ -97,8 +106,10 @@ impl Handle {
     /// spawns go to this one's global queue.
     pub fn enter(&self) -> EnterGuard<'_> {
         EnterGuard {
-            entered: context::enter(&self.shared),
-            local: None,
+            entered: Entered {
+                record: context::enter(&self.shared),
+                local: None,
+            },
             _handle: PhantomData,
         }
     }
