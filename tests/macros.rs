@@ -191,3 +191,24 @@ async fn start_paused_false_leaves_the_clock_running() {
 async fn the_clock_runs_by_default() {
     gort::time::resume();
 }
+
+/// `flavor = "local"`: a `LocalRuntime`, so the body spawns `!Send` futures, also into a
+/// `JoinSet`, and they run on the test's thread.
+#[gort::test(flavor = "local")]
+async fn flavor_local_runs_not_send_tasks() {
+    let shared = std::rc::Rc::new(std::cell::Cell::new(0));
+    let mut set = gort::task::JoinSet::new();
+    for i in 1..=3 {
+        let shared = std::rc::Rc::clone(&shared);
+        set.spawn_local(async move {
+            gort::task::yield_now().await;
+            shared.set(shared.get() + i);
+        });
+    }
+    while let Some(done) = set.join_next().await {
+        done.unwrap();
+    }
+    let direct = gort::task::spawn_local(async { std::thread::current().id() });
+    assert_eq!(direct.await.unwrap(), std::thread::current().id());
+    assert_eq!(shared.get(), 6);
+}

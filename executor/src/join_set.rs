@@ -120,6 +120,29 @@ impl<T: 'static> JoinSet<T> {
         self.insert(handle.spawn(task))
     }
 
+    /// Spawns a `!Send` `task` on the current `LocalSet` into the set (tokio's
+    /// `JoinSet::spawn_local`). Panics outside a `LocalSet`, as `task::spawn_local` does.
+    #[track_caller]
+    pub fn spawn_local<F>(&mut self, task: F) -> AbortHandle
+    where
+        F: Future<Output = T> + 'static,
+    {
+        self.insert(crate::local_set::spawn_local(task))
+    }
+
+    /// Spawns a `!Send` `task` on `local_set` into the set; it runs when the set is driven.
+    #[track_caller]
+    pub fn spawn_local_on<F>(
+        &mut self,
+        task: F,
+        local_set: &crate::local_set::LocalSet,
+    ) -> AbortHandle
+    where
+        F: Future<Output = T> + 'static,
+    {
+        self.insert(local_set.spawn_local(task))
+    }
+
     /// Runs `f` on the current runtime's blocking pool (as `task::spawn_blocking` does) as a
     /// member of the set. Aborting it only keeps it from starting.
     #[track_caller]

@@ -76,6 +76,7 @@ impl Kind {
 enum Flavor {
     CurrentThread,
     MultiThread,
+    Local,
 }
 
 impl Flavor {
@@ -84,6 +85,7 @@ impl Flavor {
         match self {
             Flavor::CurrentThread => quote!(CurrentThread),
             Flavor::MultiThread => quote!(MultiThread),
+            Flavor::Local => quote!(Local),
         }
     }
 }
@@ -207,8 +209,8 @@ fn is_test_attr(attr: &syn::Attribute) -> bool {
 fn parse_options(kind: Kind, attr: TokenStream2) -> syn::Result<Options> {
     const WORKERS_MSG: &str = "the `worker_threads` option requires a positive integer";
     const PAUSED_MSG: &str = "the `start_paused` option requires a boolean (`true` or `false`)";
-    const FLAVOR_MSG: &str =
-        "the `flavor` option requires a string: \"current_thread\" or \"multi_thread\"";
+    const FLAVOR_MSG: &str = "the `flavor` option requires a string: \"current_thread\", \
+                              \"local\" or \"multi_thread\"";
     const CRATE_MSG: &str = "the `crate` option requires a string holding a path";
     let metas = Punctuated::<Meta, Token![,]>::parse_terminated.parse2(attr)?;
     let mut options = Options::default();
@@ -246,10 +248,11 @@ fn parse_options(kind: Kind, attr: TokenStream2) -> syn::Result<Options> {
             options.flavor = Some(match name.value().as_str() {
                 "current_thread" => Flavor::CurrentThread,
                 "multi_thread" => Flavor::MultiThread,
+                "local" => Flavor::Local,
                 other => {
                     let msg = format!(
-                        "no such runtime flavor `{other}`; the flavors are `current_thread` and \
-                         `multi_thread`"
+                        "no such runtime flavor `{other}`; the flavors are `current_thread`, \
+                         `local` and `multi_thread`"
                     );
                     return Err(Error::new_spanned(name, msg));
                 }
@@ -274,7 +277,7 @@ fn parse_options(kind: Kind, attr: TokenStream2) -> syn::Result<Options> {
         }
     }
     let flavor = options.flavor.unwrap_or(kind.default_flavor());
-    if let (Flavor::CurrentThread, Some(meta)) = (flavor, workers_meta) {
+    if let (Flavor::CurrentThread | Flavor::Local, Some(meta)) = (flavor, workers_meta) {
         let msg = format!(
             "the `worker_threads` option requires the `multi_thread` runtime flavor; use \
              `#[{}(flavor = \"multi_thread\")]`",

@@ -54,6 +54,8 @@ fn expansion_table() {
         (Kind::Test, "worker_threads = 2", "async fn t() {}", Err("the `worker_threads` option requires the `multi_thread` runtime flavor; use `#[gort::test(flavor = \"multi_thread\")]`")),
         (Kind::Main, "flavor = \"current_thread\", worker_threads = 2", "async fn main() {}", Err("requires the `multi_thread` runtime flavor")),
         (Kind::Main, "flavor = \"single_thread\"", "async fn main() {}", Err("no such runtime flavor `single_thread`")),
+        (Kind::Test, "flavor = \"local\"", "async fn t() {}", Ok(&["run_test(::gort::__private::EntryFlavor::Local, ::core::option::Option::None, false, async move {})"])),
+        (Kind::Test, "flavor = \"local\", worker_threads = 2", "async fn t() {}", Err("requires the `multi_thread` runtime flavor")),
         (Kind::Main, "flavor = current_thread", "async fn main() {}", Err("the `flavor` option requires a string")),
         (Kind::Main, "flavor = \"multi_thread\", flavor = \"multi_thread\"", "async fn main() {}", Err("duplicate `flavor` option")),
         (Kind::Main, "crate = \"1x\"", "async fn main() {}", Err("the `crate` option requires a string holding a path")),

@@ -53,7 +53,8 @@ pub fn try_join_internal(input: TokenStream) -> TokenStream {
 /// Options (tokio's), each at most once:
 ///
 /// - `flavor = "multi_thread"` (the default) or `"current_thread"`: a runtime of Ps and Ms, or
-///   one P whose only thread is `main`'s.
+///   one P whose only thread is `main`'s; `"local"`: a current-thread `LocalRuntime`, whose body
+///   may `task::spawn_local` `!Send` futures.
 /// - `worker_threads = N` (multi-thread only): the number of Ps; by default `GORT_MAXPROCS` or
 ///   the available parallelism.
 /// - `start_paused = true|false`: starts the clock paused (`gort::time::pause`): whenever every

@@ -45,6 +45,11 @@ impl LocalRuntime {
         }
     }
 
+    /// Makes this runtime the process default (`#[gort::main(flavor = "local")]`).
+    pub(crate) fn install_as_default(&self) -> bool {
+        self.runtime.install_as_default()
+    }
+
     /// A handle to the runtime (it spawns only `Send` tasks; local ones need this thread).
     pub fn handle(&self) -> &Handle {
         self.runtime.handle()

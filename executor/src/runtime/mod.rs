@@ -114,6 +114,9 @@ pub enum EntryFlavor {
     CurrentThread,
     /// [`Builder::new_multi_thread`]: the default of `#[gort::main]`.
     MultiThread,
+    /// A [`LocalRuntime`]: current-thread, with a `LocalSet` its `block_on` always drives, so
+    /// the body may `spawn_local` `!Send` futures.
+    Local,
 }
 
 /// What `#[gort::main]` expands to: builds a runtime of `flavor` (with `worker_threads` Ps if
@@ -128,6 +131,11 @@ pub fn run_main<F: Future>(
     start_paused: bool,
     future: F,
 ) -> F::Output {
+    if flavor == EntryFlavor::Local {
+        let runtime = build_local_for_entry(start_paused);
+        runtime.install_as_default();
+        return runtime.block_on(future);
+    }
     let runtime = build_for_entry(flavor, worker_threads, start_paused);
     runtime.install_as_default();
     runtime.block_on(future)
@@ -143,7 +151,20 @@ pub fn run_test<F: Future>(
     start_paused: bool,
     future: F,
 ) -> F::Output {
+    if flavor == EntryFlavor::Local {
+        return build_local_for_entry(start_paused).block_on(future);
+    }
     build_for_entry(flavor, worker_threads, start_paused).block_on(future)
+}
+
+/// The `LocalRuntime` behind `flavor = "local"`.
+#[track_caller]
+fn build_local_for_entry(start_paused: bool) -> LocalRuntime {
+    let mut builder = Builder::new_current_thread();
+    builder.start_paused(start_paused);
+    builder
+        .build_local(LocalOptions::default())
+        .expect("gort: cannot start the runtime")
 }
 
 /// The runtime behind `run_main` and `run_test`: the flavor's builder with its defaults,
@@ -156,7 +177,7 @@ fn build_for_entry(
     start_paused: bool,
 ) -> Runtime {
     let mut builder = match flavor {
-        EntryFlavor::CurrentThread => Builder::new_current_thread(),
+        EntryFlavor::CurrentThread | EntryFlavor::Local => Builder::new_current_thread(),
         EntryFlavor::MultiThread => Builder::new_multi_thread(),
     };
     if let Some(procs) = worker_threads {
