@@ -390,3 +390,23 @@ async fn a_select_as_the_last_expression_may_borrow_locals() {
     }
     assert_eq!(last_expression().await, 4);
 }
+
+/// The futures are dropped before the handler runs (tokio's order): a handler may use what a
+/// losing future borrowed mutably, and a select may have only an `else`.
+#[gort::test]
+async fn handlers_run_after_the_futures_are_dropped() {
+    async fn borrow_mutably(value: &mut u32) {
+        std::future::pending::<()>().await;
+        *value += 1;
+    }
+    let mut value = 1;
+    gort::select! {
+        _ = borrow_mutably(&mut value) => {},
+        _ = std::future::ready(()) => value += 5,
+    }
+    assert_eq!(value, 6);
+    let only_else = gort::select! {
+        else => 7,
+    };
+    assert_eq!(only_else, 7);
+}

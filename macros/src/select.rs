@@ -111,10 +111,10 @@ impl Parse for Select {
                 handler,
             });
         }
-        if select.cases.is_empty() {
+        if select.cases.is_empty() && select.otherwise.is_none() {
             return Err(syn::Error::new(
                 Span::call_site(),
-                "select! needs at least one `pattern = future => handler` case",
+                "select! needs at least one `pattern = future => handler` case (or an `else`)",
             ));
         }
         if select.cases.len() > 64 {
@@ -158,6 +158,12 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
 }
 
 fn generate(select: &Select) -> TokenStream {
+    // Only `else` (and perhaps `default`): every case is disabled from the start, as tokio
+    // treats it.
+    if select.cases.is_empty() {
+        let handler = select.otherwise.as_ref().expect("checked by the parser");
+        return quote!({ #handler });
+    }
     let krate = &select.krate;
     let private = quote!(#krate::__private::select);
     let count = select.cases.len();
@@ -216,35 +222,36 @@ fn generate(select: &Select) -> TokenStream {
         },
     };
     // The futures are the scrutinee of a `match`, so that temporaries in their expressions
-    // (`after(d).recv()` borrows the receiver `after` returns) live until the select ends; in a
-    // `let` they would be dropped at the end of the statement. That `match` is itself the
-    // initialiser of a `let`, so that those temporaries end with the select even when it is the
-    // tail expression of a block: there they would outlive the block's locals, which the
-    // futures borrow (`select! { _ = rx.changed() => .. }` as a function's last expression).
+    // (`after(d).recv()` borrows the receiver `after` returns) live while the select waits; in
+    // a `let` of their own they would be dropped at the end of that statement. The `match` is
+    // the initialiser of `__selected`, so they are dropped before the handler runs (tokio's
+    // order) and never outlive the caller's locals, even when the select is a block's tail
+    // expression.
     quote! {{
         #[allow(non_camel_case_types)]
         enum __Out<#(#variants,)*> { #(#variants(#variants),)* }
         let __enabled = ::std::vec![#(#preconditions),*];
-        #[allow(clippy::let_and_return)]
-        let __select_output = match (#(#futures,)*) {
+        // The futures (and the temporaries of their expressions) are dropped at the end of
+        // this statement, before the winning handler runs, as tokio's are: a handler may use
+        // what the futures borrowed.
+        let __selected = match (#(#futures,)*) {
             mut __futures => {
                 let mut __driver = #private::SelectDriver::new(__enabled, #biased, #has_default);
-                let __selected = ::core::future::poll_fn(|__cx| {
+                ::core::future::poll_fn(|__cx| {
                     __driver.poll(__cx, |__case, __cx| match __case {
                         #(#polls)*
                         _ => ::core::unreachable!(),
                     })
                 })
-                .await;
-                #[allow(unreachable_patterns)]
-                match __selected {
-                    #(#arms)*
-                    #default_arm,
-                    #else_arm,
-                    _ => ::core::unreachable!(),
-                }
+                .await
             }
         };
-        __select_output
+        #[allow(unreachable_patterns)]
+        match __selected {
+            #(#arms)*
+            #default_arm,
+            #else_arm,
+            _ => ::core::unreachable!(),
+        }
     }}
 }
