@@ -7,7 +7,7 @@
 //! then `nc 127.0.0.1 7000` and type. With no address it binds a free port, connects a client to
 //! itself, echoes one line, and exits (what the README's demo runs).
 
-use futures::io::{AsyncReadExt, AsyncWriteExt};
+use gort::io::{AsyncReadExt, AsyncWriteExt};
 use gort::net::{TcpListener, TcpStream};
 
 #[gort::main]

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures::channel::oneshot;
-use futures::io::{AsyncReadExt, AsyncWriteExt};
+use gort::io::{AsyncReadExt, AsyncWriteExt};
 use gort::net::{TcpListener, TcpStream};
 use gort::task::{yield_now, JoinSet};
 

@@ -9,16 +9,16 @@
 //! gort's IO types also implement the `futures` crate's IO traits, for libraries written
 //! against those; `futures::io::{AsyncReadExt, AsyncWriteExt}` reach them.
 
-pub use gort_io::*;
 pub use gort_fs::stdio::{stderr, stdin, stdout, Stderr, Stdin, Stdout};
+pub use gort_io::*;
 pub use gort_net::{Interest, Ready};
 
 /// Unix-specific IO: [`AsyncFd`](unix::AsyncFd), any pollable file descriptor on the netpoller.
 pub mod unix {
-    pub use gort_net::async_fd::{
-        AsyncFd, AsyncFdReadyGuard, AsyncFdReadyMutGuard, AsyncFdRegisterError, TryIoError,
-    };
     #[doc(hidden)]
     #[allow(deprecated)]
     pub use gort_net::async_fd::AsyncFdTryNewError;
+    pub use gort_net::async_fd::{
+        AsyncFd, AsyncFdReadyGuard, AsyncFdReadyMutGuard, AsyncFdRegisterError, TryIoError,
+    };
 }

@@ -410,7 +410,9 @@ fn custom_scheduling_intervals_run_a_mixed_workload() {
                 .collect();
             let mut client = gort::net::TcpStream::connect(addr).await.unwrap();
             common::round_trip(&client, &[5u8; 10_000], "echo").await;
-            gort::io::AsyncWriteExt::shutdown(&mut client).await.unwrap();
+            gort::io::AsyncWriteExt::shutdown(&mut client)
+                .await
+                .unwrap();
             assert_eq!(server.await.unwrap(), 10_000);
             let mut total = 0;
             for handle in yielders {
@@ -573,7 +575,10 @@ fn metrics_from_inside_see_the_running_task() {
 /// borrows the runtime only in name, and a spawn meanwhile is refused, not lost in a dead queue.
 #[test]
 fn a_runtime_shuts_down_while_entered() {
-    let rt = Builder::new_multi_thread().worker_threads(1).build().unwrap();
+    let rt = Builder::new_multi_thread()
+        .worker_threads(1)
+        .build()
+        .unwrap();
     let _enter = rt.enter();
     rt.shutdown_timeout(std::time::Duration::from_secs(5));
     let handle = gort::spawn(async { 1 });

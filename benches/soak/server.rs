@@ -22,7 +22,7 @@
 use std::io::Write;
 use std::time::Duration;
 
-use futures::io::{AsyncReadExt, AsyncWriteExt};
+use gort::io::{AsyncReadExt, AsyncWriteExt};
 use gort::net::{TcpListener, TcpStream};
 
 /// Address served when none is given: loopback, on a port the kernel picks.

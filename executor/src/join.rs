@@ -32,7 +32,9 @@ use crate::g::{WaitReason, G};
 use crate::task_id::Id;
 
 /// An owned permission to await a spawned G's output. Dropping it detaches the G.
-#[must_use = "dropping a JoinHandle detaches the task; use `go!` to spawn and detach on purpose"]
+///
+/// Not `#[must_use]`, as tokio's is not: `spawn(fut);` as a statement is how tokio programs
+/// detach a task, and a port must not turn it into a warning.
 pub struct JoinHandle<T> {
     /// `None` only after `Drop` detached it.
     task: Option<async_task::FallibleTask<Result<T, JoinError>, G>>,

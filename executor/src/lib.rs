@@ -86,8 +86,8 @@ pub mod task {
     pub use crate::block_in_place::block_in_place;
     pub use crate::join::{JoinError, JoinHandle};
     pub use crate::join_set::JoinSet;
-    pub use crate::spawn;
     pub use crate::local_set::{spawn_local, LocalEnterGuard, LocalSet};
+    pub use crate::spawn;
     pub use crate::task_builder::Builder;
     pub use crate::task_id::{id, try_id, Id};
     pub use crate::task_local::{AccessError, LocalKey};
