@@ -21,6 +21,12 @@ Some report several from the same run (`sleep100us`: the median and the p99 of i
 output (say, a deadline that passed before `timer_fire1m` had armed its timers) are passed on to
 stderr.
 
+The tokio-API workloads (`mpsc_pingpong1`, `mpsc_pingpong1000x100`, `mpsc_4x1024`,
+`oneshot200k`, `fs_read`, `process_true1000`, `localset_yield1000x200`) compare gort's native
+versions of tokio's primitives (`gort::sync::mpsc`, `gort::fs`, ...) with tokio's own, on gort
+and tokio only: Go has no counterpart of most, and its channels have rows of their own. Their
+bodies are in `src/bin/workloads/tokio_api.rs` (the `mpsc` ones reuse the channel workloads').
+
 A workload runs only on the runtimes its entry lists (`gc_pause`: Go and gort, as tokio has no
 garbage collector), and a metric is expected only from the runtimes it lists (`cycles100k.objects`:
 Go and gort); the other cells of the row are "-".
@@ -30,7 +36,8 @@ runtimes) and the Go translations of its rows (`rt_*` modes of the Go program), 
 second table of median time per iteration.
 
 Adding a workload (channels...): add an entry to WORKLOADS below, and the workload itself to
-`src/bin/workloads.rs` and `go/workloads/main.go` under the same name and with the same metrics.
+`src/bin/workloads.rs` (or to a module of it in `src/bin/workloads/`, registered in its
+WORKLOADS) and `go/workloads/main.go` under the same name and with the same metrics.
 
 `--runtimes` limits the runtimes (say while one of them cannot run a new workload yet); the
 workloads binary is still built with both Rust runtimes in it.
@@ -43,6 +50,7 @@ Examples, from the workspace root:
     python3 benches/run.py --runs 1 --only mpsc4x1024    # also async-channel and flume columns
     python3 benches/run.py --runs 3 --only gc_pause      # Go and gort only: 18 rows
     python3 benches/run.py --runs 1 --only pingpong1 --runtimes go,tokio,gort,async-channel,flume
+    python3 benches/run.py --runs 3 --only oneshot200k    # tokio API: gort and tokio only
     python3 benches/run.py --rt --warm-up-time 1 --measurement-time 2 --sample-size 10
 """
 
