@@ -21,6 +21,12 @@ Some report several from the same run (`sleep100us`: the median and the p99 of i
 output (say, a deadline that passed before `timer_fire1m` had armed its timers) are passed on to
 stderr.
 
+The tokio-API workloads (`mpsc_pingpong1`, `mpsc_pingpong1000x100`, `mpsc_4x1024`,
+`oneshot200k`, `fs_read`, `process_true1000`, `localset_yield1000x200`) compare gort's native
+versions of tokio's primitives (`gort::sync::mpsc`, `gort::fs`, ...) with tokio's own, on gort
+and tokio only: Go has no counterpart of most, and its channels have rows of their own. Their
+bodies are in `src/bin/workloads/tokio_api.rs` (the `mpsc` ones reuse the channel workloads').
+
 A workload runs only on the runtimes its entry lists (`gc_pause`: Go and gort, as tokio has no
 garbage collector), and a metric is expected only from the runtimes it lists (`cycles100k.objects`:
 Go and gort); the other cells of the row are "-".
@@ -30,7 +36,8 @@ runtimes) and the Go translations of its rows (`rt_*` modes of the Go program), 
 second table of median time per iteration.
 
 Adding a workload (channels...): add an entry to WORKLOADS below, and the workload itself to
-`src/bin/workloads.rs` and `go/workloads/main.go` under the same name and with the same metrics.
+`src/bin/workloads.rs` (or to a module of it in `src/bin/workloads/`, registered in its
+WORKLOADS) and `go/workloads/main.go` under the same name and with the same metrics.
 
 `--runtimes` limits the runtimes (say while one of them cannot run a new workload yet); the
 workloads binary is still built with both Rust runtimes in it.
@@ -43,6 +50,7 @@ Examples, from the workspace root:
     python3 benches/run.py --runs 1 --only mpsc4x1024    # also async-channel and flume columns
     python3 benches/run.py --runs 3 --only gc_pause      # Go and gort only: 18 rows
     python3 benches/run.py --runs 1 --only pingpong1 --runtimes go,tokio,gort,async-channel,flume
+    python3 benches/run.py --runs 3 --only oneshot200k    # tokio API: gort and tokio only
     python3 benches/run.py --rt --warm-up-time 1 --measurement-time 2 --sample-size 10
 """
 
@@ -102,6 +110,9 @@ CHANNEL_CRATES = ("async-channel", "flume")
 # The runtimes of the channel workloads that compare channel crates.
 WITH_CRATES = ("go", "tokio", "gort", *CHANNEL_CRATES)
 
+# The runtimes of the tokio-API workloads: gort's `tokio::`-named primitives against tokio's.
+TOKIO_API = ("tokio", "gort")
+
 
 # The workloads the binaries implement: DESIGN.md §7's in the order of §7, then the timer
 # workloads, the blocking-in-place ones and the GC ones, which have no row there.
@@ -120,6 +131,16 @@ WITH_CRATES = ("go", "tokio", "gort", *CHANNEL_CRATES)
 # `MemStats.PauseNs`, only its two STW phases, as it marks concurrently) and the wall time of the
 # call (`gc::collect()`, `runtime.GC()`). `cycles100k` reports `objects` (arena or heap objects
 # left) on gort and Go only: tokio has nothing to count them with.
+#
+# The tokio-API rows, last, run on tokio and gort only (TOKIO_API): gort's `tokio::`-named
+# primitives against tokio's. The `mpsc_*` rows are the channel rows' bodies on
+# `gort::sync::mpsc` instead of `gort::chan`, capacity 1 on both (tokio's API has no 0).
+# `oneshot200k` makes a fresh oneshot per round trip and gets its sender to the peer two ways:
+# over an `mpsc(1)` to a server task (`via_mpsc`, the actor pattern) or by spawning the peer
+# with it (`via_spawn`). `fs_read` reads files from the page cache that it wrote before the
+# runtime started; `process_true1000` runs `true` with `Command::status`, in batches of 50
+# tasks (`batch50`) or one at a time (`sequential`). `localset_yield1000x200` is
+# `yield1000x200` with `spawn_local` in a `LocalSet` that the `block_on` future runs.
 WORKLOADS = [
     one_number("spawn200k", "spawn 200k tasks from a task, countdown", "ns/task", "<= 200"),
     one_number("chained100k", "chained spawn, depth 100k", "ns/task", "<= 150"),
@@ -166,6 +187,26 @@ WORKLOADS = [
         Metric("bytes", "RSS growth", "B/cycle"),
         Metric("objects", "live objects left", "objects", runtimes=("go", "gort")),
     )),
+    one_number("mpsc_pingpong1", "tokio API: `sync::mpsc` ping-pong, capacity 1, 1 pair",
+               "ns/round trip", runtimes=TOKIO_API),
+    one_number("mpsc_pingpong1000x100", "tokio API: `sync::mpsc` ping-pong, capacity 1, "
+               "1000 pairs x 100", "ns/round trip", runtimes=TOKIO_API),
+    one_number("mpsc_4x1024", "tokio API: `sync::mpsc`, 4 producers -> 1 consumer, cap 1024",
+               "ns/msg", runtimes=TOKIO_API),
+    Workload("oneshot200k", "tokio API: `oneshot` round trip, a fresh channel each, x 200k", (
+        Metric("via_mpsc", "sender sent over `mpsc(1)` to a server task", "ns/round trip"),
+        Metric("via_spawn", "sender moved into a spawned task", "ns/round trip"),
+    ), TOKIO_API),
+    Workload("fs_read", "tokio API: `fs::read` of a cached file, one read at a time", (
+        Metric("4k", "4 KiB x 10k", "µs/read"),
+        Metric("16m", "16 MiB x 50", "µs/read"),
+    ), TOKIO_API),
+    Workload("process_true1000", "tokio API: `Command::new(\"true\").status()`, 1000 children", (
+        Metric("batch50", "50 tasks at once, batch joined before the next", "µs/process"),
+        Metric("sequential", "one at a time", "µs/process"),
+    ), TOKIO_API),
+    one_number("localset_yield1000x200", "tokio API: `LocalSet::run_until`, 1000 `spawn_local` "
+               "tasks x 200 `yield_now`", "ns/yield", runtimes=TOKIO_API),
 ]
 
 # The criterion benches of benches/rt_multi_threaded.rs, with the Go program's mode for each one

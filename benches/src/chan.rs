@@ -2,6 +2,10 @@
 //! body is written once: gort's Go channels on gort, and on tokio its own `mpsc` and the two
 //! runtime-agnostic channel crates most used with it, `async-channel` and `flume`.
 //!
+//! gort has two channel families: its Go channels (`gort::chan`, [`GortChan`]), which the
+//! channel rows compare with tokio's `mpsc`, and tokio's own API (`gort::sync::mpsc`,
+//! [`GortMpsc`]), which the tokio-API rows compare with the same tokio `mpsc` call for call.
+//!
 //! Each implementation names the runtime it runs on ([`Chan::Runtime`]), so a workload generic
 //! over [`Chan`] alone picks both: `pingpong1::<Flume>` is flume's channels on a tokio runtime.
 //! As with [`Rt`], every method forwards straight to the crate's own API; the only wrapping is
@@ -78,6 +82,32 @@ impl Chan for TokioMpsc {
 
     fn bounded(cap: usize) -> (Self::Sender, Self::Receiver) {
         tokio::sync::mpsc::channel(cap.max(1))
+    }
+
+    async fn send(tx: &Self::Sender, msg: u64) {
+        tx.send(msg)
+            .await
+            .expect("sending on a channel whose receiver is gone");
+    }
+
+    fn recv(rx: &mut Self::Receiver) -> impl Future<Output = Option<u64>> + Send {
+        rx.recv()
+    }
+}
+
+/// gort's `gort::sync::mpsc` bounded channel (tokio's `mpsc` API), on gort; capacity 0 becomes 1,
+/// as for [`TokioMpsc`] (tokio's API has no rendezvous).
+pub struct GortMpsc;
+
+impl Chan for GortMpsc {
+    type Runtime = Gort;
+
+    type Sender = gort::sync::mpsc::Sender<u64>;
+
+    type Receiver = gort::sync::mpsc::Receiver<u64>;
+
+    fn bounded(cap: usize) -> (Self::Sender, Self::Receiver) {
+        gort::sync::mpsc::channel(cap.max(1))
     }
 
     async fn send(tx: &Self::Sender, msg: u64) {

@@ -53,6 +53,11 @@
 //! here is `None`), and `cycles100k` what 100k channels, each sent its own receiver and then
 //! let go, leave behind after the runtime's reclamation (resident set on all three, objects
 //! left on gort and Go).
+//!
+//! The tokio-API workloads (`mpsc_*`, `oneshot200k`, `fs_read`, `process_true1000`,
+//! `localset_yield1000x200`) compare gort's native versions of tokio's primitives with tokio's
+//! own, on gort and tokio only; they live in [`tokio_api`], which says how they are written and
+//! timed, and are only registered here.
 
 use std::future::Future;
 use std::pin::pin;
@@ -65,8 +70,13 @@ use std::time::{Duration, Instant};
 use futures::channel::oneshot;
 use futures::FutureExt;
 use gort::gc::{Gc, GcCell};
-use gort_benches::chan::{AsyncChannel, Chan, Flume, GortChan, TokioMpsc};
+use gort_benches::chan::{AsyncChannel, Chan, Flume, GortChan, GortMpsc, TokioMpsc};
 use gort_benches::{Gort, Rt, Tokio, NUM_WORKERS};
+
+// A binary's root looks for its modules beside itself, in `src/bin/`, where cargo would take each
+// file for a binary of its own: the workloads' modules live in `src/bin/workloads/` instead.
+#[path = "workloads/tokio_api.rs"]
+mod tokio_api;
 
 /// Tasks spawned by `spawn200k`.
 const SPAWN_TASKS: usize = 200_000;
@@ -254,7 +264,8 @@ struct Workload {
 }
 
 /// Every workload this binary knows, in the order of DESIGN.md §7, then the timer workloads,
-/// the blocking-in-place workloads and the GC workloads, which have no row there.
+/// the blocking-in-place workloads and the GC workloads, which have no row there, then the
+/// tokio-API workloads ([`tokio_api`]).
 const WORKLOADS: &[Workload] = &[
     Workload {
         name: "spawn200k",
@@ -379,6 +390,55 @@ const WORKLOADS: &[Workload] = &[
         name: "cycles100k",
         gort: cycles100k_gort,
         tokio: Some(cycles100k_tokio),
+        async_channel: None,
+        flume: None,
+    },
+    Workload {
+        name: "mpsc_pingpong1",
+        gort: pingpong1::<GortMpsc>,
+        tokio: Some(pingpong1::<TokioMpsc>),
+        async_channel: None,
+        flume: None,
+    },
+    Workload {
+        name: "mpsc_pingpong1000x100",
+        gort: pingpong1000x100::<GortMpsc>,
+        tokio: Some(pingpong1000x100::<TokioMpsc>),
+        async_channel: None,
+        flume: None,
+    },
+    Workload {
+        name: "mpsc_4x1024",
+        gort: mpsc4x1024::<GortMpsc>,
+        tokio: Some(mpsc4x1024::<TokioMpsc>),
+        async_channel: None,
+        flume: None,
+    },
+    Workload {
+        name: "oneshot200k",
+        gort: tokio_api::on_gort::oneshot200k,
+        tokio: Some(tokio_api::on_tokio::oneshot200k),
+        async_channel: None,
+        flume: None,
+    },
+    Workload {
+        name: "fs_read",
+        gort: tokio_api::on_gort::fs_read,
+        tokio: Some(tokio_api::on_tokio::fs_read),
+        async_channel: None,
+        flume: None,
+    },
+    Workload {
+        name: "process_true1000",
+        gort: tokio_api::on_gort::process_true1000,
+        tokio: Some(tokio_api::on_tokio::process_true1000),
+        async_channel: None,
+        flume: None,
+    },
+    Workload {
+        name: "localset_yield1000x200",
+        gort: tokio_api::on_gort::localset_yield1000x200,
+        tokio: Some(tokio_api::on_tokio::localset_yield1000x200),
         async_channel: None,
         flume: None,
     },
