@@ -213,60 +213,6 @@ impl<T> Sender<T> {
     }
 }
 
-impl<T> Clone for Sender<T> {
-    fn clone(&self) -> Self {
-        self.chan.add_sender();
-        Sender {
-            chan: Gc::clone(&self.chan),
-        }
-    }
-}
-
-impl<T> Drop for Sender<T> {
-    fn drop(&mut self) {
-        // `None` only while the collector frees a cycle this sender was in: nobody is left.
-        if let Some(chan) = Gc::try_get(&self.chan) {
-            chan.drop_sender();
-        }
-    }
-}
-
-impl<T> WeakSender<T> {
-    /// A [`Sender`], if any strong sender is still alive.
-    pub fn upgrade(&self) -> Option<Sender<T>> {
-        self.chan.try_upgrade().then(|| Sender {
-            chan: Gc::clone(&self.chan),
-        })
-    }
-
-    /// Strong senders alive now.
-    pub fn strong_count(&self) -> usize {
-        self.chan.strong_count()
-    }
-
-    /// Weak senders alive now.
-    pub fn weak_count(&self) -> usize {
-        self.chan.weak_count()
-    }
-}
-
-impl<T> Clone for WeakSender<T> {
-    fn clone(&self) -> Self {
-        self.chan.add_weak();
-        WeakSender {
-            chan: Gc::clone(&self.chan),
-        }
-    }
-}
-
-impl<T> Drop for WeakSender<T> {
-    fn drop(&mut self) {
-        if let Some(chan) = Gc::try_get(&self.chan) {
-            chan.drop_weak();
-        }
-    }
-}
-
 impl<T> Receiver<T> {
     /// Receives the next value, waiting for one. `None` once every sender is gone, or the
     /// channel was closed and no reserved slot is left, and nothing is buffered.
@@ -369,56 +315,4 @@ impl<T> Receiver<T> {
     }
 }
 
-impl<T> Drop for Receiver<T> {
-    fn drop(&mut self) {
-        if let Some(chan) = Gc::try_get(&self.chan) {
-            chan.drop_receiver();
-        }
-    }
-}
-
-// The handles are `Unpin` whatever `T` is, as tokio's are (nothing points into them).
-impl<T> Unpin for Sender<T> {}
-impl<T> Unpin for WeakSender<T> {}
-impl<T> Unpin for Receiver<T> {}
-
-// SAFETY: each handle owns exactly one handle to its channel's state.
-unsafe impl<T> Trace for Sender<T> {
-    fn trace(&self, visitor: &mut dyn Visitor) {
-        self.chan.trace(visitor);
-    }
-}
-
-// SAFETY: as for `Sender`.
-unsafe impl<T> Trace for WeakSender<T> {
-    fn trace(&self, visitor: &mut dyn Visitor) {
-        self.chan.trace(visitor);
-    }
-}
-
-// SAFETY: as for `Sender`.
-unsafe impl<T> Trace for Receiver<T> {
-    fn trace(&self, visitor: &mut dyn Visitor) {
-        self.chan.trace(visitor);
-    }
-}
-
-impl<T> fmt::Debug for Sender<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Sender").field("chan", &*self.chan).finish()
-    }
-}
-
-impl<T> fmt::Debug for WeakSender<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("WeakSender").finish()
-    }
-}
-
-impl<T> fmt::Debug for Receiver<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Receiver")
-            .field("chan", &*self.chan)
-            .finish()
-    }
-}
+super::handles::handle_plumbing!(Sender, WeakSender, Receiver);

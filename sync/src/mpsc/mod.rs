@@ -52,6 +52,7 @@
 mod bounded;
 mod chan;
 pub mod error;
+mod handles;
 mod permits;
 mod reserve;
 #[cfg(all(test, not(loom)))]
