@@ -116,43 +116,64 @@ pub struct Receiver {
     io: Registered<File>,
 }
 
+/// The constructors, `ready` and the conversions back to a descriptor, which both ends of a
+/// pipe have (`$direction` is what the end is open for, for the docs).
+macro_rules! pipe_end {
+    ($end:ident, $kind:expr, $direction:literal) => {
+        impl $end {
+            fn from_nonblocking(file: File) -> io::Result<$end> {
+                Ok($end {
+                    io: crate::register(file)?,
+                })
+            }
+
+            #[doc = concat!("An end over `file`, which must be a pipe open for ", $direction, "; it is put in non-blocking mode.")]
+            pub fn from_file(file: File) -> io::Result<$end> {
+                $end::from_owned_fd(file.into())
+            }
+
+            /// `from_file` for an `OwnedFd`.
+            pub fn from_owned_fd(owned_fd: OwnedFd) -> io::Result<$end> {
+                let file = File::from(owned_fd);
+                checked(&file, $kind)?;
+                $end::from_nonblocking(file)
+            }
+
+            /// An end over `file` without the checks: it must already be non-blocking, and
+            /// pollable.
+            pub fn from_file_unchecked(file: File) -> io::Result<$end> {
+                $end::from_nonblocking(file)
+            }
+
+            /// `from_file_unchecked` for an `OwnedFd`.
+            pub fn from_owned_fd_unchecked(owned_fd: OwnedFd) -> io::Result<$end> {
+                $end::from_nonblocking(File::from(owned_fd))
+            }
+
+            /// Waits until any readiness in `interest` is set and returns what is (the other
+            /// side gone shows as closed).
+            pub async fn ready(&self, interest: Interest) -> io::Result<Ready> {
+                Ok(self.io.ready_interest(interest).await?.ready())
+            }
+
+            /// Deregisters the end and returns its fd in blocking mode.
+            pub fn into_blocking_fd(self) -> io::Result<OwnedFd> {
+                let fd = self.into_nonblocking_fd()?;
+                set_nonblocking(fd.as_fd(), false)?;
+                Ok(fd)
+            }
+
+            /// Deregisters the end and returns its fd, still non-blocking.
+            pub fn into_nonblocking_fd(self) -> io::Result<OwnedFd> {
+                Ok(self.io.into_inner().into())
+            }
+        }
+    };
+}
+
+pipe_end!(Sender, End::Sender, "writing");
+
 impl Sender {
-    fn from_nonblocking(file: File) -> io::Result<Sender> {
-        Ok(Sender {
-            io: crate::register(file)?,
-        })
-    }
-
-    /// A sender over `file`, which must be a pipe open for writing; it is put in
-    /// non-blocking mode.
-    pub fn from_file(file: File) -> io::Result<Sender> {
-        Sender::from_owned_fd(file.into())
-    }
-
-    /// [`Sender::from_file`] for an `OwnedFd`.
-    pub fn from_owned_fd(owned_fd: OwnedFd) -> io::Result<Sender> {
-        let file = File::from(owned_fd);
-        checked(&file, End::Sender)?;
-        Sender::from_nonblocking(file)
-    }
-
-    /// A sender over `file` without the checks: it must already be non-blocking, and
-    /// pollable.
-    pub fn from_file_unchecked(file: File) -> io::Result<Sender> {
-        Sender::from_nonblocking(file)
-    }
-
-    /// [`Sender::from_file_unchecked`] for an `OwnedFd`.
-    pub fn from_owned_fd_unchecked(owned_fd: OwnedFd) -> io::Result<Sender> {
-        Sender::from_nonblocking(File::from(owned_fd))
-    }
-
-    /// Waits until any readiness in `interest` is set and returns what is (a closed reader
-    /// shows as write-closed).
-    pub async fn ready(&self, interest: Interest) -> io::Result<Ready> {
-        Ok(self.io.ready_interest(interest).await?.ready())
-    }
-
     /// Waits until the pipe may accept bytes.
     pub async fn writable(&self) -> io::Result<()> {
         self.io.ready(Direction::Write).await
@@ -179,57 +200,11 @@ impl Sender {
     pub fn try_io<R>(&self, f: impl FnOnce() -> io::Result<R>) -> io::Result<R> {
         self.io.try_io_interest(Interest::WRITABLE, |_| f())
     }
-
-    /// Deregisters the end and returns its fd in blocking mode.
-    pub fn into_blocking_fd(self) -> io::Result<OwnedFd> {
-        let fd = self.into_nonblocking_fd()?;
-        set_nonblocking(fd.as_fd(), false)?;
-        Ok(fd)
-    }
-
-    /// Deregisters the end and returns its fd, still non-blocking.
-    pub fn into_nonblocking_fd(self) -> io::Result<OwnedFd> {
-        Ok(self.io.into_inner().into())
-    }
 }
 
+pipe_end!(Receiver, End::Receiver, "reading");
+
 impl Receiver {
-    fn from_nonblocking(file: File) -> io::Result<Receiver> {
-        Ok(Receiver {
-            io: crate::register(file)?,
-        })
-    }
-
-    /// A receiver over `file`, which must be a pipe open for reading; it is put in
-    /// non-blocking mode.
-    pub fn from_file(file: File) -> io::Result<Receiver> {
-        Receiver::from_owned_fd(file.into())
-    }
-
-    /// [`Receiver::from_file`] for an `OwnedFd`.
-    pub fn from_owned_fd(owned_fd: OwnedFd) -> io::Result<Receiver> {
-        let file = File::from(owned_fd);
-        checked(&file, End::Receiver)?;
-        Receiver::from_nonblocking(file)
-    }
-
-    /// A receiver over `file` without the checks: it must already be non-blocking, and
-    /// pollable.
-    pub fn from_file_unchecked(file: File) -> io::Result<Receiver> {
-        Receiver::from_nonblocking(file)
-    }
-
-    /// [`Receiver::from_file_unchecked`] for an `OwnedFd`.
-    pub fn from_owned_fd_unchecked(owned_fd: OwnedFd) -> io::Result<Receiver> {
-        Receiver::from_nonblocking(File::from(owned_fd))
-    }
-
-    /// Waits until any readiness in `interest` is set and returns what is (the last writer
-    /// gone shows as read-closed).
-    pub async fn ready(&self, interest: Interest) -> io::Result<Ready> {
-        Ok(self.io.ready_interest(interest).await?.ready())
-    }
-
     /// Waits until the pipe may be readable (data, or the writers gone).
     pub async fn readable(&self) -> io::Result<()> {
         self.io.ready(Direction::Read).await
@@ -264,18 +239,6 @@ impl Receiver {
     /// (`WouldBlock` if not; a `WouldBlock` from `f` clears the readiness).
     pub fn try_io<R>(&self, f: impl FnOnce() -> io::Result<R>) -> io::Result<R> {
         self.io.try_io_interest(Interest::READABLE, |_| f())
-    }
-
-    /// Deregisters the end and returns its fd in blocking mode.
-    pub fn into_blocking_fd(self) -> io::Result<OwnedFd> {
-        let fd = self.into_nonblocking_fd()?;
-        set_nonblocking(fd.as_fd(), false)?;
-        Ok(fd)
-    }
-
-    /// Deregisters the end and returns its fd, still non-blocking.
-    pub fn into_nonblocking_fd(self) -> io::Result<OwnedFd> {
-        Ok(self.io.into_inner().into())
     }
 }
 
