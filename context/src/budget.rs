@@ -47,6 +47,14 @@ pub fn with_unconstrained<R>(poll: impl FnOnce() -> R) -> R {
     poll()
 }
 
+/// Whether a budget is in force on this thread (inside a poll of a G or of a `block_on` future,
+/// spent or not): what tokio's `blocking_*` calls refuse to block in.
+pub fn in_budgeted_poll() -> bool {
+    BUDGET
+        .try_with(|cell| cell.get().is_some())
+        .unwrap_or(false)
+}
+
 /// Whether the current poll may still take a unit: false only inside a poll whose budget is
 /// spent (outside one, or with the thread-local gone, there is no limit).
 pub fn has_budget_remaining() -> bool {

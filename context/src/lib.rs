@@ -12,7 +12,8 @@ mod wake;
 mod waker_slot;
 
 pub use budget::{
-    has_budget_remaining, poll_proceed, with_budget, with_unconstrained, Progress, DEFAULT_BUDGET,
+    has_budget_remaining, in_budgeted_poll, poll_proceed, with_budget, with_unconstrained,
+    Progress, DEFAULT_BUDGET,
 };
 pub use debug::{debug_switch, debug_switch_in};
 pub use wake::wake_all;

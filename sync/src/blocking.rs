@@ -6,14 +6,9 @@
 //!
 //! The crate cannot ask the executor (it never imports it). What `gort-context` does know is
 //! whether a coop budget is in force: the executor sets one around every poll of a G and of a
-//! `block_on` future ([`gort_context::with_budget`]), and nowhere else. So "inside a budget" is
+//! `block_on` future ([`gort_context::with_budget`]), and nowhere else, and tells
+//! ([`gort_context::in_budgeted_poll`]). So "inside a budget" is
 //! "inside a poll that drives tasks", the case tokio refuses.
-//!
-//! `gort-context` has no call that reads the budget, only [`gort_context::poll_proceed`],
-//! which takes one unit of it. [`in_budgeted_poll`] therefore takes units until one is refused
-//! (a budget is in force) or more have been taken than any budget holds (a `u8`: none is), and
-//! gives every unit back. It costs up to 256 thread-local accesses, on a path that is about to
-//! park a thread anyway.
 //!
 //! The closure of a `block_in_place` runs inside its G's poll, but without the budget (the
 //! executor stops it there, as tokio does), so a blocking channel call there blocks, as in
@@ -21,25 +16,8 @@
 //! blocking call there blocks the thread where tokio would panic.
 
 use std::future::Future;
-use std::task::{Context, Poll, Waker};
 
-/// More units than a budget (a `u8`) can hold.
-const MORE_THAN_ANY_BUDGET: usize = u8::MAX as usize + 1;
-
-/// Whether this thread is inside a poll that has a coop budget (module doc).
-fn in_budgeted_poll() -> bool {
-    let mut cx = Context::from_waker(Waker::noop());
-    let mut taken: [Option<gort_context::Progress>; MORE_THAN_ANY_BUDGET] =
-        std::array::from_fn(|_| None);
-    for unit in &mut taken {
-        match gort_context::poll_proceed(&mut cx) {
-            // Dropping `taken` refunds what was taken.
-            Poll::Pending => return true,
-            Poll::Ready(progress) => *unit = Some(progress),
-        }
-    }
-    false
-}
+use gort_context::in_budgeted_poll;
 
 /// Runs `future` to completion on this thread, parked while it waits. `what` names the call in
 /// the panic when this thread drives tasks (module doc).
@@ -66,13 +44,14 @@ fn refuse(what: &str) -> ! {
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
+    use std::task::{Context, Poll, Waker};
 
     #[test]
     fn a_budget_in_force_is_seen_and_left_whole() {
         assert!(!in_budgeted_poll(), "a plain test thread has no budget");
         gort_context::with_budget(5, || {
             assert!(in_budgeted_poll());
-            // The probe gave every unit back: five ready results, then the sixth is refused.
+            // Asking took no unit: five ready results, then the sixth is refused.
             let mut cx = Context::from_waker(Waker::noop());
             for _ in 0..5 {
                 let Poll::Ready(progress) = gort_context::poll_proceed(&mut cx) else {
