@@ -11,7 +11,7 @@
 //! # Growth
 //!
 //! Capacity grows by `Vec::reserve`'s doubling, asking for at least [`PROBE_LEN`] bytes at a
-//! time. A vector that arrives exactly full is probed first with a small read on the stack:
+//! time, and only once the vector is full: spare room, however small, is read into first. A vector that arrives exactly full is probed first with a small read on the stack:
 //! a caller who sized the vector to the data (say from a file's length) then pays no doubling
 //! just to learn that the source is at its end.
 //!
@@ -111,7 +111,9 @@ fn read_once<R: AsyncRead + ?Sized>(
         return result.map_ok(|()| got.len());
     }
 
-    if vec.capacity() - vec.len() < PROBE_LEN {
+    // Only a full vector grows: spare room, however small, is read into first, so a vector
+    // sized to the data never reallocates (the probe above settles the end of file).
+    if vec.len() == vec.capacity() {
         vec.reserve(PROBE_LEN);
     }
     state.forget_if_grown(vec);
@@ -313,6 +315,20 @@ mod tests {
             64,
             "the end-of-file probe avoided a doubling"
         );
+    }
+
+    #[test]
+    fn read_to_end_never_grows_a_vec_that_has_room_for_the_data() {
+        let data: Vec<u8> = (0..80).collect();
+        for capacity in 80..100 {
+            for split in [1, 40, 79] {
+                let mut src = Trickle::new(&data, split);
+                let mut out = Vec::with_capacity(capacity);
+                assert_eq!(block_on(src.read_to_end(&mut out)).unwrap(), 80);
+                assert_eq!(out, data);
+                assert_eq!(out.capacity(), capacity, "split {split}");
+            }
+        }
     }
 
     /// A reader that wants `&mut [u8]`: it zeroes through `initialize_unfilled`.
