@@ -98,9 +98,9 @@ pub mod time {
     };
     pub use std::time::Duration;
 
-    /// The error of [`timeout`].
+    /// The error of [`timeout`], and tokio's timer error type.
     pub mod error {
-        pub use gort_timer::Elapsed;
+        pub use gort_timer::{Elapsed, Error};
     }
 
     /// On a thread that serves no runtime, makes sure the default runtime exists, so that

@@ -38,13 +38,13 @@ const FIRES_WITHIN: Duration = Duration::from_secs(5);
 #[test]
 fn sleep_zero_completes_on_the_first_poll() {
     runtime(2).block_on(async {
-        let mut sleep = time::sleep(Duration::ZERO);
-        assert!(poll!(&mut sleep).is_ready());
+        let mut sleep = Box::pin(time::sleep(Duration::ZERO));
+        assert!(poll!(sleep.as_mut()).is_ready());
         assert!(sleep.is_elapsed());
         // A past deadline too, and a completed sleep stays completed.
-        let mut past = time::sleep_until(Instant::now() - Duration::from_millis(5));
-        assert!(poll!(&mut past).is_ready());
-        assert!(poll!(&mut past).is_ready());
+        let mut past = Box::pin(time::sleep_until(Instant::now() - Duration::from_millis(5)));
+        assert!(poll!(past.as_mut()).is_ready());
+        assert!(poll!(past.as_mut()).is_ready());
     });
 }
 
@@ -76,12 +76,12 @@ fn sleeps_never_complete_before_their_deadline() {
 #[test]
 fn extreme_durations_and_deadlines_neither_panic_nor_overflow() {
     runtime(1).block_on(async {
-        let mut forever = time::sleep(Duration::MAX);
-        assert!(poll!(&mut forever).is_pending());
+        let mut forever = Box::pin(time::sleep(Duration::MAX));
+        assert!(poll!(forever.as_mut()).is_pending());
         assert!(forever.deadline() > Instant::now() + Duration::from_secs(86_400 * 365));
         let near_limit = Instant::now() + Duration::from_secs(u64::MAX / 4);
-        let mut far = time::sleep_until(near_limit);
-        assert!(poll!(&mut far).is_pending());
+        let mut far = Box::pin(time::sleep_until(near_limit));
+        assert!(poll!(far.as_mut()).is_pending());
         // An interval and a timeout built on the same limits.
         let mut ticks = time::interval_at(Instant::now(), Duration::MAX);
         assert!(poll!(pin!(ticks.tick())).is_ready());
@@ -100,12 +100,14 @@ fn a_million_dropped_sleeps_leave_the_timer_heaps_empty() {
         gort::spawn(async move {
             // An earlier timer stays armed at the heap's head, so the cancelled records are
             // buried below it: only the zombie count can trigger their removal.
-            let mut anchor = time::sleep(Duration::from_secs(30));
-            assert!(poll!(&mut anchor).is_pending());
+            let mut anchor = Box::pin(time::sleep(Duration::from_secs(30)));
+            assert!(poll!(anchor.as_mut()).is_pending());
             let mut largest = 0;
             for i in 0..1_000_000u64 {
-                let mut sleep = time::sleep(Duration::from_secs(60) + Duration::from_nanos(i));
-                assert!(poll!(&mut sleep).is_pending());
+                let mut sleep = Box::pin(time::sleep(
+                    Duration::from_secs(60) + Duration::from_nanos(i),
+                ));
+                assert!(poll!(sleep.as_mut()).is_pending());
                 drop(sleep);
                 if i % 1024 == 0 {
                     largest = largest.max(handle.timer_heap_records());
@@ -123,9 +125,9 @@ fn a_million_dropped_sleeps_leave_the_timer_heaps_empty() {
 fn resetting_to_an_earlier_deadline_wakes_at_the_new_one() {
     runtime(2).block_on(async {
         let start = Instant::now();
-        let mut sleep = time::sleep(Duration::from_secs(3600));
-        assert!(poll!(&mut sleep).is_pending());
-        Pin::new(&mut sleep).reset(start + Duration::from_millis(20));
+        let mut sleep = Box::pin(time::sleep(Duration::from_secs(3600)));
+        assert!(poll!(sleep.as_mut()).is_pending());
+        sleep.as_mut().reset(start + Duration::from_millis(20));
         sleep.await;
         let waited = start.elapsed();
         assert!(waited >= Duration::from_millis(20));
@@ -133,13 +135,46 @@ fn resetting_to_an_earlier_deadline_wakes_at_the_new_one() {
     });
 }
 
+/// A sleep reset to a deadline that has already passed is due at once: its next poll completes
+/// it, even on a paused clock, where the heap fires nothing until the runtime idles.
+#[test]
+fn a_sleep_reset_into_the_past_completes_on_its_next_poll() {
+    paused_runtime(1).block_on(async {
+        let start = Instant::now();
+        let mut sleep = Box::pin(time::sleep_until(start + Duration::from_millis(100)));
+        assert!(poll!(sleep.as_mut()).is_pending());
+        time::sleep(Duration::from_millis(50)).await;
+        sleep.as_mut().reset(start + Duration::from_millis(40));
+        assert!(poll!(sleep.as_mut()).is_ready());
+        assert!(sleep.is_elapsed());
+    });
+}
+
+/// A timeout still fires around a future that never waits (every poll of it makes progress):
+/// the future spends the coop budget, and the deadline is then checked without one.
+#[test]
+fn a_timeout_fires_around_a_future_that_never_waits() {
+    use gort::io::AsyncReadExt;
+    runtime(1).block_on(async {
+        let never_waits = async {
+            let mut byte = [0u8; 1];
+            loop {
+                let _ = gort::io::empty().read(&mut byte).await;
+            }
+        };
+        let result: Result<(), Elapsed> =
+            time::timeout(Duration::from_millis(5), never_waits).await;
+        assert!(result.is_err());
+    });
+}
+
 #[test]
 fn resetting_to_a_later_deadline_does_not_fire_at_the_old_one() {
     runtime(2).block_on(async {
         let start = Instant::now();
-        let mut sleep = time::sleep(Duration::from_millis(5));
-        assert!(poll!(&mut sleep).is_pending());
-        Pin::new(&mut sleep).reset(start + Duration::from_millis(60));
+        let mut sleep = Box::pin(time::sleep(Duration::from_millis(5)));
+        assert!(poll!(sleep.as_mut()).is_pending());
+        sleep.as_mut().reset(start + Duration::from_millis(60));
         sleep.await;
         assert!(start.elapsed() >= Duration::from_millis(60));
     });
@@ -150,25 +185,25 @@ fn resetting_to_a_later_deadline_does_not_fire_at_the_old_one() {
 #[test]
 fn a_reset_sleep_wakes_its_task_without_another_poll() {
     struct ResetOnce {
-        sleep: time::Sleep,
+        sleep: Pin<Box<time::Sleep>>,
         reset: bool,
     }
     impl Future for ResetOnce {
         type Output = ();
         fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
             if !self.reset {
-                assert!(Pin::new(&mut self.sleep).poll(cx).is_pending());
+                assert!(self.sleep.as_mut().poll(cx).is_pending());
                 let soon = Instant::now() + Duration::from_millis(10);
-                Pin::new(&mut self.sleep).reset(soon);
+                self.sleep.as_mut().reset(soon);
                 self.reset = true;
                 return Poll::Pending;
             }
-            Pin::new(&mut self.sleep).poll(cx)
+            self.sleep.as_mut().poll(cx)
         }
     }
     runtime(2).block_on(async {
         let task = gort::spawn(ResetOnce {
-            sleep: time::sleep(Duration::from_secs(3600)),
+            sleep: Box::pin(time::sleep(Duration::from_secs(3600))),
             reset: false,
         });
         let done = time::timeout(FIRES_WITHIN, task).await;
@@ -184,8 +219,8 @@ fn a_timer_armed_on_one_p_fires_while_that_p_is_stuck() {
     let _watchdog = watchdog(Duration::from_secs(60), "timer on a stuck P");
     runtime(2).block_on(async {
         let start = Instant::now();
-        let mut sleep = time::sleep(Duration::from_millis(30));
-        assert!(poll!(&mut sleep).is_pending());
+        let mut sleep = Box::pin(time::sleep(Duration::from_millis(30)));
+        assert!(poll!(sleep.as_mut()).is_pending());
         let task = gort::spawn(async move {
             sleep.await;
             start.elapsed()
@@ -209,8 +244,8 @@ fn a_timer_on_a_stuck_p_fires_while_every_other_m_is_busy() {
     let _watchdog = watchdog(Duration::from_secs(60), "timer on a stuck P, busy Ms");
     runtime(2).block_on(async {
         let start = Instant::now();
-        let mut sleep = time::sleep(Duration::from_millis(30));
-        assert!(poll!(&mut sleep).is_pending());
+        let mut sleep = Box::pin(time::sleep(Duration::from_millis(30)));
+        assert!(poll!(sleep.as_mut()).is_pending());
         let sleeper = gort::spawn(sleep);
         // Let the sleeper register (it runs on this thread's P, from `runnext`).
         gort::task::yield_now().await;

@@ -29,6 +29,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use gort::time::{Instant, Sleep};
+use pin_project_lite::pin_project;
 
 /// Times hyper's timeouts with gort's timers (hyper-util's `TokioTimer` for gort). Its `now`
 /// reads the runtime's clock, so hyper's deadlines follow a paused test clock, and its `reset`
@@ -57,15 +58,18 @@ use gort::time::{Instant, Sleep};
 #[derive(Clone, Copy, Default, Debug)]
 pub struct GortTimer;
 
-/// A `gort::time::Sleep` as hyper's `rt::Sleep`: what [`GortTimer`] hands hyper.
-///
-/// A newtype because hyper's trait is foreign to gort's `Sleep` as well as to this crate's
-/// callers. gort's `Sleep` is `Unpin`, so this is too and needs no pin projection.
-#[derive(Debug)]
-#[must_use = "futures do nothing unless you `.await` or poll them"]
-pub struct GortSleep {
-    /// The timer; armed in the current thread's timer set on its first poll.
-    inner: Sleep,
+pin_project! {
+    /// A `gort::time::Sleep` as hyper's `rt::Sleep`: what [`GortTimer`] hands hyper.
+    ///
+    /// A newtype because hyper's trait is foreign to gort's `Sleep` as well as to this crate's
+    /// callers. gort's `Sleep` is `!Unpin` (as tokio's), so this is too and projects to it.
+    #[derive(Debug)]
+    #[must_use = "futures do nothing unless you `.await` or poll them"]
+    pub struct GortSleep {
+        // The timer; armed in the current thread's timer set on its first poll.
+        #[pin]
+        inner: Sleep,
+    }
 }
 
 impl GortTimer {
@@ -119,7 +123,7 @@ impl GortSleep {
     /// at once, so the task that last polled it is woken at the new deadline without polling
     /// again (gort's `Sleep::reset`).
     pub fn reset(self: Pin<&mut Self>, deadline: std::time::Instant) {
-        Pin::new(&mut self.get_mut().inner).reset(Instant::from_std(deadline));
+        self.project().inner.reset(Instant::from_std(deadline));
     }
 
     /// The wrapped `gort::time::Sleep`.
@@ -132,7 +136,7 @@ impl Future for GortSleep {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        Pin::new(&mut self.get_mut().inner).poll(cx)
+        self.project().inner.poll(cx)
     }
 }
 

@@ -10,7 +10,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use crate::instant::Instant;
-use crate::sleep::{sleep_until, Sleep};
+use crate::sleep::UnpinnedSleep;
 
 /// How late a tick may be before it counts as missed (tokio's threshold).
 const MISSED_AFTER: Duration = Duration::from_millis(5);
@@ -35,7 +35,7 @@ pub fn interval(period: Duration) -> Interval {
 pub fn interval_at(start: Instant, period: Duration) -> Interval {
     assert!(!period.is_zero(), "`period` must be non-zero.");
     Interval {
-        delay: sleep_until(start),
+        delay: UnpinnedSleep::new(start),
         period,
         missed_tick_behavior: MissedTickBehavior::Burst,
     }
@@ -73,7 +73,7 @@ impl MissedTickBehavior {
 /// Ticks every period (module doc).
 #[derive(Debug)]
 pub struct Interval {
-    delay: Sleep,
+    delay: UnpinnedSleep,
     period: Duration,
     missed_tick_behavior: MissedTickBehavior,
 }
@@ -86,7 +86,7 @@ impl Interval {
 
     /// Polls for the next tick; `Ready` with the instant it was due at.
     pub fn poll_tick(&mut self, cx: &mut Context<'_>) -> Poll<Instant> {
-        if Pin::new(&mut self.delay).poll_elapsed(cx).is_pending() {
+        if self.delay.poll_elapsed(cx).is_pending() {
             return Poll::Pending;
         }
         let due = self.delay.deadline();
@@ -96,7 +96,7 @@ impl Interval {
         } else {
             due.saturating_add(self.period)
         };
-        Pin::new(&mut self.delay).reset(next);
+        self.delay.reset(next);
         Poll::Ready(due)
     }
 
@@ -117,7 +117,7 @@ impl Interval {
 
     /// Restarts the schedule: the next tick is at `deadline`.
     pub fn reset_at(&mut self, deadline: Instant) {
-        Pin::new(&mut self.delay).reset(deadline);
+        self.delay.reset(deadline);
     }
 
     /// The period.

@@ -51,7 +51,7 @@ pub use clock::Clock;
 pub use context::{default_timers, has_current, set_current, set_default_timers};
 pub use driver::{TimeDriver, TimeEvent};
 pub use entry::TimerEntry;
-pub use error::Elapsed;
+pub use error::{Elapsed, Error};
 pub use heap::TimerHeap;
 pub use instant::Instant;
 pub use interval::{interval, interval_at, Interval, MissedTickBehavior};

@@ -7,8 +7,14 @@
 //! the waker it already has, so an owner that does not poll again is still woken at the new
 //! deadline (tokio's `Sleep::reset`). The entry is kept across resets, so an `Interval` allocates
 //! once.
+//!
+//! `Sleep` is `!Unpin`, as tokio's is, so code written for tokio (`tokio::pin!(sleep)`,
+//! `Box::pin`) means the same here and auto-trait assertions agree. Nothing in it needs a fixed
+//! address: the state is the movable [`UnpinnedSleep`], which `Interval` holds directly (so an
+//! interval needs no box), and `Sleep` only adds the `PhantomPinned`.
 
 use std::future::Future;
+use std::marker::PhantomPinned;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -18,6 +24,7 @@ use crate::context;
 use crate::entry::TimerEntry;
 use crate::instant::Instant;
 use crate::timers::{Timers, SHUT_DOWN_MESSAGE};
+use pin_project_lite::pin_project;
 
 /// Waits until `duration` has elapsed (clock time; see `time::pause`). `Duration::ZERO`
 /// completes on the first poll; `Duration::MAX` waits 30 years instead of overflowing.
@@ -30,10 +37,58 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
     Sleep::new(deadline)
 }
 
-/// The future returned by [`sleep`] and [`sleep_until`] (module doc).
+pin_project! {
+    /// The future returned by [`sleep`] and [`sleep_until`] (module doc).
+    #[derive(Debug)]
+    #[must_use = "futures do nothing unless you `.await` or poll them"]
+    pub struct Sleep {
+        inner: UnpinnedSleep,
+        // tokio's `Sleep` is `!Unpin`; so is this one (module doc).
+        #[pin]
+        _pinned: PhantomPinned,
+    }
+}
+
+impl Sleep {
+    fn new(deadline: Instant) -> Sleep {
+        Sleep {
+            inner: UnpinnedSleep::new(deadline),
+            _pinned: PhantomPinned,
+        }
+    }
+
+    /// The instant it completes at.
+    pub fn deadline(&self) -> Instant {
+        self.inner.deadline()
+    }
+
+    /// Whether it has completed.
+    pub fn is_elapsed(&self) -> bool {
+        self.inner.is_elapsed()
+    }
+
+    /// Moves the deadline to `deadline` (earlier or later), making it pending again. If it is
+    /// armed, it is re-armed now in the same set, so the task that last polled it is woken at
+    /// the new deadline even if it does not poll again first.
+    pub fn reset(self: Pin<&mut Self>, deadline: Instant) {
+        self.project().inner.reset(deadline);
+    }
+
+    /// Polls for completion (what `.await` does; also usable from a hand-written `poll`).
+    pub fn poll_elapsed(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        self.project().inner.poll_elapsed(cx)
+    }
+
+    /// Polls without spending the coop budget: `Timeout` uses it once its own future has spent
+    /// the budget, so a future that never waits still times out.
+    pub(crate) fn poll_unbudgeted(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        self.project().inner.poll_unbudgeted(cx)
+    }
+}
+
+/// A [`Sleep`]'s state, which may move: what `Interval` holds.
 #[derive(Debug)]
-#[must_use = "futures do nothing unless you `.await` or poll them"]
-pub struct Sleep {
+pub(crate) struct UnpinnedSleep {
     deadline: Instant,
     /// Allocated on the first poll that arms, then reused by every reset.
     entry: Option<Arc<TimerEntry>>,
@@ -43,9 +98,9 @@ pub struct Sleep {
     elapsed: bool,
 }
 
-impl Sleep {
-    fn new(deadline: Instant) -> Sleep {
-        Sleep {
+impl UnpinnedSleep {
+    pub(crate) fn new(deadline: Instant) -> UnpinnedSleep {
+        UnpinnedSleep {
             deadline,
             entry: None,
             armed: None,
@@ -54,20 +109,19 @@ impl Sleep {
     }
 
     /// The instant it completes at.
-    pub fn deadline(&self) -> Instant {
+    pub(crate) fn deadline(&self) -> Instant {
         self.deadline
     }
 
-    /// Whether it has completed.
-    pub fn is_elapsed(&self) -> bool {
+    pub(crate) fn is_elapsed(&self) -> bool {
         self.elapsed || self.armed_has_fired()
     }
 
     /// Moves the deadline to `deadline` (earlier or later), making it pending again. If it is
     /// armed, it is re-armed now in the same set, so the task that last polled it is woken at
     /// the new deadline even if it does not poll again first.
-    pub fn reset(self: Pin<&mut Self>, deadline: Instant) {
-        let this = self.get_mut();
+    pub(crate) fn reset(&mut self, deadline: Instant) {
+        let this = self;
         this.deadline = deadline;
         this.elapsed = false;
         if let (Some(entry), Some((timers, _))) = (&this.entry, this.armed.take()) {
@@ -81,12 +135,11 @@ impl Sleep {
     }
 
     /// Polls for completion (what `.await` does; also usable from a hand-written `poll`).
-    pub fn poll_elapsed(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+    pub(crate) fn poll_elapsed(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         // A completion spends one unit of the G's coop budget (`gort_context`): a loop over
         // sleeps that are always due still yields.
         let progress = std::task::ready!(gort_context::poll_proceed(cx));
-        let this = self.get_mut();
-        let ready = this.poll_unbudgeted(cx);
+        let ready = self.poll_unbudgeted(cx);
         if ready.is_ready() {
             progress.made();
         }
@@ -94,9 +147,20 @@ impl Sleep {
     }
 
     /// [`Sleep::poll_elapsed`] without the budget.
-    fn poll_unbudgeted(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+    pub(crate) fn poll_unbudgeted(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         let this = self;
         if this.elapsed {
+            return Poll::Ready(());
+        }
+        if this.armed.is_some() && this.deadline.into_std() <= context::now() {
+            // Reset to a deadline already passed: due now, whether or not the heap has fired
+            // it yet (a paused clock fires nothing until the runtime idles).
+            if let (Some(entry), Some((timers, generation))) = (&this.entry, this.armed.take()) {
+                if !entry.has_fired(generation) {
+                    timers.cancel(entry);
+                }
+            }
+            this.elapsed = true;
             return Poll::Ready(());
         }
         if let (Some(entry), Some((timers, generation))) = (&this.entry, &this.armed) {
@@ -151,7 +215,7 @@ impl Future for Sleep {
     }
 }
 
-impl Drop for Sleep {
+impl Drop for UnpinnedSleep {
     /// Cancels a pending arming (its heap record becomes a zombie) and drops the waker, which
     /// would otherwise keep the owner's task allocated until the zombie is cleaned.
     fn drop(&mut self) {

@@ -39,6 +39,7 @@ pin_project! {
     pub struct Timeout<F> {
         #[pin]
         value: F,
+        #[pin]
         delay: Sleep,
     }
 }
@@ -65,9 +66,18 @@ impl<F: Future> Future for Timeout<F> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
+        let had_budget = gort_context::has_budget_remaining();
         if let Poll::Ready(output) = this.value.poll(cx) {
             return Poll::Ready(Ok(output));
         }
-        Pin::new(this.delay).poll(cx).map(|()| Err(Elapsed::new()))
+        // A future that spent the whole budget without waiting (it only ever made progress)
+        // would otherwise keep the deadline from being seen: the budget it spent is the
+        // deadline's too. tokio checks the deadline unbudgeted then, and so does this.
+        let delay = if had_budget && !gort_context::has_budget_remaining() {
+            this.delay.poll_unbudgeted(cx)
+        } else {
+            this.delay.poll_elapsed(cx)
+        };
+        delay.map(|()| Err(Elapsed::new()))
     }
 }
