@@ -185,3 +185,53 @@ async fn a_regular_file_is_refused_and_given_back() {
     };
     assert_eq!(err.raw_os_error(), Some(libc::EPERM));
 }
+
+/// An object whose fd is -1 (it names none) is refused with `EBADF` and handed back; nothing
+/// treats -1 as an fd.
+#[gort::test]
+async fn an_object_without_an_fd_is_refused_with_ebadf_and_given_back() {
+    #[derive(Debug)]
+    struct NoFd(u32);
+    impl AsRawFd for NoFd {
+        fn as_raw_fd(&self) -> std::os::fd::RawFd {
+            -1
+        }
+    }
+    // SAFETY: nothing to own: the registration is refused before the fd is used.
+    let err = unsafe { AsyncFd::register_with_interest(NoFd(7), Interest::READABLE) }
+        .expect_err("-1 is no fd");
+    let (returned, cause) = err.into_parts();
+    assert_eq!(returned.0, 7, "the object came back");
+    assert_eq!(cause.raw_os_error(), Some(libc::EBADF), "{cause}");
+}
+
+/// `readable_mut`'s future borrows the `AsyncFd` mutably, so it is `Send` when the object is
+/// `Send` but not `Sync` (a `Cell` inside): such an `AsyncFd` can be awaited in a spawned task.
+#[gort::test]
+async fn readable_mut_on_a_send_but_not_sync_object_can_be_awaited_in_a_spawned_task() {
+    struct Unshared {
+        file: File,
+        reads: std::cell::Cell<u32>,
+    }
+    impl AsRawFd for Unshared {
+        fn as_raw_fd(&self) -> std::os::fd::RawFd {
+            self.file.as_raw_fd()
+        }
+    }
+    let (reader, mut writer) = pipe();
+    let mut reader = register(Unshared {
+        file: reader,
+        reads: std::cell::Cell::new(0),
+    });
+    writer.write_all(b"x").unwrap();
+    let task = gort::spawn(async move {
+        let mut guard = reader.readable_mut().await.unwrap();
+        let inner = guard.get_inner_mut();
+        inner.reads.set(inner.reads.get() + 1);
+        let mut byte = [0u8; 1];
+        inner.file.read_exact(&mut byte).unwrap();
+        (byte, inner.reads.get())
+    });
+    let (byte, reads) = within(LIMIT, "readable_mut in a task", task).await.unwrap();
+    assert_eq!((byte, reads), (*b"x", 1));
+}

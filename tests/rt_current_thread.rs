@@ -5,6 +5,7 @@
 mod common;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::future::Future;
 use std::sync::Arc;
 use std::thread::{self, ThreadId};
 use std::time::Duration;
@@ -318,4 +319,40 @@ fn dropping_the_runtime_drops_its_queued_and_parked_tasks() {
         let error = gort::block_on(handle).expect_err("a task dropped by shutdown");
         assert!(error.is_cancelled());
     }
+}
+
+/// A main future that spins on `yield_now` until a socket is ready, with nothing else to run,
+/// still sees the readiness: a yield lets the netpoller run once (tokio's tests do this).
+#[test]
+fn a_main_future_spinning_on_yield_now_sees_io_become_ready() {
+    use std::io::Write;
+    let _watchdog = watchdog(Duration::from_secs(30), "yield_now spin on IO");
+    let rt = Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let (ours, mut theirs) = std::os::unix::net::UnixStream::pair().unwrap();
+        ours.set_nonblocking(true).unwrap();
+        let ours = gort::net::UnixStream::from_std(ours).unwrap();
+        // A waker that only records the wake, so nothing but this loop polls `readable`.
+        struct Flag(std::sync::atomic::AtomicBool);
+        impl futures::task::ArcWake for Flag {
+            fn wake_by_ref(flag: &Arc<Flag>) {
+                flag.0.store(true, Ordering::SeqCst);
+            }
+        }
+        let flag = Arc::new(Flag(std::sync::atomic::AtomicBool::new(false)));
+        let waker = futures::task::waker(Arc::clone(&flag));
+        let mut cx = std::task::Context::from_waker(&waker);
+        // A new stream is assumed readable until a read finds nothing.
+        let nothing = ours.try_read(&mut [0; 1]).unwrap_err();
+        assert_eq!(nothing.kind(), std::io::ErrorKind::WouldBlock);
+        let mut readable = Box::pin(ours.readable());
+        assert!(readable.as_mut().poll(&mut cx).is_pending());
+        // Let the scheduler's own first look at the netpoller pass before the data arrives.
+        yield_now().await;
+        theirs.write_all(b"x").unwrap();
+        while !flag.0.load(Ordering::SeqCst) {
+            yield_now().await;
+        }
+        assert!(readable.as_mut().poll(&mut cx).is_ready());
+    });
 }

@@ -339,6 +339,13 @@ impl M {
                 // main future that keeps waking itself (a `yield_now` loop) alternates with the Gs
                 // queued on its P instead of starving them.
                 if main_woken(&self.main) {
+                    // Main spinning on `yield_now` waits for IO that only a netpoll can report
+                    // (`yield_now.rs`): poll once, without blocking, before re-polling it.
+                    if crate::yield_now::take_yield_note() {
+                        if let Some(task) = netpoll::poll_ready(shared, p) {
+                            return Next::Run(task, false);
+                        }
+                    }
                     return Next::Interrupted;
                 }
                 // 4. Gs queued on a stalled P come before fresh IO (see `steal_from_stalled`), then

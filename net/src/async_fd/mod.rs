@@ -106,6 +106,12 @@ impl<T: AsRawFd> AsyncFd<T> {
         interest: Interest,
     ) -> Result<AsyncFd<T>, AsyncFdRegisterError<T>> {
         let _ = interest;
+        // -1 (or any negative number) names no fd: refuse it before anything borrows it as one
+        // (`BorrowedFd` forbids -1), with the error `epoll_ctl` would give, handing it back.
+        if inner.as_raw_fd() < 0 {
+            let cause = io::Error::from_raw_os_error(libc::EBADF);
+            return Err(AsyncFdRegisterError { inner, cause });
+        }
         let reactor = Arc::clone(Handle::current().reactor());
         // The invariant of `FdSource` is the caller's promise.
         match Registered::new_unready(FdSource(inner), reactor) {
@@ -178,7 +184,10 @@ impl<T: AsRawFd> AsyncFd<T> {
         &mut self,
         interest: Interest,
     ) -> io::Result<AsyncFdReadyMutGuard<'_, T>> {
-        let event = self.io.ready_interest(interest).await?;
+        // The wait holds `&mut self`, not `&self.io`: so the future is `Send` whenever `T` is,
+        // as tokio's is, rather than only when `T` is also `Sync`.
+        let this = &mut *self;
+        let event = std::future::poll_fn(move |cx| this.io.poll_interest(interest, cx)).await?;
         Ok(AsyncFdReadyMutGuard::new(self, event))
     }
 
