@@ -275,7 +275,7 @@ macro_rules! select {
 /// API.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::join::MaybeDone;
+    pub use crate::join::{MaybeDone, TryMaybeDone};
     pub use gort_executor::runtime::{run_main, run_test, EntryFlavor};
     pub use gort_executor::spawn_with_captures;
     pub use gort_macros::{join_internal, select_internal, try_join_internal};
