@@ -33,6 +33,7 @@ pub use gort_sync::{
 };
 
 pub mod io;
+pub mod macros;
 
 /// Synchronisation: Go's `WaitGroup`, and async locks with tokio's names.
 pub mod sync {
@@ -276,6 +277,7 @@ macro_rules! select {
 #[doc(hidden)]
 pub mod __private {
     pub use crate::join::{MaybeDone, TryMaybeDone};
+    pub use crate::macros::support::{run_main_named, run_test_named};
     pub use gort_executor::runtime::{run_main, run_test, EntryFlavor};
     pub use gort_executor::spawn_with_captures;
     pub use gort_macros::{join_internal, select_internal, try_join_internal};

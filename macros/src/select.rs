@@ -314,3 +314,7 @@ fn generate(select: &Select) -> TokenStream {
         }
     }}
 }
+
+#[cfg(test)]
+#[path = "select_tests.rs"]
+mod tests;
