@@ -112,6 +112,7 @@ where
 ///
 /// The futures are polled in turn on each wake-up, starting one further each time so that none
 /// is starved; `join!(biased; a, b)` always polls them in the order written.
+/// Each argument may be anything `IntoFuture`.
 #[macro_export]
 macro_rules! join {
     ($($tokens:tt)*) => {

@@ -255,9 +255,9 @@ mod join;
 /// # });
 /// ```
 ///
-/// - `pattern = future => handler`: a case. If the output does not match the pattern the case
-///   is disabled and the select goes on; `pattern = future, if condition => handler` starts
-///   disabled when `condition` is false.
+/// - `pattern = future => handler`: a case; `future` may be anything `IntoFuture`. If the output
+///   does not match the pattern the case is disabled and the select goes on;
+///   `pattern = future, if condition => handler` starts disabled when `condition` is false.
 /// - `default => handler`: runs if no case is ready right now (the select never waits).
 /// - `else => handler`: runs if every case is disabled (without it, that panics).
 /// - `biased;` first: cases are tried in order instead of from a random one.
