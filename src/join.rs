@@ -5,7 +5,7 @@
 //! spawned task. Everything runs in the calling G, so the futures share its thread and its coop
 //! budget; use `spawn` or a `JoinSet` for parallelism.
 
-use std::future::Future;
+use std::future::{Future, IntoFuture};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -23,9 +23,12 @@ pin_project_lite::pin_project! {
 }
 
 impl<F: Future> MaybeDone<F> {
-    /// Wraps a future that has not run yet.
-    pub fn new(future: F) -> MaybeDone<F> {
-        MaybeDone::Running { future }
+    /// Wraps a future (or anything `IntoFuture`, as tokio's `join!` accepts) that has not run
+    /// yet.
+    pub fn new<I: IntoFuture<IntoFuture = F>>(future: I) -> MaybeDone<F> {
+        MaybeDone::Running {
+            future: future.into_future(),
+        }
     }
 
     /// Polls the future if it still runs; `Ready` once its output is stored.
@@ -47,28 +50,52 @@ impl<F: Future> MaybeDone<F> {
     }
 }
 
-impl<F, T, E> MaybeDone<F>
+pin_project_lite::pin_project! {
+    /// A future of `try_join!`, or the `Ok` value it finished with. An `Err` is never stored:
+    /// it ends the join at once. Keeping only the `Ok` side lets the enum share the future's
+    /// niche, so a `try_join!` is no larger than a `join!` over the same futures.
+    #[doc(hidden)]
+    #[project = TryMaybeDoneProj]
+    #[project_replace = TryMaybeDoneTaken]
+    pub enum TryMaybeDone<F, T> {
+        Running { #[pin] future: F },
+        Done { value: T },
+        Taken,
+    }
+}
+
+impl<F, T, E> TryMaybeDone<F, T>
 where
     F: Future<Output = Result<T, E>>,
 {
-    /// Whether the future finished with `Err` (`try_join!` then ends at once).
-    pub fn output_is_err(self: Pin<&mut Self>) -> bool {
-        matches!(self.project(), MaybeDoneProj::Done { output: Err(_) })
-    }
-
-    /// Takes the `Err` the future finished with.
-    pub fn take_err(self: Pin<&mut Self>) -> E {
-        match self.take_output() {
-            Err(err) => err,
-            Ok(_) => unreachable!("try_join!: take_err on an Ok output"),
+    /// Wraps a future (or anything `IntoFuture`) that has not run yet.
+    pub fn new<I: IntoFuture<IntoFuture = F>>(future: I) -> TryMaybeDone<F, T> {
+        TryMaybeDone::Running {
+            future: future.into_future(),
         }
     }
 
-    /// Takes the `Ok` value the future finished with.
+    /// Polls the future if it still runs: `Ready(Ok(()))` once its `Ok` value is stored,
+    /// `Ready(Err(e))` if it failed (the slot is then empty).
+    pub fn poll_ok(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), E>> {
+        if let TryMaybeDoneProj::Running { future } = self.as_mut().project() {
+            match std::task::ready!(future.poll(cx)) {
+                Ok(value) => self.set(TryMaybeDone::Done { value }),
+                Err(err) => {
+                    self.set(TryMaybeDone::Taken);
+                    return Poll::Ready(Err(err));
+                }
+            }
+        }
+        Poll::Ready(Ok(()))
+    }
+
+    /// Takes the stored `Ok` value. Panics if there is none (the expansion only calls it once
+    /// every future succeeded).
     pub fn take_ok(self: Pin<&mut Self>) -> T {
-        match self.take_output() {
-            Ok(value) => value,
-            Err(_) => unreachable!("try_join!: an Err output was not returned at once"),
+        match self.project_replace(TryMaybeDone::Taken) {
+            TryMaybeDoneTaken::Done { value } => value,
+            _ => unreachable!("try_join!: value taken before the future succeeded"),
         }
     }
 }
@@ -85,6 +112,7 @@ where
 ///
 /// The futures are polled in turn on each wake-up, starting one further each time so that none
 /// is starved; `join!(biased; a, b)` always polls them in the order written.
+/// Each argument may be anything `IntoFuture`.
 #[macro_export]
 macro_rules! join {
     ($($tokens:tt)*) => {

@@ -33,6 +33,7 @@ pub use gort_sync::{
 };
 
 pub mod io;
+pub mod macros;
 
 /// Synchronisation: Go's `WaitGroup`, and async locks with tokio's names.
 pub mod sync {
@@ -254,9 +255,9 @@ mod join;
 /// # });
 /// ```
 ///
-/// - `pattern = future => handler`: a case. If the output does not match the pattern the case
-///   is disabled and the select goes on; `pattern = future, if condition => handler` starts
-///   disabled when `condition` is false.
+/// - `pattern = future => handler`: a case; `future` may be anything `IntoFuture`. If the output
+///   does not match the pattern the case is disabled and the select goes on;
+///   `pattern = future, if condition => handler` starts disabled when `condition` is false.
 /// - `default => handler`: runs if no case is ready right now (the select never waits).
 /// - `else => handler`: runs if every case is disabled (without it, that panics).
 /// - `biased;` first: cases are tried in order instead of from a random one.
@@ -275,7 +276,8 @@ macro_rules! select {
 /// API.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::join::MaybeDone;
+    pub use crate::join::{MaybeDone, TryMaybeDone};
+    pub use crate::macros::support::{run_main_named, run_test_named};
     pub use gort_executor::runtime::{run_main, run_test, EntryFlavor};
     pub use gort_executor::spawn_with_captures;
     pub use gort_macros::{join_internal, select_internal, try_join_internal};

@@ -142,3 +142,52 @@ async fn pin_lets_a_future_be_polled_by_reference() {
     }
     assert_eq!((&mut a).await + (&mut b).await, 3);
 }
+
+/// Something `IntoFuture` that is not itself a future.
+struct Deferred<T>(T);
+
+impl<T> std::future::IntoFuture for Deferred<T> {
+    type Output = T;
+    type IntoFuture = std::future::Ready<T>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        std::future::ready(self.0)
+    }
+}
+
+/// `join!` and `try_join!` take anything `IntoFuture`, as tokio's do.
+#[gort::test]
+async fn joins_take_into_future() {
+    assert_eq!(gort::join!(Deferred(1), async { 2 }), (1, 2));
+    assert_eq!(gort::join!(biased; Deferred("a")), ("a",));
+    let ok: Result<(u8, u8), ()> = gort::try_join!(Deferred(Ok(3)), async { Ok(4) });
+    assert_eq!(ok, Ok((3, 4)));
+    let failed: Result<(u8,), &str> = gort::try_join!(biased; Deferred(Err("no")));
+    assert_eq!(failed, Err("no"));
+}
+
+/// A `try_join!` stores only its futures' `Ok` values, so its future is no larger than a
+/// `join!`'s over futures of the same size; `biased;` carries no rotation state, so it is no
+/// larger than the rotating join.
+#[test]
+fn try_join_is_no_larger_than_join_and_biased_no_larger_than_rotating() {
+    fn ok(value: i32) -> Result<i32, ()> {
+        Ok(value)
+    }
+    let join = async { gort::join!(std::future::ready(1i32), std::future::ready(2i32)) };
+    let try_join = async { gort::try_join!(std::future::ready(ok(1)), std::future::ready(ok(2))) };
+    let biased = async { gort::join!(biased; std::future::ready(1i32), std::future::ready(2i32)) };
+    use std::mem::size_of_val as size;
+    assert!(
+        size(&try_join) <= size(&join),
+        "{} > {}",
+        size(&try_join),
+        size(&join)
+    );
+    assert!(
+        size(&biased) < size(&join),
+        "{} >= {}",
+        size(&biased),
+        size(&join)
+    );
+}

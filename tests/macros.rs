@@ -56,6 +56,38 @@ async fn flavor_multi_thread_gives_a_multi_thread_runtime() {
     assert_eq!(flavor, gort::runtime::RuntimeFlavor::MultiThread);
 }
 
+/// `name = "..."` names the test's runtime (`Handle::name`).
+#[gort::test(name = "named test runtime")]
+async fn the_name_option_names_the_runtime() {
+    let handle = gort::runtime::Handle::current();
+    assert_eq!(handle.name(), Some("named test runtime"));
+    let from_task =
+        gort::spawn(async { gort::runtime::Handle::current().name().map(str::to_owned) });
+    assert_eq!(
+        from_task.await.unwrap().as_deref(),
+        Some("named test runtime")
+    );
+}
+
+/// `#[gort::main]` on a function other than `main` (a trait method taking `self`, with
+/// arguments) runs its body on a fresh runtime each call, with tokio's `name` option too.
+#[test]
+fn gort_main_runs_a_method_with_arguments_on_a_fresh_runtime() {
+    trait Double {
+        fn double(self, extra: u32) -> (u32, Option<String>);
+    }
+    impl Double for u32 {
+        #[gort::main(flavor = "current_thread", name = "method runtime")]
+        async fn double(self, extra: u32) -> (u32, Option<String>) {
+            let doubled = gort::spawn(async move { self * 2 }).await.unwrap();
+            let name = gort::runtime::Handle::current().name().map(str::to_owned);
+            (doubled + extra, name)
+        }
+    }
+    assert_eq!(21.double(1), (43, Some("method runtime".to_owned())));
+    assert_eq!(2.double(0).0, 4, "a second call gets a runtime of its own");
+}
+
 /// `crate = "..."` names gort by another path (here a re-export).
 mod renamed {
     pub use gort as runtime_crate;

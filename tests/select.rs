@@ -410,3 +410,77 @@ async fn handlers_run_after_the_futures_are_dropped() {
     };
     assert_eq!(only_else, 7);
 }
+
+/// Something `IntoFuture` that is not itself a future: `select!` converts it, as tokio does.
+struct Deferred(u32);
+
+impl std::future::IntoFuture for Deferred {
+    type Output = u32;
+    type IntoFuture = std::future::Ready<u32>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        std::future::ready(self.0)
+    }
+}
+
+/// A case may be anything `IntoFuture`, not only a future.
+#[gort::test]
+async fn a_case_may_be_into_future() {
+    let got = gort::select! {
+        v = Deferred(3) => v,
+        _ = std::future::pending::<()>() => 0,
+    };
+    assert_eq!(got, 3);
+}
+
+/// Bindings written `mut x`, `ref x` and `ref mut x` in a refutable pattern bind as written in
+/// the handler (the pattern check before it only looks).
+#[gort::test]
+async fn refutable_patterns_may_bind_by_mut_and_by_ref() {
+    let moved = gort::select! {
+        Some(mut text) = async { Some(String::from("a")) } => {
+            text.push('b');
+            text
+        }
+    };
+    assert_eq!(moved, "ab");
+    let borrowed = gort::select! {
+        Some(ref text) = async { Some(String::from("c")) } => text.len(),
+    };
+    assert_eq!(borrowed, 1);
+    let edited = gort::select! {
+        (Some(ref mut text), n @ 1..=9) = async { (Some(String::from("d")), 2) } => {
+            text.push('e');
+            format!("{text}{n}")
+        }
+    };
+    assert_eq!(edited, "de2");
+    // A mismatch still disables the case, whatever the binding modes.
+    let fell_through = gort::select! {
+        Some(ref mut _text) = async { None::<String> } => false,
+        else => true,
+    };
+    assert!(fell_through);
+}
+
+/// A disabled case whose future's output nothing names (it only panics) still compiles: the
+/// output type falls back to `()`, as in tokio, and the future is never polled.
+#[gort::test]
+async fn a_disabled_case_with_an_unnamed_output_type_compiles_and_never_runs() {
+    let never = std::future::poll_fn(|_| panic!("a disabled case was polled"));
+    let got = gort::select! {
+        _ = never, if false => 0,
+        v = async { 5 } => v,
+    };
+    assert_eq!(got, 5);
+}
+
+/// A case may borrow a temporary made in its own expression (`&mut ready(..)`), which lives
+/// until the select ends.
+#[gort::test]
+async fn a_case_may_borrow_a_temporary_future() {
+    let got = gort::select! {
+        v = &mut std::future::ready(9) => v,
+    };
+    assert_eq!(got, 9);
+}

@@ -1,8 +1,7 @@
-//! `#[gort::main]` and `#[gort::test]`: an `async fn` without arguments becomes a plain `fn`
-//! whose body hands the original body, as an `async move` block, to a runtime entry point in
-//! `gort::__private`. The signature is otherwise kept as written (name, visibility, other
-//! attributes, return type), and the body's tokens keep their spans, so errors point at user
-//! code.
+//! `#[gort::main]` and `#[gort::test]`: an `async fn` becomes a plain `fn` whose body hands the
+//! original body, as an `async move` block, to a runtime entry point in `gort::__private`. The
+//! signature is otherwise kept as written (name, visibility, other attributes, return type),
+//! and the body's tokens keep their spans, so errors point at user code.
 //!
 //! ```ignore
 //! #[gort::main(worker_threads = 4)]
@@ -35,16 +34,23 @@
 //! }
 //! ```
 //!
-//! The options are tokio's (`flavor`, `worker_threads`, `start_paused`, `crate`), with tokio's
-//! defaults (`main` is multi-thread, `test` current-thread) and tokio's refusal of
-//! `worker_threads` on a current-thread runtime. Values are literals rather than expressions,
-//! so that a typo is a compile error here instead of a type error inside the expansion.
+//! The options are tokio's (`flavor`, `worker_threads`, `start_paused`, `name`, `crate`; not
+//! `unhandled_panic`, which tokio has only under `tokio_unstable`), with tokio's defaults
+//! (`main` is multi-thread, `test` current-thread) and tokio's refusal of `worker_threads` on a
+//! current-thread runtime. Values are literals rather than expressions,
+//! so that a typo is a compile error here instead of a type error inside the expansion. With
+//! `name = "..."` the entry points are `run_main_named`/`run_test_named`, which take the name
+//! after `start_paused`.
+//!
+//! As in tokio, `#[gort::main]` on a function other than the program's `main` may take
+//! arguments (a trait method's `self`) and generic parameters: the `async move` body captures
+//! them. `main` itself and tests take none.
 
 use proc_macro2::{Literal, Span, TokenStream as TokenStream2};
 use quote::{quote, quote_spanned, ToTokens};
 use syn::parse::Parser;
 use syn::punctuated::Punctuated;
-use syn::{parse_quote, Error, Expr, ExprLit, ItemFn, Lit, LitBool, Meta, Path, Token};
+use syn::{parse_quote, Error, Expr, ExprLit, ItemFn, Lit, LitBool, LitStr, Meta, Path, Token};
 
 /// Which attribute is being expanded.
 #[derive(Clone, Copy)]
@@ -105,6 +111,9 @@ struct Options {
     start_paused: Option<LitBool>,
     /// `crate = "path"`; `None` means `::gort`.
     krate: Option<Path>,
+    /// `name = "..."`: the runtime's name (`Builder::name`, seen as `Handle::name`); `None`
+    /// leaves it unnamed.
+    name: Option<LitStr>,
 }
 
 /// Converts an expansion result into the macro output.
@@ -165,10 +174,14 @@ fn rewrite(kind: Kind, mut func: ItemFn, options: &Options) -> TokenStream2 {
         Some(flag) => flag.to_token_stream(),
         None => quote!(false),
     };
-    let runner = match kind {
-        Kind::Main => quote!(run_main),
-        Kind::Test => quote!(run_test),
+    // A named runtime goes through the facade's `run_*_named`, which take the name too.
+    let (runner, name) = match (kind, &options.name) {
+        (Kind::Main, None) => (quote!(run_main), None),
+        (Kind::Test, None) => (quote!(run_test), None),
+        (Kind::Main, Some(name)) => (quote!(run_main_named), Some(name)),
+        (Kind::Test, Some(name)) => (quote!(run_test_named), Some(name)),
     };
+    let name = name.map(|name| quote!(#name,));
     let body = &func.block;
     // Give the call the span of the body's last token, so that a mismatch between the body's
     // value and the declared return type points there instead of at the attribute. The body
@@ -182,6 +195,7 @@ fn rewrite(kind: Kind, mut func: ItemFn, options: &Options) -> TokenStream2 {
         #krate::__private::EntryFlavor::#flavor,
         #workers,
         #paused,
+        #name
         async move #body
     ));
     func.block = parse_quote!({ #call });
@@ -212,6 +226,7 @@ fn parse_options(kind: Kind, attr: TokenStream2) -> syn::Result<Options> {
     const FLAVOR_MSG: &str = "the `flavor` option requires a string: \"current_thread\", \
                               \"local\" or \"multi_thread\"";
     const CRATE_MSG: &str = "the `crate` option requires a string holding a path";
+    const NAME_MSG: &str = "the `name` option requires a non-empty string";
     let metas = Punctuated::<Meta, Token![,]>::parse_terminated.parse2(attr)?;
     let mut options = Options::default();
     let mut workers_meta = None;
@@ -267,11 +282,22 @@ fn parse_options(kind: Kind, attr: TokenStream2) -> syn::Result<Options> {
                 .parse::<Path>()
                 .map_err(|_| Error::new_spanned(text, CRATE_MSG))?;
             options.krate = Some(krate);
+        } else if path.is_ident("name") {
+            reject_duplicate(&meta, options.name.is_some())?;
+            let lit = option_literal(&meta, NAME_MSG)?;
+            let Lit::Str(text) = lit else {
+                return Err(Error::new_spanned(lit, NAME_MSG));
+            };
+            // `Builder::name` would panic on it at run time.
+            if text.value().trim().is_empty() {
+                return Err(Error::new_spanned(text, NAME_MSG));
+            }
+            options.name = Some(text.clone());
         } else {
             let name = path.to_token_stream().to_string().replace(' ', "");
             let msg = format!(
-                "unknown option `{name}`; expected `flavor`, `worker_threads`, `start_paused` or \
-                 `crate`"
+                "unknown option `{name}`; expected `flavor`, `worker_threads`, `start_paused`, \
+                 `name` or `crate`"
             );
             return Err(Error::new_spanned(path, msg));
         }
@@ -284,6 +310,12 @@ fn parse_options(kind: Kind, attr: TokenStream2) -> syn::Result<Options> {
             kind.attr_name()
         );
         return Err(Error::new_spanned(meta, msg));
+    }
+    if let (Kind::Main, Flavor::Local, Some(name)) = (kind, flavor, &options.name) {
+        // A named `LocalRuntime` cannot be installed as the process default from the facade
+        // (`gort::macros::support::run_main_named`); tests do not install one.
+        let msg = "`#[gort::main]` does not support the `name` option with `flavor = \"local\"`";
+        return Err(Error::new_spanned(name, msg));
     }
     Ok(options)
 }
@@ -320,6 +352,14 @@ fn check_signature(kind: Kind, func: &ItemFn) -> syn::Result<()> {
     if sig.asyncness.is_none() {
         let msg = "the `async` keyword is missing from the function declaration";
         return Err(Error::new_spanned(sig.fn_token, msg));
+    }
+    // As in tokio, `#[gort::main]` may run any function on a fresh runtime, a method taking
+    // `self` or a generic one included (the `async move` body captures the arguments); only
+    // the program's `main` (which rustc calls without arguments) and a test (which the test
+    // harness calls without arguments) must take none.
+    let is_program_main = matches!(kind, Kind::Main) && sig.ident == "main";
+    if matches!(kind, Kind::Main) && !is_program_main {
+        return Ok(());
     }
     if !sig.inputs.is_empty() || sig.variadic.is_some() {
         let msg = format!("`#[{name}]` functions cannot take arguments");

@@ -45,12 +45,30 @@ fn expansion_table() {
         (Kind::Main, "", "async fn main(x: u32) {}", Err("`#[gort::main]` functions cannot take arguments")),
         (Kind::Test, "", "async fn t(x: u32) {}", Err("`#[gort::test]` functions cannot take arguments")),
         (Kind::Main, "", "async fn main<T>() {}", Err("cannot have generic parameters")),
+        (Kind::Test, "", "async fn t<T>() {}", Err("cannot have generic parameters")),
+        // tokio's: only the program's `main` must take no arguments; another function run on
+        // a fresh runtime (a trait method) may take `self`, arguments and generics.
+        (Kind::Main, "", "async fn f(self) { self.g() }", Ok(&["fn f(self) {", "async move { self.g() }"])),
+        (Kind::Main, "", "async fn f<T: Send>(x: T) -> T where T: Copy { x }", Ok(&["fn f<T: Send>(x: T) -> T where T: Copy {", "async move { x }"])),
+        // `name`: the named entry points, with the name after `start_paused`.
+        (Kind::Test, "name = \"rt one\"", "async fn t() {}", Ok(&["::gort::__private::run_test_named(::gort::__private::EntryFlavor::CurrentThread, ::core::option::Option::None, false, \"rt one\", async move {})"])),
+        (Kind::Main, "name = \"svc\", start_paused = true", "async fn main() {}", Ok(&["::gort::__private::run_main_named(::gort::__private::EntryFlavor::MultiThread, ::core::option::Option::None, true, \"svc\", async move {})"])),
+        (Kind::Test, "flavor = \"local\", name = \"l\"", "async fn t() {}", Ok(&["run_test_named(::gort::__private::EntryFlavor::Local, ::core::option::Option::None, false, \"l\", async move {})"])),
+        (Kind::Main, "flavor = \"local\", name = \"l\"", "async fn main() {}", Err("does not support the `name` option with `flavor = \"local\"`")),
+        (Kind::Main, "name = \"\"", "async fn main() {}", Err("the `name` option requires a non-empty string")),
+        (Kind::Main, "name = \"  \"", "async fn main() {}", Err("the `name` option requires a non-empty string")),
+        (Kind::Test, "name = rt", "async fn t() {}", Err("the `name` option requires a non-empty string")),
+        (Kind::Test, "name = 1", "async fn t() {}", Err("the `name` option requires a non-empty string")),
+        (Kind::Test, "name", "async fn t() {}", Err("the `name` option requires a non-empty string")),
+        (Kind::Test, "name = \"a\", name = \"b\"", "async fn t() {}", Err("duplicate `name` option")),
+        // tokio accepts `unhandled_panic` only under `tokio_unstable`.
+        (Kind::Test, "flavor = \"current_thread\", unhandled_panic = \"ignore\"", "async fn t() {}", Err("unknown option `unhandled_panic`")),
         (Kind::Main, "", "async fn main() where u8: Copy {}", Err("cannot have a `where` clause")),
         (Kind::Test, "", "#[test] async fn t() {}", Err("second test attribute is supplied")),
         (Kind::Main, "", "struct S;", Err("expected")),
         // Option errors.
-        (Kind::Main, "foo", "async fn main() {}", Err("unknown option `foo`; expected `flavor`, `worker_threads`, `start_paused` or `crate`")),
-        (Kind::Test, "foo = 1", "async fn t() {}", Err("unknown option `foo`; expected `flavor`, `worker_threads`, `start_paused` or `crate`")),
+        (Kind::Main, "foo", "async fn main() {}", Err("unknown option `foo`; expected `flavor`, `worker_threads`, `start_paused`, `name` or `crate`")),
+        (Kind::Test, "foo = 1", "async fn t() {}", Err("unknown option `foo`; expected `flavor`, `worker_threads`, `start_paused`, `name` or `crate`")),
         (Kind::Test, "worker_threads = 2", "async fn t() {}", Err("the `worker_threads` option requires the `multi_thread` runtime flavor; use `#[gort::test(flavor = \"multi_thread\")]`")),
         (Kind::Main, "flavor = \"current_thread\", worker_threads = 2", "async fn main() {}", Err("requires the `multi_thread` runtime flavor")),
         (Kind::Main, "flavor = \"single_thread\"", "async fn main() {}", Err("no such runtime flavor `single_thread`")),

@@ -2,8 +2,9 @@
 //! `$crate`).
 //!
 //! Input: `<crate path>; [biased;] future, future, ...`. Each future is wrapped in the facade's
-//! `MaybeDone` and pinned on the caller's stack, one local each (no allocation, no `unsafe`),
-//! then a `poll_fn` polls every unfinished one on each wake-up. Without `biased;` the first
+//! `MaybeDone` (built from anything `IntoFuture`) and pinned on the caller's stack, one local
+//! each (no allocation, no `unsafe`), then a `poll_fn` polls every unfinished one on each
+//! wake-up. Without `biased;` the first
 //! future polled rotates by one per wake-up, so that a future that is always ready cannot starve
 //! the ones after it of the coop budget (tokio does the same); with it they go in order.
 //!
@@ -27,9 +28,13 @@
 //! }
 //! ```
 //!
-//! `try_join!` is the same, except that a future finishing with `Err` ends the whole join at
-//! once with that error (the other futures are dropped with the join), and the outputs are
-//! unwrapped from `Ok` into the tuple.
+//! `try_join!` is the same over `TryMaybeDone`, which keeps only a future's `Ok` value: a future
+//! finishing with `Err` ends the whole join at once with that error (the other futures are
+//! dropped with the join). Not storing the `Result` lets the slot share the future's niche, so
+//! the join's future is as small as tokio's (tokio's tests assert `size_of`). With `biased;` the
+//! closure captures no rotation counter, for the same reason.
+//!
+//! Each argument may be anything `IntoFuture`, as in tokio.
 
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote};
@@ -92,19 +97,24 @@ fn generate(join: &Join, fallible: bool) -> TokenStream {
     let cx = format_ident!("__gort_join_cx", span = Span::mixed_site());
     let pending = format_ident!("__gort_join_pending", span = Span::mixed_site());
     let futures = &join.futures;
+    let slot_type = if fallible {
+        quote!(TryMaybeDone)
+    } else {
+        quote!(MaybeDone)
+    };
     let pins = quote! {
-        #( let mut #slots = ::core::pin::pin!(#krate::__private::MaybeDone::new(#futures)); )*
+        #( let mut #slots = ::core::pin::pin!(#krate::__private::#slot_type::new(#futures)); )*
     };
     let indices = 0..count;
     let polls = slots.iter().map(|slot| {
         if fallible {
             quote! {
-                if #slot.as_mut().poll_done(#cx).is_pending() {
-                    #pending = true;
-                } else if #slot.as_mut().output_is_err() {
-                    return ::core::task::Poll::Ready(::core::result::Result::Err(
-                        #slot.as_mut().take_err(),
-                    ));
+                match #slot.as_mut().poll_ok(#cx) {
+                    ::core::task::Poll::Pending => #pending = true,
+                    ::core::task::Poll::Ready(::core::result::Result::Ok(())) => {}
+                    ::core::task::Poll::Ready(::core::result::Result::Err(err)) => {
+                        return ::core::task::Poll::Ready(::core::result::Result::Err(err));
+                    }
                 }
             }
         } else {
@@ -120,15 +130,16 @@ fn generate(join: &Join, fallible: bool) -> TokenStream {
     } else {
         quote!(( #( #slots.as_mut().take_output(), )* ))
     };
-    let rotate = if join.biased {
-        quote!()
+    // `biased;` has no rotation state at all: the closure captures only the slots, which keeps
+    // the join's future as small as tokio's.
+    let (start_binding, first, rotate) = if join.biased {
+        (quote!(), quote!(0usize), quote!())
     } else {
-        quote!(#start = if #start + 1 == #count { 0 } else { #start + 1 };)
-    };
-    let start_binding = if join.biased {
-        quote!(let #start: usize = 0;)
-    } else {
-        quote!(let mut #start: usize = 0;)
+        (
+            quote!(let mut #start: u32 = 0;),
+            quote!(#start as usize),
+            quote!(#start = if #start as usize + 1 == #count { 0 } else { #start + 1 };),
+        )
     };
     quote! {{
         #pins
@@ -136,7 +147,7 @@ fn generate(join: &Join, fallible: bool) -> TokenStream {
         ::core::future::poll_fn(move |#cx: &mut ::core::task::Context<'_>| {
             let mut #pending = false;
             for step in 0..#count {
-                let index = #start + step;
+                let index = #first + step;
                 let index = if index >= #count { index - #count } else { index };
                 match index {
                     #( #indices => { #polls } )*
@@ -147,7 +158,12 @@ fn generate(join: &Join, fallible: bool) -> TokenStream {
             if #pending {
                 ::core::task::Poll::Pending
             } else {
-                ::core::task::Poll::Ready(#outputs)
+                // An uninhabited output type makes the tuple unreachable, which is no
+                // concern of the caller's.
+                #[allow(unreachable_code)]
+                {
+                    ::core::task::Poll::Ready(#outputs)
+                }
             }
         })
         .await

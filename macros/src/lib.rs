@@ -45,8 +45,9 @@ pub fn try_join_internal(input: TokenStream) -> TokenStream {
 
 /// Runs an `async fn main` on a gort runtime (tokio's `#[tokio::main]`).
 ///
-/// The function must be `async` and take no arguments; it may return anything a `main` may,
-/// such as `Result<(), E>`. The runtime is built before the body runs, installed as the
+/// The function must be `async`; it may return anything a `main` may, such as `Result<(), E>`.
+/// The program's `main` takes no arguments; as in tokio, any other function may (a method's
+/// `self`, generic parameters): it then runs its body on a fresh runtime each call. The runtime is built before the body runs, installed as the
 /// process's default runtime (so plain threads spawn onto it), and shut down when the body
 /// returns.
 ///
@@ -60,8 +61,11 @@ pub fn try_join_internal(input: TokenStream) -> TokenStream {
 /// - `start_paused = true|false`: starts the clock paused (`gort::time::pause`): whenever every
 ///   task is idle the runtime moves the clock to the next timer instead of sleeping. tokio
 ///   allows it on the current-thread flavor only; gort on both.
+/// - `name = "..."`: names the runtime (`Builder::name`; `runtime::Handle::name` returns it).
 /// - `crate = "path"`: the path the expansion names gort by, for a re-exported or renamed
 ///   crate.
+///
+/// tokio's `unhandled_panic` option exists only under `tokio_unstable` and is not accepted.
 ///
 /// ```ignore
 /// #[gort::main(worker_threads = 2)]

@@ -145,7 +145,42 @@ fn irrefutable(pattern: &Pat) -> bool {
         Pat::Ident(ident) => ident.subpat.is_none(),
         Pat::Wild(_) => true,
         Pat::Type(typed) => irrefutable(&typed.pat),
+        Pat::Paren(inner) => irrefutable(&inner.pat),
         _ => false,
+    }
+}
+
+/// `pattern` with every binding made a plain by-value name (`mut x`, `ref x` and `ref mut x`
+/// become `x`), for the mismatch check, which matches a `&` to the output: there default
+/// binding modes bind each name by reference, whereas `mut x` would move out of the reference
+/// and `ref mut x` would need a `&mut`. The handler still sees the pattern as written.
+fn shared_ref_pattern(pattern: &Pat) -> Pat {
+    let mut pattern = pattern.clone();
+    strip_binding_modes(&mut pattern);
+    pattern
+}
+
+fn strip_binding_modes(pattern: &mut Pat) {
+    match pattern {
+        Pat::Ident(ident) => {
+            ident.by_ref = None;
+            ident.mutability = None;
+            if let Some((_, sub)) = &mut ident.subpat {
+                strip_binding_modes(sub);
+            }
+        }
+        Pat::Or(or) => or.cases.iter_mut().for_each(strip_binding_modes),
+        Pat::Paren(paren) => strip_binding_modes(&mut paren.pat),
+        Pat::Reference(reference) => strip_binding_modes(&mut reference.pat),
+        Pat::Slice(slice) => slice.elems.iter_mut().for_each(strip_binding_modes),
+        Pat::Struct(strukt) => strukt
+            .fields
+            .iter_mut()
+            .for_each(|field| strip_binding_modes(&mut field.pat)),
+        Pat::Tuple(tuple) => tuple.elems.iter_mut().for_each(strip_binding_modes),
+        Pat::TupleStruct(tuple) => tuple.elems.iter_mut().for_each(strip_binding_modes),
+        Pat::Type(typed) => strip_binding_modes(&mut typed.pat),
+        _ => {}
     }
 }
 
@@ -166,6 +201,19 @@ fn generate(select: &Select) -> TokenStream {
     }
     let krate = &select.krate;
     let private = quote!(#krate::__private::select);
+    // Mixed-site hygiene: the expansion's locals cannot collide with the user's names in the
+    // futures, preconditions and handlers.
+    let local = |name: &str| format_ident!("{}", name, span = Span::mixed_site());
+    let (enabled, init, futures, driver, cx, case_index, output, selected) = (
+        local("__enabled"),
+        local("__init"),
+        local("__futures"),
+        local("__driver"),
+        local("__cx"),
+        local("__case"),
+        local("__output"),
+        local("__selected"),
+    );
     let count = select.cases.len();
     let variants: Vec<_> = (0..count).map(|i| format_ident!("_{}", i)).collect();
     let indices: Vec<syn::Index> = (0..count).map(syn::Index::from).collect();
@@ -173,31 +221,38 @@ fn generate(select: &Select) -> TokenStream {
         Some(condition) => quote!(#condition),
         None => quote!(true),
     });
-    let futures = select.cases.iter().map(|case| &case.future);
+    let exprs = select.cases.iter().map(|case| &case.future);
     let polls = select.cases.iter().enumerate().map(|(i, case)| {
         let variant = &variants[i];
         let index = &indices[i];
-        let pattern = &case.pattern;
-        let ready = if irrefutable(pattern) {
-            quote!(#private::CasePoll::Ready(__Out::#variant(__output)))
+        let ready = if irrefutable(&case.pattern) {
+            quote!(#private::CasePoll::Ready(__Out::#variant(#output)))
         } else {
+            let pattern = shared_ref_pattern(&case.pattern);
             quote! {
                 #[allow(unused_variables, unreachable_patterns)]
-                match &__output {
-                    #pattern => #private::CasePoll::Ready(__Out::#variant(__output)),
+                match &#output {
+                    #pattern => #private::CasePoll::Ready(__Out::#variant(#output)),
                     _ => #private::CasePoll::Mismatch,
                 }
             }
         };
+        // `return` in the `Pending` arm (rather than a value) makes the output's type
+        // variable meet a diverging one, so that a future whose output nothing else names
+        // (`poll_fn(|_| panic!())` in a disabled case) falls back to `()`, as in tokio.
         quote! {
+            // A case whose future never completes (output `!`) has an unreachable tail.
+            #[allow(unreachable_code)]
             #i => {
                 // SAFETY: `__futures` lives in this (pinned) async frame and is not moved
                 // after the first poll: the closure only borrows it.
-                let __future = unsafe { ::core::pin::Pin::new_unchecked(&mut __futures.#index) };
-                match ::core::future::Future::poll(__future, __cx) {
-                    ::core::task::Poll::Ready(__output) => { #ready }
-                    ::core::task::Poll::Pending => #private::CasePoll::Pending,
-                }
+                let __future =
+                    unsafe { ::core::pin::Pin::new_unchecked(&mut #futures.#index) };
+                let #output = match ::core::future::Future::poll(__future, #cx) {
+                    ::core::task::Poll::Ready(#output) => #output,
+                    ::core::task::Poll::Pending => return #private::CasePoll::Pending,
+                };
+                #ready
             }
         }
     });
@@ -221,24 +276,28 @@ fn generate(select: &Select) -> TokenStream {
             )
         },
     };
-    // The futures are the scrutinee of a `match`, so that temporaries in their expressions
-    // (`after(d).recv()` borrows the receiver `after` returns) live while the select waits; in
-    // a `let` of their own they would be dropped at the end of that statement. The `match` is
-    // the initialiser of `__selected`, so they are dropped before the handler runs (tokio's
-    // order) and never outlive the caller's locals, even when the select is a block's tail
+    // The future expressions are the scrutinee of a `match`, so that temporaries in them
+    // (`after(d).recv()` borrows the receiver `after` returns; `&mut ready(())`) live while
+    // the select waits; in a `let` of their own they would be dropped at the end of that
+    // statement. Each is then turned into its future with `IntoFuture`, as tokio's are. The
+    // `match` is the initialiser of `__selected`, so the futures and those temporaries are
+    // dropped before the handler runs (tokio's order: a handler may use what the futures
+    // borrowed) and never outlive the caller's locals, even when the select is a block's tail
     // expression.
     quote! {{
         #[allow(non_camel_case_types)]
         enum __Out<#(#variants,)*> { #(#variants(#variants),)* }
-        let __enabled = ::std::vec![#(#preconditions),*];
-        // The futures (and the temporaries of their expressions) are dropped at the end of
-        // this statement, before the winning handler runs, as tokio's are: a handler may use
-        // what the futures borrowed.
-        let __selected = match (#(#futures,)*) {
-            mut __futures => {
-                let mut __driver = #private::SelectDriver::new(__enabled, #biased, #has_default);
-                ::core::future::poll_fn(|__cx| {
-                    __driver.poll(__cx, |__case, __cx| match __case {
+        let #enabled = ::std::vec![#(#preconditions),*];
+        // `mut`: a handler's `ref mut` binding borrows the output in place.
+        #[allow(unused_mut)]
+        let mut #selected = match (#(#exprs,)*) {
+            #init => {
+                let mut #futures = (
+                    #( ::core::future::IntoFuture::into_future(#init.#indices), )*
+                );
+                let mut #driver = #private::SelectDriver::new(#enabled, #biased, #has_default);
+                ::core::future::poll_fn(|#cx| {
+                    #driver.poll(#cx, |#case_index, #cx| match #case_index {
                         #(#polls)*
                         _ => ::core::unreachable!(),
                     })
@@ -247,7 +306,7 @@ fn generate(select: &Select) -> TokenStream {
             }
         };
         #[allow(unreachable_patterns)]
-        match __selected {
+        match #selected {
             #(#arms)*
             #default_arm,
             #else_arm,
@@ -255,3 +314,7 @@ fn generate(select: &Select) -> TokenStream {
         }
     }}
 }
+
+#[cfg(test)]
+#[path = "select_tests.rs"]
+mod tests;
