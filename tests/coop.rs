@@ -218,3 +218,26 @@ fn cooperative_makes_any_future_take_part() {
     }));
     assert_eq!(pendings, YIELDS_OF_LOOP);
 }
+
+/// `select!` spends no budget of its own: the case that wins pays (here `consume_budget`, one
+/// unit), so a whole budget's worth of such selects completes before one is told to yield.
+#[test]
+fn a_select_spends_only_the_budget_its_winning_case_spends() {
+    runtime(1).block_on(async {
+        let mut completed = 0;
+        loop {
+            let mut one = Box::pin(async {
+                gort::select! {
+                    biased;
+                    () = coop::consume_budget() => {},
+                    () = std::future::ready(()) => {},
+                }
+            });
+            if futures::poll!(one.as_mut()).is_pending() {
+                break;
+            }
+            completed += 1;
+        }
+        assert_eq!(completed, 128, "tokio's budget: 128 units");
+    });
+}

@@ -235,14 +235,23 @@ impl SelectDriver {
     ) -> Poll<Selected<O>> {
         // Before anything can commit us: a peer's wake must find this task's waker.
         self.selection.register(cx.waker());
-        // One unit of the coop budget per select, so a loop of selects over always-ready
-        // channels yields to other tasks.
-        let progress = std::task::ready!(gort_context::poll_proceed(cx));
-        let polled = self.poll_cases(cx, &mut poll_case);
-        if polled.is_ready() {
+        // tokio's rule: a select with the budget spent is `Pending` (woken to run again),
+        // but the select itself takes no unit: the case that wins pays. A plain future pays
+        // in its own poll (if it is budget-aware); a channel case only registers in phase 1,
+        // so the driver charges one unit when a channel case (or `default`) ends the select,
+        // and a loop of selects over always-ready channels still yields to other tasks.
+        if !gort_context::has_budget_remaining() {
+            cx.waker().wake_by_ref();
+            return Poll::Pending;
+        }
+        self.poll_cases(cx, &mut poll_case)
+    }
+
+    /// Takes the unit a channel case's (or `default`'s) win costs (see `poll`).
+    fn charge(cx: &mut Context<'_>) {
+        if let Poll::Ready(progress) = gort_context::poll_proceed(cx) {
             progress.made();
         }
-        polled
     }
 
     fn poll_cases<O>(
@@ -256,7 +265,10 @@ impl SelectDriver {
                 // A peer committed a channel case (or an earlier round did): its op has the
                 // result.
                 match poll_case(winner, cx) {
-                    CasePoll::Ready(output) => return Poll::Ready(Selected::Case(output)),
+                    CasePoll::Ready(output) => {
+                        Self::charge(cx);
+                        return Poll::Ready(Selected::Case(output));
+                    }
                     CasePoll::Mismatch => {
                         self.enabled[winner] = false;
                         self.selection.reset();
@@ -313,6 +325,7 @@ impl SelectDriver {
             }
             if entries.is_empty() {
                 if self.has_default {
+                    Self::charge(cx);
                     return Poll::Ready(Selected::Default);
                 }
                 return Poll::Pending;
@@ -374,6 +387,7 @@ impl SelectDriver {
             drop(guards);
             wakes.wake_all();
             if self.has_default {
+                Self::charge(cx);
                 return Poll::Ready(Selected::Default);
             }
             return Poll::Pending;
