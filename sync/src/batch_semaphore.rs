@@ -40,6 +40,15 @@
 //! it (or are dropped). Wakers are woken, and replaced wakers dropped, after the unlock: they
 //! are user code, and may use this very semaphore.
 //!
+//! # Coop budget
+//!
+//! An acquisition spends one unit of the task's coop budget (`gort-context`), as tokio's does:
+//! a task that takes an uncontended lock in a loop must still yield its P. The unit is asked
+//! for after the permits are taken, as in tokio: a task whose budget is spent still takes its
+//! place in line (and, if the permits are free, takes them and holds them through its yield),
+//! so being out of budget never costs it its turn. A future dropped while holding them so
+//! gives them back.
+//!
 //! # Memory ordering
 //!
 //! Every change of `state` is a CAS or an RMW with `AcqRel` (`Acquire` loads), so what a task
@@ -48,7 +57,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::task::{Context, Poll, Waker};
+use std::task::{ready, Context, Poll, Waker};
 
 use gort_gc::Visitor;
 
@@ -147,6 +156,7 @@ impl BatchSemaphore {
             semaphore: self,
             wanted: n,
             key: None,
+            holding: false,
         }
     }
 
@@ -294,16 +304,27 @@ pub struct Acquire<'a> {
     wanted: usize,
     /// Its reservation in the wait list once it queued; `None` before, and once it completed.
     key: Option<usize>,
+    /// It has its permits but has not returned them yet: the task's coop budget was spent.
+    holding: bool,
 }
 
 impl Future for Acquire<'_> {
     type Output = Result<(), Closed>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        match self.key {
-            Some(key) => self.poll_queued(key, cx),
-            None => self.poll_first(cx),
+        if !self.holding {
+            let acquired = match self.key {
+                Some(key) => self.poll_queued(key, cx),
+                None => self.poll_first(cx),
+            };
+            ready!(acquired)?;
+            self.holding = true;
         }
+        // The budget is asked only once the permits are ours (module doc, "Coop budget").
+        let progress = ready!(gort_context::poll_proceed(cx));
+        progress.made();
+        self.holding = false;
+        Poll::Ready(Ok(()))
     }
 }
 
@@ -397,6 +418,10 @@ impl Acquire<'_> {
 impl Drop for Acquire<'_> {
     /// Leaves the line, giving back what was assigned (module doc, "Cancellation").
     fn drop(&mut self) {
+        if self.holding {
+            self.semaphore.release(self.wanted);
+            return;
+        }
         let Some(key) = self.key.take() else {
             return;
         };
