@@ -91,10 +91,7 @@ unsafe impl<T: ?Sized + Sync> Sync for MappedMutexGuard<'_, T> {}
 // SAFETY: it owns the `Arc<Mutex<T>>` (which needs `T: Send` to move) and is a `&mut U`.
 unsafe impl<T: ?Sized + Send, U: ?Sized + Send> Send for OwnedMappedMutexGuard<T, U> {}
 // SAFETY: sharing it shares the `Arc<Mutex<T>>` and gives out `&U`.
-unsafe impl<T: ?Sized + Send + Sync, U: ?Sized + Send + Sync> Sync
-    for OwnedMappedMutexGuard<T, U>
-{
-}
+unsafe impl<T: ?Sized + Send + Sync, U: ?Sized + Send + Sync> Sync for OwnedMappedMutexGuard<T, U> {}
 
 impl<T> Mutex<T> {
     /// A new unlocked mutex holding `value`. `const`, so a mutex can be a `static`.
@@ -193,8 +190,7 @@ impl<T: ?Sized> OnSemaphore for Mutex<T> {
 // wakers of the tasks waiting for the lock.
 unsafe impl<T: ?Sized> Trace for Mutex<T> {
     fn trace(&self, visitor: &mut dyn Visitor) {
-        self.semaphore
-            .trace_waiters(visitor, |_| "sync.Mutex.Lock");
+        self.semaphore.trace_waiters(visitor, |_| "sync.Mutex.Lock");
     }
 }
 

@@ -129,7 +129,9 @@ impl Semaphore {
     /// Acquiring zero permits succeeds at once unless the semaphore is closed.
     pub async fn acquire_many(&self, n: u32) -> Result<SemaphorePermit<'_>, AcquireError> {
         let permits = n as usize;
-        self.core.acquire(permits).await
+        self.core
+            .acquire(permits)
+            .await
             .map_err(|_| AcquireError(()))?;
         Ok(SemaphorePermit {
             semaphore: self,
@@ -180,7 +182,9 @@ impl Semaphore {
         n: u32,
     ) -> Result<OwnedSemaphorePermit, AcquireError> {
         let permits = n as usize;
-        self.core.acquire(permits).await
+        self.core
+            .acquire(permits)
+            .await
             .map_err(|_| AcquireError(()))?;
         Ok(OwnedSemaphorePermit {
             semaphore: self,

@@ -262,10 +262,7 @@ impl<'a, T: ?Sized> RwLockMappedWriteGuard<'a, T> {
 
     /// [`RwLockMappedWriteGuard::map`] with a closure that may decline (`None`): then the
     /// guard is given back unchanged as the error.
-    pub fn try_map<U: ?Sized, F>(
-        this: Self,
-        f: F,
-    ) -> Result<RwLockMappedWriteGuard<'a, U>, Self>
+    pub fn try_map<U: ?Sized, F>(this: Self, f: F) -> Result<RwLockMappedWriteGuard<'a, U>, Self>
     where
         F: FnOnce(&mut T) -> Option<&mut U>,
     {
