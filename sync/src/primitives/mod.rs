@@ -34,6 +34,8 @@
 
 mod barrier;
 mod held;
+#[cfg(test)]
+mod lock_tests;
 mod mutex;
 mod notify;
 mod once_cell;
