@@ -25,15 +25,17 @@ fn mutex_guards_map_and_unlock() {
         let mut first = MappedMutexGuard::map(mapped, |names| &mut names[0]);
         first.push('!');
         let declined = MappedMutexGuard::try_map(first, |_| None::<&mut u8>);
-        let first = declined.err().expect("declined");
+        let Err(first) = declined else {
+            panic!("the closure declined");
+        };
         assert!(mutex.try_lock().is_err());
         drop(first);
     }
     {
         let owned = Arc::clone(&mutex).try_lock_owned().unwrap();
-        let owned = OwnedMutexGuard::try_map(owned, |_| None::<&mut u8>)
-            .err()
-            .expect("declined");
+        let Err(owned) = OwnedMutexGuard::try_map(owned, |_| None::<&mut u8>) else {
+            panic!("the closure declined");
+        };
         let mut number = OwnedMutexGuard::map(owned, |pair| &mut pair.0);
         *number += 1;
         let number = OwnedMappedMutexGuard::map(number, |n| n);
@@ -68,9 +70,9 @@ fn two_threads_write_through_a_mutex() {
 fn rwlock_guards_map_downgrade_and_unlock() {
     let lock = RwLock::with_max_readers(vec![1, 2, 3], 4);
     let write = lock.try_write().unwrap();
-    let write = RwLockWriteGuard::try_map(write, |_| None::<&mut u8>)
-        .err()
-        .expect("declined");
+    let Err(write) = RwLockWriteGuard::try_map(write, |_| None::<&mut u8>) else {
+        panic!("the closure declined");
+    };
     let mut mapped = RwLockWriteGuard::map(write, |v| &mut v[0]);
     *mapped = 10;
     let mapped = RwLockMappedWriteGuard::map(mapped, |n| n);
@@ -82,9 +84,9 @@ fn rwlock_guards_map_downgrade_and_unlock() {
     let read = RwLockReadGuard::map(read, |n| n);
     drop((read, other));
     let write = lock.try_write().unwrap();
-    let write = RwLockWriteGuard::try_downgrade_map(write, |v| v.get(9))
-        .err()
-        .expect("declined");
+    let Err(write) = RwLockWriteGuard::try_downgrade_map(write, |v| v.get(9)) else {
+        panic!("the closure declined");
+    };
     let mut whole = RwLockWriteGuard::into_mapped(write);
     whole.push(4);
     drop(whole);
@@ -95,9 +97,9 @@ fn rwlock_guards_map_downgrade_and_unlock() {
 fn owned_rwlock_guards_map_downgrade_and_unlock() {
     let lock = Arc::new(RwLock::new(String::from("ab")));
     let write = Arc::clone(&lock).try_write_owned().unwrap();
-    let write = OwnedRwLockWriteGuard::try_map(write, |_| None::<&mut u8>)
-        .err()
-        .expect("declined");
+    let Err(write) = OwnedRwLockWriteGuard::try_map(write, |_| None::<&mut u8>) else {
+        panic!("the closure declined");
+    };
     let mut mapped = OwnedRwLockWriteGuard::map(write, |s| s);
     mapped.push('c');
     let mapped = OwnedRwLockMappedWriteGuard::try_map(mapped, |s| Some(s)).expect("kept");
