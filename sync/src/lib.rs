@@ -14,6 +14,12 @@
 //! The crate never imports the executor: waking a task is all it needs from a runtime, and the
 //! coop budget comes from `gort-context`.
 
+// The FIFO semaphore under the locks; public (hidden) under loom for `tests/loom_semaphore.rs`.
+#[cfg(loom)]
+#[doc(hidden)]
+pub mod batch_semaphore;
+#[cfg(not(loom))]
+mod batch_semaphore;
 mod blocking;
 // Not under loom, like `primitives`: lock-based, and the loom models cover the channel only.
 #[cfg(not(loom))]

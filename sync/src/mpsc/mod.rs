@@ -58,7 +58,7 @@ mod reserve;
 #[cfg(all(test, not(loom)))]
 mod tests;
 mod unbounded;
-mod wait_list;
+pub(crate) mod wait_list;
 
 pub use bounded::{channel, Receiver, Sender, WeakSender};
 pub use permits::{OwnedPermit, Permit, PermitIterator};

@@ -14,6 +14,9 @@
 //! A reservation stays in the slab (unlinked) after the list is done with it, *granted* or
 //! *closed*, until its future collects the outcome or is dropped; only the owner removes its
 //! key, so a key is never reused under a future that still holds it.
+//!
+//! The locks' batch semaphore (`batch_semaphore.rs`) queues its acquirers in the same list:
+//! it is the same FIFO of waiters for a number of permits, whoever hands the permits out.
 
 use std::task::Waker;
 
@@ -21,31 +24,31 @@ use slab::Slab;
 
 /// Where a reservation is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Status {
+pub(crate) enum Status {
     /// Linked in the list, waiting for `remaining` more permits.
     Queued,
     /// Has every permit it asked for; its future takes them on its next poll.
     Granted,
-    /// The receiver closed the channel while it waited; its future fails, giving back what it
-    /// was assigned.
+    /// The receiver closed the channel (or the semaphore was closed) while it waited; its
+    /// future fails, giving back what it was assigned.
     Closed,
 }
 
 /// One parked reservation.
 #[derive(Debug)]
-pub(super) struct Reservation {
+pub(crate) struct Reservation {
     /// Permits asked for.
-    pub(super) wanted: usize,
+    pub(crate) wanted: usize,
     /// Permits still to be assigned (0 once granted).
-    pub(super) remaining: usize,
+    pub(crate) remaining: usize,
     /// The task to wake when it is granted or closed; taken when it is woken.
-    pub(super) waker: Option<Waker>,
-    pub(super) status: Status,
+    pub(crate) waker: Option<Waker>,
+    pub(crate) status: Status,
 }
 
 impl Reservation {
     /// Permits assigned to it so far: what its future gives back if it fails or is dropped.
-    pub(super) fn assigned(&self) -> usize {
+    pub(crate) fn assigned(&self) -> usize {
         self.wanted - self.remaining
     }
 }
@@ -60,7 +63,7 @@ struct Entry {
 
 /// The parked reservations (module doc). Lives under the channel's lock.
 #[derive(Debug, Default)]
-pub(super) struct WaitList {
+pub(crate) struct WaitList {
     entries: Slab<Entry>,
     /// The oldest queued reservation.
     head: Option<usize>,
@@ -69,8 +72,17 @@ pub(super) struct WaitList {
 }
 
 impl WaitList {
+    /// An empty list; `const`, so that a lock holding one can be a `static`.
+    pub(crate) const fn new() -> WaitList {
+        WaitList {
+            entries: Slab::new(),
+            head: None,
+            tail: None,
+        }
+    }
+
     /// Queues `reservation` (status `Queued`) at the back; returns its key.
-    pub(super) fn push_back(&mut self, reservation: Reservation) -> usize {
+    pub(crate) fn push_back(&mut self, reservation: Reservation) -> usize {
         debug_assert_eq!(reservation.status, Status::Queued);
         let key = self.entries.insert(Entry {
             reservation,
@@ -86,14 +98,14 @@ impl WaitList {
     }
 
     /// The oldest queued reservation, if any.
-    pub(super) fn front_mut(&mut self) -> Option<&mut Reservation> {
+    pub(crate) fn front_mut(&mut self) -> Option<&mut Reservation> {
         let head = self.head?;
         Some(&mut self.entries[head].reservation)
     }
 
     /// Takes the oldest queued reservation out of the list, leaving it in the slab with
     /// `status` (`Granted` or `Closed`), and returns it to be woken.
-    pub(super) fn pop_front(&mut self, status: Status) -> Option<&mut Reservation> {
+    pub(crate) fn pop_front(&mut self, status: Status) -> Option<&mut Reservation> {
         let head = self.head?;
         self.unlink(head);
         let reservation = &mut self.entries[head].reservation;
@@ -102,17 +114,17 @@ impl WaitList {
     }
 
     /// The reservation under `key`.
-    pub(super) fn get(&self, key: usize) -> &Reservation {
+    pub(crate) fn get(&self, key: usize) -> &Reservation {
         &self.entries[key].reservation
     }
 
     /// The reservation under `key`, to change its waker.
-    pub(super) fn get_mut(&mut self, key: usize) -> &mut Reservation {
+    pub(crate) fn get_mut(&mut self, key: usize) -> &mut Reservation {
         &mut self.entries[key].reservation
     }
 
     /// Removes the reservation under `key` (its owner's call), unlinking it if still queued.
-    pub(super) fn remove(&mut self, key: usize) -> Reservation {
+    pub(crate) fn remove(&mut self, key: usize) -> Reservation {
         if self.entries[key].reservation.status == Status::Queued {
             self.unlink(key);
         }
@@ -120,12 +132,12 @@ impl WaitList {
     }
 
     /// Whether no reservation is queued.
-    pub(super) fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.head.is_none()
     }
 
     /// Every reservation still in the slab (queued or not), for the leak pass.
-    pub(super) fn iter(&self) -> impl Iterator<Item = &Reservation> {
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &Reservation> {
         self.entries.iter().map(|(_, entry)| &entry.reservation)
     }
 

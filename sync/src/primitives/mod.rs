@@ -11,27 +11,31 @@
 //! there to give tokio's signature where the crate's differs (`try_lock` returning a `Result`,
 //! `Barrier::wait` returning gort's own result type), and to keep the crate out of gort's API.
 //!
-//! - [`Mutex`], [`RwLock`]: `async-lock`. The newtype returns `Result` from `try_*` and spends
-//!   the coop budget in `lock`/`read`/`write`.
+//! - [`Semaphore`], [`Mutex`], [`RwLock`]: written here, on the crate's FIFO batch semaphore
+//!   (`batch_semaphore.rs`), as tokio's are: waiters served in order, a writer never starved
+//!   by readers, owned and mapped guards, and waiters the leak pass can see (their `Trace`).
 //! - [`Barrier`], [`OnceCell`]: `async-lock`. The newtype gives tokio's `BarrierWaitResult`, a
 //!   synchronous `set` and `SetError`.
-//! - [`Semaphore`]: written on `event-listener` (see `semaphore.rs`): `async-lock`'s has no
-//!   `close`, no `acquire_many`, and no owned permit on a plain `Arc<Semaphore>`.
 //! - [`WaitGroup`]: written on `event-listener`; no crate has Go's counter.
 //! - [`Notify`]: written on a `std` mutex and a map of waiters (see `notify.rs`): a permit
 //!   handed to a waiter that is then dropped must survive, which `event-listener` cannot say.
 //!
-//! Owned lock guards (`lock_owned`, `read_owned`, `write_owned`) and mapped guards are not
-//! offered: over `async-lock` they would need a self-referential guard, that is `unsafe`, and
-//! this module has none.
+//! The locks hold their data in an `UnsafeCell` and their guards are pointers into it, as
+//! every lock's are: that `unsafe` is in `mutex.rs` and `rw_lock/`, each block with the permit
+//! that makes it sound.
 //!
 //! # Coop budget
 //!
 //! Acquiring a lock or a permit spends one unit of the task's coop budget (`gort-context`),
 //! as tokio's do: a G that takes an uncontended `Mutex` in a loop would otherwise never give
-//! its P back. A wait that parks is refunded, so only ready acquisitions pay.
+//! its P back. Only acquisitions that complete pay; for the semaphore-based ones the unit is
+//! asked for once the permits are taken, so a task out of budget keeps its place in line
+//! (`batch_semaphore.rs`).
 
 mod barrier;
+mod held;
+#[cfg(test)]
+mod lock_tests;
 mod mutex;
 mod notify;
 mod once_cell;
@@ -40,37 +44,26 @@ mod semaphore;
 mod wait_group;
 
 pub use barrier::{Barrier, BarrierWaitResult};
-pub use mutex::{Mutex, MutexGuard, TryLockError};
+pub use mutex::{
+    MappedMutexGuard, Mutex, MutexGuard, OwnedMappedMutexGuard, OwnedMutexGuard, TryLockError,
+};
 pub use notify::{Notified, Notify, OwnedNotified};
 pub use once_cell::{OnceCell, SetError};
-pub use rw_lock::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+pub use rw_lock::{
+    OwnedRwLockMappedWriteGuard, OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RwLock,
+    RwLockMappedWriteGuard, RwLockReadGuard, RwLockWriteGuard,
+};
 pub use semaphore::{
     AcquireError, OwnedSemaphorePermit, Semaphore, SemaphorePermit, TryAcquireError,
 };
 pub use wait_group::WaitGroup;
 
-use std::future::{poll_fn, Future};
-use std::pin::pin;
-use std::task::{ready, Poll};
-
-/// Awaits `future` as one budgeted acquisition: one unit of the coop budget is taken before each
-/// poll and kept only when the poll completes, so that an acquisition that parks costs nothing
-/// and a task whose budget is spent yields before it acquires (see "Coop budget" above).
-async fn cooperative<F: Future>(future: F) -> F::Output {
-    let mut future = pin!(future);
-    poll_fn(|cx| {
-        let progress = ready!(gort_context::poll_proceed(cx));
-        let output = ready!(future.as_mut().poll(cx));
-        progress.made();
-        Poll::Ready(output)
-    })
-    .await
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::task::{Context, Waker};
+    use std::future::Future;
+    use std::pin::pin;
+    use std::task::{Context, Poll, Waker};
 
     /// An uncontended acquisition that would be ready still answers `Pending` once the poll's
     /// budget is spent, and succeeds on the next poll with a fresh budget.
