@@ -13,13 +13,13 @@
 //!
 //! - [`Mutex`], [`RwLock`]: `async-lock`. The newtype returns `Result` from `try_*` and spends
 //!   the coop budget in `lock`/`read`/`write`.
-//! - [`Barrier`], [`OnceCell`]: `async-lock`. The newtype gives tokio's `BarrierWaitResult`, a
-//!   synchronous `set` and `SetError`.
+//! - [`OnceCell`], [`SetOnce`]: gort's own (`once_cell.rs`, `set_once.rs`), over the crate's
+//!   `OnceSlot`: a value read without a lock once set, and a queue that lets one initialiser
+//!   run at a time, handing on in arrival order when one is cancelled, fails or panics.
+//! - [`Barrier`], [`Notify`], [`WaitGroup`]: gort's own, over the crate's `WaitQueue`, which
+//!   remembers what a parked future was chosen for until it has seen it (see `notify.rs`).
 //! - [`Semaphore`]: written on `event-listener` (see `semaphore.rs`): `async-lock`'s has no
 //!   `close`, no `acquire_many`, and no owned permit on a plain `Arc<Semaphore>`.
-//! - [`WaitGroup`]: written on `event-listener`; no crate has Go's counter.
-//! - [`Notify`]: written on a `std` mutex and a map of waiters (see `notify.rs`): a permit
-//!   handed to a waiter that is then dropped must survive, which `event-listener` cannot say.
 //!
 //! Owned lock guards (`lock_owned`, `read_owned`, `write_owned`) and mapped guards are not
 //! offered: over `async-lock` they would need a self-referential guard, that is `unsafe`, and
@@ -32,21 +32,24 @@
 //! its P back. A wait that parks is refunded, so only ready acquisitions pay.
 
 mod barrier;
+pub mod futures;
 mod mutex;
 mod notify;
 mod once_cell;
 mod rw_lock;
 mod semaphore;
+mod set_once;
 mod wait_group;
 
 pub use barrier::{Barrier, BarrierWaitResult};
 pub use mutex::{Mutex, MutexGuard, TryLockError};
-pub use notify::{Notified, Notify, OwnedNotified};
+pub use notify::Notify;
 pub use once_cell::{OnceCell, SetError};
 pub use rw_lock::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 pub use semaphore::{
     AcquireError, OwnedSemaphorePermit, Semaphore, SemaphorePermit, TryAcquireError,
 };
+pub use set_once::{SetOnce, SetOnceError};
 pub use wait_group::WaitGroup;
 
 use std::future::{poll_fn, Future};
