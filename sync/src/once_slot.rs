@@ -447,3 +447,135 @@ mod unsafe_cell {
         }
     }
 }
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicUsize;
+    use std::sync::Arc;
+    use std::task::{Wake, Waker};
+
+    /// A waker that counts its wakes.
+    struct Count(AtomicUsize);
+
+    impl Wake for Count {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+
+    fn counting_waker() -> (Arc<Count>, Waker) {
+        let count = Arc::new(Count(AtomicUsize::new(0)));
+        (Arc::clone(&count), Waker::from(count))
+    }
+
+    fn wakes(count: &Count) -> usize {
+        count.0.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Polls `claim` once with `waker`.
+    fn poll<'a, T>(claim: &mut Claim<'a, T>, waker: &Waker) -> Poll<Claimed<'a, T>> {
+        Pin::new(claim).poll(&mut Context::from_waker(waker))
+    }
+
+    fn gate<'a, T>(poll: Poll<Claimed<'a, T>>) -> InitGuard<'a, T> {
+        match poll {
+            Poll::Ready(Claimed::Gate(guard)) => guard,
+            Poll::Ready(Claimed::Value(_)) => panic!("expected the gate, got the value"),
+            Poll::Pending => panic!("expected the gate, got Pending"),
+        }
+    }
+
+    fn value<'a, T>(poll: Poll<Claimed<'a, T>>) -> &'a T {
+        match poll {
+            Poll::Ready(Claimed::Value(value)) => value,
+            Poll::Ready(Claimed::Gate(_)) => panic!("expected the value, got the gate"),
+            Poll::Pending => panic!("expected the value, got Pending"),
+        }
+    }
+
+    /// A guard dropped without a value hands the gate to the oldest queued contender only;
+    /// its value then releases the rest, whose own initialisers never get the gate.
+    #[test]
+    fn a_dropped_guard_hands_the_gate_to_the_oldest_contender() {
+        let slot = OnceSlot::<String>::new();
+        let (b_count, b_waker) = counting_waker();
+        let (c_count, c_waker) = counting_waker();
+        let first = gate(poll(&mut slot.claim(), Waker::noop()));
+        let mut b = slot.claim();
+        let mut c = slot.claim();
+        assert!(poll(&mut b, &b_waker).is_pending());
+        assert!(poll(&mut c, &c_waker).is_pending());
+        drop(first);
+        assert_eq!((wakes(&b_count), wakes(&c_count)), (1, 0));
+        assert!(poll(&mut c, &c_waker).is_pending(), "c is not next");
+        let second = gate(poll(&mut b, &b_waker));
+        assert_eq!(second.complete("b".to_owned()), "b");
+        assert_eq!(wakes(&c_count), 1);
+        assert_eq!(value(poll(&mut c, &c_waker)), "b");
+        assert_eq!(slot.get().map(String::as_str), Some("b"));
+    }
+
+    /// A contender chosen for the gate but dropped before it saw it passes the gate on; with
+    /// nobody left, the gate is free for the next newcomer.
+    #[test]
+    fn a_chosen_contender_dropped_passes_the_gate_on() {
+        let slot = OnceSlot::<u32>::new();
+        let (c_count, c_waker) = counting_waker();
+        let first = gate(poll(&mut slot.claim(), Waker::noop()));
+        let mut b = slot.claim();
+        let mut c = slot.claim();
+        assert!(poll(&mut b, Waker::noop()).is_pending());
+        assert!(poll(&mut c, &c_waker).is_pending());
+        drop(first);
+        drop(b);
+        assert_eq!(wakes(&c_count), 1, "the gate went on to c");
+        drop(gate(poll(&mut c, &c_waker)));
+        drop(c);
+        let newcomer = gate(poll(&mut slot.claim(), Waker::noop()));
+        assert_eq!(*newcomer.complete(7), 7);
+    }
+
+    /// `try_set` gives the value back with the reason: the gate is claimed, or the value set.
+    #[test]
+    fn try_set_refuses_while_claimed_and_once_set() {
+        let slot = OnceSlot::<Box<u32>>::new();
+        let guard = gate(poll(&mut slot.claim(), Waker::noop()));
+        assert_eq!(slot.try_set(Box::new(1)), Err((Box::new(1), Refused::Claimed)));
+        drop(guard);
+        assert_eq!(**slot.try_set(Box::new(2)).expect("the gate is free"), 2);
+        assert_eq!(slot.try_set(Box::new(3)), Err((Box::new(3), Refused::Set)));
+        assert_eq!(slot.get().map(|value| **value), Some(2));
+    }
+
+    /// Waiters (non-contenders) are all woken by the write and read its value; a dropped
+    /// waiter leaves the queue.
+    #[test]
+    fn waiters_are_released_by_the_write() {
+        let slot = OnceSlot::<Vec<u8>>::new();
+        let (count, waker) = counting_waker();
+        let mut waiting = slot.wait();
+        let mut dropped = slot.wait();
+        assert!(poll(&mut waiting, &waker).is_pending());
+        assert!(poll(&mut dropped, &waker).is_pending());
+        drop(dropped);
+        slot.try_set(vec![4, 2]).expect("empty");
+        assert_eq!(wakes(&count), 1, "only the waiter still queued");
+        assert_eq!(value(poll(&mut waiting, &waker)), &[4, 2]);
+        assert!(!slot.lock().queue.has_queued(), "nobody is left queued");
+    }
+
+    /// The value is dropped exactly once: by `take`, or with the slot.
+    #[test]
+    fn the_value_is_dropped_once() {
+        let drops = Arc::new(());
+        let mut slot = OnceSlot::new_set(Arc::clone(&drops));
+        assert!(slot.get_mut().is_some());
+        let taken = slot.take().expect("set");
+        assert!(slot.take().is_none() && slot.get().is_none());
+        drop(taken);
+        assert!(slot.try_set(Arc::clone(&drops)).is_ok());
+        drop(slot);
+        assert_eq!(Arc::strong_count(&drops), 1);
+    }
+}
