@@ -35,7 +35,10 @@ fn notify_last_to_a_dropped_waiter_goes_to_the_next_newest() {
     drop(newest);
     assert!(poll_once(oldest.as_mut()).is_pending(), "not the oldest");
     assert!(poll_once(middle.as_mut()).is_ready(), "the next newest");
-    assert!(poll_once(oldest.as_mut()).is_pending(), "and only one notification");
+    assert!(
+        poll_once(oldest.as_mut()).is_pending(),
+        "and only one notification"
+    );
 }
 
 /// `notify_one` chooses the oldest waiter; dropped unseen, its notification goes to the next
@@ -54,9 +57,15 @@ fn notify_one_to_a_dropped_waiter_goes_to_the_next_oldest_then_the_permit() {
     assert!(poll_once(newest.as_mut()).is_pending(), "not the newest");
     notify.notify_one();
     drop(middle);
-    assert!(poll_once(newest.as_mut()).is_ready(), "the middle's went on");
+    assert!(
+        poll_once(newest.as_mut()).is_ready(),
+        "the middle's went on"
+    );
     notify.notify_one();
-    assert!(notify.notified().now_or_never().is_some(), "then into the permit");
+    assert!(
+        notify.notified().now_or_never().is_some(),
+        "then into the permit"
+    );
 }
 
 /// A future released by `notify_waiters` and then dropped hands nothing on: no permit appears.
@@ -111,11 +120,18 @@ fn barrier_counts_a_dropped_arrival() {
     let mut dropped = Box::pin(barrier.wait());
     assert!(poll_once(dropped.as_mut()).is_pending());
     drop(dropped);
-    let leader = barrier.wait().now_or_never().expect("the round is complete");
+    let leader = barrier
+        .wait()
+        .now_or_never()
+        .expect("the round is complete");
     assert!(leader.is_leader());
     let mut next = pin!(barrier.wait());
     assert!(poll_once(next.as_mut()).is_pending(), "a new round");
-    assert!(barrier.wait().now_or_never().expect("second of two").is_leader());
+    assert!(barrier
+        .wait()
+        .now_or_never()
+        .expect("second of two")
+        .is_leader());
     let follower = poll_once(next.as_mut());
     assert!(matches!(follower, Poll::Ready(ref result) if !result.is_leader()));
 }

@@ -36,10 +36,7 @@ static PRESET_EVENT: SetOnce<u32> = SetOnce::const_new_with(4);
 #[test]
 fn once_cell_statics_are_set_once() {
     assert_eq!(PRESET.get(), Some(&3));
-    assert_eq!(
-        PRESET.set(4),
-        Err(SetError::AlreadyInitializedError(4))
-    );
+    assert_eq!(PRESET.set(4), Err(SetError::AlreadyInitializedError(4)));
     assert_eq!(GLOBAL.set("first"), Ok(()));
     assert_eq!(GLOBAL.get(), Some(&"first"));
     let second = GLOBAL.set("second").unwrap_err();
@@ -57,7 +54,10 @@ fn once_cell_set_during_initialisation_gives_the_value_back() {
         release.notified().await;
         "initialised"
     }));
-    assert!(poll_once(first.as_mut()).is_pending(), "the initialiser waits");
+    assert!(
+        poll_once(first.as_mut()).is_pending(),
+        "the initialiser waits"
+    );
     assert!(!cell.initialized());
     let refused = cell.set("set").unwrap_err();
     assert!(refused.is_initializing_err());
@@ -74,14 +74,18 @@ fn once_cell_set_during_initialisation_gives_the_value_back() {
 #[test]
 fn once_cell_cancelled_initialiser_hands_on_in_arrival_order() {
     let cell = OnceCell::new();
-    let mut first = Box::pin(cell.get_or_init(|| std::future::pending()));
+    let mut first = Box::pin(cell.get_or_init(std::future::pending));
     let mut second = pin!(cell.get_or_init(|| async { 2 }));
     let mut third = pin!(cell.get_or_init(|| async { 3 }));
     assert!(poll_once(first.as_mut()).is_pending());
     assert!(poll_once(second.as_mut()).is_pending());
     assert!(poll_once(third.as_mut()).is_pending());
     drop(first);
-    assert_eq!(poll_once(third.as_mut()), Poll::Pending, "the third is not next");
+    assert_eq!(
+        poll_once(third.as_mut()),
+        Poll::Pending,
+        "the third is not next"
+    );
     assert_eq!(poll_once(second.as_mut()), Poll::Ready(&2));
     assert_eq!(poll_once(third.as_mut()), Poll::Ready(&2));
 }
@@ -91,7 +95,7 @@ fn once_cell_cancelled_initialiser_hands_on_in_arrival_order() {
 #[test]
 fn once_cell_turn_given_to_a_dropped_caller_goes_on() {
     let cell = OnceCell::new();
-    let mut first = Box::pin(cell.get_or_init(|| std::future::pending()));
+    let mut first = Box::pin(cell.get_or_init(std::future::pending));
     let mut second = Box::pin(cell.get_or_init(|| async { 2 }));
     let mut third = pin!(cell.get_or_init(|| async { 3 }));
     assert!(poll_once(first.as_mut()).is_pending());
@@ -117,7 +121,10 @@ fn once_cell_failed_initialiser_lets_the_next_caller_try() {
     assert!(poll_once(next.as_mut()).is_pending());
     release.notify_one();
     assert_eq!(poll_once(failing.as_mut()), Poll::Ready(Err("refused")));
-    assert!(!cell.initialized(), "a failed initialiser leaves the cell empty");
+    assert!(
+        !cell.initialized(),
+        "a failed initialiser leaves the cell empty"
+    );
     assert_eq!(poll_once(next.as_mut()), Poll::Ready(Ok(&9)));
 }
 
@@ -225,8 +232,14 @@ fn set_once_static_set_from_a_thread_wakes_a_task() {
         let (waiting, parked) = record_pending(EVENT.wait());
         let waiting = gort::spawn(waiting);
         assert!(eventually(|| parked.load(Ordering::SeqCst)).await);
-        std::thread::spawn(|| EVENT.set(8)).join().unwrap().expect("first");
-        assert_eq!(within(LIMIT, "the waiter", waiting).await.expect("task"), &8);
+        std::thread::spawn(|| EVENT.set(8))
+            .join()
+            .unwrap()
+            .expect("first");
+        assert_eq!(
+            within(LIMIT, "the waiter", waiting).await.expect("task"),
+            &8
+        );
     });
 }
 

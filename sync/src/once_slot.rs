@@ -195,7 +195,10 @@ impl<T> OnceSlot<T> {
         if self.set.load(Ordering::Acquire) {
             // SAFETY: the value is initialised (`set`), and `&mut self` makes this access
             // exclusive.
-            Some(self.value.with_mut(|value| unsafe { (*value).assume_init_mut() }))
+            Some(
+                self.value
+                    .with_mut(|value| unsafe { (*value).assume_init_mut() }),
+            )
         } else {
             None
         }
@@ -210,7 +213,10 @@ impl<T> OnceSlot<T> {
         self.set.store(false, Ordering::Relaxed);
         // SAFETY: the value was initialised (`set` was true) and is now marked uninitialised,
         // so it is read out exactly once; `&mut self` makes the access exclusive.
-        Some(self.value.with_mut(|value| unsafe { (*value).assume_init_read() }))
+        Some(
+            self.value
+                .with_mut(|value| unsafe { (*value).assume_init_read() }),
+        )
     }
 
     /// Waits for the value or the gate (protocol step 1): resolves to the value once set, or to
@@ -276,13 +282,16 @@ impl<T> OnceSlot<T> {
     /// `set` was seen `true` by this thread (`Acquire`, or under the gate lock).
     unsafe fn value_unchecked(&self) -> &T {
         // SAFETY: initialised and only read from now on (# Safety, # Invariant).
-        self.value.with(|value| unsafe { (*value).assume_init_ref() })
+        self.value
+            .with(|value| unsafe { (*value).assume_init_ref() })
     }
 
     /// Locks the gate. Poisoning is ignored: no user code runs under the lock except a waker's
     /// `clone`, before anything changes.
     fn lock(&self) -> MutexGuard<'_, Gate> {
-        self.gate.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.gate
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -541,7 +550,10 @@ mod tests {
     fn try_set_refuses_while_claimed_and_once_set() {
         let slot = OnceSlot::<Box<u32>>::new();
         let guard = gate(poll(&mut slot.claim(), Waker::noop()));
-        assert_eq!(slot.try_set(Box::new(1)), Err((Box::new(1), Refused::Claimed)));
+        assert_eq!(
+            slot.try_set(Box::new(1)),
+            Err((Box::new(1), Refused::Claimed))
+        );
         drop(guard);
         assert_eq!(**slot.try_set(Box::new(2)).expect("the gate is free"), 2);
         assert_eq!(slot.try_set(Box::new(3)), Err((Box::new(3), Refused::Set)));

@@ -178,10 +178,12 @@ impl WaitQueue {
     /// The wakers of the queued futures, each with an address that names where it is held
     /// (for the leak pass's `visit_waker`, whose reports with one holder count as one waker).
     pub(crate) fn queued_wakers(&self) -> impl Iterator<Item = (usize, &Waker)> {
-        self.entries.iter().filter_map(|(_, entry)| match (&entry.waker, entry.status) {
-            (Some(waker), Status::Queued) => Some((std::ptr::from_ref(entry).addr(), waker)),
-            _ => None,
-        })
+        self.entries
+            .iter()
+            .filter_map(|(_, entry)| match (&entry.waker, entry.status) {
+                (Some(waker), Status::Queued) => Some((std::ptr::from_ref(entry).addr(), waker)),
+                _ => None,
+            })
     }
 
     /// Takes the queued entry `key` out of the arrival order.

@@ -41,7 +41,10 @@ fn a_try_set_racing_an_initialiser_writes_once() {
         let set = setter.join().unwrap();
         let value = *slot.get().expect("one of them wrote");
         assert_eq!(initialised, value);
-        assert!(set == 0 || set == value, "the setter saw {set}, the cell holds {value}");
+        assert!(
+            set == 0 || set == value,
+            "the setter saw {set}, the cell holds {value}"
+        );
         assert!(set == 1 || value == 2);
     });
 }

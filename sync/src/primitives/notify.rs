@@ -6,8 +6,10 @@
 //!   more calls do not add up), and the next `notified().await` takes it and completes at once.
 //! - `notify_waiters` wakes every waiter, and every [`Notified`] *created* before the call even
 //!   if never polled; it stores no permit and leaves a stored one alone.
-//! - A `Notified` chosen by `notify_one` but dropped before it saw the notification passes it on:
-//!   to the next waiter, or into the permit. A notification is never lost to cancellation.
+//! - `notify_last` is `notify_one` for the newest waiter.
+//! - A `Notified` chosen by `notify_one` or `notify_last` but dropped before it saw the
+//!   notification passes it on from the same end (to the next oldest or the next newest
+//!   waiter), or into the permit. A notification is never lost to cancellation.
 //!
 //! # Why a mutex and a queue rather than `event-listener`
 //!
