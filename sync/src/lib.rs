@@ -5,7 +5,8 @@
 //! - `select.rs`: the runtime side of `select!` (the macro itself is the facade's, expanded by
 //!   `gort-macros`), atomic over channel cases as Go's `selectgo` is.
 //! - `primitives/`: `WaitGroup`, `Mutex`, `RwLock`, `Semaphore`, `Notify`, `Barrier`,
-//!   `OnceCell` (re-exported by the facade as `gort::sync`).
+//!   `OnceCell`, `SetOnce` (re-exported by the facade as `gort::sync`), on `once_slot.rs` and
+//!   `wait_queue.rs`.
 //! - `mpsc/`, `oneshot/`: tokio's channels, `gort::sync::mpsc` and `gort::sync::oneshot`, on
 //!   gort's own state in the GC arena; `blocking.rs` their thread-blocking variants.
 //! - `broadcast/`, `watch/`: tokio's `sync::broadcast` and `sync::watch`, written here over
@@ -28,11 +29,22 @@ mod chan;
 mod loom;
 pub mod mpsc;
 pub mod oneshot;
+// The value slot under `OnceCell` and `SetOnce`. Compiled under loom too, where it is public for
+// `tests/loom_once.rs` (the primitives are not: the other locks lose `const` there).
+#[cfg(loom)]
+#[doc(hidden)]
+pub mod once_slot;
+#[cfg(not(loom))]
+mod once_slot;
 // Not under loom: the crates it wraps lose their `const` constructors there, and the loom models
 // cover the channel only.
 #[cfg(not(loom))]
 pub mod primitives;
 pub mod select;
+// The parked futures of `Notify`, the once cells, `Barrier` and `WaitGroup`; under loom only
+// `once_slot` uses it.
+#[cfg_attr(loom, allow(dead_code))]
+mod wait_queue;
 #[cfg(not(loom))]
 pub mod watch;
 

@@ -5,20 +5,19 @@
 //! types are tokio's wherever tokio has the concept. Go's `sync.WaitGroup`, which tokio lacks,
 //! keeps Go's name and Go's panic message.
 //!
-//! # Built on, not written again
+//! # What they are built on
 //!
-//! The locks that have a well-kept implementation are thin newtypes over it; the newtype is
-//! there to give tokio's signature where the crate's differs (`try_lock` returning a `Result`,
-//! `Barrier::wait` returning gort's own result type), and to keep the crate out of gort's API.
+//! All of them are gort's own, on two cores in the crate, so that the coop budget, Go's wait
+//! reasons and the leak pass reach every one:
 //!
 //! - [`Semaphore`], [`Mutex`], [`RwLock`]: written here, on the crate's FIFO batch semaphore
 //!   (`batch_semaphore.rs`), as tokio's are: waiters served in order, a writer never starved
 //!   by readers, owned and mapped guards, and waiters the leak pass can see (their `Trace`).
-//! - [`Barrier`], [`OnceCell`]: `async-lock`. The newtype gives tokio's `BarrierWaitResult`, a
-//!   synchronous `set` and `SetError`.
-//! - [`WaitGroup`]: written on `event-listener`; no crate has Go's counter.
-//! - [`Notify`]: written on a `std` mutex and a map of waiters (see `notify.rs`): a permit
-//!   handed to a waiter that is then dropped must survive, which `event-listener` cannot say.
+//! - [`OnceCell`], [`SetOnce`]: gort's own (`once_cell.rs`, `set_once.rs`), over the crate's
+//!   `OnceSlot`: a value read without a lock once set, and a queue that lets one initialiser
+//!   run at a time, handing on in arrival order when one is cancelled, fails or panics.
+//! - [`Barrier`], [`Notify`], [`WaitGroup`]: gort's own, over the crate's `WaitQueue`, which
+//!   remembers what a parked future was chosen for until it has seen it (see `notify.rs`).
 //!
 //! The locks hold their data in an `UnsafeCell` and their guards are pointers into it, as
 //! every lock's are: that `unsafe` is in `mutex.rs` and `rw_lock/`, each block with the permit
@@ -33,6 +32,7 @@
 //! (`batch_semaphore.rs`).
 
 mod barrier;
+pub mod futures;
 mod held;
 #[cfg(test)]
 mod lock_tests;
@@ -41,13 +41,14 @@ mod notify;
 mod once_cell;
 mod rw_lock;
 mod semaphore;
+mod set_once;
 mod wait_group;
 
 pub use barrier::{Barrier, BarrierWaitResult};
 pub use mutex::{
     MappedMutexGuard, Mutex, MutexGuard, OwnedMappedMutexGuard, OwnedMutexGuard, TryLockError,
 };
-pub use notify::{Notified, Notify, OwnedNotified};
+pub use notify::Notify;
 pub use once_cell::{OnceCell, SetError};
 pub use rw_lock::{
     OwnedRwLockMappedWriteGuard, OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RwLock,
@@ -56,7 +57,27 @@ pub use rw_lock::{
 pub use semaphore::{
     AcquireError, OwnedSemaphorePermit, Semaphore, SemaphorePermit, TryAcquireError,
 };
+pub use set_once::{SetOnce, SetOnceError};
 pub use wait_group::WaitGroup;
+
+use std::future::{poll_fn, Future};
+use std::pin::pin;
+use std::task::{ready, Poll};
+
+/// Awaits `future` as one budgeted acquisition: one unit of the coop budget is taken before each
+/// poll and kept only when the poll completes, so that an acquisition that parks costs nothing
+/// and a task whose budget is spent yields before it acquires (`OnceCell`'s initialiser claim;
+/// the semaphore-based locks take their unit after the permits instead, see above).
+async fn cooperative<F: Future>(future: F) -> F::Output {
+    let mut future = pin!(future);
+    poll_fn(|cx| {
+        let progress = ready!(gort_context::poll_proceed(cx));
+        let output = ready!(future.as_mut().poll(cx));
+        progress.made();
+        Poll::Ready(output)
+    })
+    .await
+}
 
 #[cfg(test)]
 mod tests {

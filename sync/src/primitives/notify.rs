@@ -6,42 +6,58 @@
 //!   more calls do not add up), and the next `notified().await` takes it and completes at once.
 //! - `notify_waiters` wakes every waiter, and every [`Notified`] *created* before the call even
 //!   if never polled; it stores no permit and leaves a stored one alone.
-//! - A `Notified` chosen by `notify_one` but dropped before it saw the notification passes it on:
-//!   to the next waiter, or into the permit. A notification is never lost to cancellation.
+//! - `notify_last` is `notify_one` for the newest waiter.
+//! - A `Notified` chosen by `notify_one` or `notify_last` but dropped before it saw the
+//!   notification passes it on from the same end (to the next oldest or the next newest
+//!   waiter), or into the permit. A notification is never lost to cancellation.
 //!
-//! # Why a mutex and a map rather than `event-listener`
+//! # Why a mutex and a queue rather than `event-listener`
 //!
 //! The last rule is what `event-listener` cannot express. It does pass the notification of a
 //! dropped listener on, but only to another listener: with none left, the notification is gone,
-//! where tokio would keep it as the permit. Telling a hand-off from a mere "check again" also
-//! needs tags and a poll-on-drop that still leaves a window. A short critical section over a
-//! map of waiters states every rule in a line or two, which is what tokio does too (there over
-//! an intrusive list; here without `unsafe`).
+//! where tokio would keep it as the permit; and it cannot tell a `notify_last` hand-off (which
+//! goes on to the next newest waiter) from a `notify_one`. The crate's [`WaitQueue`] keeps,
+//! for each parked future, *what* it was chosen for until the future reads it, which states
+//! every rule in a line or two under a short critical section, as tokio does over an intrusive
+//! list (here without `unsafe`).
 //!
 //! # Protocol
 //!
-//! All state is in [`State`], under one `std` mutex held for a few map operations, never while
-//! waking. A `Notified` goes through [`Stage`]s:
+//! All state is in [`State`], under one `std` mutex held for a few queue operations, never
+//! while waking. A `Notified` goes through [`Stage`]s:
 //!
 //! 1. `Created`: records the `notify_waiters` generation. Nothing is registered, so a future
 //!    that is never polled costs nothing.
 //! 2. First poll (or `enable`): completes if the generation moved (a `notify_waiters` since
-//!    creation) or by taking the permit; otherwise takes a ticket and enters `waiting`.
-//! 3. `Waiting(ticket)`: the ticket is in `waiting` until a notifier removes it. `notify_one`
-//!    removes the smallest ticket (the oldest waiter) and records it in `chosen`;
-//!    `notify_waiters` empties `waiting` and bumps the generation. A poll that finds its ticket
-//!    gone completes (and forgets it from `chosen`).
-//! 4. Drop while waiting: a ticket still in `waiting` is removed; a ticket in `chosen` is a
-//!    notification nobody saw, handed on as by `notify_one`.
+//!    creation) or by taking the permit; otherwise pushes itself on the queue (`Waiting`).
+//! 3. `Waiting(ticket)`: `notify_one` chooses the oldest queued future (`Chosen(Oldest)`),
+//!    `notify_last` the newest (`Chosen(Newest)`); `notify_waiters` releases every queued one
+//!    and bumps the generation. A poll that finds itself chosen or released completes and
+//!    gives its ticket back.
+//! 4. Drop while waiting: the ticket is given back; one still chosen is a notification nobody
+//!    saw, handed on from the same end (`notify_one`'s to the next oldest, `notify_last`'s to
+//!    the next newest), or stored as the permit if nobody waits.
+//!
+//! # Why not in the GC arena
+//!
+//! `Notify::new` and `const_new` are `const` (a `Notify` is often a `static`), and a `const fn`
+//! cannot allocate an arena object; the wakers live in the `Notify`, which the leak pass cannot
+//! reach, so a task parked here is never reported leaked.
+//!
+//! [`WaitQueue`]: crate::wait_queue::WaitQueue
 
-use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::future::Future;
+use std::marker::PhantomPinned;
 use std::mem;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Waker};
+
+use pin_project_lite::pin_project;
+
+use crate::wait_queue::{End, Status, Ticket, WaitQueue};
 
 /// Wakes waiting tasks: [`notify_one`](Notify::notify_one) for one (or a stored permit),
 /// [`notify_waiters`](Notify::notify_waiters) for all current ones.
@@ -57,25 +73,49 @@ pub struct Notify {
     state: Mutex<State>,
 }
 
-/// The future of [`Notify::notified`]: completes when notified (see [`Notify`]).
-#[must_use = "futures do nothing unless polled"]
-#[derive(Debug)]
-pub struct Notified<'a> {
-    /// The `Notify` this waits on.
-    notify: &'a Notify,
-    /// Where this future is in the protocol.
-    waiter: Waiter,
+pin_project! {
+    /// The future of [`Notify::notified`]: completes when notified (see [`Notify`]).
+    #[must_use = "futures do nothing unless polled"]
+    #[derive(Debug)]
+    pub struct Notified<'a> {
+        // The `Notify` this waits on.
+        notify: &'a Notify,
+        // Where this future is in the protocol.
+        waiter: Waiter,
+        // `!Unpin`, as tokio's, so that code written for tokio's pins it the same way.
+        #[pin]
+        _pinned: PhantomPinned,
+    }
+
+    impl<'a> PinnedDrop for Notified<'a> {
+        fn drop(this: Pin<&mut Self>) {
+            let this = this.project();
+            this.waiter.cancel(this.notify);
+        }
+    }
 }
 
-/// The future of [`Notify::notified_owned`]: a [`Notified`] that owns an `Arc<Notify>`, so it
-/// can move into a spawned task.
-#[must_use = "futures do nothing unless polled"]
-#[derive(Debug)]
-pub struct OwnedNotified {
-    /// The `Notify` this waits on.
-    notify: Arc<Notify>,
-    /// Where this future is in the protocol.
-    waiter: Waiter,
+pin_project! {
+    /// The future of [`Notify::notified_owned`]: a [`Notified`] that owns an `Arc<Notify>`, so
+    /// it can move into a spawned task.
+    #[must_use = "futures do nothing unless polled"]
+    #[derive(Debug)]
+    pub struct OwnedNotified {
+        // The `Notify` this waits on.
+        notify: Arc<Notify>,
+        // Where this future is in the protocol.
+        waiter: Waiter,
+        // `!Unpin`, as tokio's.
+        #[pin]
+        _pinned: PhantomPinned,
+    }
+
+    impl PinnedDrop for OwnedNotified {
+        fn drop(this: Pin<&mut Self>) {
+            let this = this.project();
+            this.waiter.cancel(this.notify);
+        }
+    }
 }
 
 /// Everything behind [`Notify`]'s lock.
@@ -83,14 +123,9 @@ pub struct OwnedNotified {
 struct State {
     /// A `notify_one` that found no waiter; taken by the next first poll (protocol step 2).
     permit: bool,
-    /// Registered waiters by ticket, with the waker of their last poll (`None` when enabled
-    /// but not polled yet). Tickets grow, so the smallest is the oldest waiter.
-    waiting: BTreeMap<u64, Option<Waker>>,
-    /// Tickets removed from `waiting` by `notify_one`/`notify_last` whose future has not seen
-    /// the notification yet (protocol steps 3 and 4).
-    chosen: BTreeSet<u64>,
-    /// The next ticket to hand out.
-    next_ticket: u64,
+    /// Registered futures, oldest first, with the waker of their last poll (none when enabled
+    /// but not polled yet), and those chosen or released that have not seen it yet.
+    queue: WaitQueue,
 }
 
 /// One `Notified` future's progress; the protocol lives in its methods, shared by
@@ -104,23 +139,14 @@ struct Waiter {
 }
 
 /// The stages of protocol steps 1 to 3.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug)]
 enum Stage {
     /// Created, never polled or enabled: not registered anywhere.
     Created,
-    /// Registered under this ticket.
-    Waiting(u64),
+    /// Registered with this ticket.
+    Waiting(Ticket),
     /// Notified; polls return `Ready`.
     Done,
-}
-
-/// Which waiter a single notification goes to.
-#[derive(Clone, Copy)]
-enum End {
-    /// The oldest: `notify_one`, and a notification handed on by a dropped waiter.
-    Oldest,
-    /// The newest: `notify_last`.
-    Newest,
 }
 
 impl Notify {
@@ -130,9 +156,7 @@ impl Notify {
             generation: AtomicUsize::new(0),
             state: Mutex::new(State {
                 permit: false,
-                waiting: BTreeMap::new(),
-                chosen: BTreeSet::new(),
-                next_ticket: 0,
+                queue: WaitQueue::new(),
             }),
         }
     }
@@ -151,6 +175,7 @@ impl Notify {
         Notified {
             notify: self,
             waiter: Waiter::new(self),
+            _pinned: PhantomPinned,
         }
     }
 
@@ -160,6 +185,7 @@ impl Notify {
         OwnedNotified {
             notify: self,
             waiter,
+            _pinned: PhantomPinned,
         }
     }
 
@@ -177,13 +203,13 @@ impl Notify {
     /// Wakes every waiting task, and completes every [`Notified`] created before this call.
     /// Stores no permit.
     pub fn notify_waiters(&self) {
-        let waiting = {
+        let released = {
             let mut state = self.lock();
             self.generation.fetch_add(1, Ordering::Release);
-            mem::take(&mut state.waiting)
+            state.queue.release_all()
         };
-        // One waker that panics must not keep the others asleep.
-        gort_context::wake_all(waiting.into_values().flatten());
+        // One waker that panics does not keep the others asleep.
+        released.wake();
     }
 
     /// Delivers one notification to the waiter at `end`, or stores the permit.
@@ -202,18 +228,11 @@ impl Notify {
 }
 
 impl State {
-    /// Removes the waiter at `end` from `waiting` and records it in `chosen`, returning its
-    /// waker to wake once the lock is dropped; with no waiter, stores the permit.
+    /// Chooses the queued future at `end` for one notification, returning its waker to wake
+    /// once the lock is dropped; with nobody queued, stores the permit.
     fn choose(&mut self, end: End) -> Option<Waker> {
-        let next = match end {
-            End::Oldest => self.waiting.pop_first(),
-            End::Newest => self.waiting.pop_last(),
-        };
-        match next {
-            Some((ticket, waker)) => {
-                self.chosen.insert(ticket);
-                waker
-            }
+        match self.queue.choose(end) {
+            Some(waker) => waker,
             None => {
                 self.permit = true;
                 None
@@ -234,62 +253,55 @@ impl Waiter {
     /// Advances the protocol: returns whether the future is notified, registering it (with
     /// `waker`, if any, to wake) otherwise. Steps 2 and 3.
     fn poll(&mut self, notify: &Notify, waker: Option<&Waker>) -> bool {
-        let ticket = match self.stage {
-            Stage::Done => return true,
-            Stage::Created => None,
-            Stage::Waiting(ticket) => Some(ticket),
-        };
+        if let Stage::Done = self.stage {
+            return true;
+        }
         let mut state = notify.lock();
-        let notified = match ticket {
-            None => {
+        match mem::replace(&mut self.stage, Stage::Done) {
+            Stage::Done => true,
+            Stage::Created => {
                 // The generation only changes under the lock held here.
                 let waited_out = notify.generation.load(Ordering::Relaxed) != self.generation;
                 if waited_out || mem::take(&mut state.permit) {
-                    true
-                } else {
-                    let ticket = state.next_ticket;
-                    state.next_ticket += 1;
-                    state.waiting.insert(ticket, waker.cloned());
-                    self.stage = Stage::Waiting(ticket);
-                    false
+                    return true;
                 }
+                self.stage = Stage::Waiting(state.queue.push(waker.cloned()));
+                false
             }
-            Some(ticket) => match state.waiting.get_mut(&ticket) {
-                Some(slot) => {
-                    if let Some(waker) = waker {
-                        if !slot.as_ref().is_some_and(|old| old.will_wake(waker)) {
-                            *slot = Some(waker.clone());
-                        }
-                    }
-                    false
-                }
-                None => {
-                    state.chosen.remove(&ticket);
-                    true
-                }
-            },
-        };
-        if notified {
-            self.stage = Stage::Done;
+            Stage::Waiting(ticket) => {
+                // Wakers replaced or given back are dropped after the unlock (user code).
+                let dropped = if state.queue.status(&ticket) == Status::Queued {
+                    let replaced = waker.and_then(|waker| state.queue.update_waker(&ticket, waker));
+                    self.stage = Stage::Waiting(ticket);
+                    replaced
+                } else {
+                    // Chosen or released: notified.
+                    state.queue.remove(ticket).1
+                };
+                let notified = matches!(self.stage, Stage::Done);
+                drop(state);
+                drop(dropped);
+                notified
+            }
         }
-        notified
     }
 
     /// Unregisters a waiter whose future is dropped, handing on a notification it was chosen
-    /// for but never saw (protocol step 4).
+    /// for but never saw, from the same end (protocol step 4).
     fn cancel(&mut self, notify: &Notify) {
-        let Stage::Waiting(ticket) = self.stage else {
+        let Stage::Waiting(ticket) = mem::replace(&mut self.stage, Stage::Done) else {
             return;
         };
-        self.stage = Stage::Done;
-        let waker = {
+        let (waker, dropped) = {
             let mut state = notify.lock();
-            if state.waiting.remove(&ticket).is_none() && state.chosen.remove(&ticket) {
-                state.choose(End::Oldest)
-            } else {
-                None
-            }
+            let (status, dropped) = state.queue.remove(ticket);
+            let waker = match status {
+                Status::Chosen(end) => state.choose(end),
+                Status::Queued | Status::Released => None,
+            };
+            (waker, dropped)
         };
+        drop(dropped);
         if let Some(waker) = waker {
             waker.wake();
         }
@@ -303,7 +315,7 @@ impl Notified<'_> {
     /// For a loop that must not miss a `notify_one` sent between checking its condition and
     /// its first poll.
     pub fn enable(self: Pin<&mut Self>) -> bool {
-        let this = self.get_mut();
+        let this = self.project();
         this.waiter.poll(this.notify, None)
     }
 }
@@ -311,8 +323,8 @@ impl Notified<'_> {
 impl OwnedNotified {
     /// [`Notified::enable`].
     pub fn enable(self: Pin<&mut Self>) -> bool {
-        let this = self.get_mut();
-        this.waiter.poll(&this.notify, None)
+        let this = self.project();
+        this.waiter.poll(this.notify, None)
     }
 }
 
@@ -320,7 +332,7 @@ impl Future for Notified<'_> {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let this = self.get_mut();
+        let this = self.project();
         if this.waiter.poll(this.notify, Some(cx.waker())) {
             Poll::Ready(())
         } else {
@@ -333,24 +345,12 @@ impl Future for OwnedNotified {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let this = self.get_mut();
-        if this.waiter.poll(&this.notify, Some(cx.waker())) {
+        let this = self.project();
+        if this.waiter.poll(this.notify, Some(cx.waker())) {
             Poll::Ready(())
         } else {
             Poll::Pending
         }
-    }
-}
-
-impl Drop for Notified<'_> {
-    fn drop(&mut self) {
-        self.waiter.cancel(self.notify);
-    }
-}
-
-impl Drop for OwnedNotified {
-    fn drop(&mut self) {
-        self.waiter.cancel(&self.notify);
     }
 }
 
@@ -365,7 +365,7 @@ impl fmt::Debug for Notify {
         let state = self.lock();
         f.debug_struct("Notify")
             .field("permit", &state.permit)
-            .field("waiters", &state.waiting.len())
+            .field("waiting", &state.queue.has_queued())
             .finish()
     }
 }

@@ -1,23 +1,35 @@
 //! [`OnceCell`]: a value set once, possibly by an async initialiser, then read freely.
 //!
-//! Go's `sync.Once` with a result. `async-lock`'s cell does the work: a state word
-//! (uninitialised, initialising, initialised) and `event-listener` events, so that of many
-//! concurrent `get_or_init` callers exactly one runs its initialiser while the rest park, and
-//! a cancelled or failed initialiser lets the next caller try. The newtype gives tokio's
-//! signatures: `set` is synchronous and says why it failed ([`SetError`]), `initialized`
-//! instead of `is_initialized`.
+//! Go's `sync.Once` with a result, tokio's API. The cell is a [`OnceSlot`] (see
+//! `once_slot.rs` for the protocol): a flag and the value, read without a lock once set, and a
+//! gate with a queue that lets exactly one caller at a time run its initialiser.
+//!
+//! - Of concurrent [`get_or_init`](OnceCell::get_or_init) callers on an empty cell, the first
+//!   runs its initialiser and the rest queue, oldest first; when the value is in they all
+//!   return it, their own initialisers never called.
+//! - An initialiser that is cancelled, panics or (for `get_or_try_init`) returns `Err` leaves
+//!   the cell empty and hands the gate to the oldest queued caller, which runs its own.
+//! - [`set`](OnceCell::set) never waits: it fails with [`SetError::InitializingError`] while an
+//!   initialiser runs, and with [`SetError::AlreadyInitializedError`] after.
+//!
+//! Waiting for the gate spends the coop budget as acquiring a permit does (`primitives` doc).
+//! Cells are not in the GC arena: `const_new` must stay `const` for `static`s (`once_slot.rs`,
+//! "Why not in the GC arena").
 
 use std::error::Error;
 use std::fmt;
 use std::future::Future;
 
-/// A cell written at most once. Reads after the write take no lock.
+use crate::once_slot::{Claimed, OnceSlot, Refused};
+
+/// A cell written at most once, by [`set`](OnceCell::set) or by the first initialiser of
+/// [`get_or_init`](OnceCell::get_or_init) to finish. Reads after the write take no lock.
 ///
-/// Share it with `Arc`, or make it a `static` (the constructor is `const`) for lazily
-/// initialised globals.
+/// Share it with `Arc`, or make it a `static` (with [`const_new`](OnceCell::const_new)) for a
+/// lazily initialised global.
 pub struct OnceCell<T> {
-    /// The state, the value and the parked callers.
-    inner: async_lock::OnceCell<T>,
+    /// The value and the queue of callers waiting to initialise it.
+    slot: OnceSlot<T>,
 }
 
 /// The error of [`OnceCell::set`]; gives the value back.
@@ -30,84 +42,104 @@ pub enum SetError<T> {
 }
 
 impl<T> OnceCell<T> {
-    /// An empty cell. `const`, so a cell can be a `static`.
-    pub const fn new() -> OnceCell<T> {
-        OnceCell {
-            inner: async_lock::OnceCell::new(),
-        }
+    /// An empty cell.
+    pub fn new() -> OnceCell<T> {
+        OnceCell::const_new()
     }
 
-    /// The same as [`OnceCell::new`]; tokio's name for the `const` constructor.
+    /// An empty cell, in a `const` context: a cell can be a `static`.
     pub const fn const_new() -> OnceCell<T> {
-        OnceCell::new()
+        OnceCell {
+            slot: OnceSlot::new(),
+        }
     }
 
     /// A cell holding `value`, or an empty one for `None`.
     pub fn new_with(value: Option<T>) -> OnceCell<T> {
         match value {
-            Some(value) => OnceCell::from(value),
+            Some(value) => OnceCell::const_new_with(value),
             None => OnceCell::new(),
+        }
+    }
+
+    /// A cell holding `value`, in a `const` context.
+    pub const fn const_new_with(value: T) -> OnceCell<T> {
+        OnceCell {
+            slot: OnceSlot::new_set(value),
         }
     }
 
     /// Whether the cell holds a value.
     pub fn initialized(&self) -> bool {
-        self.inner.is_initialized()
+        self.slot.is_set()
     }
 
     /// The value, or `None` if the cell is empty or being initialised. Never waits.
     pub fn get(&self) -> Option<&T> {
-        self.inner.get()
+        self.slot.get()
     }
 
     /// The value, mutably: `&mut self` proves no initialiser runs.
     pub fn get_mut(&mut self) -> Option<&mut T> {
-        self.inner.get_mut()
+        self.slot.get_mut()
     }
 
     /// Stores `value` if the cell is empty and nobody is initialising it; otherwise gives it back
-    /// in the [`SetError`] that says which.
+    /// in the [`SetError`] that says which. Never waits.
     pub fn set(&self, value: T) -> Result<(), SetError<T>> {
-        self.inner.try_set(value).map_err(|value| {
-            if self.inner.is_initialized() {
-                SetError::AlreadyInitializedError(value)
-            } else {
-                SetError::InitializingError(value)
-            }
-        })
+        match self.slot.try_set(value) {
+            Ok(_) => Ok(()),
+            Err((value, Refused::Set)) => Err(SetError::AlreadyInitializedError(value)),
+            Err((value, Refused::Claimed)) => Err(SetError::InitializingError(value)),
+        }
     }
 
     /// The value, first running `init` to produce it if the cell is empty.
     ///
-    /// Of concurrent callers on an empty cell, one runs its `init`; the others park and then
-    /// return that value, their own `init` never called. If the running `init` is cancelled,
-    /// a parked caller takes over with its own.
+    /// One caller at a time runs its `init`; the others wait in arrival order and, once the
+    /// value is in, return it without calling theirs. If the running `init` is cancelled or
+    /// panics, the oldest waiting caller runs its own. Cancel safe in that sense: dropping
+    /// this future never loses the cell's progress for the others.
     pub async fn get_or_init<F, Fut>(&self, init: F) -> &T
     where
         F: FnOnce() -> Fut,
         Fut: Future<Output = T>,
     {
-        self.inner.get_or_init(init).await
+        if let Some(value) = self.get() {
+            return value;
+        }
+        match super::cooperative(self.slot.claim()).await {
+            Claimed::Value(value) => value,
+            // A panic or cancellation in `init` drops the guard, which passes the gate on.
+            Claimed::Gate(guard) => guard.complete(init().await),
+        }
     }
 
-    /// [`OnceCell::get_or_init`] with a fallible initialiser: an `Err` leaves the cell empty
-    /// (the next caller runs its own initialiser) and is returned to this caller.
+    /// [`OnceCell::get_or_init`] with a fallible initialiser: an `Err` leaves the cell empty,
+    /// hands the gate to the next waiting caller (which runs its own initialiser), and is
+    /// returned to this caller.
     pub async fn get_or_try_init<E, F, Fut>(&self, init: F) -> Result<&T, E>
     where
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<T, E>>,
     {
-        self.inner.get_or_try_init(init).await
+        if let Some(value) = self.get() {
+            return Ok(value);
+        }
+        match super::cooperative(self.slot.claim()).await {
+            Claimed::Value(value) => Ok(value),
+            Claimed::Gate(guard) => Ok(guard.complete(init().await?)),
+        }
     }
 
     /// Consumes the cell and returns its value, if any.
-    pub fn into_inner(self) -> Option<T> {
-        self.inner.into_inner()
+    pub fn into_inner(mut self) -> Option<T> {
+        self.slot.take()
     }
 
     /// Empties the cell and returns its value, if any: `&mut self` proves no initialiser runs.
     pub fn take(&mut self) -> Option<T> {
-        self.inner.take()
+        self.slot.take()
     }
 }
 
@@ -131,9 +163,7 @@ impl<T> Default for OnceCell<T> {
 
 impl<T> From<T> for OnceCell<T> {
     fn from(value: T) -> OnceCell<T> {
-        OnceCell {
-            inner: async_lock::OnceCell::from(value),
-        }
+        OnceCell::const_new_with(value)
     }
 }
 
