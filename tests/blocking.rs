@@ -212,3 +212,21 @@ fn aborting_a_queued_job_cancels_it_before_it_runs() {
     });
     assert_eq!(count(&ran), 0, "the aborted job ran");
 }
+
+/// A `spawn_blocking` closure is plain blocking code: the channel's and locks' `blocking_*`
+/// calls, which refuse to run inside a task, work there (as in tokio).
+#[test]
+fn blocking_channel_and_lock_calls_work_inside_spawn_blocking() {
+    runtime(2).block_on(async {
+        let (tx, mut rx) = gort::sync::mpsc::channel::<u32>(1);
+        let lock = Arc::new(gort::sync::RwLock::new(0));
+        let writer = Arc::clone(&lock);
+        let job = gort::task::spawn_blocking(move || {
+            *writer.blocking_write() += 1;
+            tx.blocking_send(5).unwrap();
+        });
+        assert_eq!(rx.recv().await, Some(5));
+        job.await.unwrap();
+        assert_eq!(*lock.read().await, 1);
+    });
+}

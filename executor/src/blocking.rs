@@ -292,6 +292,10 @@ impl<F: FnOnce() -> T, T> Future for BlockingTask<F> {
             .take()
             .expect("a blocking task is polled once: it completes on its first poll");
         context::set_current_g_state(GState::Syscall);
-        Poll::Ready(context::outside_g(func))
+        // Outside any budget too: the closure is plain blocking code, where tokio's
+        // `blocking_*` calls (which refuse to run under a budget) are exactly what belongs.
+        Poll::Ready(context::outside_g(|| {
+            gort_context::with_unconstrained(func)
+        }))
     }
 }
