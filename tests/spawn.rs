@@ -364,3 +364,32 @@ fn tasks_from_many_threads_reach_the_default_runtime() {
     let received: HashSet<_> = rx.iter().collect();
     assert_eq!(received.len(), 800);
 }
+
+/// Tasks spawned by a `block_on` future start in the order they were spawned (tokio's, and
+/// what its tests rely on); only a G's spawn takes `runnext` (Go's hand-off).
+#[test]
+fn tasks_spawned_by_block_on_start_in_spawn_order() {
+    for runtime in [
+        gort::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap(),
+        gort::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .build()
+            .unwrap(),
+    ] {
+        let order = Arc::new(Mutex::new(Vec::new()));
+        runtime.block_on(async {
+            let handles: Vec<_> = (0..4)
+                .map(|i| {
+                    let order = Arc::clone(&order);
+                    gort::spawn(async move { order.lock().unwrap().push(i) })
+                })
+                .collect();
+            for handle in handles {
+                handle.await.unwrap();
+            }
+        });
+        assert_eq!(*order.lock().unwrap(), [0, 1, 2, 3]);
+    }
+}

@@ -327,7 +327,14 @@ impl Shared {
             Some(p) => {
                 // SAFETY: `current_p_of` only returns a P this thread holds.
                 unsafe { p.add_goroutines(1) };
-                self.schedule_local(p, task, false);
+                if context::in_g() {
+                    self.schedule_local(p, task, false);
+                } else {
+                    // Spawned by a `block_on` future, not a G: to the tail, so that main's
+                    // spawns start in the order they were made, as tokio's do (its tests, and
+                    // users', rely on it). `runnext` is Go's hand-off from a G about to park.
+                    self.schedule_spawned_in_order(p, task);
+                }
             }
             None => {
                 self.count_goroutines_off_p(1);
@@ -384,6 +391,17 @@ impl Shared {
         if !yielded {
             self.wakep();
         }
+    }
+
+    /// A G spawned by a `block_on` future on an M holding `p`: the tail of the P's ring (FIFO
+    /// among main's spawns), and `wakep` may start a spinner.
+    fn schedule_spawned_in_order(self: &Arc<Self>, p: &P, task: Task) {
+        task.metadata().set_state(GState::Runnable);
+        // SAFETY: callers pass the P this thread holds (from `current_p_of`).
+        if let Err(overflow) = unsafe { p.push(task, false) } {
+            self.global_push(overflow);
+        }
+        self.wakep();
     }
 
     /// [`schedule_task`] off the runtime's Ms: the global queue, then `wakep`.
