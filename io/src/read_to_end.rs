@@ -10,10 +10,12 @@
 //!
 //! # Growth
 //!
-//! Capacity grows by `Vec::reserve`'s doubling, asking for at least [`PROBE_LEN`] bytes at a
-//! time, and only once the vector is full: spare room, however small, is read into first. A vector that arrives exactly full is probed first with a small read on the stack:
-//! a caller who sized the vector to the data (say from a file's length) then pays no doubling
-//! just to learn that the source is at its end.
+//! Every read gets at least [`PROBE_LEN`] bytes of room, by `Vec::reserve`'s doubling, except
+//! while the vector is still at its starting capacity: then, with less room than that left, the
+//! next read goes to a small buffer on the stack first, and its bytes are copied into the spare
+//! room if they fit. A caller who sized the vector to the data (say from a file's length) thus
+//! pays no doubling just to learn that the source is at its end (tokio's rule, which its tests
+//! check to the byte of capacity).
 //!
 //! # Strings
 //!
@@ -95,25 +97,29 @@ fn read_once<R: AsyncRead + ?Sized>(
     reader: Pin<&mut R>,
     cx: &mut Context<'_>,
 ) -> Poll<io::Result<usize>> {
-    let full_at_start = vec.len() == vec.capacity()
+    // A vector still at its starting capacity with less than a probe's room left is probed on
+    // the stack first: a caller who sized the vector to the data (say from a file's length)
+    // then pays no doubling just to learn that the source is at its end.
+    let spare = vec.capacity() - vec.len();
+    let probe_first = spare < PROBE_LEN
         && vec.capacity() == state.starting_capacity
         && state.starting_capacity >= PROBE_LEN;
-    if full_at_start {
+    if probe_first {
         let mut probe = [MaybeUninit::<u8>::uninit(); PROBE_LEN];
         let mut probe = ReadBuf::uninit(&mut probe);
         let result = reader.poll_read(cx, &mut probe);
         let got = probe.filled();
         // Appended whatever the result: a reader that filled bytes and then reported an error
-        // still read them.
+        // still read them. Bytes that fit go into the spare room (whose initialised prefix
+        // they overwrite); more grow the vector, which forgets that prefix.
         vec.extend_from_slice(got);
+        state.initialized = state.initialized.saturating_sub(got.len());
         state.read += got.len();
         state.forget_if_grown(vec);
         return result.map_ok(|()| got.len());
     }
 
-    // Only a full vector grows: spare room, however small, is read into first, so a vector
-    // sized to the data never reallocates (the probe above settles the end of file).
-    if vec.len() == vec.capacity() {
+    if spare < PROBE_LEN {
         vec.reserve(PROBE_LEN);
     }
     state.forget_if_grown(vec);
@@ -329,6 +335,31 @@ mod tests {
                 assert_eq!(out.capacity(), capacity, "split {split}");
             }
         }
+    }
+
+    #[test]
+    fn read_to_end_probes_into_the_spare_room_of_a_vector_at_its_starting_capacity() {
+        let data: Vec<u8> = (0..38).collect();
+        let mut src = Trickle::new(&data, 30);
+        let mut out = Vec::with_capacity(40);
+        assert_eq!(block_on(src.read_to_end(&mut out)).unwrap(), 38);
+        assert_eq!(out, data);
+        assert_eq!(
+            out.capacity(),
+            40,
+            "the last 8 bytes went into the spare room"
+        );
+    }
+
+    #[test]
+    fn read_to_end_doubles_a_vector_too_small_for_the_data() {
+        let data = [1u8; 38];
+        let mut src: &[u8] = &data;
+        let mut out = Vec::with_capacity(34);
+        assert_eq!(block_on(src.read_to_end(&mut out)).unwrap(), 38);
+        // Full at 34: the probe's 4 bytes double it to 68; then less than a probe's room is
+        // left past the starting capacity, so it doubles again before the end of file.
+        assert_eq!(out.capacity(), 34 * 4);
     }
 
     /// A reader that wants `&mut [u8]`: it zeroes through `initialize_unfilled`.
