@@ -380,6 +380,34 @@ fn a_panicking_poll_drops_the_future_while_the_panic_unwinds() {
 }
 
 #[test]
+fn into_panic_on_a_cancellation_panics_at_the_callers_line() {
+    // The panic hook is process-wide: checked in a child process running this test alone.
+    const CHILD: &str = "GORT_TEST_INTO_PANIC_CALLER_CHILD";
+    if std::env::var_os(CHILD).is_none() {
+        common::rerun_in_child(
+            "into_panic_on_a_cancellation_panics_at_the_callers_line",
+            &[(CHILD, "1")],
+        );
+        return;
+    }
+    let location = Arc::new(std::sync::Mutex::new(None));
+    let record = Arc::clone(&location);
+    std::panic::set_hook(Box::new(move |info| {
+        *record.lock().unwrap() = info.location().map(|at| at.file().to_owned());
+    }));
+    let rt = runtime(1);
+    let err = rt.block_on(async {
+        let handle = gort::spawn(std::future::pending::<()>());
+        handle.abort();
+        handle.await.unwrap_err()
+    });
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| err.into_panic()));
+    let _ = std::panic::take_hook();
+    assert!(caught.is_err());
+    assert_eq!(location.lock().unwrap().as_deref(), Some(file!()));
+}
+
+#[test]
 fn handles_and_errors_have_tokios_auto_traits() {
     fn assert_send_sync_unpin<T: Send + Sync + Unpin>() {}
     fn assert_unwind_safe<T: std::panic::UnwindSafe + std::panic::RefUnwindSafe>() {}

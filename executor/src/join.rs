@@ -223,8 +223,12 @@ impl JoinError {
     /// The panic payload. Panics if the error is not a panic; see [`JoinError::try_into_panic`].
     #[track_caller]
     pub fn into_panic(self) -> Box<dyn Any + Send + 'static> {
-        self.try_into_panic()
-            .unwrap_or_else(|err| panic!("`JoinError::into_panic` on a non-panic error: {err}"))
+        // A `match`, not `unwrap_or_else`: a closure would report its own location, not the
+        // caller's (`#[track_caller]` does not reach into closures).
+        match self.try_into_panic() {
+            Ok(payload) => payload,
+            Err(err) => panic!("`JoinError::into_panic` on a non-panic error: {err}"),
+        }
     }
 
     /// The panic payload, or the error itself if the G was cancelled.
