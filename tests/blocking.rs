@@ -212,3 +212,28 @@ fn aborting_a_queued_job_cancels_it_before_it_runs() {
     });
     assert_eq!(count(&ran), 0, "the aborted job ran");
 }
+
+#[test]
+fn a_blocking_job_may_use_the_blocking_channel_calls() {
+    // The job runs inside its G's poll, but as blocking code: no coop budget is in force, so
+    // `blocking_recv` and `blocking_send` do not take it for async code and refuse.
+    let _watchdog = watchdog(Duration::from_secs(60), "blocking channel calls in a job");
+    let rt = runtime(2);
+    rt.block_on(async {
+        let (tx, mut rx) = gort::sync::mpsc::channel::<u32>(1);
+        let (back_tx, mut back_rx) = gort::sync::mpsc::channel::<u32>(1);
+        let job = spawn_blocking(move || {
+            let mut sum = 0;
+            while let Some(value) = rx.blocking_recv() {
+                sum += value;
+            }
+            back_tx.blocking_send(sum).unwrap();
+        });
+        for value in 1..=4 {
+            tx.send(value).await.unwrap();
+        }
+        drop(tx);
+        assert_eq!(back_rx.recv().await, Some(10));
+        job.await.unwrap();
+    });
+}

@@ -363,6 +363,11 @@ impl<F: FnOnce() -> T, T> Future for BlockingTask<F> {
             .take()
             .expect("a blocking task is polled once: it completes on its first poll");
         context::set_current_g_state(GState::Syscall);
-        Poll::Ready(context::outside_g(func))
+        // Blocking code, not a poll: no coop budget is in force (the G's poll set one), so the
+        // `blocking_*` channel calls, which refuse to block inside a budgeted poll, work here,
+        // as in tokio.
+        Poll::Ready(gort_context::with_unconstrained(|| {
+            context::outside_g(func)
+        }))
     }
 }
