@@ -309,6 +309,104 @@ fn a_panicking_task_drops_its_locals() {
     assert_eq!(count(&drops), 1);
 }
 
+/// Panics when dropped.
+struct PanicsOnDrop;
+
+impl Drop for PanicsOnDrop {
+    fn drop(&mut self) {
+        panic!("output dropped");
+    }
+}
+
+#[test]
+fn dropping_a_handle_whose_output_panics_on_drop_does_not_panic() {
+    let rt = runtime(2);
+    rt.block_on(async {
+        let handle = gort::spawn(async { PanicsOnDrop });
+        while !handle.is_finished() {
+            gort::task::yield_now().await;
+        }
+        // The panic is the output's, reported on stderr; the caller goes on.
+        drop(handle);
+        // Nobody takes the output at all: dropped on the M after the completing poll.
+        drop(gort::spawn(async { PanicsOnDrop }));
+        assert_eq!(gort::spawn(async { 7 }).await.unwrap(), 7);
+    });
+}
+
+#[test]
+fn a_panicking_poll_drops_the_future_while_the_panic_unwinds() {
+    /// Panics in its poll; its destructor reports whether the thread was unwinding.
+    struct Boom(Option<oneshot::Sender<bool>>);
+    impl std::future::Future for Boom {
+        type Output = ();
+        fn poll(
+            self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<()> {
+            panic!("boom");
+        }
+    }
+    impl Drop for Boom {
+        fn drop(&mut self) {
+            let _ = self.0.take().unwrap().send(std::thread::panicking());
+        }
+    }
+    /// Panics in its poll and again in its destructor.
+    struct DoubleBoom;
+    impl std::future::Future for DoubleBoom {
+        type Output = ();
+        fn poll(
+            self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<()> {
+            panic!("first");
+        }
+    }
+    impl Drop for DoubleBoom {
+        fn drop(&mut self) {
+            panic!("second");
+        }
+    }
+    let rt = runtime(2);
+    let (tx, rx) = oneshot::channel();
+    let handle = rt.spawn(Boom(Some(tx)));
+    assert!(rt.block_on(rx).unwrap(), "dropped during the unwinding");
+    let err = rt.block_on(handle).unwrap_err();
+    assert_eq!(panic_text(&*err.into_panic()), "boom");
+    // The destructor's panic is caught (the process would abort otherwise); the poll's stays.
+    let err = rt.block_on(rt.spawn(DoubleBoom)).unwrap_err();
+    assert_eq!(panic_text(&*err.into_panic()), "first");
+}
+
+#[test]
+fn into_panic_on_a_cancellation_panics_at_the_callers_line() {
+    // The panic hook is process-wide: checked in a child process running this test alone.
+    const CHILD: &str = "GORT_TEST_INTO_PANIC_CALLER_CHILD";
+    if std::env::var_os(CHILD).is_none() {
+        common::rerun_in_child(
+            "into_panic_on_a_cancellation_panics_at_the_callers_line",
+            &[(CHILD, "1")],
+        );
+        return;
+    }
+    let location = Arc::new(std::sync::Mutex::new(None));
+    let record = Arc::clone(&location);
+    std::panic::set_hook(Box::new(move |info| {
+        *record.lock().unwrap() = info.location().map(|at| at.file().to_owned());
+    }));
+    let rt = runtime(1);
+    let err = rt.block_on(async {
+        let handle = gort::spawn(std::future::pending::<()>());
+        handle.abort();
+        handle.await.unwrap_err()
+    });
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| err.into_panic()));
+    let _ = std::panic::take_hook();
+    assert!(caught.is_err());
+    assert_eq!(location.lock().unwrap().as_deref(), Some(file!()));
+}
+
 #[test]
 fn handles_and_errors_have_tokios_auto_traits() {
     fn assert_send_sync_unpin<T: Send + Sync + Unpin>() {}

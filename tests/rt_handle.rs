@@ -251,7 +251,22 @@ fn handle_block_on_inside_a_task_panics_and_inside_spawn_blocking_works() {
     let handle = rt.handle().clone();
     let in_task = rt.block_on(gort::spawn(async move { handle.block_on(async { 1 }) }));
     let error = in_task.expect_err("Handle::block_on inside a task panics");
-    assert!(panic_text(&*error.into_panic()).contains("inside a task"));
+    let text = panic_text(&*error.into_panic());
+    assert!(text.contains("inside a task"), "{text}");
+    // tokio's text, which programs and tests match.
+    assert!(
+        text.starts_with("Cannot start a runtime from within a runtime."),
+        "{text}"
+    );
+    let nested = std::panic::catch_unwind(|| {
+        let rt = current_thread();
+        rt.block_on(async { Handle::current().block_on(async {}) })
+    });
+    let text = panic_text(&*nested.expect_err("a block_on inside block_on panics"));
+    assert!(
+        text.starts_with("Cannot start a runtime from within a runtime."),
+        "{text}"
+    );
     let handle = rt.handle().clone();
     let in_blocking = rt.block_on(gort::task::spawn_blocking(move || {
         handle.block_on(async { gort::spawn(async { 2 }).await.unwrap() })
@@ -434,6 +449,72 @@ fn a_zero_global_queue_interval_panics() {
 #[should_panic(expected = "event_interval must be greater than 0")]
 fn a_zero_event_interval_panics() {
     Builder::new_current_thread().event_interval(0);
+}
+
+#[test]
+#[should_panic(expected = "max_io_events_per_tick must be non-zero")]
+fn zero_io_events_per_tick_panics() {
+    Builder::new_multi_thread().max_io_events_per_tick(0);
+}
+
+#[test]
+#[should_panic(expected = "max_io_events_per_busy_tick must be non-zero")]
+fn zero_io_events_per_busy_tick_panics() {
+    Builder::new_current_thread().max_io_events_per_busy_tick(0);
+}
+
+#[test]
+fn one_io_event_per_poll_still_delivers_every_event() {
+    use gort::io::{AsyncReadExt, AsyncWriteExt};
+    let _watchdog = watchdog(Duration::from_secs(60), "one io event per poll");
+    for mut builder in [Builder::new_current_thread(), Builder::new_multi_thread()] {
+        let rt = builder
+            .worker_threads(1)
+            .max_io_events_per_tick(1)
+            .max_io_events_per_busy_tick(1)
+            .build()
+            .unwrap();
+        // Always-runnable tasks keep the thread busy, so its polls take one event each.
+        for _ in 0..4 {
+            drop(rt.spawn(async {
+                loop {
+                    yield_now().await;
+                }
+            }));
+        }
+        rt.block_on(async {
+            let listener = gort::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = listener.local_addr().unwrap();
+            drop(gort::spawn(async move {
+                loop {
+                    let (mut stream, _) = listener.accept().await.unwrap();
+                    drop(gort::spawn(async move {
+                        let mut buf = [0u8; 4];
+                        while stream.read_exact(&mut buf).await.is_ok() {
+                            stream.write_all(&buf).await.unwrap();
+                        }
+                    }));
+                }
+            }));
+            let clients: Vec<_> = (0..8)
+                .map(|_| {
+                    gort::spawn(async move {
+                        let mut stream = gort::net::TcpStream::connect(addr).await.unwrap();
+                        for _ in 0..8 {
+                            stream.write_all(b"ping").await.unwrap();
+                            let mut buf = [0u8; 4];
+                            stream.read_exact(&mut buf).await.unwrap();
+                            assert_eq!(&buf, b"ping");
+                        }
+                    })
+                })
+                .collect();
+            for client in clients {
+                client.await.unwrap();
+            }
+        });
+        rt.shutdown_background();
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

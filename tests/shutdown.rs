@@ -480,3 +480,120 @@ fn a_spawn_during_shutdown_is_dropped_and_its_handle_cancelled() {
         .expect_err("a task spawned during shutdown never runs");
     assert!(error.is_cancelled(), "{error:?}");
 }
+
+#[test]
+fn shutdown_timeout_accepts_duration_max() {
+    // `Instant::now() + Duration::MAX` overflows: such a timeout means no deadline.
+    let rt = runtime(2);
+    rt.block_on(async { gort::spawn(async { 1 }).await.unwrap() });
+    rt.shutdown_timeout(Duration::MAX);
+}
+
+#[test]
+fn a_spawn_blocking_started_before_shutdown_keeps_going_and_returns_its_value() {
+    for rt in [
+        gort::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap(),
+        runtime(2),
+    ] {
+        let (release_tx, release_rx) = mpsc::channel::<()>();
+        let job = rt.spawn_blocking(move || {
+            release_rx.recv().unwrap();
+            42
+        });
+        // The job is handed a thread at once, likely before that thread took it from the
+        // queue: the shutdown lets it run and waits for it (within its timeout), whenever the
+        // other thread releases it.
+        let releaser = thread::spawn(move || release_tx.send(()).unwrap());
+        rt.shutdown_timeout(Duration::from_secs(1000));
+        releaser.join().unwrap();
+        let value = futures::executor::block_on(job).expect("not cancelled");
+        assert_eq!(value, 42);
+    }
+}
+
+#[test]
+fn futures_dropped_by_a_shutdown_see_their_runtime_as_current() {
+    /// Records, when dropped, whether a runtime is current and which.
+    struct SeesRuntime(mpsc::Sender<Option<gort::runtime::Id>>);
+    impl Drop for SeesRuntime {
+        fn drop(&mut self) {
+            let current = Handle::try_current().ok().map(|handle| handle.id());
+            self.0.send(current).unwrap();
+        }
+    }
+    for how in ["drop", "shutdown_timeout", "shutdown_background"] {
+        let rt = gort::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let id = rt.handle().id();
+        let (tx, rx) = mpsc::channel();
+        drop(rt.spawn(parked_forever(SeesRuntime(tx))));
+        match how {
+            "drop" => drop(rt),
+            "shutdown_timeout" => rt.shutdown_timeout(Duration::from_secs(10)),
+            _ => rt.shutdown_background(),
+        }
+        assert_eq!(rx.recv().unwrap(), Some(id), "{how}");
+    }
+}
+
+#[test]
+fn dropping_a_runtime_in_async_code_panics_and_shuts_it_down() {
+    let outer = runtime(2);
+    let dropped = counter();
+    let guard = DropGuard::new(&dropped);
+    let inner = gort::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    drop(inner.spawn(parked_forever(guard)));
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        outer.block_on(async move { drop(inner) })
+    }));
+    let payload = caught.expect_err("dropping a runtime inside block_on panics, as tokio's");
+    assert!(panic_text(&*payload).contains("Cannot drop a runtime"));
+    assert_eq!(count(&dropped), 1, "the runtime was shut down all the same");
+    // The explicit shutdowns are allowed there, and so is a drop in blocking code.
+    outer.block_on(async {
+        let rt = gort::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        rt.shutdown_background();
+        let rt = gort::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        rt.shutdown_timeout(Duration::ZERO);
+        let rt = gort::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        gort::task::block_in_place(move || drop(rt));
+        let rt = gort::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        gort::task::spawn_blocking(move || drop(rt)).await.unwrap();
+    });
+}
+
+#[test]
+fn dropping_a_runtime_joins_every_thread_it_started() {
+    // An M started by another M while the runtime shut down used to be missed by the join,
+    // and ran its stop callback after `drop` returned.
+    for _ in 0..200 {
+        let started = counter();
+        let stopped = counter();
+        let (on_start, on_stop) = (Arc::clone(&started), Arc::clone(&stopped));
+        let rt = gort::runtime::Builder::new_multi_thread()
+            .on_thread_start(move || {
+                on_start.fetch_add(1, Ordering::SeqCst);
+            })
+            .on_thread_stop(move || {
+                on_stop.fetch_add(1, Ordering::SeqCst);
+            })
+            .build()
+            .unwrap();
+        drop(rt.spawn(std::future::pending::<()>()));
+        drop(rt);
+        assert_eq!(count(&started), count(&stopped));
+    }
+}

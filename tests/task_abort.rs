@@ -182,3 +182,37 @@ fn abort_handles_are_send_sync_unpin_and_debug() {
         format!("AbortHandle {{ id: {:?} }}", abort.id())
     );
 }
+
+#[test]
+fn aborting_a_task_whose_destructor_panics_yields_that_panic() {
+    /// Panics when dropped.
+    struct PanicsOnDrop;
+    impl Drop for PanicsOnDrop {
+        fn drop(&mut self) {
+            panic!("dropped by the abort");
+        }
+    }
+    let rt = runtime(2);
+    rt.block_on(async {
+        let (started_tx, started_rx) = oneshot::channel();
+        let handle = gort::spawn(async move {
+            let _bomb = PanicsOnDrop;
+            started_tx.send(()).unwrap();
+            std::future::pending::<()>().await;
+        });
+        started_rx.await.unwrap();
+        handle.abort();
+        // As tokio: the future is dropped inside the task, and its destructor's panic is the
+        // task's result instead of a cancellation.
+        let err = handle.await.unwrap_err();
+        assert!(err.is_panic(), "{err:?}");
+        assert_eq!(
+            common::panic_text(&*err.into_panic()),
+            "dropped by the abort"
+        );
+        // Without a panic, an abort still cancels.
+        let plain = gort::spawn(std::future::pending::<()>());
+        plain.abort();
+        assert!(plain.await.unwrap_err().is_cancelled());
+    });
+}

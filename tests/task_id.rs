@@ -159,6 +159,62 @@ fn a_tasks_future_is_dropped_inside_the_task() {
     });
 }
 
+/// A task's output whose destructor asks for the task's id.
+struct OutputRecordsId(Arc<Mutex<Option<Option<Id>>>>);
+
+impl Drop for OutputRecordsId {
+    fn drop(&mut self) {
+        *self.0.lock().unwrap() = Some(task::try_id());
+    }
+}
+
+#[test]
+fn an_output_no_handle_takes_is_dropped_inside_its_task() {
+    let rt = runtime(2);
+    rt.block_on(async {
+        // The handle is gone before the task completes: the output is dropped right after the
+        // completing poll (this used to abort the process with `task::id()` in the destructor).
+        let seen = Arc::new(Mutex::new(None));
+        let record = Arc::clone(&seen);
+        let (go_tx, go_rx) = oneshot::channel::<()>();
+        let (done_tx, done_rx) = oneshot::channel::<()>();
+        let early = gort::spawn(async move {
+            go_rx.await.unwrap();
+            let _notify_after_the_output = done_tx;
+            OutputRecordsId(record)
+        });
+        let id = early.id();
+        drop(early);
+        go_tx.send(()).unwrap();
+        let _ = done_rx.await;
+        while seen.lock().unwrap().is_none() {
+            task::yield_now().await;
+        }
+        assert_eq!(*seen.lock().unwrap(), Some(Some(id)));
+
+        // The handle is dropped after completion, here outside any task: the destructor still
+        // runs as code of the task that produced the output.
+        let seen = Arc::new(Mutex::new(None));
+        let record = Arc::clone(&seen);
+        let late = gort::spawn(async move { OutputRecordsId(record) });
+        let id = late.id();
+        while !late.is_finished() {
+            task::yield_now().await;
+        }
+        assert!(
+            seen.lock().unwrap().is_none(),
+            "the output waits for its handle"
+        );
+        drop(late);
+        assert_eq!(*seen.lock().unwrap(), Some(Some(id)));
+        assert_eq!(
+            task::try_id(),
+            None,
+            "block_on's future is not a task again"
+        );
+    });
+}
+
 #[test]
 fn ids_are_plain_values() {
     let rt = runtime(1);

@@ -32,6 +32,34 @@ fn paused_runtime(procs: usize) -> Runtime {
 /// Generous bound for "it did fire": far above any scheduling delay on a loaded CI machine.
 const FIRES_WITHIN: Duration = Duration::from_secs(5);
 
+#[test]
+fn a_paused_clock_does_not_advance_while_a_blocking_task_runs() {
+    for procs in [1, 2] {
+        let rt = paused_runtime(procs);
+        let current = Builder::new_current_thread()
+            .start_paused(true)
+            .build()
+            .unwrap();
+        for rt in [&rt, &current] {
+            rt.block_on(async {
+                // The job blocks for 20 ms of real time; meanwhile every task is idle, yet the
+                // clock must stay: the job may still wake somebody, as in tokio.
+                let job = gort::task::spawn_blocking(|| {
+                    std::thread::sleep(Duration::from_millis(20));
+                    7
+                });
+                let before = Instant::now();
+                let got = gort::time::timeout(Duration::from_millis(1), job).await;
+                assert_eq!(got.expect("the timeout fired").unwrap(), 7);
+                assert!(Instant::now() - before < Duration::from_millis(1));
+                // With nothing blocking, idle time is skipped again.
+                gort::time::sleep(Duration::from_secs(3600)).await;
+                assert!(Instant::now() - before >= Duration::from_secs(3600));
+            });
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Sleep
 

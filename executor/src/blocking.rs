@@ -15,9 +15,10 @@
 //! 31.7 ms (the submitter starting every thread, as tokio's does) to 22.3 ms; with 16 starts in
 //! flight the thread creations crowded out the submitting G on 2 cores (27-37 ms). An idle thread waits for work
 //! `thread_keep_alive` (10 s) and then exits, so a burst of blocking calls does not leave
-//! hundreds of threads behind. At shutdown, queued jobs are dropped (their handles report
-//! `JoinError::Cancelled`); jobs already running cannot be interrupted, and shutdown waits for
-//! them at most as long as `shutdown_timeout` allows, leaving the rest detached.
+//! hundreds of threads behind. At shutdown, queued jobs no thread is on its way to are dropped
+//! (their handles report `JoinError::Cancelled`); jobs already running, or handed a thread that
+//! is starting or was woken for them, cannot be interrupted, and shutdown waits for them at most
+//! as long as `shutdown_timeout` allows, leaving the rest detached.
 
 use std::cell::Cell;
 use std::collections::VecDeque;
@@ -64,6 +65,13 @@ pub(crate) struct BlockingPool {
     /// yet freed), for `RuntimeMetrics::num_alive_tasks`, which does not count them: shared
     /// with every [`BlockingTask`], which takes itself off when dropped.
     alive: Arc<AtomicUsize>,
+    /// Blocking Gs submitted and not yet done: queued, or running until `Runnable::run` has
+    /// returned (so the G that awaits one has been woken by then). While any is, a paused
+    /// clock does not auto-advance (`timers.rs`): the job may still wake somebody, as in
+    /// tokio. Incremented under the lock in `submit`, decremented by the pool thread after the
+    /// run (`Release`, pairing with the `Acquire` load of [`BlockingPool::in_flight`]) or when
+    /// shutdown drops queued jobs.
+    in_flight: AtomicUsize,
 }
 
 /// What the pool's lock guards.
@@ -96,6 +104,7 @@ impl BlockingPool {
             keep_alive,
             hooks,
             alive: Arc::new(AtomicUsize::new(0)),
+            in_flight: AtomicUsize::new(0),
         }
     }
 
@@ -114,6 +123,11 @@ impl BlockingPool {
         self.alive.load(Ordering::Relaxed)
     }
 
+    /// Blocking Gs queued or running (see [`BlockingPool::in_flight`]).
+    pub(crate) fn in_flight(&self) -> usize {
+        self.in_flight.load(Ordering::Acquire)
+    }
+
     fn lock(&self) -> MutexGuard<'_, PoolState> {
         // No user code runs under the lock.
         self.state.lock().unwrap_or_else(|e| e.into_inner())
@@ -121,8 +135,12 @@ impl BlockingPool {
 
     /// Queues a blocking G: wakes an idle thread, or starts one if none is idle and the limit
     /// allows, else leaves it queued for the next thread that finishes. After shutdown the G is
-    /// dropped (its handle reports cancellation).
-    pub(crate) fn submit(&self, shared: &Arc<Shared>, task: Task) {
+    /// dropped (its handle reports cancellation). `spawning`: the caller is `spawn_blocking`,
+    /// which panics if the OS refuses the only thread that could run the G
+    /// ([`BlockingPool::no_thread_for`]); a G rescheduled by an abort's wake (a waker must not
+    /// panic) stays queued instead.
+    #[track_caller]
+    pub(crate) fn submit(&self, shared: &Arc<Shared>, task: Task, spawning: bool) {
         let mut state = self.lock();
         if state.shutdown {
             drop(state);
@@ -130,6 +148,7 @@ impl BlockingPool {
             return;
         }
         task.metadata().set_state(GState::Runnable);
+        self.in_flight.fetch_add(1, Ordering::Relaxed);
         state.queue.push_back(task);
         if state.idle > state.notified {
             state.notified += 1;
@@ -138,8 +157,35 @@ impl BlockingPool {
             return;
         }
         if self.needs_thread(&state, 0) {
-            self.start_thread(shared, state);
+            if let Err(err) = self.start_thread(shared, state) {
+                if spawning {
+                    self.no_thread_for(err);
+                } else {
+                    eprintln!("gort: could not start a blocking thread: {err}");
+                }
+            }
         }
+    }
+
+    /// The OS refused the thread `submit` started for the job it just queued. With another pool
+    /// thread alive, the job waits for it; with none, nobody would ever run it: the newest
+    /// queued job (the caller's) is taken back and this panics, as tokio's `spawn_blocking`
+    /// does, instead of leaving a handle that never completes.
+    #[track_caller]
+    fn no_thread_for(&self, err: std::io::Error) {
+        let mut state = self.lock();
+        if state.threads > 0 {
+            eprintln!("gort: could not start a blocking thread: {err}");
+            return;
+        }
+        let job = state.queue.pop_back();
+        drop(state);
+        if job.is_some() {
+            self.in_flight.fetch_sub(1, Ordering::Release);
+        }
+        // Outside the lock: dropping the G drops its closure.
+        drop(job);
+        panic!("OS can't spawn worker thread: {err}");
     }
 
     /// Whether another thread should start: more jobs wait than threads are on their way to
@@ -159,7 +205,13 @@ impl BlockingPool {
     /// thread costs ~45 µs here; made one at a time by the threads themselves, the starts
     /// overlap with the submitting G and with the jobs, instead of the submitter paying for each
     /// (module doc).
-    fn start_thread(&self, shared: &Arc<Shared>, mut state: MutexGuard<'_, PoolState>) {
+    /// On failure the job stays queued for a thread that exists or starts later; the error is
+    /// returned for the caller to report.
+    fn start_thread(
+        &self,
+        shared: &Arc<Shared>,
+        mut state: MutexGuard<'_, PoolState>,
+    ) -> std::io::Result<()> {
         state.threads += 1;
         state.starting += 1;
         drop(state);
@@ -168,12 +220,12 @@ impl BlockingPool {
             worker.blocking.run_thread(&worker);
         });
         if let Err(err) = spawned {
-            // The job stays queued for a thread that exists or starts later.
-            eprintln!("gort: could not start a blocking thread: {err}");
             let mut state = self.lock();
             state.threads -= 1;
             state.starting -= 1;
+            return Err(err);
         }
+        Ok(())
     }
 
     /// A pool thread: runs queued Gs until it has been idle for `keep_alive` or the pool shuts
@@ -186,13 +238,25 @@ impl BlockingPool {
         state.starting -= 1;
         // Jobs beyond the one this thread takes next: start another thread first.
         if self.needs_thread(&state, 1) {
-            self.start_thread(shared, state);
+            if let Err(err) = self.start_thread(shared, state) {
+                // This thread is alive and takes the jobs in turn.
+                eprintln!("gort: could not start a blocking thread: {err}");
+            }
             state = self.lock();
         }
         loop {
             if let Some(task) = state.queue.pop_front() {
                 drop(state);
+                /// Ends the job's flight also if its run unwinds (a panicking waker).
+                struct Landed<'a>(&'a AtomicUsize);
+                impl Drop for Landed<'_> {
+                    fn drop(&mut self) {
+                        self.0.fetch_sub(1, Ordering::Release);
+                    }
+                }
+                let _landed = Landed(&self.in_flight);
                 task.run();
+                drop(_landed);
                 state = self.lock();
                 continue;
             }
@@ -230,14 +294,21 @@ impl BlockingPool {
         }
     }
 
-    /// Stops the pool: queued Gs are dropped, idle threads exit, and this waits until every
-    /// thread has exited or `deadline` passes (forever with `None`).
+    /// Stops the pool: queued Gs that no thread is on its way to are dropped, idle threads
+    /// exit, and this waits until every thread has exited or `deadline` passes (forever with
+    /// `None`).
+    ///
+    /// A job a thread was started or woken for counts as started, as in tokio: it runs and its
+    /// handle gets the value (`spawn_blocking` just before a shutdown still returns). Jobs left
+    /// waiting for a busy thread are cancelled.
     pub(crate) fn shutdown(&self, deadline: Option<Instant>) {
         let queued = {
             let mut state = self.lock();
             state.shutdown = true;
-            std::mem::take(&mut state.queue)
+            let handed = (state.starting + state.notified).min(state.queue.len());
+            state.queue.split_off(handed)
         };
+        self.in_flight.fetch_sub(queued.len(), Ordering::Release);
         self.work.notify_all();
         // Outside the lock: dropping a G drops its closure, which runs user code.
         drop(queued);
@@ -292,10 +363,11 @@ impl<F: FnOnce() -> T, T> Future for BlockingTask<F> {
             .take()
             .expect("a blocking task is polled once: it completes on its first poll");
         context::set_current_g_state(GState::Syscall);
-        // Outside any budget too: the closure is plain blocking code, where tokio's
-        // `blocking_*` calls (which refuse to run under a budget) are exactly what belongs.
-        Poll::Ready(context::outside_g(|| {
-            gort_context::with_unconstrained(func)
+        // Blocking code, not a poll: no coop budget is in force (the G's poll set one), so the
+        // `blocking_*` channel calls, which refuse to block inside a budgeted poll, work here,
+        // as in tokio.
+        Poll::Ready(gort_context::with_unconstrained(|| {
+            context::outside_g(func)
         }))
     }
 }

@@ -21,11 +21,21 @@
 //! async-task drops a task's future inside its own abort-on-panic guard, so a user future whose
 //! `Drop` panicked (a hand-written future that completed, or any future on abort or shutdown)
 //! aborted the process. The user's future is therefore dropped here, by this wrapper, under
-//! `catch_unwind`: right after the poll that completed it (a panic there becomes the task's
-//! `JoinError::Panic`, as when an `async` block's captured value panics on drop inside its last
-//! poll; tokio does the same), and in this wrapper's own `Drop` otherwise (abort, shutdown:
-//! nobody can take the panic, which is reported on stderr; the handle reports the task
-//! cancelled).
+//! `catch_unwind`, and inside the G (its destructors may ask `task::id()`), as tokio does:
+//!
+//! - right after the poll that completed it: a panic there becomes the task's
+//!   `JoinError::Panic`, as when an `async` block's captured value panics on drop inside its
+//!   last poll;
+//! - while the panic of a poll unwinds (`DropOnUnwind`), so destructors see
+//!   `std::thread::panicking()`; a destructor panicking then is reported on stderr, and the
+//!   poll's panic stays the result;
+//! - at the first poll after an abort (`drop_aborted`): the result is `Cancelled`, or the
+//!   destructor's panic as `JoinError::Panic`;
+//! - in this wrapper's own `Drop` otherwise (shutdown, a G dropped unscheduled): nobody can
+//!   take the panic, which is reported on stderr; the handle reports the task cancelled.
+//!
+//! The output, once made, is wrapped in a `TaskOutput` (`task_output.rs`), which gives the same
+//! care to its drop when no handle takes it.
 
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -40,6 +50,7 @@ use crate::context;
 use crate::g::{GState, WaitReason, G};
 use crate::gwaker;
 use crate::join::JoinError;
+use crate::task_output::TaskOutput;
 
 pin_project! {
     /// The wrapper around a G's future. Its output is what the `JoinHandle` yields.
@@ -110,13 +121,26 @@ impl<F: Future> GFuture<F> {
 }
 
 impl<F: Future> Future for GFuture<F> {
-    type Output = Result<F::Output, JoinError>;
+    type Output = TaskOutput<F::Output>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let g = self.g.get();
+        let goid = g.id();
+        self.poll_result(cx)
+            .map(|result| TaskOutput::new(result, goid))
+    }
+}
+
+impl<F: Future> GFuture<F> {
+    /// [`Future::poll`], before the result is wrapped for the task (`task_output.rs`).
+    fn poll_result(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<F::Output, JoinError>> {
         let mut this = self.project();
         let g = this.g.get();
         if g.is_aborted() {
-            return Poll::Ready(Err(JoinError::cancelled(g)));
+            return Poll::Ready(drop_aborted(this.inner, g));
         }
         // Not pinned here: an M runs its Gs under its own pin (`M::hold_gc_pin`), and the
         // blocking pool's jobs (also GFutures) must not be, or a collection would wait for
@@ -139,12 +163,19 @@ impl<F: Future> Future for GFuture<F> {
         let mut poll_cx = Context::from_waker(waker);
         let polled = context::with_current_g(g, waker, || {
             let polled = catch_unwind(AssertUnwindSafe(|| {
-                let future = inner.as_mut().as_pin_mut();
+                // A panicking poll drops the future while the panic unwinds (module doc).
+                let guard = DropOnUnwind {
+                    inner: &mut inner,
+                    g,
+                };
+                let future = guard.inner.as_mut().as_pin_mut();
                 let future = future.unwrap_or_else(|| unreachable!("checked above"));
                 // Each poll gets a fresh coop budget (`gort_context`).
-                gort_context::with_budget(gort_context::DEFAULT_BUDGET, || {
+                let polled = gort_context::with_budget(gort_context::DEFAULT_BUDGET, || {
                     future.poll(&mut poll_cx)
-                })
+                });
+                std::mem::forget(guard);
+                polled
             }));
             match polled {
                 // Dropped now, where a panic can still be the task's result (module doc), and
@@ -167,7 +198,7 @@ impl<F: Future> Future for GFuture<F> {
                     // The abort protocol (registry.rs): an abort that ran before we registered
                     // found nothing to wake, so we must see its flag now.
                     if g.is_aborted() {
-                        return Poll::Ready(Err(JoinError::cancelled(g)));
+                        return Poll::Ready(drop_aborted(this.inner, g));
                     }
                 }
                 Poll::Pending
@@ -176,6 +207,39 @@ impl<F: Future> Future for GFuture<F> {
         };
         gort_gc::collect_if_wanted();
         result
+    }
+}
+
+/// Drops the future of G `g`, which was aborted, inside the G (its destructors may ask
+/// `task::id()`): the G's result is `Cancelled`, or `Panic` if a destructor panicked, as in
+/// tokio (module doc).
+fn drop_aborted<F>(mut inner: Pin<&mut Option<F>>, g: &G) -> Result<F::Output, JoinError>
+where
+    F: Future,
+{
+    let dropped = context::with_g_pointer(g, || catch_unwind(AssertUnwindSafe(|| inner.set(None))));
+    match dropped {
+        Ok(()) => Err(JoinError::cancelled(g)),
+        Err(payload) => Err(JoinError::panic(g, payload)),
+    }
+}
+
+/// Drops a G's future if its poll unwinds (forgotten when the poll returns): the future goes
+/// while the panic is in flight, as tokio's does, so its destructors see
+/// `std::thread::panicking()`. A destructor that panics too is caught and reported (a second
+/// panic escaping a destructor during unwinding would abort the process); the poll's panic
+/// stays the task's result.
+struct DropOnUnwind<'a, 'f, F> {
+    inner: &'a mut Pin<&'f mut Option<F>>,
+    g: &'a G,
+}
+
+impl<F> Drop for DropOnUnwind<'_, '_, F> {
+    fn drop(&mut self) {
+        let inner = &mut *self.inner;
+        if let Err(payload) = catch_unwind(AssertUnwindSafe(|| inner.set(None))) {
+            report_drop_panic(self.g, &*payload);
+        }
     }
 }
 

@@ -30,6 +30,7 @@ use crate::abort::AbortHandle;
 use crate::context;
 use crate::g::{WaitReason, G};
 use crate::task_id::Id;
+use crate::task_output::TaskOutput;
 
 /// An owned permission to await a spawned G's output. Dropping it detaches the G.
 ///
@@ -37,7 +38,7 @@ use crate::task_id::Id;
 /// detach a task, and a port must not turn it into a warning.
 pub struct JoinHandle<T> {
     /// `None` only after `Drop` detached it.
-    task: Option<async_task::FallibleTask<Result<T, JoinError>, G>>,
+    task: Option<async_task::FallibleTask<TaskOutput<T>, G>>,
     /// The G record in the task's allocation (`FallibleTask` does not expose its metadata).
     ///
     /// # Invariant
@@ -79,7 +80,7 @@ impl<T> UnwindSafe for JoinHandle<T> {}
 impl<T> RefUnwindSafe for JoinHandle<T> {}
 
 impl<T> JoinHandle<T> {
-    pub(crate) fn new(task: async_task::Task<Result<T, JoinError>, G>) -> JoinHandle<T> {
+    pub(crate) fn new(task: async_task::Task<TaskOutput<T>, G>) -> JoinHandle<T> {
         let g = NonNull::from(task.metadata());
         JoinHandle {
             task: Some(task.fallible()),
@@ -146,9 +147,9 @@ impl<T> Future for JoinHandle<T> {
             Pin::new(&mut *task).poll(&mut Context::from_waker(waker))
         };
         match polled {
-            Poll::Ready(Some(result)) => {
+            Poll::Ready(Some(output)) => {
                 progress.made();
-                Poll::Ready(result)
+                Poll::Ready(output.into_result())
             }
             // The G was dropped without producing output: runtime shutdown.
             Poll::Ready(None) => {
@@ -222,8 +223,12 @@ impl JoinError {
     /// The panic payload. Panics if the error is not a panic; see [`JoinError::try_into_panic`].
     #[track_caller]
     pub fn into_panic(self) -> Box<dyn Any + Send + 'static> {
-        self.try_into_panic()
-            .unwrap_or_else(|err| panic!("`JoinError::into_panic` on a non-panic error: {err}"))
+        // A `match`, not `unwrap_or_else`: a closure would report its own location, not the
+        // caller's (`#[track_caller]` does not reach into closures).
+        match self.try_into_panic() {
+            Ok(payload) => payload,
+            Err(err) => panic!("`JoinError::into_panic` on a non-panic error: {err}"),
+        }
     }
 
     /// The panic payload, or the error itself if the G was cancelled.

@@ -62,6 +62,7 @@ mod sysmon;
 mod task_builder;
 mod task_id;
 mod task_local;
+mod task_output;
 mod task_source;
 #[cfg(test)]
 mod tests;

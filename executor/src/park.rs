@@ -50,7 +50,10 @@ impl Note {
 
     /// Sleeps until woken or until `timeout` has passed: what the M was handed, or `None`.
     pub(crate) fn wait_timeout(&self, timeout: Duration) -> Option<Handoff> {
-        let deadline = Instant::now() + timeout;
+        // A keep-alive too long to be an `Instant` (`Duration::MAX`) never runs out.
+        let Some(deadline) = Instant::now().checked_add(timeout) else {
+            return Some(self.wait());
+        };
         let mut slot = self.handoff.lock().unwrap_or_else(|e| e.into_inner());
         loop {
             if let Some(handoff) = slot.take() {

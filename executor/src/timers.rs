@@ -45,10 +45,12 @@
 //! # Paused clock
 //!
 //! With the test clock paused, timed waits would never end. The poller then checks whether
-//! the runtime is idle (every P idle, no queued G, every `block_on` main parked and not woken:
-//! main is polled without a P, so idle Ps alone do not mean nothing runs): if so, nothing can run before the next timer, so it moves the clock to that
-//! deadline and fires it (tokio's auto-advance); if not, it waits at most a millisecond of real
-//! time and looks again.
+//! the runtime is idle (no `spawn_blocking` job queued or running, every P idle, no queued G,
+//! every `block_on` main parked and not woken: main is polled without a P, so idle Ps alone do
+//! not mean nothing runs): if so, nothing can run before the next timer, so it moves the clock
+//! to that deadline and fires it (tokio's auto-advance); if not, it waits at most a millisecond
+//! of real time and looks again. A blocking job keeps the clock where it is however long it
+//! takes in real time, as in tokio: `timeout(1ms, spawn_blocking(sleep 50ms))` does not time out.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -32,6 +32,6 @@ mod registered;
 mod sys;
 
 pub use interest::Interest;
-pub use reactor::{Driver, Reactor};
+pub use reactor::{Driver, Reactor, EVENTS_PER_POLL};
 pub use ready::Ready;
 pub use registered::Registered;

@@ -49,8 +49,8 @@ use slab::Slab;
 use crate::poll_desc::{self, PollDesc};
 use crate::sys::{self, Event, Events, Poller};
 
-/// Events taken from the kernel per wait (tokio: 1024, Go: 128).
-const EVENTS_PER_POLL: NonZeroUsize = NonZeroUsize::new(1024).expect("nonzero");
+/// Events taken from the kernel per wait, by default (tokio: 1024, Go: 128).
+pub const EVENTS_PER_POLL: NonZeroUsize = NonZeroUsize::new(1024).expect("nonzero");
 
 /// A key is a slab slot in the low half of a `usize` and a generation in the high half.
 const SLOT_BITS: u32 = usize::BITS / 2;
@@ -75,7 +75,7 @@ pub struct Reactor {
     /// Live descriptors by slot.
     descriptors: Mutex<Slab<Arc<PollDesc>>>,
     /// The driver role: whoever holds this lock may wait on `poller` (see the module doc).
-    events: Mutex<Events>,
+    events: Mutex<EventBuffers>,
     /// Wakers parked on descriptors, roughly (a waker whose future was dropped is counted until
     /// the next edge or close). Zero means nobody waits on IO, so non-blocking polls can be
     /// skipped (Go's `netpollWaiters`).
@@ -91,18 +91,43 @@ pub struct Reactor {
 pub struct Driver<'a> {
     reactor: &'a Reactor,
     poller: &'a Poller,
-    events: MutexGuard<'a, Events>,
+    events: MutexGuard<'a, EventBuffers>,
+}
+
+/// Where the kernel's events land: a wait takes up to `wait`'s capacity, a zero-timeout look
+/// (a busy M's) up to `busy`'s when one is set, leaving the rest queued in the kernel for the
+/// next poll (tokio's `max_io_events_per_busy_tick`: a busy thread's run queue is not flooded
+/// with the Gs a large batch wakes).
+struct EventBuffers {
+    wait: Events,
+    busy: Option<Events>,
 }
 
 impl Reactor {
     /// A reactor; its poller (an epoll instance and an eventfd on Linux) is created when the
     /// first fd registers or the first timed wait needs it.
     pub fn new() -> Arc<Reactor> {
+        Reactor::with_events_per_poll(EVENTS_PER_POLL, None)
+    }
+
+    /// A reactor whose polls take at most `per_poll` events from the kernel, and at most
+    /// `per_busy_poll` (if given) when they do not wait (tokio's `max_io_events_per_tick` and
+    /// `max_io_events_per_busy_tick`).
+    pub fn with_events_per_poll(
+        per_poll: NonZeroUsize,
+        per_busy_poll: Option<NonZeroUsize>,
+    ) -> Arc<Reactor> {
+        let busy = per_busy_poll
+            .filter(|&busy| busy < per_poll)
+            .map(Events::with_capacity);
         Arc::new(Reactor {
             poller: OnceLock::new(),
             poller_init: Mutex::new(()),
             descriptors: Mutex::new(Slab::new()),
-            events: Mutex::new(Events::with_capacity(EVENTS_PER_POLL)),
+            events: Mutex::new(EventBuffers {
+                wait: Events::with_capacity(per_poll),
+                busy,
+            }),
             parked: AtomicUsize::new(0),
             next_generation: AtomicU32::new(0),
             shut_down: AtomicBool::new(false),
@@ -297,8 +322,13 @@ impl Driver<'_> {
     /// the timeout rounded up to milliseconds on kernels without it), and the first timed wait
     /// on a thread lowers its timer slack to 1 ns: see `sys/epoll.rs`.
     pub fn poll(&mut self, timeout: Option<Duration>) -> io::Result<usize> {
-        self.poller.wait(&mut self.events, timeout)?;
-        Ok(self.reactor.dispatch(self.events.iter()))
+        let buffers = &mut *self.events;
+        let events = match (timeout, buffers.busy.as_mut()) {
+            (Some(Duration::ZERO), Some(busy)) => busy,
+            _ => &mut buffers.wait,
+        };
+        self.poller.wait(events, timeout)?;
+        Ok(self.reactor.dispatch(events.iter()))
     }
 }
 

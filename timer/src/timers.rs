@@ -61,10 +61,11 @@ impl std::fmt::Display for ShutDown {
 
 impl std::error::Error for ShutDown {}
 
-/// What a timer of a runtime that has shut down says when polled (tokio panics the same way:
-/// "A Tokio 1.x context was found, but it is being shutdown").
-pub(crate) const SHUT_DOWN_MESSAGE: &str = "gort: a timer was used after its runtime shut down \
-     (its Runtime was dropped or shut down while this future still waited on it)";
+/// What a timer of a runtime that has shut down says when polled: tokio's panic message, which
+/// programs and tests match, then gort's explanation.
+pub(crate) const SHUT_DOWN_MESSAGE: &str = "A Tokio 1.x context was found, but it is being \
+     shutdown. (gort: a timer was used after its runtime shut down: its Runtime was dropped or \
+     shut down while this future still waited on it)";
 
 /// What [`Timers::arm`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -68,6 +68,9 @@ struct Context {
     /// Whether `block_in_place` must panic here: inside a `LocalSet`'s poll (tokio refuses it
     /// there too: the set's other tasks would wait for the blocking call).
     block_in_place_refused: Cell<bool>,
+    /// 0, or the goid of the G whose output is being dropped on this thread
+    /// ([`with_output_of`]), which `task::id()` reports when no G is polled here.
+    output_goid: Cell<u64>,
 }
 
 thread_local! {
@@ -84,6 +87,7 @@ thread_local! {
             entered: Cell::new(ptr::null()),
             enter_depth: Cell::new(0),
             block_in_place_refused: Cell::new(false),
+            output_goid: Cell::new(0),
         }
     };
 }
@@ -420,16 +424,43 @@ pub(crate) fn outside_g<R>(f: impl FnOnce() -> R) -> R {
     f()
 }
 
-/// The goid of the task whose code runs on this thread: the G being polled, or the G whose
-/// blocking code runs here; `None` outside a task.
+/// The goid of the task whose code runs on this thread: the G being polled, the G whose
+/// blocking code runs here, or the G whose output is being dropped here; `None` outside a task.
 pub(crate) fn current_goid() -> Option<u64> {
     CONTEXT.with(|ctx| {
         let g = ctx.g.get();
         let g = if g.is_null() { ctx.blocking_g.get() } else { g };
         // SAFETY: by the `Context` invariant, a non-null `g` or `blocking_g` is the record of a
         // G whose poll is running on this thread, alive until that poll returns.
-        unsafe { g.as_ref() }.map(G::id)
+        match unsafe { g.as_ref() } {
+            Some(g) => Some(g.id()),
+            None => Some(ctx.output_goid.get()).filter(|&goid| goid != 0),
+        }
     })
+}
+
+/// Runs `f` (the drop of G `goid`'s output, `task_output.rs`) as code of that task: no G is
+/// polled meanwhile, and `task::id()` answers `goid`, as in tokio. Restores the context after,
+/// also on unwinding.
+pub(crate) fn with_output_of<R>(goid: u64, f: impl FnOnce() -> R) -> R {
+    struct Restore(*const G, *const G, u64);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            CONTEXT.with(|ctx| {
+                ctx.g.set(self.0);
+                ctx.blocking_g.set(self.1);
+                ctx.output_goid.set(self.2);
+            });
+        }
+    }
+    let _restore = CONTEXT.with(|ctx| {
+        Restore(
+            ctx.g.replace(ptr::null()),
+            ctx.blocking_g.replace(ptr::null()),
+            ctx.output_goid.replace(goid),
+        )
+    });
+    f()
 }
 
 /// Runs `f` (the closure of a `block_in_place`) as blocking code: no G is being polled and the
@@ -492,16 +523,10 @@ pub(crate) fn assert_may_block_on() -> bool {
         if g.state() == crate::g::GState::Syscall {
             return true;
         }
-        panic!(
-            "gort::block_on called from inside a task: this would block the thread that runs the \
-             task's P and can deadlock; `.await` the future instead"
-        );
+        nested_block_on("inside a task: this would block the thread that runs the task's P");
     }
     if in_block_on {
-        panic!(
-            "gort::block_on called from inside another block_on: the outer block_on's thread \
-             would stop running tasks and can deadlock; `.await` the future instead"
-        );
+        nested_block_on("inside another block_on: its thread would stop running tasks");
     }
     false
 }
@@ -509,6 +534,34 @@ pub(crate) fn assert_may_block_on() -> bool {
 /// Whether this thread is polling a G right now.
 pub(crate) fn in_g() -> bool {
     CONTEXT.with(|ctx| !ctx.g.get().is_null())
+}
+
+/// The panic of a `block_on` where it may not run (`assert_may_block_on`): tokio's message,
+/// which programs and tests match, then where gort found the thread.
+#[cold]
+#[track_caller]
+fn nested_block_on(where_: &str) -> ! {
+    panic!(
+        "Cannot start a runtime from within a runtime. This happens because a function (like \
+         `block_on`) attempted to block the current thread while the thread is being used to \
+         drive asynchronous tasks. If you are in an async function, use `.await` on the future \
+         instead of blocking on it. (gort: block_on was called {where_}, which can deadlock.)"
+    )
+}
+
+/// Whether this thread runs asynchronous code now: it polls a G, or it is inside `block_on`
+/// (polling main or running Gs for it), and not in blocking code (`block_in_place`,
+/// `spawn_blocking`) that set those aside.
+/// (A G inside `block_in_place` keeps its pointer set, with its state `Syscall`.)
+pub(crate) fn in_async_code() -> bool {
+    CONTEXT.with(|ctx| {
+        // SAFETY: by the `Context` invariant, a non-null `g` is the record of the G being polled.
+        match unsafe { ctx.g.get().as_ref() } {
+            // On a `block_on` thread too: the G's `block_in_place` leaves `in_block_on` set.
+            Some(g) => g.state() != crate::g::GState::Syscall,
+            None => ctx.in_block_on.get(),
+        }
+    })
 }
 
 /// The P index [`crate::runtime::worker_index`] reports: that of the P this thread holds, if it

@@ -1,6 +1,7 @@
 //! `Builder`: configuring and building a [`Runtime`] (tokio's `runtime::Builder`).
 
 use std::io;
+use std::num::NonZeroUsize;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -61,6 +62,10 @@ pub struct Builder {
     global_queue_interval: Option<u32>,
     /// Ticks between an M's non-blocking polls of the netpoller while it has work.
     event_interval: Option<u32>,
+    /// Most events one poll of the netpoller takes from the kernel.
+    io_events_per_tick: NonZeroUsize,
+    /// Most events a poll that does not wait takes; `None`: `io_events_per_tick`.
+    io_events_per_busy_tick: Option<NonZeroUsize>,
 }
 
 impl Builder {
@@ -99,6 +104,8 @@ impl Builder {
             max_threads: DEFAULT_MAX_THREADS,
             global_queue_interval: None,
             event_interval: None,
+            io_events_per_tick: gort_reactor::EVENTS_PER_POLL,
+            io_events_per_busy_tick: None,
         }
     }
 
@@ -278,6 +285,36 @@ impl Builder {
         self
     }
 
+    /// Sets the most IO events one poll of the netpoller takes from the kernel (1024 by
+    /// default, as tokio's); events beyond it stay queued in the kernel for the next poll.
+    ///
+    /// # Panics
+    ///
+    /// If `capacity` is 0.
+    #[track_caller]
+    pub fn max_io_events_per_tick(&mut self, capacity: usize) -> &mut Builder {
+        self.io_events_per_tick =
+            NonZeroUsize::new(capacity).expect("max_io_events_per_tick must be non-zero");
+        self
+    }
+
+    /// Sets the most IO events a poll that does not wait takes: that of an M that still has
+    /// Gs to run (every `event_interval` ticks, or when its local work ran out but others'
+    /// have not), whose run queue the Gs those events wake join. A small batch leaves the rest
+    /// in the kernel rather than overflowing the queue; a poll that waits still takes up to
+    /// [`Builder::max_io_events_per_tick`]. Default: the same as that.
+    ///
+    /// # Panics
+    ///
+    /// If `capacity` is 0.
+    #[track_caller]
+    pub fn max_io_events_per_busy_tick(&mut self, capacity: usize) -> &mut Builder {
+        self.io_events_per_busy_tick = Some(
+            NonZeroUsize::new(capacity).expect("max_io_events_per_busy_tick must be non-zero"),
+        );
+        self
+    }
+
     /// Starts the runtime's clock paused (tokio's `start_paused`): `time::Instant::now()` stands
     /// still, and whenever every task is idle the clock jumps to the next timer, so tests of
     /// timeouts run without waiting. `time::resume()` lets it run.
@@ -328,7 +365,7 @@ impl Builder {
         };
         let shared = Shared::new(
             procs,
-            Reactor::new(),
+            Reactor::with_events_per_poll(self.io_events_per_tick, self.io_events_per_busy_tick),
             orphan_timers,
             blocking,
             ThreadLimits {

@@ -73,12 +73,20 @@ impl Runtime {
     /// Shuts down, waiting at most `timeout` for threads still inside a poll; those are
     /// detached and drop their P's Gs when the poll returns.
     pub fn shutdown_timeout(self, timeout: Duration) {
-        self.handle.shared.shutdown(Some(timeout));
+        self.shut_down(Some(timeout));
     }
 
     /// Shuts down without waiting for threads still inside a poll.
     pub fn shutdown_background(self) {
-        self.handle.shared.shutdown(Some(Duration::ZERO));
+        self.shut_down(Some(Duration::ZERO));
+    }
+
+    /// Shuts the runtime down with this runtime entered on the calling thread, so that the
+    /// destructors of the Gs dropped here find it current (`Handle::try_current`, a spawn
+    /// that is then refused), as tokio's do; the Gs dropped by its own threads find it too.
+    fn shut_down(&self, timeout: Option<Duration>) {
+        let _entered = self.handle.enter();
+        self.handle.shared.shutdown(timeout);
     }
 
     /// Makes this runtime the process-wide default (the one `gort::spawn` uses on threads that
@@ -100,11 +108,31 @@ impl Runtime {
 }
 
 impl Drop for Runtime {
+    /// Shuts the runtime down and waits for its threads.
+    ///
+    /// # Panics
+    ///
+    /// In asynchronous code (a task, or a `block_on` future), as tokio's does: waiting for the
+    /// threads there would stop the thread's own tasks, and deadlock if the joined threads wait
+    /// for them. The runtime is shut down without waiting first (`shutdown_background`, which
+    /// like `shutdown_timeout` is allowed there), and nothing panics while the thread is
+    /// already unwinding. Blocking code (`spawn_blocking`, `block_in_place`) may drop one.
     fn drop(&mut self) {
-        // Joining threads from inside a G would stop this M's P (and deadlock if the joined
-        // threads wait for it); shut down without waiting instead, as tokio's
-        // `shutdown_background`.
-        let timeout = context::in_g().then_some(Duration::ZERO);
-        self.handle.shared.shutdown(timeout);
+        if self.handle.shared.is_shutdown() {
+            // `shutdown_timeout` or `shutdown_background` did it (allowed anywhere).
+            return;
+        }
+        if !context::in_async_code() {
+            self.shut_down(None);
+            return;
+        }
+        self.shut_down(Some(Duration::ZERO));
+        if !std::thread::panicking() {
+            panic!(
+                "Cannot drop a runtime in a context where blocking is not allowed. This happens \
+                 when a runtime is dropped from within an asynchronous context. (gort: it was \
+                 shut down without waiting for its threads; use `shutdown_background` there.)"
+            );
+        }
     }
 }

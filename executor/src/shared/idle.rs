@@ -184,10 +184,16 @@ impl Shared {
         self.npidle() == self.procs && self.ndetached.load(Ordering::Relaxed) == 0
     }
 
-    /// Whether nothing can run before a timer fires: every P idle, the global queue empty, and
-    /// every `block_on` main parked and not woken (the paused clock's auto-advance condition).
+    /// Whether nothing can run before a timer fires: no blocking job queued or running, every
+    /// P idle, the global queue empty, and every `block_on` main parked and not woken (the
+    /// paused clock's auto-advance condition).
+    ///
+    /// The blocking pool first: a job that finished woke its awaiter (queued a G, or woke a
+    /// main) before it left the count, so reading the count as zero (`Acquire`) makes that
+    /// wake visible to the checks after it.
     pub(crate) fn is_idle(&self) -> bool {
-        self.all_ps_idle()
+        self.blocking.in_flight() == 0
+            && self.all_ps_idle()
             && !self.global_has_work()
             && self.lock_mains().iter().all(|main| main.is_idle())
     }

@@ -375,7 +375,7 @@ impl Shared {
                 WithInfo(schedule_blocking),
             );
         context::count_goroutines(self, 1);
-        self.blocking.submit(self, task);
+        self.blocking.submit(self, task, true);
         JoinHandle::new(handle)
     }
 
@@ -522,7 +522,7 @@ fn schedule_task(task: Task, info: ScheduleInfo) {
 /// abort wakes one again, to report its cancellation).
 fn schedule_blocking(task: Task, _info: ScheduleInfo) {
     let shared = Arc::clone(task.metadata().runtime());
-    shared.blocking.submit(&shared, task);
+    shared.blocking.submit(&shared, task, false);
 }
 
 /// Go's `releasep`: this thread no longer holds `p` (the inverse of `worker::acquirep`). Timers

@@ -44,7 +44,8 @@ impl Shared {
         }
         self.reactor.notify();
         let threads = std::mem::take(&mut *self.threads.lock().unwrap_or_else(|e| e.into_inner()));
-        let deadline = timeout.map(|timeout| Instant::now() + timeout);
+        // A timeout too long to be an `Instant` (`Duration::MAX`) is no deadline.
+        let deadline = timeout.and_then(|timeout| Instant::now().checked_add(timeout));
         for thread in threads {
             if thread.thread().id() == thread::current().id() {
                 continue;

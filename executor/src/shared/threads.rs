@@ -118,6 +118,17 @@ impl Shared {
         }
         // The first M brings sysmon along: from now on Gs can run, and so starve IO waiters.
         self.sysmon.start(self);
+        // Held from the shutdown check until the handle is listed: `shutdown` sets its flag
+        // before it takes the list under this lock, so an M is either listed in time to be
+        // joined or not started at all (an M starting another one while the runtime shut down
+        // used to be missed, and outlived `drop(runtime)` with its stop callback).
+        let mut threads = self.threads.lock().unwrap_or_else(|e| e.into_inner());
+        if self.is_shutdown() {
+            drop(threads);
+            self.m_exited();
+            self.no_m_started(p, spinning);
+            return;
+        }
         let shared = Arc::clone(self);
         let spawned = self.config.hooks.spawn(DEFAULT_M_NAME, move || {
             M::new(Arc::clone(&shared), None).run_worker(p, spinning);
@@ -127,12 +138,12 @@ impl Shared {
         });
         match spawned {
             Ok(handle) => {
-                let mut threads = self.threads.lock().unwrap_or_else(|e| e.into_inner());
                 // Ms exit (keep-alive), so the list would grow with every burst.
                 threads.retain(|thread| !thread.is_finished());
                 threads.push(handle);
             }
             Err(err) => {
+                drop(threads);
                 eprintln!("gort: could not start a scheduler thread: {err}");
                 self.m_exited();
                 self.no_m_started(p, spinning);
