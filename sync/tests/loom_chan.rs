@@ -114,7 +114,7 @@ fn a_select_commits_at_most_one_of_two_racing_senders() {
         let (tx2, rx2) = chan::<u32>(0);
         let mut recv1 = rx1.recv();
         let mut recv2 = rx2.recv();
-        let mut driver = SelectDriver::new(vec![true, true], true, false);
+        let mut driver = SelectDriver::<true, false>::new(0b11);
         let waker = noop_waker();
         let mut cx = Context::from_waker(&waker);
         let mut poll_select = |cx: &mut Context<'_>| {
