@@ -586,21 +586,30 @@ fn a_select_that_does_not_park_allocates_nothing() {
             v = std::future::ready(3) => v,
         }
     };
-    assert!(matches!(allocations_of_one_poll(plain_ready), (0, Poll::Ready(3))));
+    assert!(matches!(
+        allocations_of_one_poll(plain_ready),
+        (0, Poll::Ready(3))
+    ));
     let plain_pending = async {
         gort::select! {
             _ = std::future::pending::<()>() => {}
             Some(()) = std::future::ready(None) => {}
         }
     };
-    assert!(matches!(allocations_of_one_poll(plain_pending), (0, Poll::Pending)));
+    assert!(matches!(
+        allocations_of_one_poll(plain_pending),
+        (0, Poll::Pending)
+    ));
     let plain_default = async {
         gort::select! {
             _ = std::future::pending::<()>() => 1,
             default => 2,
         }
     };
-    assert!(matches!(allocations_of_one_poll(plain_default), (0, Poll::Ready(2))));
+    assert!(matches!(
+        allocations_of_one_poll(plain_default),
+        (0, Poll::Ready(2))
+    ));
 
     let (tx, rx) = chan::<u32>(4);
     let (_keep, empty) = chan::<u32>(1);
@@ -639,4 +648,25 @@ fn a_select_that_does_not_park_allocates_nothing() {
     let (allocated, polled) = allocations_of_one_poll(parks);
     assert!(polled.is_pending());
     assert!(allocated > 0);
+}
+
+/// A channel case that commits but whose future goes on waiting after its receive (here a
+/// yield) stays the winner across polls: the other ready channel keeps its value.
+#[gort::test]
+async fn a_committed_case_that_keeps_waiting_stays_the_winner() {
+    let (tx1, rx1) = chan::<u32>(1);
+    let (tx2, rx2) = chan::<u32>(1);
+    tx1.send(1).await.unwrap();
+    tx2.send(2).await.unwrap();
+    let got = gort::select! {
+        biased;
+        v = async {
+            let v = rx1.recv().await;
+            gort::task::yield_now().await;
+            v
+        } => v,
+        v = rx2.recv() => v.map(|v| v + 100),
+    };
+    assert_eq!(got, Some(1));
+    assert_eq!(rx2.try_recv(), Ok(2), "the losing case took nothing");
 }

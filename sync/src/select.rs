@@ -53,8 +53,8 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use crate::chan::Selection;
-use channels::{settle, CaseSlot, Channels, Enter, Settled};
 pub(crate) use channels::{current_case, SelectCase};
+use channels::{settle, CaseSlot, Channels, Enter, Settled};
 
 /// How a `select!` ended.
 #[derive(Debug)]
@@ -187,7 +187,9 @@ impl<const BIASED: bool, const DEFAULT: bool> SelectDriver<BIASED, DEFAULT> {
     }
 
     fn winner(&self) -> Option<usize> {
-        self.selection.as_ref().and_then(|selection| selection.winner())
+        self.selection
+            .as_ref()
+            .and_then(|selection| selection.winner())
     }
 
     /// Makes `case` the winner, unless a peer committed another case first.
@@ -223,16 +225,14 @@ impl<const BIASED: bool, const DEFAULT: bool> SelectDriver<BIASED, DEFAULT> {
             let mut channels = Channels::new();
             // Phase 1: poll every enabled case, from `start` on; channel operations only
             // register.
+            let slot = CaseSlot::new();
+            let enter = Enter::new(&slot);
             let mut order = self.enabled.rotate_right(start);
             while order != 0 {
                 let case = (order.trailing_zeros() + start) as usize % 64;
                 order &= order - 1;
-                let slot = CaseSlot::new(case);
-                let polled = {
-                    let _enter = Enter::new(&slot);
-                    poll_case(case, cx)
-                };
-                match polled {
+                slot.start(case);
+                match poll_case(case, cx) {
                     CasePoll::Ready(output) => {
                         if self.try_win(case) {
                             return Poll::Ready(Selected::Case(output));
@@ -248,9 +248,10 @@ impl<const BIASED: bool, const DEFAULT: bool> SelectDriver<BIASED, DEFAULT> {
                             self.reset();
                         }
                     }
-                    CasePoll::Pending => channels.extend(slot.into_entry()),
+                    CasePoll::Pending => channels.extend(slot.take_entry()),
                 }
             }
+            drop(enter);
             if self.winner().is_some() {
                 continue;
             }

@@ -66,9 +66,10 @@ pub(super) struct Entry {
     addr: usize,
 }
 
-/// The thread-local slot a case's future is polled under (parent module doc).
+/// The thread-local slot the cases' futures are polled under (parent module doc): set once
+/// for all of phase 1, and started afresh for each case.
 pub(super) struct CaseSlot {
-    case: usize,
+    case: Cell<usize>,
     /// Set once a channel operation registered (or from the start, for a poll that is no
     /// case's): a second one in the same case runs plainly.
     taken: Cell<bool>,
@@ -76,10 +77,10 @@ pub(super) struct CaseSlot {
 }
 
 impl CaseSlot {
-    /// The slot of case `case`'s poll in phase 1.
-    pub(super) fn new(case: usize) -> CaseSlot {
+    /// The slot of phase 1, before any case.
+    pub(super) fn new() -> CaseSlot {
         CaseSlot {
-            case,
+            case: Cell::new(0),
             taken: Cell::new(false),
             entry: Cell::new(None),
         }
@@ -88,15 +89,23 @@ impl CaseSlot {
     /// A slot under which channel operations run plainly (the poll of a committed case).
     pub(super) fn plain() -> CaseSlot {
         CaseSlot {
-            case: 0,
+            case: Cell::new(0),
             taken: Cell::new(true),
             entry: Cell::new(None),
         }
     }
 
-    /// The channel operation that registered, if one did.
-    pub(super) fn into_entry(self) -> Option<Entry> {
-        self.entry.into_inner()
+    /// Starts case `case`'s poll (forgetting what an earlier case that did not end `Pending`
+    /// may have registered).
+    pub(super) fn start(&self, case: usize) {
+        self.case.set(case);
+        self.taken.set(false);
+        self.entry.set(None);
+    }
+
+    /// The channel operation that registered in this case's poll, if one did.
+    pub(super) fn take_entry(&self) -> Option<Entry> {
+        self.entry.take()
     }
 }
 
@@ -121,7 +130,7 @@ impl CurrentCase {
         let slot = unsafe { &*self.0 };
         slot.taken.set(true);
         slot.entry.set(Some(Entry {
-            case: slot.case,
+            case: slot.case.get(),
             op,
             chan,
             vtable,
@@ -144,7 +153,7 @@ pub(crate) fn current_case() -> Option<CurrentCase> {
     Some(CurrentCase(slot))
 }
 
-/// Sets the slot for one case's poll, restoring the outer one (a select inside a case).
+/// Sets the slot for phase 1, restoring the outer one (a select inside a case).
 pub(super) struct Enter(*const CaseSlot);
 
 impl Enter {

@@ -2,17 +2,14 @@
 //! and the random start. Small enough for Miri (`cargo +nightly miri test -p gort-sync --lib
 //! select`).
 
+use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 
 use super::{enabled_mask, random_start, CasePoll, Select, SelectDriver, Selected};
 
 /// Polls case `case` of a select whose cases are given as outcomes, recording the order.
-fn scripted(
-    outcomes: &[CasePoll<u32>],
-    polled: &mut Vec<usize>,
-    case: usize,
-) -> CasePoll<u32> {
+fn scripted(outcomes: &[CasePoll<u32>], polled: &mut Vec<usize>, case: usize) -> CasePoll<u32> {
     polled.push(case);
     match &outcomes[case] {
         CasePoll::Pending => CasePoll::Pending,
@@ -42,7 +39,11 @@ fn biased_polls_in_order_and_stops_at_the_first_ready_case() {
     use CasePoll::{Pending, Ready};
     let mut driver = SelectDriver::<true, false>::new(0b1111);
     let mut polled = Vec::new();
-    let outcome = poll_driver(&mut driver, &[Pending, Pending, Ready(7), Ready(8)], &mut polled);
+    let outcome = poll_driver(
+        &mut driver,
+        &[Pending, Pending, Ready(7), Ready(8)],
+        &mut polled,
+    );
     assert!(matches!(outcome, Poll::Ready(Selected::Case(7))));
     assert_eq!(polled, [0, 1, 2]);
 }
@@ -52,7 +53,11 @@ fn disabled_cases_are_not_polled() {
     use CasePoll::{Pending, Ready};
     let mut driver = SelectDriver::<true, false>::new(0b1010);
     let mut polled = Vec::new();
-    let outcome = poll_driver(&mut driver, &[Ready(1), Pending, Ready(3), Pending], &mut polled);
+    let outcome = poll_driver(
+        &mut driver,
+        &[Ready(1), Pending, Ready(3), Pending],
+        &mut polled,
+    );
     assert!(outcome.is_pending());
     assert_eq!(polled, [1, 3]);
 }
@@ -67,7 +72,11 @@ fn a_mismatch_disables_its_case_until_all_are_disabled() {
     polled.clear();
     let outcome = poll_driver(&mut driver, &[Mismatch, Mismatch], &mut polled);
     assert!(matches!(outcome, Poll::Ready(Selected::AllDisabled)));
-    assert_eq!(polled, [1], "the case that mismatched before is not polled again");
+    assert_eq!(
+        polled,
+        [1],
+        "the case that mismatched before is not polled again"
+    );
 }
 
 #[test]
@@ -88,7 +97,12 @@ fn an_unbiased_select_polls_every_enabled_case_once_from_some_start() {
     for _ in 0..200 {
         let mut driver = SelectDriver::<false, false>::new(0b11011);
         let mut polled = Vec::new();
-        assert!(poll_driver(&mut driver, &[Pending; 5], &mut polled).is_pending());
+        assert!(poll_driver(
+            &mut driver,
+            &[Pending, Pending, Pending, Pending, Pending],
+            &mut polled
+        )
+        .is_pending());
         let mut sorted = polled.clone();
         sorted.sort_unstable();
         assert_eq!(sorted, [0, 1, 3, 4]);
