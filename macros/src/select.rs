@@ -14,9 +14,12 @@
 //!     let __enabled = enabled_mask([true, true]);
 //!     match match (into_future(rx.recv()), into_future(sleep(d))) {
 //!         __futures => Select::new(SelectDriver::<false, false>::new(__enabled), __futures,
-//!             |case, __futures, cx| match case {
-//!                 0 => /* poll pinned __futures.0; Ready(out) if it matches `v` */,
-//!                 1 => /* ... */,
+//!             |__futures, __driver, cx| {
+//!                 let (mut __future0, mut __future1) = /* pin-project the tuple's fields */;
+//!                 __driver.poll(cx, |case, cx| match case {
+//!                     0 => /* poll __future0; Ready(out) if it matches `v` */,
+//!                     1 => /* ... */,
+//!                 })
 //!             }).await,
 //!     } {
 //!         Selected::Case(__Out::_0(v)) => a(v),
@@ -205,15 +208,18 @@ fn generate(select: &Select) -> TokenStream {
     // Mixed-site hygiene: the expansion's locals cannot collide with the user's names in the
     // futures, preconditions and handlers.
     let local = |name: &str| format_ident!("{}", name, span = Span::mixed_site());
-    let (enabled, futures, cx, case_index, output, selected) = (
+    let (enabled, futures, driver, cx, case_index, output, selected) = (
         local("__enabled"),
         local("__futures"),
+        local("__driver"),
         local("__cx"),
         local("__case"),
         local("__output"),
         local("__selected"),
     );
     let count = select.cases.len();
+    // The pinned field of each case's future.
+    let pinned: Vec<_> = (0..count).map(|i| local(&format!("__future{i}"))).collect();
     let variants: Vec<_> = (0..count).map(|i| format_ident!("_{}", i)).collect();
     let indices: Vec<syn::Index> = (0..count).map(syn::Index::from).collect();
     let preconditions = select.cases.iter().map(|case| match &case.precondition {
@@ -223,7 +229,7 @@ fn generate(select: &Select) -> TokenStream {
     let exprs = select.cases.iter().map(|case| &case.future);
     let polls = select.cases.iter().enumerate().map(|(i, case)| {
         let variant = &variants[i];
-        let index = &indices[i];
+        let future = &pinned[i];
         let ready = if irrefutable(&case.pattern) {
             quote!(#private::CasePoll::Ready(__Out::#variant(#output)))
         } else {
@@ -243,12 +249,7 @@ fn generate(select: &Select) -> TokenStream {
             // A case whose future never completes (output `!`) has an unreachable tail.
             #[allow(unreachable_code)]
             #i => {
-                // SAFETY: a field of the pinned tuple is pinned too: the select never moves
-                // the tuple or any of its fields.
-                let __future = unsafe {
-                    ::core::pin::Pin::map_unchecked_mut(#futures, |#futures| &mut #futures.#index)
-                };
-                let #output = match ::core::future::Future::poll(__future, #cx) {
+                let #output = match ::core::future::Future::poll(#future.as_mut(), #cx) {
                     ::core::task::Poll::Ready(#output) => #output,
                     ::core::task::Poll::Pending => return #private::CasePoll::Pending,
                 };
@@ -297,9 +298,19 @@ fn generate(select: &Select) -> TokenStream {
             #futures => #private::Select::new(
                 #private::SelectDriver::<#biased, #has_default>::new(#enabled),
                 #futures,
-                |#case_index, #futures, #cx| match #case_index {
-                    #(#polls)*
-                    _ => ::core::unreachable!(),
+                |#futures, #driver, #cx| {
+                    // Projected once per poll (`Select`'s doc says why not per case).
+                    // SAFETY: a field of the pinned tuple is pinned too: the select never
+                    // moves the tuple or any of its fields.
+                    #[allow(unused_mut)]
+                    let (#(mut #pinned,)*) = unsafe {
+                        let #futures = ::core::pin::Pin::get_unchecked_mut(#futures);
+                        (#(::core::pin::Pin::new_unchecked(&mut #futures.#indices),)*)
+                    };
+                    #driver.poll(#cx, |#case_index, #cx| match #case_index {
+                        #(#polls)*
+                        _ => ::core::unreachable!(),
+                    })
                 },
             )
             .await,

@@ -33,8 +33,8 @@
 //! still enabled (`select!` takes at most 64), and the `Selection` that peers commit, which
 //! exists only from the first time a channel case parks: nothing can commit a select that has
 //! no waiter queued anywhere, so until then the driver decides alone. `biased;` and `default`
-//! are const parameters, and the expansion's per-case poll is a closure that captures nothing
-//! and is handed the pinned tuple. So a select over plain futures is as large as tokio's and
+//! are const parameters, and the expansion's poll is a closure that captures nothing and is
+//! handed the pinned tuple. So a select over plain futures is as large as tokio's and
 //! allocates nothing, and neither does one whose channel case is ready when it looks (phase 2
 //! keeps its few channels on the stack); a select that parks allocates its `Selection` once
 //! and a waiter per channel per park, as a plain receive allocates its waiter.
@@ -94,28 +94,33 @@ pub const fn enabled_mask<const N: usize>(preconditions: [bool; N]) -> u64 {
 }
 
 pin_project_lite::pin_project! {
-    /// One `select!` expression: its case futures `F` (a tuple), polled by `P` (the expansion's
-    /// closure, which captures nothing: `P(i, futures, cx)` polls case `i` and checks its
-    /// pattern), and the [`SelectDriver`] `D` that picks the winner.
+    /// One `select!` expression: its case futures `F` (a tuple), the [`SelectDriver`] `D` that
+    /// picks the winner, and `P`, the expansion's closure, which captures nothing: given the
+    /// pinned tuple it projects it onto its fields once and runs the driver's poll with a
+    /// per-case poll over them (which checks each output against its case's pattern).
+    ///
+    /// Once, not per case: a `&mut` to the whole tuple made for case 1 would invalidate the
+    /// pointer case 0's channel operation registered for phase 2 (the driver's `SelectCase`
+    /// calls), under the aliasing rules Miri checks.
     #[must_use = "futures do nothing unless awaited"]
     pub struct Select<F, P, D> {
         #[pin]
         futures: F,
-        poll_case: P,
         driver: D,
+        poll: P,
     }
 }
 
 impl<F, P, O, const BIASED: bool, const DEFAULT: bool> Select<F, P, SelectDriver<BIASED, DEFAULT>>
 where
-    P: Fn(usize, Pin<&mut F>, &mut Context<'_>) -> CasePoll<O>,
+    P: Fn(Pin<&mut F>, &mut SelectDriver<BIASED, DEFAULT>, &mut Context<'_>) -> Poll<Selected<O>>,
 {
-    /// A select over `futures` run by `driver`; `poll_case` polls one of them.
-    pub fn new(driver: SelectDriver<BIASED, DEFAULT>, futures: F, poll_case: P) -> Self {
+    /// A select over `futures` run by `driver`; `poll` polls it once (see the type).
+    pub fn new(driver: SelectDriver<BIASED, DEFAULT>, futures: F, poll: P) -> Self {
         Select {
             futures,
-            poll_case,
             driver,
+            poll,
         }
     }
 }
@@ -123,16 +128,13 @@ where
 impl<F, P, O, const BIASED: bool, const DEFAULT: bool> Future
     for Select<F, P, SelectDriver<BIASED, DEFAULT>>
 where
-    P: Fn(usize, Pin<&mut F>, &mut Context<'_>) -> CasePoll<O>,
+    P: Fn(Pin<&mut F>, &mut SelectDriver<BIASED, DEFAULT>, &mut Context<'_>) -> Poll<Selected<O>>,
 {
     type Output = Selected<O>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Selected<O>> {
         let this = self.project();
-        let mut futures = this.futures;
-        let poll_case = &*this.poll_case;
-        this.driver
-            .poll(cx, |case, cx| poll_case(case, futures.as_mut(), cx))
+        (this.poll)(this.futures, this.driver, cx)
     }
 }
 

@@ -129,29 +129,143 @@ fn the_random_start_is_an_enabled_case() {
     assert_eq!(random_start(0), 0);
 }
 
+/// The expansion's poll, written out: it projects the pinned tuple onto its fields once, then
+/// runs the driver over them.
+fn poll_pinned_pair<A: Future<Output = u32>, B: Future<Output = u32>>(
+    futures: Pin<&mut (A, B)>,
+    driver: &mut SelectDriver<true, false>,
+    cx: &mut Context<'_>,
+) -> Poll<Selected<u32>> {
+    // SAFETY: a field of the pinned tuple is pinned too: the select never moves the tuple or
+    // any of its fields (the same projection the `select!` expansion makes).
+    let (mut first, mut second) = unsafe {
+        let pair = Pin::get_unchecked_mut(futures);
+        (
+            Pin::new_unchecked(&mut pair.0),
+            Pin::new_unchecked(&mut pair.1),
+        )
+    };
+    driver.poll(cx, |case, cx| {
+        let polled = match case {
+            0 => first.as_mut().poll(cx),
+            _ => second.as_mut().poll(cx).map(|value| value + 100),
+        };
+        match polled {
+            Poll::Ready(value) => CasePoll::Ready(value),
+            Poll::Pending => CasePoll::Pending,
+        }
+    })
+}
+
 #[test]
-fn the_select_future_polls_its_pinned_futures_and_needs_no_heap() {
-    // Case 0 never completes, case 1 does; `biased` so case 0 is polled first.
-    let futures = (std::future::pending::<u32>(), std::future::ready(5u32));
+fn the_select_future_polls_its_pinned_futures_in_place() {
+    let (tx, rx) = crate::chan::<u32>(0);
+    // Two `!Unpin` futures: one borrows a local of its own across its await.
+    let futures = (
+        async {
+            let local = 5;
+            let borrowed = &local;
+            rx.recv().await.map_or(0, |value| value + *borrowed)
+        },
+        std::future::pending::<u32>(),
+    );
     let select = Select::new(
         SelectDriver::<true, false>::new(enabled_mask([true, true])),
         futures,
-        |case, futures: Pin<&mut (std::future::Pending<u32>, std::future::Ready<u32>)>, cx| {
-            let futures = Pin::into_inner(futures);
-            let polled = match case {
-                0 => Pin::new(&mut futures.0).poll(cx),
-                _ => Pin::new(&mut futures.1).poll(cx),
-            };
-            match polled {
-                Poll::Ready(value) => CasePoll::Ready(value),
-                Poll::Pending => CasePoll::Pending,
-            }
+        poll_pinned_pair,
+    );
+    let mut select = std::pin::pin!(select);
+    let mut cx = Context::from_waker(Waker::noop());
+    assert!(select.as_mut().poll(&mut cx).is_pending());
+    assert_eq!(
+        tx.try_send(2),
+        Ok(()),
+        "the select is parked on the channel"
+    );
+    assert!(matches!(
+        select.as_mut().poll(&mut cx),
+        Poll::Ready(Selected::Case(7))
+    ));
+}
+
+/// Two `Unpin` channel cases: the first registers, the second is polled after it, and phase 2
+/// then uses the first's pointer (which a `&mut` to the whole tuple per case would have
+/// invalidated: Miri checks this one).
+#[test]
+fn the_select_future_over_unpin_channel_cases_commits_the_ready_one() {
+    let (_tx1, rx1) = crate::chan::<u32>(1);
+    let (tx2, rx2) = crate::chan::<u32>(1);
+    tx2.try_send(3).unwrap();
+    let select = Select::new(
+        SelectDriver::<true, false>::new(enabled_mask([true, true])),
+        (rx1.recv(), rx2.recv()),
+        |futures: Pin<&mut (
+            crate::chan::RecvFuture<'_, u32>,
+            crate::chan::RecvFuture<'_, u32>,
+        )>,
+         driver: &mut SelectDriver<true, false>,
+         cx: &mut Context<'_>| {
+            let (first, second) = Pin::into_inner(futures);
+            driver.poll(cx, |case, cx| {
+                let polled = match case {
+                    0 => Pin::new(&mut *first).poll(cx),
+                    _ => Pin::new(&mut *second).poll(cx),
+                };
+                match polled {
+                    Poll::Ready(Some(value)) => CasePoll::Ready(value),
+                    Poll::Ready(None) => CasePoll::Mismatch,
+                    Poll::Pending => CasePoll::Pending,
+                }
+            })
         },
     );
     let mut select = std::pin::pin!(select);
     let mut cx = Context::from_waker(Waker::noop());
     assert!(matches!(
-        std::future::Future::poll(select.as_mut(), &mut cx),
-        Poll::Ready(Selected::Case(5))
+        select.as_mut().poll(&mut cx),
+        Poll::Ready(Selected::Case(3))
     ));
+}
+
+/// More channel cases than phase 2 keeps on the stack: it spills, and still commits the one
+/// ready case, or parks on all of them and is committed by a peer on the last.
+#[test]
+fn a_select_over_many_channels_commits_exactly_one() {
+    const CASES: usize = 7;
+    let channels: Vec<_> = (0..CASES).map(|_| crate::chan::<usize>(1)).collect();
+    let poll_select =
+        |driver: &mut SelectDriver<true, false>,
+         receives: &mut Vec<crate::chan::RecvFuture<'_, usize>>| {
+            let mut cx = Context::from_waker(Waker::noop());
+            // One `&mut` per element, made once per poll (not the whole list per case).
+            let mut receives: Vec<&mut _> = receives.iter_mut().collect();
+            driver.poll(&mut cx, |case, cx| {
+                match Pin::new(&mut *receives[case]).poll(cx) {
+                    Poll::Ready(Some(value)) => CasePoll::Ready(value),
+                    Poll::Ready(None) => CasePoll::Mismatch,
+                    Poll::Pending => CasePoll::Pending,
+                }
+            })
+        };
+    channels[5].0.try_send(55).unwrap();
+    let mut driver = SelectDriver::new(u64::MAX >> (64 - CASES));
+    let mut receives: Vec<_> = channels.iter().map(|(_, rx)| rx.recv()).collect();
+    assert!(matches!(
+        poll_select(&mut driver, &mut receives),
+        Poll::Ready(Selected::Case(55))
+    ));
+    drop(receives);
+
+    let mut driver = SelectDriver::new(u64::MAX >> (64 - CASES));
+    let mut receives: Vec<_> = channels.iter().map(|(_, rx)| rx.recv()).collect();
+    assert!(poll_select(&mut driver, &mut receives).is_pending());
+    channels[CASES - 1].0.try_send(66).unwrap();
+    assert!(matches!(
+        poll_select(&mut driver, &mut receives),
+        Poll::Ready(Selected::Case(66))
+    ));
+    drop(receives);
+    for (_, rx) in &channels {
+        assert!(rx.try_recv().is_err(), "a losing case took nothing");
+    }
 }
