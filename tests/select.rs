@@ -1,10 +1,17 @@
 //! `select!`: exactly one case commits (atomic over channel operations, including rendezvous
 //! sends parked on several channels), `default`, fairness, `biased;`, patterns and `if`
-//! preconditions, any future as a case, and cancellation.
+//! preconditions, any future as a case, and cancellation; and what a select costs: its size
+//! (tokio's) and no allocation unless a channel case parks, which a counting global allocator
+//! checks.
 
 mod common;
 
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
 use std::collections::HashSet;
+use std::future::Future;
+use std::pin::pin;
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use gort::{chan, Receiver, Sender};
@@ -483,4 +490,183 @@ async fn a_case_may_borrow_a_temporary_future() {
         v = &mut std::future::ready(9) => v,
     };
     assert_eq!(got, 9);
+}
+
+/// The system allocator, counting this thread's allocations (the other tests' threads do not
+/// count).
+struct Counting;
+
+thread_local! {
+    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+}
+
+// SAFETY: forwards to `System` unchanged; the count is a thread-local `Cell` with no
+// destructor, so touching it never allocates or re-enters the allocator.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let _ = ALLOCATIONS.try_with(|count| count.set(count.get() + 1));
+        // SAFETY: the caller's contract is `System`'s.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: as above.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let _ = ALLOCATIONS.try_with(|count| count.set(count.get() + 1));
+        // SAFETY: as above.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+/// How many allocations this thread makes while polling `future` once; its output too.
+fn allocations_of_one_poll<F: Future>(future: F) -> (usize, Poll<F::Output>) {
+    let mut future = pin!(future);
+    let mut cx = Context::from_waker(Waker::noop());
+    let before = ALLOCATIONS.with(Cell::get);
+    let polled = future.as_mut().poll(&mut cx);
+    (ALLOCATIONS.with(Cell::get) - before, polled)
+}
+
+/// A select future is as large as tokio's: the futures, a word of enabled cases and a word for
+/// the commit flag of parked channel cases, in an `async` block (64-bit targets).
+#[cfg(target_pointer_width = "64")]
+#[test]
+fn a_select_is_as_large_as_tokios() {
+    let one = async {
+        let ready = std::future::ready(0i32);
+        gort::select! {
+            _ = ready => {}
+        }
+    };
+    let two = async {
+        let (ready1, ready2) = (std::future::ready(0i32), std::future::ready(0i32));
+        gort::select! {
+            _ = ready1 => {}
+            _ = ready2 => {}
+        }
+    };
+    let three = async {
+        let ready1 = std::future::ready(0i32);
+        let (ready2, ready3) = (std::future::ready(0i32), std::future::ready(0i32));
+        gort::select! {
+            _ = ready1 => {}
+            _ = ready2 => {}
+            _ = ready3 => {}
+        }
+    };
+    assert_eq!(
+        [size_of_val(&one), size_of_val(&two), size_of_val(&three)],
+        [32, 40, 48]
+    );
+    // `biased;`, `default`, `if` and refutable patterns cost nothing more.
+    let configured = async {
+        let (ready1, ready2) = (std::future::ready(0i32), std::future::ready(0i32));
+        gort::select! {
+            biased;
+            1 = ready1, if std::hint::black_box(true) => {}
+            _ = ready2 => {}
+            default => {}
+        }
+    };
+    assert_eq!(size_of_val(&configured), 40);
+}
+
+/// A select over plain futures allocates nothing: whether a case is ready, none is (it
+/// returns `Pending`), or `default` runs; nor does one whose channel case is ready when it
+/// looks, or one with a `default` over an empty channel. Only parking allocates.
+#[test]
+fn a_select_that_does_not_park_allocates_nothing() {
+    let plain_ready = async {
+        gort::select! {
+            _ = std::future::pending::<()>() => 0,
+            v = std::future::ready(3) => v,
+        }
+    };
+    assert!(matches!(
+        allocations_of_one_poll(plain_ready),
+        (0, Poll::Ready(3))
+    ));
+    let plain_pending = async {
+        gort::select! {
+            _ = std::future::pending::<()>() => {}
+            Some(()) = std::future::ready(None) => {}
+        }
+    };
+    assert!(matches!(
+        allocations_of_one_poll(plain_pending),
+        (0, Poll::Pending)
+    ));
+    let plain_default = async {
+        gort::select! {
+            _ = std::future::pending::<()>() => 1,
+            default => 2,
+        }
+    };
+    assert!(matches!(
+        allocations_of_one_poll(plain_default),
+        (0, Poll::Ready(2))
+    ));
+
+    let (tx, rx) = chan::<u32>(4);
+    let (_keep, empty) = chan::<u32>(1);
+    // Warm the channel's buffer up first: the select is what is measured.
+    tx.try_send(0).unwrap();
+    assert_eq!(rx.try_recv(), Ok(0));
+    tx.try_send(5).unwrap();
+    let channel_ready = async {
+        gort::select! {
+            v = empty.recv() => v,
+            v = rx.recv() => v,
+        }
+    };
+    assert!(matches!(
+        allocations_of_one_poll(channel_ready),
+        (0, Poll::Ready(Some(5)))
+    ));
+    let channel_default = async {
+        gort::select! {
+            v = empty.recv() => v,
+            v = rx.recv() => v,
+            default => None,
+        }
+    };
+    assert!(matches!(
+        allocations_of_one_poll(channel_default),
+        (0, Poll::Ready(None))
+    ));
+    // Parking is what costs: the commit flag and a waiter per channel.
+    let parks = async {
+        gort::select! {
+            v = empty.recv() => v,
+            v = rx.recv() => v,
+        }
+    };
+    let (allocated, polled) = allocations_of_one_poll(parks);
+    assert!(polled.is_pending());
+    assert!(allocated > 0);
+}
+
+/// A channel case that commits but whose future goes on waiting after its receive (here a
+/// yield) stays the winner across polls: the other ready channel keeps its value.
+#[gort::test]
+async fn a_committed_case_that_keeps_waiting_stays_the_winner() {
+    let (tx1, rx1) = chan::<u32>(1);
+    let (tx2, rx2) = chan::<u32>(1);
+    tx1.send(1).await.unwrap();
+    tx2.send(2).await.unwrap();
+    let got = gort::select! {
+        biased;
+        v = async {
+            let v = rx1.recv().await;
+            gort::task::yield_now().await;
+            v
+        } => v,
+        v = rx2.recv() => v.map(|v| v + 100),
+    };
+    assert_eq!(got, Some(1));
+    assert_eq!(rx2.try_recv(), Ok(2), "the losing case took nothing");
 }

@@ -4,20 +4,24 @@
 //! `<pattern> = <future> [, if <precondition>] => <handler>`, `default => <handler>` (Go's:
 //! runs when no case is ready right now) or `else => <handler>` (tokio's: runs when every case
 //! is disabled). The expansion evaluates the preconditions, then the futures in order, and
-//! hands one poll function per case to `gort_sync::select::SelectDriver`, which decides which
-//! case wins (atomically over channel operations; see `sync/src/select.rs`).
+//! hands the futures and one poll function for them to `gort_sync::select::Select`, whose
+//! driver decides which case wins (atomically over channel operations; see `sync/src/select.rs`).
 //!
 //! ```ignore
 //! // select! { v = rx.recv() => a(v), _ = sleep(d) => b() } expands to, roughly:
 //! {
-//!     let __enabled = vec![true, true];
-//!     let mut __futures = (rx.recv(), sleep(d));
 //!     enum __Out<_0, _1> { _0(_0), _1(_1) }
-//!     let mut __driver = SelectDriver::new(__enabled, false, false);
-//!     match poll_fn(|cx| __driver.poll(cx, |case, cx| match case {
-//!         0 => /* poll __futures.0; Ready(out) if it matches `v` */,
-//!         1 => /* ... */,
-//!     })).await {
+//!     let __enabled = enabled_mask([true, true]);
+//!     match match (into_future(rx.recv()), into_future(sleep(d))) {
+//!         __futures => Select::new(SelectDriver::<false, false>::new(__enabled), __futures,
+//!             |__futures, __driver, cx| {
+//!                 let (mut __future0, mut __future1) = /* pin-project the tuple's fields */;
+//!                 __driver.poll(cx, |case, cx| match case {
+//!                     0 => /* poll __future0; Ready(out) if it matches `v` */,
+//!                     1 => /* ... */,
+//!                 })
+//!             }).await,
+//!     } {
 //!         Selected::Case(__Out::_0(v)) => a(v),
 //!         Selected::Case(__Out::_1(_)) => b(),
 //!         ...
@@ -204,9 +208,8 @@ fn generate(select: &Select) -> TokenStream {
     // Mixed-site hygiene: the expansion's locals cannot collide with the user's names in the
     // futures, preconditions and handlers.
     let local = |name: &str| format_ident!("{}", name, span = Span::mixed_site());
-    let (enabled, init, futures, driver, cx, case_index, output, selected) = (
+    let (enabled, futures, driver, cx, case_index, output, selected) = (
         local("__enabled"),
-        local("__init"),
         local("__futures"),
         local("__driver"),
         local("__cx"),
@@ -215,6 +218,8 @@ fn generate(select: &Select) -> TokenStream {
         local("__selected"),
     );
     let count = select.cases.len();
+    // The pinned field of each case's future.
+    let pinned: Vec<_> = (0..count).map(|i| local(&format!("__future{i}"))).collect();
     let variants: Vec<_> = (0..count).map(|i| format_ident!("_{}", i)).collect();
     let indices: Vec<syn::Index> = (0..count).map(syn::Index::from).collect();
     let preconditions = select.cases.iter().map(|case| match &case.precondition {
@@ -224,7 +229,7 @@ fn generate(select: &Select) -> TokenStream {
     let exprs = select.cases.iter().map(|case| &case.future);
     let polls = select.cases.iter().enumerate().map(|(i, case)| {
         let variant = &variants[i];
-        let index = &indices[i];
+        let future = &pinned[i];
         let ready = if irrefutable(&case.pattern) {
             quote!(#private::CasePoll::Ready(__Out::#variant(#output)))
         } else {
@@ -244,11 +249,7 @@ fn generate(select: &Select) -> TokenStream {
             // A case whose future never completes (output `!`) has an unreachable tail.
             #[allow(unreachable_code)]
             #i => {
-                // SAFETY: `__futures` lives in this (pinned) async frame and is not moved
-                // after the first poll: the closure only borrows it.
-                let __future =
-                    unsafe { ::core::pin::Pin::new_unchecked(&mut #futures.#index) };
-                let #output = match ::core::future::Future::poll(__future, #cx) {
+                let #output = match ::core::future::Future::poll(#future.as_mut(), #cx) {
                     ::core::task::Poll::Ready(#output) => #output,
                     ::core::task::Poll::Pending => return #private::CasePoll::Pending,
                 };
@@ -279,31 +280,40 @@ fn generate(select: &Select) -> TokenStream {
     // The future expressions are the scrutinee of a `match`, so that temporaries in them
     // (`after(d).recv()` borrows the receiver `after` returns; `&mut ready(())`) live while
     // the select waits; in a `let` of their own they would be dropped at the end of that
-    // statement. Each is then turned into its future with `IntoFuture`, as tokio's are. The
-    // `match` is the initialiser of `__selected`, so the futures and those temporaries are
-    // dropped before the handler runs (tokio's order: a handler may use what the futures
-    // borrowed) and never outlive the caller's locals, even when the select is a block's tail
-    // expression.
+    // statement. Each is turned into its future with `IntoFuture`, as tokio's are, and the
+    // tuple moves whole into the `Select` future, the one thing the enclosing `async` frame
+    // keeps across the `.await`. The `match` is the initialiser of `__selected`, so the
+    // futures and those temporaries are dropped before the handler runs (tokio's order: a
+    // handler may use what the futures borrowed) and never outlive the caller's locals, even
+    // when the select is a block's tail expression.
     quote! {{
         #[allow(non_camel_case_types)]
         enum __Out<#(#variants,)*> { #(#variants(#variants),)* }
-        let #enabled = ::std::vec![#(#preconditions),*];
+        let #enabled = #private::enabled_mask([#(#preconditions),*]);
         // `mut`: a handler's `ref mut` binding borrows the output in place.
         #[allow(unused_mut)]
-        let mut #selected = match (#(#exprs,)*) {
-            #init => {
-                let mut #futures = (
-                    #( ::core::future::IntoFuture::into_future(#init.#indices), )*
-                );
-                let mut #driver = #private::SelectDriver::new(#enabled, #biased, #has_default);
-                ::core::future::poll_fn(|#cx| {
+        let mut #selected = match (
+            #( ::core::future::IntoFuture::into_future(#exprs), )*
+        ) {
+            #futures => #private::Select::new(
+                #private::SelectDriver::<#biased, #has_default>::new(#enabled),
+                #futures,
+                |#futures, #driver, #cx| {
+                    // Projected once per poll (`Select`'s doc says why not per case).
+                    // SAFETY: a field of the pinned tuple is pinned too: the select never
+                    // moves the tuple or any of its fields.
+                    #[allow(unused_mut)]
+                    let (#(mut #pinned,)*) = unsafe {
+                        let #futures = ::core::pin::Pin::get_unchecked_mut(#futures);
+                        (#(::core::pin::Pin::new_unchecked(&mut #futures.#indices),)*)
+                    };
                     #driver.poll(#cx, |#case_index, #cx| match #case_index {
                         #(#polls)*
                         _ => ::core::unreachable!(),
                     })
-                })
-                .await
-            }
+                },
+            )
+            .await,
         };
         #[allow(unreachable_patterns)]
         match #selected {

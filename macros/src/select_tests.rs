@@ -65,7 +65,7 @@ fn expansion_table() {
         // Each future goes through `IntoFuture`.
         (
             "k; v = f() => v",
-            Ok(&["::core::future::IntoFuture::into_future(__init.0)"]),
+            Ok(&["::core::future::IntoFuture::into_future(f())"]),
         ),
         // The handler sees the pattern as written; the check a cleaned copy.
         (
@@ -75,13 +75,16 @@ fn expansion_table() {
         (
             "k; biased; a = f() => a, b = g() => b",
             Ok(&[
-                "SelectDriver::new(__enabled,true,false)",
-                "into_future(__init.1)",
+                "SelectDriver::<true,false>::new(__enabled)",
+                "into_future(g())",
             ]),
         ),
         (
             "k; a = f(), if ok => a, default => 0",
-            Ok(&["::std::vec![ok]", "SelectDriver::new(__enabled,false,true)"]),
+            Ok(&[
+                "enabled_mask([ok])",
+                "SelectDriver::<false,true>::new(__enabled)",
+            ]),
         ),
         ("k; else => 1", Ok(&["{1}"])),
         ("k; biased; else => 1", Ok(&["{1}"])),

@@ -17,146 +17,44 @@
 //! # How cases are found
 //!
 //! A case is any future. The driver polls each enabled case's future with a thread-local
-//! `CaseSlot` set (phase 1). A channel operation polled under a slot does not act: it records
-//! its channel and itself in the slot's table and returns `Pending` (or, if a peer completed its
-//! parked waiter, returns that result). Any other future just runs: if it is ready, the driver
-//! makes it the winner with the same CAS a peer would use, so a peer cannot also commit a
-//! channel case. Then (phase 2) the driver locks the recorded channels, tries them in the
-//! select's order, and commits or parks as above.
+//! `CaseSlot` set (phase 1, `select/channels.rs`). A channel operation polled under a slot does
+//! not act: it records its channel and itself in the slot and returns `Pending` (or, if a peer
+//! completed its parked waiter, returns that result). Any other future just runs: if it is
+//! ready, the driver makes it the winner with the same CAS a peer would use, so a peer cannot
+//! also commit a channel case. Then (phase 2) the driver locks the recorded channels, tries them
+//! in the select's order, and commits or parks as above.
 //!
-//! Fairness: each poll starts at a random case (Go's `pollorder`); `biased;` starts at the first.
+//! Fairness: each poll starts at a random enabled case (Go's `pollorder`), drawn from a
+//! thread-local generator; `biased;` starts at the first.
+//!
+//! # What a select costs
+//!
+//! A `select!` is one [`Select`] future: the tuple of its case futures, a `u64` of the cases
+//! still enabled (`select!` takes at most 64), and the `Selection` that peers commit, which
+//! exists only from the first time a channel case parks: nothing can commit a select that has
+//! no waiter queued anywhere, so until then the driver decides alone. `biased;` and `default`
+//! are const parameters, and the expansion's poll is a closure that captures nothing and is
+//! handed the pinned tuple. So a select over plain futures is as large as tokio's and
+//! allocates nothing, and neither does one whose channel case is ready when it looks (phase 2
+//! keeps its few channels on the stack); a select that parks allocates its `Selection` once
+//! and a waiter per channel per park, as a plain receive allocates its waiter.
 //!
 //! Limits: a case future that contains several channel operations (a `join` of two receives)
 //! is atomic for its first one only; the others run as plain operations. A non-channel future
 //! that becomes ready in the instant a peer commits a channel case loses, and its output is
 //! dropped, as tokio drops the futures of losing branches.
 
-use std::cell::{Cell, RefCell};
+mod channels;
+
+use std::cell::Cell;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use crate::chan::RawLocked;
-use crate::chan::{Selection, Wakes};
-
-/// What the driver needs from a channel case: implemented per element type by the channel
-/// module, called with type-erased pointers to the op and its channel.
-pub(crate) trait SelectCase {
-    /// Locks the case's channel.
-    ///
-    /// # Safety
-    ///
-    /// `op` and `chan` are the pointers the case registered, used during the same poll.
-    unsafe fn lock<'a>(&self, op: *const (), chan: *const ()) -> RawLocked<'a>;
-
-    /// With the channel locked: withdraws the op's waiter of an earlier round, if it has one
-    /// (no peer claimed it: the select has no winner). The driver withdraws every case's waiter
-    /// before it tries any case, or a case could complete against the select's own waiter of
-    /// another case (a send and a receive on one rendezvous channel).
-    ///
-    /// # Safety
-    ///
-    /// As for [`SelectCase::lock`], and the caller holds the channel's lock.
-    unsafe fn withdraw_locked(&self, op: *const (), chan: *const ());
-
-    /// With the channel locked and every waiter of the select withdrawn: completes the op now
-    /// if it can (the result is kept in the op for its next poll). Peers it completes go to
-    /// `wakes`, woken once every lock is released.
-    ///
-    /// # Safety
-    ///
-    /// As for [`SelectCase::withdraw_locked`].
-    unsafe fn try_locked(&self, op: *const (), chan: *const (), wakes: &mut Wakes) -> bool;
-
-    /// With the channel locked: parks a waiter for case `case` of `selection`.
-    ///
-    /// # Safety
-    ///
-    /// As for [`SelectCase::try_locked`].
-    unsafe fn park_locked(
-        &self,
-        op: *const (),
-        chan: *const (),
-        selection: &Arc<Selection>,
-        case: usize,
-    );
-}
-
-/// A channel case found in phase 1.
-struct Entry {
-    case: usize,
-    op: *const (),
-    chan: *const (),
-    vtable: &'static dyn SelectCase,
-    /// The channel's address, for lock order and to lock a channel used by two cases once.
-    addr: usize,
-}
-
-/// The thread-local slot a case's future is polled under (module doc).
-pub(crate) struct CaseSlot {
-    case: usize,
-    /// Set once a channel operation registered: a second one in the same case runs plainly.
-    taken: Cell<bool>,
-    entries: RefCell<Vec<Entry>>,
-}
-
-thread_local! {
-    static CURRENT: Cell<*const CaseSlot> = const { Cell::new(std::ptr::null()) };
-}
-
-/// The case being polled, as a channel operation sees it.
-pub(crate) struct CurrentCase(*const CaseSlot);
-
-impl CurrentCase {
-    /// Records the channel operation `op` on `chan` as this case's.
-    pub(crate) fn register(
-        &self,
-        op: *const (),
-        chan: *const (),
-        vtable: &'static dyn SelectCase,
-        addr: usize,
-    ) {
-        // SAFETY: the slot lives on the driver's stack for the whole poll of this case, which
-        // is where `current_case` handed out this pointer.
-        let slot = unsafe { &*self.0 };
-        slot.taken.set(true);
-        slot.entries.borrow_mut().push(Entry {
-            case: slot.case,
-            op,
-            chan,
-            vtable,
-            addr,
-        });
-    }
-}
-
-/// The case of a `select!` being polled on this thread, if a channel operation is polled as
-/// (the first channel operation of) one.
-pub(crate) fn current_case() -> Option<CurrentCase> {
-    let slot = CURRENT.with(Cell::get);
-    if slot.is_null() {
-        return None;
-    }
-    // SAFETY: a non-null pointer is a live slot of the driver polling this case.
-    if unsafe { &*slot }.taken.get() {
-        return None;
-    }
-    Some(CurrentCase(slot))
-}
-
-/// Sets the slot for one case's poll, restoring the outer one (a select inside a case).
-struct Enter(*const CaseSlot);
-
-impl Enter {
-    fn new(slot: &CaseSlot) -> Enter {
-        Enter(CURRENT.with(|current| current.replace(slot)))
-    }
-}
-
-impl Drop for Enter {
-    fn drop(&mut self) {
-        CURRENT.with(|current| current.set(self.0));
-    }
-}
+use crate::chan::Selection;
+pub(crate) use channels::{current_case, SelectCase};
+use channels::{settle, CaseSlot, Channels, Enter, Settled};
 
 /// How a `select!` ended.
 #[derive(Debug)]
@@ -180,50 +78,83 @@ pub enum CasePoll<O> {
     Mismatch,
 }
 
-/// The state of one `select!` expression across polls (the expansion's `poll_fn` owns it).
-#[derive(Debug)]
-pub struct SelectDriver {
-    selection: Arc<Selection>,
-    biased: bool,
-    has_default: bool,
-    /// Cases still enabled.
-    enabled: Vec<bool>,
-    rng: u64,
+/// The mask of enabled cases from the cases' `if` preconditions (bit `i`: case `i`), in the
+/// order the expansion evaluated them.
+pub const fn enabled_mask<const N: usize>(preconditions: [bool; N]) -> u64 {
+    assert!(N <= 64, "select! supports at most 64 cases");
+    let mut mask = 0;
+    let mut case = 0;
+    while case < N {
+        if preconditions[case] {
+            mask |= 1 << case;
+        }
+        case += 1;
+    }
+    mask
 }
 
-impl SelectDriver {
-    /// A driver for `cases` cases; `enabled[i]` is case `i`'s `if` precondition.
-    pub fn new(enabled: Vec<bool>, biased: bool, has_default: bool) -> SelectDriver {
-        // A fresh random start per select (Go's `cheaprandn`), seeded from the driver's
-        // address and a counter so that concurrent selects differ.
-        thread_local! {
-            static SEED: Cell<u64> = const { Cell::new(0x9E37_79B9_7F4A_7C15) };
-        }
-        let rng = SEED.with(|seed| {
-            let next = seed.get().wrapping_add(0x9E37_79B9_7F4A_7C15);
-            seed.set(next);
-            next
-        });
-        SelectDriver {
-            selection: Arc::new(Selection::new()),
-            biased,
-            has_default,
-            enabled,
-            rng,
+pin_project_lite::pin_project! {
+    /// One `select!` expression: its case futures `F` (a tuple), the [`SelectDriver`] `D` that
+    /// picks the winner, and `P`, the expansion's closure, which captures nothing: given the
+    /// pinned tuple it projects it onto its fields once and runs the driver's poll with a
+    /// per-case poll over them (which checks each output against its case's pattern).
+    ///
+    /// Once, not per case: a `&mut` to the whole tuple made for case 1 would invalidate the
+    /// pointer case 0's channel operation registered for phase 2 (the driver's `SelectCase`
+    /// calls), under the aliasing rules Miri checks.
+    #[must_use = "futures do nothing unless awaited"]
+    pub struct Select<F, P, D> {
+        #[pin]
+        futures: F,
+        driver: D,
+        poll: P,
+    }
+}
+
+impl<F, P, O, const BIASED: bool, const DEFAULT: bool> Select<F, P, SelectDriver<BIASED, DEFAULT>>
+where
+    P: Fn(Pin<&mut F>, &mut SelectDriver<BIASED, DEFAULT>, &mut Context<'_>) -> Poll<Selected<O>>,
+{
+    /// A select over `futures` run by `driver`; `poll` polls it once (see the type).
+    pub fn new(driver: SelectDriver<BIASED, DEFAULT>, futures: F, poll: P) -> Self {
+        Select {
+            futures,
+            driver,
+            poll,
         }
     }
+}
 
-    fn random_start(&mut self, cases: usize) -> usize {
-        if self.biased || cases == 0 {
-            return 0;
+impl<F, P, O, const BIASED: bool, const DEFAULT: bool> Future
+    for Select<F, P, SelectDriver<BIASED, DEFAULT>>
+where
+    P: Fn(Pin<&mut F>, &mut SelectDriver<BIASED, DEFAULT>, &mut Context<'_>) -> Poll<Selected<O>>,
+{
+    type Output = Selected<O>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Selected<O>> {
+        let this = self.project();
+        (this.poll)(this.futures, this.driver, cx)
+    }
+}
+
+/// The state of one `select!` across polls: which cases are still enabled, and the commit flag
+/// its parked channel cases share with peers (created when one first parks). `BIASED`: cases
+/// are tried in order; `DEFAULT`: the select has a `default` case and never waits.
+#[derive(Debug)]
+pub struct SelectDriver<const BIASED: bool, const DEFAULT: bool> {
+    /// Bit `i`: case `i` is still enabled.
+    enabled: u64,
+    selection: Option<Arc<Selection>>,
+}
+
+impl<const BIASED: bool, const DEFAULT: bool> SelectDriver<BIASED, DEFAULT> {
+    /// A driver whose cases `enabled` (bit `i`: case `i`) are enabled.
+    pub const fn new(enabled: u64) -> Self {
+        SelectDriver {
+            enabled,
+            selection: None,
         }
-        // xorshift64*
-        let mut x = self.rng;
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        self.rng = x;
-        (x.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 32) as usize % cases
     }
 
     /// One poll of the select. `poll_case(i, cx)` polls case `i`'s future (the expansion
@@ -233,8 +164,11 @@ impl SelectDriver {
         cx: &mut Context<'_>,
         mut poll_case: impl FnMut(usize, &mut Context<'_>) -> CasePoll<O>,
     ) -> Poll<Selected<O>> {
-        // Before anything can commit us: a peer's wake must find this task's waker.
-        self.selection.register(cx.waker());
+        // Before anything can commit us: a peer's wake must find this task's waker. (With no
+        // selection yet, no waiter of ours is queued, and no peer can commit us.)
+        if let Some(selection) = &self.selection {
+            selection.register(cx.waker());
+        }
         // tokio's rule: a select with the budget spent is `Pending` (woken to run again),
         // but the select itself takes no unit: the case that wins pays. A plain future pays
         // in its own poll (if it is budget-aware); a channel case only registers in phase 1,
@@ -254,145 +188,179 @@ impl SelectDriver {
         }
     }
 
+    fn winner(&self) -> Option<usize> {
+        self.selection
+            .as_ref()
+            .and_then(|selection| selection.winner())
+    }
+
+    /// Makes `case` the winner, unless a peer committed another case first.
+    fn try_win(&self, case: usize) -> bool {
+        self.selection
+            .as_ref()
+            .is_none_or(|selection| selection.try_win(case))
+    }
+
+    fn disable(&mut self, case: usize) {
+        self.enabled &= !(1 << case);
+    }
+
     fn poll_cases<O>(
         &mut self,
         cx: &mut Context<'_>,
         poll_case: &mut impl FnMut(usize, &mut Context<'_>) -> CasePoll<O>,
     ) -> Poll<Selected<O>> {
-        let cases = self.enabled.len();
         loop {
-            if let Some(winner) = self.selection.winner() {
+            if let Some(winner) = self.winner() {
                 // A peer committed a channel case (or an earlier round did): its op has the
                 // result.
-                match poll_case(winner, cx) {
-                    CasePoll::Ready(output) => {
-                        Self::charge(cx);
-                        return Poll::Ready(Selected::Case(output));
-                    }
-                    CasePoll::Mismatch => {
-                        self.enabled[winner] = false;
-                        self.selection.reset();
-                        continue;
-                    }
-                    CasePoll::Pending => {
-                        // The peer has won the flag but not yet published the value: its
-                        // `complete` wakes us.
-                        return Poll::Pending;
-                    }
+                match self.poll_winner(winner, cx, poll_case) {
+                    Some(polled) => return polled,
+                    None => continue,
                 }
             }
-            let start = self.random_start(cases);
-            let mut entries: Vec<Entry> = Vec::new();
-            // Phase 1: poll every enabled case; channel operations only register.
-            for step in 0..cases {
-                let case = (start + step) % cases;
-                if !self.enabled[case] {
-                    continue;
-                }
-                let slot = CaseSlot {
-                    case,
-                    taken: Cell::new(false),
-                    entries: RefCell::new(Vec::new()),
-                };
-                let polled = {
-                    let _enter = Enter::new(&slot);
-                    poll_case(case, cx)
-                };
-                match polled {
+            let start = if BIASED {
+                0
+            } else {
+                random_start(self.enabled)
+            };
+            let mut channels = Channels::new();
+            // Phase 1: poll every enabled case, from `start` on; channel operations only
+            // register.
+            let slot = CaseSlot::new();
+            let enter = Enter::new(&slot);
+            let mut order = self.enabled.rotate_right(start);
+            while order != 0 {
+                let case = (order.trailing_zeros() + start) as usize % 64;
+                order &= order - 1;
+                slot.start(case);
+                match poll_case(case, cx) {
                     CasePoll::Ready(output) => {
-                        if self.selection.try_win(case) {
+                        if self.try_win(case) {
                             return Poll::Ready(Selected::Case(output));
                         }
                         // A peer committed another case meanwhile: that one wins (module doc),
                         // and this completed future must not be polled again.
-                        self.enabled[case] = false;
+                        self.disable(case);
                         break;
                     }
                     CasePoll::Mismatch => {
-                        self.enabled[case] = false;
-                        if self.selection.winner() == Some(case) {
-                            self.selection.reset();
+                        self.disable(case);
+                        if self.winner() == Some(case) {
+                            self.reset();
                         }
                     }
-                    CasePoll::Pending => entries.extend(slot.entries.into_inner()),
+                    CasePoll::Pending => channels.extend(slot.take_entry()),
                 }
             }
-            if self.selection.winner().is_some() {
+            drop(enter);
+            if self.winner().is_some() {
                 continue;
             }
-            if entries.is_empty() && !self.enabled.iter().any(|&on| on) {
-                return Poll::Ready(Selected::AllDisabled);
-            }
-            if entries.is_empty() {
-                if self.has_default {
+            if channels.is_empty() {
+                if self.enabled == 0 {
+                    return Poll::Ready(Selected::AllDisabled);
+                }
+                if DEFAULT {
                     Self::charge(cx);
                     return Poll::Ready(Selected::Default);
                 }
                 return Poll::Pending;
             }
-            // Phase 2: every channel locked, in address order, each once.
-            let mut order: Vec<usize> = (0..entries.len()).collect();
-            order.sort_by_key(|&i| entries[i].addr);
-            order.dedup_by_key(|i| entries[*i].addr);
-            let guards: Vec<RawLocked<'_>> = order
-                .iter()
-                .map(|&i| {
-                    let entry = &entries[i];
-                    // SAFETY: the entry was registered during this poll; its op and channel
-                    // are alive and pinned in the select until the poll returns.
-                    unsafe { entry.vtable.lock(entry.op, entry.chan) }
-                })
-                .collect();
-            if self.selection.winner().is_some() {
-                // A peer committed us between phase 1 and the locks.
-                drop(guards);
-                continue;
-            }
-            for entry in &entries {
-                // SAFETY: as above, and we hold the entry's channel lock.
-                unsafe { entry.vtable.withdraw_locked(entry.op, entry.chan) };
-            }
-            // Peers completed under the locks, woken once they are released.
-            let mut wakes = Wakes::default();
-            let mut committed = None;
-            for entry in &entries {
-                // SAFETY: as above, and we hold the entry's channel lock.
-                if unsafe { entry.vtable.try_locked(entry.op, entry.chan, &mut wakes) } {
-                    committed = Some(entry.case);
-                    break;
+            // Phase 2, under every channel's lock.
+            match settle(&channels, &mut self.selection, !DEFAULT, cx.waker()) {
+                Settled::Retry => continue,
+                Settled::Committed(case) => match self.poll_winner(case, cx, poll_case) {
+                    Some(polled) => return polled,
+                    None => continue,
+                },
+                Settled::Parked => return Poll::Pending,
+                Settled::NothingReady => {
+                    Self::charge(cx);
+                    return Poll::Ready(Selected::Default);
                 }
             }
-            if let Some(case) = committed {
-                // No peer can reach our waiters while we hold every lock, and none of ours is
-                // queued any more, so this cannot fail; were it to, the op that completed
-                // above would lose its result (a value sent twice, or one taken and dropped):
-                // checked in release builds too.
-                if !self.selection.try_win(case) {
-                    select_committed_twice();
-                }
-                drop(guards);
-                wakes.wake_all();
-                continue;
-            }
-            if !self.has_default {
-                for entry in &entries {
-                    // SAFETY: as above.
-                    unsafe {
-                        entry
-                            .vtable
-                            .park_locked(entry.op, entry.chan, &self.selection, entry.case)
-                    };
-                }
-            }
-            drop(guards);
-            wakes.wake_all();
-            if self.has_default {
-                Self::charge(cx);
-                return Poll::Ready(Selected::Default);
-            }
-            return Poll::Pending;
         }
     }
+
+    /// Polls `winner`, the committed channel case, whose op holds its result: `None` if the
+    /// output did not match its pattern and the select goes on without it.
+    fn poll_winner<O>(
+        &mut self,
+        winner: usize,
+        cx: &mut Context<'_>,
+        poll_case: &mut impl FnMut(usize, &mut Context<'_>) -> CasePoll<O>,
+    ) -> Option<Poll<Selected<O>>> {
+        // Polled as no case (a channel operation after the committed one runs plainly) rather
+        // than under whatever slot an enclosing select set.
+        let slot = CaseSlot::plain();
+        let polled = {
+            let _enter = Enter::new(&slot);
+            poll_case(winner, cx)
+        };
+        match polled {
+            CasePoll::Ready(output) => {
+                Self::charge(cx);
+                Some(Poll::Ready(Selected::Case(output)))
+            }
+            CasePoll::Mismatch => {
+                self.disable(winner);
+                self.reset();
+                None
+            }
+            CasePoll::Pending => {
+                // The peer has won the flag but not yet published the value (its `complete`
+                // wakes us), or the case's future goes on after its channel operation: the
+                // commit must outlive this poll, so it needs the flag even if no case parked.
+                let selection = self
+                    .selection
+                    .get_or_insert_with(|| Arc::new(Selection::new()));
+                if !selection.try_win(winner) {
+                    select_committed_twice();
+                }
+                Some(Poll::Pending)
+            }
+        }
+    }
+
+    /// Makes the select undecided again (the winner's output did not match its pattern).
+    fn reset(&self) {
+        if let Some(selection) = &self.selection {
+            selection.reset();
+        }
+    }
+}
+
+/// The case phase 1 starts at: a uniformly random one of the `enabled` cases (Go's
+/// `cheaprandn`), from this thread's generator.
+fn random_start(enabled: u64) -> u32 {
+    let cases = enabled.count_ones();
+    if cases <= 1 {
+        return enabled.trailing_zeros() % 64;
+    }
+    thread_local! {
+        static STATE: Cell<u64> = const { Cell::new(0) };
+    }
+    let random = STATE.with(|state| {
+        let mut x = state.get();
+        if x == 0 {
+            // Seeded from this thread's slot address, so threads draw different sequences.
+            x = (std::ptr::from_ref(state) as u64) | 1;
+        }
+        // xorshift64*
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        state.set(x);
+        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    });
+    // The `pick`-th enabled case (multiply-shift maps 32 random bits onto 0..cases).
+    let pick = ((random >> 32) * u64::from(cases)) >> 32;
+    let mut bits = enabled;
+    for _ in 0..pick {
+        bits &= bits - 1;
+    }
+    bits.trailing_zeros()
 }
 
 /// A select case committed while another already had: the commit protocol is broken, and going
@@ -402,3 +370,6 @@ impl SelectDriver {
 fn select_committed_twice() -> ! {
     panic!("gort: a select! case was committed twice: a bug in gort's select protocol")
 }
+
+#[cfg(test)]
+mod tests;

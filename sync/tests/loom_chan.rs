@@ -114,7 +114,7 @@ fn a_select_commits_at_most_one_of_two_racing_senders() {
         let (tx2, rx2) = chan::<u32>(0);
         let mut recv1 = rx1.recv();
         let mut recv2 = rx2.recv();
-        let mut driver = SelectDriver::new(vec![true, true], true, false);
+        let mut driver = SelectDriver::<true, false>::new(0b11);
         let waker = noop_waker();
         let mut cx = Context::from_waker(&waker);
         let mut poll_select = |cx: &mut Context<'_>| {
@@ -156,6 +156,47 @@ fn a_select_commits_at_most_one_of_two_racing_senders() {
             (delivered, selected) => {
                 panic!("delivered {delivered:?} but the select gave {selected:?}")
             }
+        }
+    });
+}
+
+/// A select's first poll, which makes its commit flag only when it parks, races a sender on
+/// one of its two rendezvous channels: the send succeeds exactly when it found the select
+/// parked, and then the select's next poll returns that value; otherwise the select waits.
+#[test]
+fn a_first_park_racing_a_sender_commits_at_most_once() {
+    model(|| {
+        let (tx1, rx1) = chan::<u32>(0);
+        let (_tx2, rx2) = chan::<u32>(0);
+        let mut recv1 = rx1.recv();
+        let mut recv2 = rx2.recv();
+        let mut driver = SelectDriver::<false, false>::new(0b11);
+        let waker = noop_waker();
+        let mut cx = Context::from_waker(&waker);
+        let mut poll_select = |cx: &mut Context<'_>| {
+            driver.poll(cx, |case, cx| {
+                let polled = match case {
+                    0 => Pin::new(&mut recv1).poll(cx),
+                    _ => Pin::new(&mut recv2).poll(cx),
+                };
+                match polled {
+                    Poll::Ready(Some(value)) => CasePoll::Ready(value),
+                    Poll::Ready(None) => CasePoll::Mismatch,
+                    Poll::Pending => CasePoll::Pending,
+                }
+            })
+        };
+        let sender = thread::spawn(move || (tx1.try_send(7), tx1));
+        let first = poll_select(&mut cx);
+        let (sent, _tx1) = sender.join().unwrap();
+        assert!(
+            first.is_pending(),
+            "nothing was ready before the select parked"
+        );
+        match (sent, poll_select(&mut cx)) {
+            (Ok(()), Poll::Ready(Selected::Case(7))) => {}
+            (Err(TrySendError::Full(7)), Poll::Pending) => {}
+            (sent, selected) => panic!("sent {sent:?} but the select gave {selected:?}"),
         }
     });
 }

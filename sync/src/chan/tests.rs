@@ -76,7 +76,7 @@ fn a_parked_select_is_committed_by_a_peer_on_another_thread() {
     let (_tx2, rx2) = chan::<String>(0);
     let mut recv1 = rx1.recv();
     let mut recv2 = rx2.recv();
-    let mut driver = SelectDriver::new(vec![true, true], false, false);
+    let mut driver = SelectDriver::<false, false>::new(0b11);
     let mut poll_select = |cx: &mut Context<'_>| {
         driver.poll(cx, |case, cx| {
             let polled = match case {
