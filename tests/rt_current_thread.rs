@@ -4,8 +4,8 @@
 
 mod common;
 
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::future::Future;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread::{self, ThreadId};
 use std::time::Duration;
@@ -354,5 +354,30 @@ fn a_main_future_spinning_on_yield_now_sees_io_become_ready() {
             yield_now().await;
         }
         assert!(readable.as_mut().poll(&mut cx).is_ready());
+    });
+}
+
+/// The same when nothing is parked at all: a main that asks `ready()` (answered from the
+/// readiness it already knows) and yields until the peer's close shows, sees the close.
+#[test]
+fn a_main_future_polling_ready_between_yields_sees_the_peer_close() {
+    use gort::io::Interest;
+    let _watchdog = watchdog(Duration::from_secs(30), "ready/yield_now spin on a close");
+    let rt = Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let (ours, theirs) = std::os::unix::net::UnixStream::pair().unwrap();
+        ours.set_nonblocking(true).unwrap();
+        let ours = gort::net::UnixStream::from_std(ours).unwrap();
+        // Readable (assumed so when new), and let the scheduler's first netpoll pass.
+        assert!(ours.ready(Interest::READABLE).await.unwrap().is_readable());
+        yield_now().await;
+        drop(theirs);
+        loop {
+            let ready = ours.ready(Interest::READABLE).await.unwrap();
+            if ready.is_read_closed() {
+                break;
+            }
+            yield_now().await;
+        }
     });
 }

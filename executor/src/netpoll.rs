@@ -41,6 +41,13 @@ pub(crate) fn poll_ready(shared: &Arc<Shared>, p: &P) -> Option<Task> {
     if !shared.reactor.has_waiters() {
         return None;
     }
+    poll_now(shared, p)
+}
+
+/// [`poll_ready`] even when nothing is parked: for a `block_on` main that yielded while
+/// waiting on readiness it checks without parking (`ready()` answered from stale bits, say),
+/// which only a poll can bring up to date (`worker/mod.rs`, the yield note).
+pub(crate) fn poll_now(shared: &Arc<Shared>, p: &P) -> Option<Task> {
     let mut driver = shared.reactor.try_driver()?;
     let tasks = dispatch(shared, &mut driver, Some(Duration::ZERO));
     drop(driver);

@@ -342,7 +342,7 @@ impl M {
                     // Main spinning on `yield_now` waits for IO that only a netpoll can report
                     // (`yield_now.rs`): poll once, without blocking, before re-polling it.
                     if crate::yield_now::take_yield_note() {
-                        if let Some(task) = netpoll::poll_ready(shared, p) {
+                        if let Some(task) = netpoll::poll_now(shared, p) {
                             return Next::Run(task, false);
                         }
                     }
