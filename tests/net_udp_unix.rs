@@ -334,3 +334,29 @@ async fn lookup_host_of_an_invalid_string_fails_with_invalid_input() {
         assert_eq!(err.kind(), io::ErrorKind::InvalidInput, "{target:?}: {err}");
     }
 }
+
+/// A fresh pair's ends are writable at once but not readable until the peer writes: readiness
+/// of a pair is known, not assumed (tokio's pairs start this way), for streams and datagrams.
+#[gort::test]
+async fn a_fresh_pair_starts_writable_and_not_readable() {
+    use futures::FutureExt;
+    let (a, b) = gort::net::UnixStream::pair().unwrap();
+    assert!(a.writable().now_or_never().is_some());
+    assert!(
+        a.readable().now_or_never().is_none(),
+        "nothing was written yet"
+    );
+    assert_eq!(b.try_write(b"hi").unwrap(), 2);
+    a.readable().await.unwrap();
+    assert_eq!(a.try_read(&mut [0u8; 8]).unwrap(), 2);
+
+    let (c, d) = gort::net::UnixDatagram::pair().unwrap();
+    assert!(c.writable().now_or_never().is_some());
+    assert!(
+        c.readable().now_or_never().is_none(),
+        "nothing was sent yet"
+    );
+    d.try_send(b"yo").unwrap();
+    c.readable().await.unwrap();
+    assert_eq!(c.try_recv(&mut [0u8; 8]).unwrap(), 2);
+}

@@ -89,3 +89,9 @@ pub fn __poll_descriptors() -> (usize, usize) {
 fn register<T: AsFd>(io: T) -> io::Result<Registered<T>> {
     Registered::new(io, Arc::clone(Handle::current().reactor()))
 }
+
+/// [`register`] for one end of a fresh socket pair, which starts writable but not readable
+/// (`Registered::new_pair_end`), as tokio's pairs do.
+fn register_pair_end<T: AsFd>(io: T) -> io::Result<Registered<T>> {
+    Registered::new_pair_end(io, Arc::clone(Handle::current().reactor()))
+}

@@ -220,6 +220,13 @@ impl PollDesc {
         PollDesc::with_readiness(key, Ready::READABLE | Ready::WRITABLE)
     }
 
+    /// A descriptor for a socket known to have nothing to read yet but room to write: one end
+    /// of a fresh socket pair (`UnixStream::pair`), which no peer could have written to before
+    /// the registration's own edge reports it. tokio's pairs start this way.
+    pub fn new_writable(key: usize) -> PollDesc {
+        PollDesc::with_readiness(key, Ready::WRITABLE)
+    }
+
     /// A descriptor that knows nothing yet: readiness comes only from the poller's edges (the
     /// registration itself reports the fd's current state as one). For `AsyncFd`, whose users
     /// ask what is ready rather than try an operation first.

@@ -224,6 +224,12 @@ impl Reactor {
         self.register_with(source, PollDesc::new_unready)
     }
 
+    /// [`Reactor::register`] with a descriptor that starts writable only
+    /// (`PollDesc::new_writable`): a fresh socket pair's ends.
+    pub(crate) fn register_writable(&self, source: impl AsFd) -> io::Result<Arc<PollDesc>> {
+        self.register_with(source, PollDesc::new_writable)
+    }
+
     fn register_with(
         &self,
         source: impl AsFd,

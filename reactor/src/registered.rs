@@ -33,6 +33,17 @@ impl<T: AsFd> Registered<T> {
         })
     }
 
+    /// [`Registered::new`] for one end of a fresh socket pair: writable, and not readable until
+    /// the poller says so (`PollDesc::new_writable`), as tokio's pairs start.
+    pub fn new_pair_end(io: T, reactor: Arc<Reactor>) -> io::Result<Registered<T>> {
+        let desc = reactor.register_writable(&io)?;
+        Ok(Registered {
+            io: Some(io),
+            desc,
+            reactor,
+        })
+    }
+
     /// [`Registered::new`] for an fd whose readiness is asked for rather than tried
     /// (`AsyncFd`): it starts with none, and the registration's first edge reports what the fd
     /// is ready for (`PollDesc::new_unready`). Fails with the poller's error for an fd it cannot

@@ -65,7 +65,13 @@ impl UnixDatagram {
     /// A connected pair of sockets (`socketpair(2)`), both unnamed.
     pub fn pair() -> io::Result<(UnixDatagram, UnixDatagram)> {
         let (a, b) = std::os::unix::net::UnixDatagram::pair()?;
-        Ok((UnixDatagram::from_std(a)?, UnixDatagram::from_std(b)?))
+        let end = |socket: std::os::unix::net::UnixDatagram| -> io::Result<UnixDatagram> {
+            socket.set_nonblocking(true)?;
+            Ok(UnixDatagram {
+                io: crate::register_pair_end(socket)?,
+            })
+        };
+        Ok((end(a)?, end(b)?))
     }
 
     /// Wraps a std socket, putting it in non-blocking mode.

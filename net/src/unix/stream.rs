@@ -66,7 +66,13 @@ impl UnixStream {
     /// A connected pair of streams (`socketpair(2)`); both ends' addresses are unnamed.
     pub fn pair() -> io::Result<(UnixStream, UnixStream)> {
         let (a, b) = std::os::unix::net::UnixStream::pair()?;
-        Ok((UnixStream::from_std(a)?, UnixStream::from_std(b)?))
+        let end = |stream: std::os::unix::net::UnixStream| -> io::Result<UnixStream> {
+            stream.set_nonblocking(true)?;
+            Ok(UnixStream {
+                io: crate::register_pair_end(stream)?,
+            })
+        };
+        Ok((end(a)?, end(b)?))
     }
 
     /// Wraps a std stream, putting it in non-blocking mode.
