@@ -145,3 +145,21 @@ async fn from_file_checks_for_a_pipe_open_in_the_right_direction() {
     let sender = pipe::Sender::from_file(write_end).unwrap();
     assert!(sender.ready(Interest::WRITABLE).await.is_ok());
 }
+
+/// A FIFO's receiver opened before any writer waits for the writer's data: it does not read
+/// the empty FIFO as end of file (its end starts not readable, so it waits for the poller).
+#[gort::test]
+async fn a_fifo_receiver_opened_before_its_writer_waits_for_the_data() {
+    let path = TempSocketPath::new("fifo-reader-first");
+    mkfifo(path.path());
+    let mut receiver = pipe::OpenOptions::new().open_receiver(path.path()).unwrap();
+    let reader = gort::spawn(async move {
+        let mut buf = [0u8; 5];
+        receiver.read_exact(&mut buf).await.map(|_| buf)
+    });
+    gort::task::yield_now().await;
+    let mut sender = pipe::OpenOptions::new().open_sender(path.path()).unwrap();
+    sender.write_all(b"later").await.unwrap();
+    let got = within(LIMIT, "read_exact", reader).await.unwrap();
+    assert_eq!(&got.expect("no early end of file"), b"later");
+}
