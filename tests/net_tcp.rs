@@ -719,3 +719,18 @@ fn the_block_on_future_is_woken_by_the_netpoller_alone() {
         assert_eq!(peer.join().unwrap(), sent_total, "{procs} Ps");
     }
 }
+
+/// Shutting down the write side of a connection the peer reset (it closed with zero linger)
+/// succeeds: there is nothing left to shut down, and tokio reports `Ok` too.
+#[gort::test]
+async fn shutdown_after_the_peer_reset_the_connection_succeeds() {
+    use gort::io::AsyncWriteExt;
+    let (listener, addr) = loopback_listener().await;
+    let (mut ours, theirs) = connected_pair(&listener, addr).await;
+    theirs.set_zero_linger().unwrap();
+    drop(theirs);
+    // Wait until the reset has arrived: reads report it, or end of file.
+    let mut buf = [0u8; 8];
+    let _ = gort::io::AsyncReadExt::read(&mut ours, &mut buf).await;
+    ours.shutdown().await.expect("shutdown after a reset");
+}

@@ -185,7 +185,12 @@ impl TcpStream {
     /// `shutdown(2)`, for the IO traits' shutdown and the owned write half's drop (tokio has
     /// no public `shutdown(Shutdown)` on streams: `AsyncWriteExt::shutdown` is the way).
     pub(crate) fn shutdown_std(&self, how: Shutdown) -> io::Result<()> {
-        self.io.get_ref().shutdown(how)
+        // A connection the peer already reset (or that never connected) has nothing left to
+        // shut down: `ENOTCONN` is success, as in tokio.
+        match self.io.get_ref().shutdown(how) {
+            Err(err) if err.kind() == io::ErrorKind::NotConnected => Ok(()),
+            result => result,
+        }
     }
 }
 
