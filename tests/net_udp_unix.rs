@@ -336,7 +336,8 @@ async fn lookup_host_of_an_invalid_string_fails_with_invalid_input() {
 }
 
 /// A fresh pair's ends are writable at once but not readable until the peer writes: readiness
-/// of a pair is known, not assumed (tokio's pairs start this way), for streams and datagrams.
+/// of a pair is known, not assumed (tokio's pairs start this way), for streams and datagrams;
+/// and a datagram socket is not assumed readable either.
 #[gort::test]
 async fn a_fresh_pair_starts_writable_and_not_readable() {
     use futures::FutureExt;
@@ -359,4 +360,16 @@ async fn a_fresh_pair_starts_writable_and_not_readable() {
     d.try_send(b"yo").unwrap();
     c.readable().await.unwrap();
     assert_eq!(c.try_recv(&mut [0u8; 8]).unwrap(), 2);
+
+    // A datagram socket too: nothing is assumed readable until the poller says so.
+    let e = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let f = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    assert!(e.writable().now_or_never().is_some());
+    assert!(
+        e.readable().now_or_never().is_none(),
+        "nothing was sent yet"
+    );
+    f.send_to(b"hey", e.local_addr().unwrap()).await.unwrap();
+    e.readable().await.unwrap();
+    assert_eq!(e.try_recv(&mut [0u8; 8]).unwrap(), 3);
 }

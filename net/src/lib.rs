@@ -90,8 +90,8 @@ fn register<T: AsFd>(io: T) -> io::Result<Registered<T>> {
     Registered::new(io, Arc::clone(Handle::current().reactor()))
 }
 
-/// [`register`] for one end of a fresh socket pair or a pipe, which starts writable but not
-/// readable (`Registered::new_pair_end`), as tokio's do.
-fn register_pair_end<T: AsFd>(io: T) -> io::Result<Registered<T>> {
-    Registered::new_pair_end(io, Arc::clone(Handle::current().reactor()))
+/// [`register`] for an fd that starts writable but not readable (`Registered::new_writable_only`):
+/// one end of a fresh socket pair, a pipe, a datagram socket, as tokio's do.
+fn register_writable_only<T: AsFd>(io: T) -> io::Result<Registered<T>> {
+    Registered::new_writable_only(io, Arc::clone(Handle::current().reactor()))
 }

@@ -41,8 +41,10 @@ impl UdpSocket {
     /// Wraps a std socket, putting it in non-blocking mode.
     pub fn from_std(socket: std::net::UdpSocket) -> io::Result<UdpSocket> {
         socket.set_nonblocking(true)?;
+        // Writable, but not readable until the poller says so: a datagram socket's first
+        // receive waits for data rather than trying (tokio's sockets start so).
         Ok(UdpSocket {
-            io: crate::register(socket)?,
+            io: crate::register_writable_only(socket)?,
         })
     }
 

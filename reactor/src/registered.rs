@@ -33,9 +33,10 @@ impl<T: AsFd> Registered<T> {
         })
     }
 
-    /// [`Registered::new`] for one end of a fresh socket pair: writable, and not readable until
-    /// the poller says so (`PollDesc::new_writable`), as tokio's pairs start.
-    pub fn new_pair_end(io: T, reactor: Arc<Reactor>) -> io::Result<Registered<T>> {
+    /// [`Registered::new`] for an fd that starts writable, and not readable until the poller
+    /// says so (`PollDesc::new_writable`): where a first read would rather wait for data than
+    /// try (a fresh socket pair, a pipe, a datagram socket), as tokio's start.
+    pub fn new_writable_only(io: T, reactor: Arc<Reactor>) -> io::Result<Registered<T>> {
         let desc = reactor.register_writable(&io)?;
         Ok(Registered {
             io: Some(io),

@@ -65,13 +65,7 @@ impl UnixDatagram {
     /// A connected pair of sockets (`socketpair(2)`), both unnamed.
     pub fn pair() -> io::Result<(UnixDatagram, UnixDatagram)> {
         let (a, b) = std::os::unix::net::UnixDatagram::pair()?;
-        let end = |socket: std::os::unix::net::UnixDatagram| -> io::Result<UnixDatagram> {
-            socket.set_nonblocking(true)?;
-            Ok(UnixDatagram {
-                io: crate::register_pair_end(socket)?,
-            })
-        };
-        Ok((end(a)?, end(b)?))
+        Ok((UnixDatagram::from_std(a)?, UnixDatagram::from_std(b)?))
     }
 
     /// Wraps a std socket, putting it in non-blocking mode.
@@ -89,8 +83,9 @@ impl UnixDatagram {
     }
 
     fn from_nonblocking(datagram: std::os::unix::net::UnixDatagram) -> io::Result<UnixDatagram> {
+        // As `UdpSocket`'s: writable, not readable until the poller says so.
         Ok(UnixDatagram {
-            io: crate::register(datagram)?,
+            io: crate::register_writable_only(datagram)?,
         })
     }
 

@@ -2,7 +2,7 @@
 //! pair, [`OpenOptions`] for a named FIFO, and a [`Sender`]/[`Receiver`] per end.
 //!
 //! Each end is a `File` in non-blocking mode registered like a socket, except that it starts
-//! writable but not readable (`Registered::new_pair_end`): a FIFO opened before any writer
+//! writable but not readable (`Registered::new_writable_only`): a FIFO opened before any writer
 //! reads as end of file, so readers wait for the poller's first edge. Reads go into a
 //! `ReadBuf`'s or `BufMut`'s uninitialised space with `read(2)` (`uninit.rs`). A pipe has no
 //! FIN: the writer closing shows as a hang-up (`EPOLLHUP`), which the poll descriptor records
@@ -128,7 +128,7 @@ macro_rules! pipe_end {
                 // as end of file, so a reader must wait for the poller's first edge rather than
                 // try (tokio's pipes start this way too). Writable is assumed, as for sockets.
                 Ok($end {
-                    io: crate::register_pair_end(file)?,
+                    io: crate::register_writable_only(file)?,
                 })
             }
 

@@ -69,7 +69,7 @@ impl UnixStream {
         let end = |stream: std::os::unix::net::UnixStream| -> io::Result<UnixStream> {
             stream.set_nonblocking(true)?;
             Ok(UnixStream {
-                io: crate::register_pair_end(stream)?,
+                io: crate::register_writable_only(stream)?,
             })
         };
         Ok((end(a)?, end(b)?))
