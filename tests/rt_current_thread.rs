@@ -381,3 +381,37 @@ fn a_main_future_polling_ready_between_yields_sees_the_peer_close() {
         }
     });
 }
+
+/// Gs that yield while another waits for IO let the netpoller run within one round of their
+/// queue, not only at the next `event_interval` tick: the IO waiter is woken after a couple of
+/// yields (tokio polls its driver once only yielded tasks are left).
+#[test]
+fn yielding_tasks_let_an_io_waiter_wake_within_a_round() {
+    use std::sync::atomic::AtomicBool;
+    let _watchdog = watchdog(Duration::from_secs(30), "yielders and an IO waiter");
+    let rt = Builder::new_current_thread().enable_all().build().unwrap();
+    let spins = rt.block_on(async {
+        let (ours, theirs) = gort::net::UnixStream::pair().unwrap();
+        let woken = Arc::new(AtomicBool::new(false));
+        let flag = Arc::clone(&woken);
+        let waiter = gort::spawn(async move {
+            ours.readable().await.unwrap();
+            flag.store(true, Ordering::SeqCst);
+        });
+        // Let the waiter park on the (not yet readable) stream, then give it data.
+        yield_now().await;
+        assert_eq!(theirs.try_write(b"x").unwrap(), 1);
+        let spinner = gort::spawn(async move {
+            let mut spins = 0u32;
+            while !woken.load(Ordering::SeqCst) {
+                spins += 1;
+                yield_now().await;
+            }
+            spins
+        });
+        let spins = spinner.await.unwrap();
+        waiter.await.unwrap();
+        spins
+    });
+    assert!(spins <= 3, "the waiter was woken only after {spins} yields");
+}

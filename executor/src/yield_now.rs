@@ -3,10 +3,12 @@
 //! A yield also lets IO in: a future that spins on `yield_now` until a socket becomes ready
 //! (`while !ready { yield_now().await }`, common in tests written for tokio) would otherwise
 //! never see it when it is `block_on`'s main future with nothing else queued, since the M
-//! re-polls main without reaching the netpoller. So a yield leaves a note on its thread, and the
-//! M that finds only main to run polls the netpoller once, without blocking, before it does
-//! (`worker/mod.rs`, step 3). tokio does the same: it defers yielded wakes until after a driver
-//! poll. Gs that yield among other Gs are unaffected, and cost no syscall.
+//! re-polls main without reaching the netpoller; and Gs that yield while main waits for IO
+//! would run round after round before the next scheduled netpoll. So a yield leaves a note on
+//! its thread, and the M polls the netpoller once, without blocking, when it finds only main to
+//! run, or when every G queued on its P had a turn since its last such poll (`worker/mod.rs`,
+//! step 1). tokio does the same: it defers yielded wakes until its driver was polled with only
+//! yielded tasks left. A queue of many yielders pays one poll per round of the queue.
 
 use std::cell::Cell;
 use std::future::Future;
@@ -42,6 +44,11 @@ impl Future for YieldNow {
 thread_local! {
     /// Whether a `yield_now` on this thread yielded since the scheduler last looked (module doc).
     static YIELDED: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Whether a `yield_now` on this thread yielded since the note was last taken.
+pub(crate) fn has_yield_note() -> bool {
+    YIELDED.try_with(Cell::get).unwrap_or(false)
 }
 
 /// Takes this thread's yield note: whether a `yield_now` yielded since the last call.

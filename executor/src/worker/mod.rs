@@ -99,6 +99,8 @@ pub(crate) struct M {
     /// The `schedtick` of this M's last `event_interval` netpoll (step 1 of `find_runnable`), so
     /// that rounds which inherit a time slice (same tick) do not poll again.
     event_tick: u32,
+    /// The `schedtick` of this M's last netpoll for yielded Gs (step 1, `yield_now.rs`).
+    yield_poll_tick: u32,
     /// The GC arena's pin (`gort_gc::safepoint`), held from a poll until this M runs out of
     /// local work, so that a run of polls pins once rather than each poll (each `GFuture`
     /// poll then only nests inside it). Dropped before anything that can wait: the steps of
@@ -117,6 +119,7 @@ impl M {
             seen_ticks: vec![u32::MAX; shared.ps.len()].into_boxed_slice(),
             timer_streak: 0,
             event_tick: u32::MAX,
+            yield_poll_tick: 0,
             gc_pin: None,
             shared,
         }
@@ -320,6 +323,26 @@ impl M {
                         if let Some(task) = netpoll::poll_ready(shared, p) {
                             return Next::Run(task, false);
                         }
+                    }
+                }
+                //    And, once a G yielded, the netpoller without blocking as soon as every G
+                //    queued here had a turn since the last such poll: yielders waiting for IO
+                //    (or for a main woken only by IO) then see it within one round of the
+                //    queue, while a queue of many yielders pays one poll per round (tokio polls
+                //    its driver when only yielded tasks are left, `yield_now.rs`).
+                if crate::yield_now::has_yield_note()
+                    && tick.wrapping_sub(self.yield_poll_tick) as usize >= p.ring_len()
+                {
+                    crate::yield_now::take_yield_note();
+                    self.yield_poll_tick = tick;
+                    let main_was_woken = main_woken(&self.main);
+                    if let Some(task) = netpoll::poll_now(shared, p) {
+                        return Next::Run(task, false);
+                    }
+                    // The poll woke main (what the yielders may be waiting for): it goes next.
+                    // A main that woke itself (its budget ran out) still waits its turn below.
+                    if !main_was_woken && main_woken(&self.main) {
+                        return Next::Interrupted;
                     }
                 }
                 // 2. Local work.
