@@ -195,6 +195,19 @@ pub(crate) fn current_p_of(shared: &Shared) -> Option<&P> {
     })
 }
 
+/// [`current_p_of`], and whether this thread is polling a G ([`in_g`]), in one context lookup
+/// (`Shared::spawn`'s, on every spawn).
+pub(crate) fn current_p_and_g_of(shared: &Shared) -> Option<(&P, bool)> {
+    CONTEXT.with(|ctx| {
+        let p = ctx.p.get();
+        if p.is_null() || !ptr::eq(ctx.shared.get(), shared) {
+            return None;
+        }
+        // SAFETY: as in `current_p_of`.
+        Some((unsafe { &*p }, !ctx.g.get().is_null()))
+    })
+}
+
 /// If this thread holds a P of the runtime at `runtime`, that runtime and P, as the context's own
 /// pointers: valid for as long as the thread keeps serving the runtime and holding the P, which
 /// the caller must not outlast.
@@ -529,11 +542,6 @@ pub(crate) fn assert_may_block_on() -> bool {
         nested_block_on("inside another block_on: its thread would stop running tasks");
     }
     false
-}
-
-/// Whether this thread is polling a G right now.
-pub(crate) fn in_g() -> bool {
-    CONTEXT.with(|ctx| !ctx.g.get().is_null())
 }
 
 /// The panic of a `block_on` where it may not run (`assert_may_block_on`): tokio's message,

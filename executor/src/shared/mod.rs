@@ -323,11 +323,11 @@ impl Shared {
             return JoinHandle::new(handle);
         }
         // One context lookup serves both the goroutine count and the queueing.
-        match context::current_p_of(self) {
-            Some(p) => {
-                // SAFETY: `current_p_of` only returns a P this thread holds.
+        match context::current_p_and_g_of(self) {
+            Some((p, in_g)) => {
+                // SAFETY: `current_p_and_g_of` only returns a P this thread holds.
                 unsafe { p.add_goroutines(1) };
-                if context::in_g() {
+                if in_g {
                     self.schedule_local(p, task, false);
                 } else {
                     // Spawned by a `block_on` future, not a G: to the tail, so that main's
