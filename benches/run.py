@@ -22,7 +22,8 @@ output (say, a deadline that passed before `timer_fire1m` had armed its timers) 
 stderr.
 
 The tokio-API workloads (`mpsc_pingpong1`, `mpsc_pingpong1000x100`, `mpsc_4x1024`,
-`oneshot200k`, `fs_read`, `process_true1000`, `localset_yield1000x200`) compare gort's native
+`oneshot200k`, `fs_read`, `process_true1000`, `broadcast_fanout100`, `watch_updates100k`,
+`localset_yield1000x200`) compare gort's native
 versions of tokio's primitives (`gort::sync::mpsc`, `gort::fs`, ...) with tokio's own, on gort
 and tokio only: Go has no counterpart of most, and its channels have rows of their own. Their
 bodies are in `src/bin/workloads/tokio_api.rs` (the `mpsc` ones reuse the channel workloads').
@@ -205,6 +206,10 @@ WORKLOADS = [
         Metric("batch50", "50 tasks at once, batch joined before the next", "µs/process"),
         Metric("sequential", "one at a time", "µs/process"),
     ), TOKIO_API),
+    one_number("broadcast_fanout100", "tokio API: `broadcast`, 1 sender -> 100 receiver tasks, "
+               "2000 values, a yield after each send", "ns/delivery", runtimes=TOKIO_API),
+    one_number("watch_updates100k", "tokio API: `watch`, 100k `send`s (a yield after each), "
+               "10 receiver tasks on `changed()`", "ns/update", runtimes=TOKIO_API),
     one_number("localset_yield1000x200", "tokio API: `LocalSet::run_until`, 1000 `spawn_local` "
                "tasks x 200 `yield_now`", "ns/yield", runtimes=TOKIO_API),
 ]

@@ -55,7 +55,7 @@
 //! left on gort and Go).
 //!
 //! The tokio-API workloads (`mpsc_*`, `oneshot200k`, `fs_read`, `process_true1000`,
-//! `localset_yield1000x200`) compare gort's native versions of tokio's primitives with tokio's
+//! `broadcast_fanout100`, `watch_updates100k`, `localset_yield1000x200`) compare gort's native versions of tokio's primitives with tokio's
 //! own, on gort and tokio only; they live in [`tokio_api`], which says how they are written and
 //! timed, and are only registered here.
 
@@ -432,6 +432,20 @@ const WORKLOADS: &[Workload] = &[
         name: "process_true1000",
         gort: tokio_api::on_gort::process_true1000,
         tokio: Some(tokio_api::on_tokio::process_true1000),
+        async_channel: None,
+        flume: None,
+    },
+    Workload {
+        name: "broadcast_fanout100",
+        gort: tokio_api::on_gort::broadcast_fanout100,
+        tokio: Some(tokio_api::on_tokio::broadcast_fanout100),
+        async_channel: None,
+        flume: None,
+    },
+    Workload {
+        name: "watch_updates100k",
+        gort: tokio_api::on_gort::watch_updates100k,
+        tokio: Some(tokio_api::on_tokio::watch_updates100k),
         async_channel: None,
         flume: None,
     },

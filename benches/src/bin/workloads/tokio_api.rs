@@ -56,6 +56,21 @@ const PROCESSES: usize = 1_000;
 /// all joined before the next batch starts.
 const PROCESS_BATCH: usize = 50;
 
+/// Receivers of `broadcast_fanout100`.
+const BROADCAST_RECEIVERS: usize = 100;
+
+/// Values `broadcast_fanout100` sends (each is delivered to every receiver).
+const BROADCAST_VALUES: usize = 2_000;
+
+/// Capacity of `broadcast_fanout100`'s channel: more than it ever holds, so nobody lags.
+const BROADCAST_CAPACITY: usize = 4_096;
+
+/// Receivers of `watch_updates100k`.
+const WATCH_RECEIVERS: usize = 10;
+
+/// Updates `watch_updates100k` sends.
+const WATCH_UPDATES: u64 = 100_000;
+
 /// Local tasks `localset_yield1000x200` spawns.
 const LOCAL_TASKS: usize = 1_000;
 
@@ -90,7 +105,7 @@ macro_rules! tokio_api_workloads {
     ($(#[$doc:meta])* $module:ident, $rt:ident, $krate:ident) => {
         $(#[$doc])*
         pub(crate) mod $module {
-            use $krate::sync::{mpsc, oneshot};
+            use $krate::sync::{broadcast, mpsc, oneshot, watch};
             use $krate::{fs, process, task};
 
             use super::*;
@@ -214,6 +229,74 @@ macro_rules! tokio_api_workloads {
                     metric("batch50", batched, PROCESSES, 1e3, "µs/process"),
                     metric("sequential", sequential, PROCESSES, 1e3, "µs/process"),
                 ]
+            }
+
+            /// `broadcast_fanout100`: one sender, [`BROADCAST_RECEIVERS`] receiver tasks parked in
+            /// `recv`; the driver sends [`BROADCAST_VALUES`] values, yielding after each so the
+            /// woken receivers run between sends (each send wakes all of them). Timed from before
+            /// the receivers are spawned until the last one got the last value, ns per delivered
+            /// value (values x receivers).
+            pub(crate) fn broadcast_fanout100() -> Vec<Metric> {
+                let elapsed = in_spawned_task::<$rt, _>(async {
+                    let (sender, _) = broadcast::channel::<u64>(BROADCAST_CAPACITY);
+                    let done = COUNTDOWN.arm(BROADCAST_RECEIVERS);
+                    let start = Instant::now();
+                    for _ in 0..BROADCAST_RECEIVERS {
+                        let mut receiver = sender.subscribe();
+                        $rt::spawn_detached(async move {
+                            for expected in 0..BROADCAST_VALUES as u64 {
+                                let value = receiver.recv().await.expect("lagged or closed");
+                                assert_eq!(value, expected, "a value was skipped");
+                            }
+                            COUNTDOWN.tick();
+                        });
+                    }
+                    for value in 0..BROADCAST_VALUES as u64 {
+                        sender.send(value).expect("every receiver is subscribed");
+                        task::yield_now().await;
+                    }
+                    done.await.unwrap();
+                    start.elapsed()
+                });
+                per_op(
+                    elapsed,
+                    BROADCAST_VALUES * BROADCAST_RECEIVERS,
+                    1.0,
+                    "ns/delivery",
+                )
+            }
+
+            /// `watch_updates100k`: one sender, [`WATCH_RECEIVERS`] receiver tasks looping on
+            /// `changed().await` and `borrow_and_update()` until they see the last value; the
+            /// driver sends [`WATCH_UPDATES`] values, yielding after each (receivers may see
+            /// fewer: a watch keeps only the newest). Timed from before the receivers are
+            /// spawned until all saw the last value, ns per update sent.
+            pub(crate) fn watch_updates100k() -> Vec<Metric> {
+                let elapsed = in_spawned_task::<$rt, _>(async {
+                    let (sender, receiver) = watch::channel(0u64);
+                    let done = COUNTDOWN.arm(WATCH_RECEIVERS);
+                    let start = Instant::now();
+                    for _ in 0..WATCH_RECEIVERS {
+                        let mut receiver = receiver.clone();
+                        $rt::spawn_detached(async move {
+                            loop {
+                                receiver.changed().await.expect("the sender is alive");
+                                if *receiver.borrow_and_update() == WATCH_UPDATES {
+                                    break;
+                                }
+                            }
+                            COUNTDOWN.tick();
+                        });
+                    }
+                    for value in 1..=WATCH_UPDATES {
+                        sender.send(value).expect("a receiver is alive");
+                        task::yield_now().await;
+                    }
+                    done.await.unwrap();
+                    drop(receiver);
+                    start.elapsed()
+                });
+                per_op(elapsed, WATCH_UPDATES as usize, 1.0, "ns/update")
             }
 
             /// `localset_yield1000x200`: `yield1000x200` in a `LocalSet`. The `block_on` future
