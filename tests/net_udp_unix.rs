@@ -373,3 +373,24 @@ async fn a_fresh_pair_starts_writable_and_not_readable() {
     e.readable().await.unwrap();
     assert_eq!(e.try_recv(&mut [0u8; 8]).unwrap(), 3);
 }
+
+/// A Unix connect that the listener's end drops before the connection is seen reports an error
+/// rather than handing out a dead stream: the stream is connected only once the poller says so.
+#[gort::test]
+async fn a_unix_connect_whose_listener_goes_away_fails() {
+    let path = TempSocketPath::new("connect-then-drop");
+    let listener = UnixListener::bind(path.path()).unwrap();
+    let mut connect = Box::pin(UnixStream::connect(path.path().to_owned()));
+    assert!(futures::poll!(connect.as_mut()).is_pending());
+    drop(listener);
+    let err = within(WAKE_LIMIT, "connect after the listener went", connect)
+        .await
+        .expect_err("the listener is gone");
+    assert!(
+        matches!(
+            err.kind(),
+            io::ErrorKind::ConnectionRefused | io::ErrorKind::ConnectionReset
+        ),
+        "{err}"
+    );
+}

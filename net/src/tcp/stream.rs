@@ -46,9 +46,12 @@ impl TcpStream {
             Err(err) if err.raw_os_error() == Some(libc::EINPROGRESS) => {}
             Err(err) => return Err(err),
         }
-        let stream = TcpStream::from_nonblocking(socket.into())?;
-        // The connection is established when the socket first reports writable; an error
-        // (refused, unreachable) is then in `SO_ERROR`.
+        // Registered knowing nothing: the connection is established when the socket first
+        // reports writable (an error, refused or unreachable, is then in `SO_ERROR`), and it is
+        // readable only once the poller says so.
+        let stream = TcpStream {
+            io: crate::register_unready(std::net::TcpStream::from(socket))?,
+        };
         stream
             .io
             .io(Direction::Write, |socket| {

@@ -50,9 +50,14 @@ impl UnixStream {
             Err(err) if err.raw_os_error() == Some(libc::EINPROGRESS) => {}
             Err(err) => return Err(err),
         }
-        let stream = UnixStream::from_nonblocking(std::os::unix::net::UnixStream::from(
-            OwnedFd::from(socket),
-        ))?;
+        // Registered knowing nothing, as a TCP connect is: even a connect that succeeded at
+        // once is connected only when the poller's first edge says writable, and a listener
+        // gone in between shows as an error then (`SO_ERROR`), not as a working stream.
+        let stream = UnixStream {
+            io: crate::register_unready(std::os::unix::net::UnixStream::from(OwnedFd::from(
+                socket,
+            )))?,
+        };
         stream
             .io
             .io(Direction::Write, |socket| match socket.take_error()? {
