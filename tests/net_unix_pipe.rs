@@ -63,6 +63,8 @@ async fn try_read_waits_for_readable_and_a_lone_sender_sees_write_closed() {
         io::ErrorKind::WouldBlock
     );
     assert!(futures::poll!(std::pin::pin!(receiver.readable())).is_pending());
+    // A pipe's readiness is learnt from the poller, not assumed (tokio's): wait for it.
+    within(LIMIT, "writable", sender.writable()).await.unwrap();
     sender.try_write(b"abc").unwrap();
     within(LIMIT, "readable", receiver.readable())
         .await
@@ -119,6 +121,7 @@ async fn a_fifo_opens_through_open_options() {
         .read_write(true)
         .open_sender(path.path())
         .unwrap();
+    within(LIMIT, "writable", sender.writable()).await.unwrap();
     sender.try_write(b"kept").unwrap();
     let fd = sender.into_blocking_fd().unwrap();
     let mut buf = [0u8; 4];

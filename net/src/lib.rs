@@ -92,13 +92,13 @@ fn register<T: AsFd>(io: T) -> io::Result<Registered<T>> {
 
 /// [`register`] for an fd whose readiness is learnt from the poller's first edge rather than
 /// assumed (`Registered::new_unready`): a socket whose connect is in flight, which must not be
-/// taken for connected (or readable) before the kernel says so, as tokio's is not.
+/// taken for connected (or readable) before the kernel says so, and a pipe's end, as tokio's.
 fn register_unready<T: AsFd>(io: T) -> io::Result<Registered<T>> {
     Registered::new_unready(io, Arc::clone(Handle::current().reactor())).map_err(|(_, err)| err)
 }
 
 /// [`register`] for an fd that starts writable but not readable (`Registered::new_writable_only`):
-/// one end of a fresh socket pair, a pipe, a datagram socket, as tokio's do.
+/// one end of a fresh socket pair, a datagram socket, as tokio's do.
 fn register_writable_only<T: AsFd>(io: T) -> io::Result<Registered<T>> {
     Registered::new_writable_only(io, Arc::clone(Handle::current().reactor()))
 }

@@ -2,8 +2,8 @@
 //! pair, [`OpenOptions`] for a named FIFO, and a [`Sender`]/[`Receiver`] per end.
 //!
 //! Each end is a `File` in non-blocking mode registered like a socket, except that it starts
-//! writable but not readable (`Registered::new_writable_only`): a FIFO opened before any writer
-//! reads as end of file, so readers wait for the poller's first edge. Reads go into a
+//! with no readiness (`Registered::new_unready`): a FIFO opened before any writer reads as end
+//! of file, so readers wait for the poller's first edge, and so do writers. Reads go into a
 //! `ReadBuf`'s or `BufMut`'s uninitialised space with `read(2)` (`uninit.rs`). A pipe has no
 //! FIN: the writer closing shows as a hang-up (`EPOLLHUP`), which the poll descriptor records
 //! as read-closed, so a reader's short read never hides the end of the stream.
@@ -124,11 +124,11 @@ macro_rules! pipe_end {
     ($end:ident, $kind:expr, $direction:literal) => {
         impl $end {
             fn from_nonblocking(file: File) -> io::Result<$end> {
-                // Not assumed readable (unlike a socket): a FIFO that no writer opened yet reads
-                // as end of file, so a reader must wait for the poller's first edge rather than
-                // try (tokio's pipes start this way too). Writable is assumed, as for sockets.
+                // Nothing is assumed (unlike a socket): a FIFO that no writer opened yet reads as
+                // end of file, so a reader must wait for the poller's first edge rather than try,
+                // and a sender learns it is writable the same way (tokio's pipes start so).
                 Ok($end {
-                    io: crate::register_writable_only(file)?,
+                    io: crate::register_unready(file)?,
                 })
             }
 
