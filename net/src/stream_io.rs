@@ -38,7 +38,7 @@ macro_rules! impl_stream_io {
                 cx: &mut ::std::task::Context<'_>,
             ) -> ::std::task::Poll<::std::io::Result<()>> {
                 self.io
-                    .poll_ready(::gort_reactor::poll_desc::Direction::Read, cx)
+                    .poll_ready_latest(::gort_reactor::poll_desc::Direction::Read, cx)
             }
 
             /// Reads what is available now, or fails with `WouldBlock` (then wait with
@@ -86,7 +86,7 @@ macro_rules! impl_stream_io {
                 cx: &mut ::std::task::Context<'_>,
             ) -> ::std::task::Poll<::std::io::Result<()>> {
                 self.io
-                    .poll_ready(::gort_reactor::poll_desc::Direction::Write, cx)
+                    .poll_ready_latest(::gort_reactor::poll_desc::Direction::Write, cx)
             }
 
             /// Writes what fits now, or fails with `WouldBlock`.

@@ -82,7 +82,7 @@ impl UdpSocket {
 
     /// Ready once the socket may accept a datagram (the poll form of `writable`).
     pub fn poll_send_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.io.poll_ready(Direction::Write, cx)
+        self.io.poll_ready_latest(Direction::Write, cx)
     }
 
     /// Sends `buf` to the connected peer as one datagram.
@@ -110,7 +110,7 @@ impl UdpSocket {
 
     /// Ready once a datagram may be waiting (the poll form of `readable`).
     pub fn poll_recv_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.io.poll_ready(Direction::Read, cx)
+        self.io.poll_ready_latest(Direction::Read, cx)
     }
 
     /// Receives one datagram from the connected peer into `buf` (the excess of a longer

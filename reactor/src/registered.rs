@@ -86,6 +86,29 @@ impl<T: AsFd> Registered<T> {
         poll_fn(|cx| self.poll_ready(direction, cx)).await
     }
 
+    /// [`Registered::poll_ready`] keeping only the latest waker of `direction`: the streams'
+    /// `poll_read_ready`/`poll_write_ready` (tokio's rule for its poll functions).
+    pub fn poll_ready_latest(
+        &self,
+        direction: Direction,
+        cx: &mut Context<'_>,
+    ) -> Poll<io::Result<()>> {
+        self.desc
+            .poll_ready_latest(direction, cx, self.reactor.parked_counter())
+            .map_ok(|_| ())
+    }
+
+    /// [`Registered::poll_interest`] keeping only the latest waker per direction: what
+    /// `poll_read_ready`/`poll_write_ready` use (tokio's rule for its poll functions).
+    pub fn poll_interest_latest(
+        &self,
+        interest: Interest,
+        cx: &mut Context<'_>,
+    ) -> Poll<io::Result<ReadyEvent>> {
+        self.desc
+            .poll_interest_latest(interest, cx, self.reactor.parked_counter())
+    }
+
     /// Ready once some readiness that meets `interest` is set (`poll_desc.rs`, "Kinds of
     /// readiness"); the event says which, and can be handed back to
     /// [`Registered::clear_readiness`].

@@ -142,7 +142,7 @@ impl<T: AsRawFd> AsyncFd<T> {
         &'a self,
         cx: &mut Context<'_>,
     ) -> Poll<io::Result<AsyncFdReadyGuard<'a, T>>> {
-        let event = ready!(self.io.poll_interest(Interest::READABLE, cx))?;
+        let event = ready!(self.io.poll_interest_latest(Interest::READABLE, cx))?;
         Poll::Ready(Ok(AsyncFdReadyGuard::new(self, event)))
     }
 
@@ -151,7 +151,7 @@ impl<T: AsRawFd> AsyncFd<T> {
         &'a mut self,
         cx: &mut Context<'_>,
     ) -> Poll<io::Result<AsyncFdReadyMutGuard<'a, T>>> {
-        let event = ready!(self.io.poll_interest(Interest::READABLE, cx))?;
+        let event = ready!(self.io.poll_interest_latest(Interest::READABLE, cx))?;
         Poll::Ready(Ok(AsyncFdReadyMutGuard::new(self, event)))
     }
 
@@ -160,7 +160,7 @@ impl<T: AsRawFd> AsyncFd<T> {
         &'a self,
         cx: &mut Context<'_>,
     ) -> Poll<io::Result<AsyncFdReadyGuard<'a, T>>> {
-        let event = ready!(self.io.poll_interest(Interest::WRITABLE, cx))?;
+        let event = ready!(self.io.poll_interest_latest(Interest::WRITABLE, cx))?;
         Poll::Ready(Ok(AsyncFdReadyGuard::new(self, event)))
     }
 
@@ -169,7 +169,7 @@ impl<T: AsRawFd> AsyncFd<T> {
         &'a mut self,
         cx: &mut Context<'_>,
     ) -> Poll<io::Result<AsyncFdReadyMutGuard<'a, T>>> {
-        let event = ready!(self.io.poll_interest(Interest::WRITABLE, cx))?;
+        let event = ready!(self.io.poll_interest_latest(Interest::WRITABLE, cx))?;
         Poll::Ready(Ok(AsyncFdReadyMutGuard::new(self, event)))
     }
 

@@ -38,7 +38,7 @@ impl UnixDatagram {
 
     /// Ready once the socket may accept a datagram (the poll form of `writable`).
     pub fn poll_send_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.io.poll_ready(Direction::Write, cx)
+        self.io.poll_ready_latest(Direction::Write, cx)
     }
 
     /// Waits until a datagram may be waiting.
@@ -48,7 +48,7 @@ impl UnixDatagram {
 
     /// Ready once a datagram may be waiting (the poll form of `readable`).
     pub fn poll_recv_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.io.poll_ready(Direction::Read, cx)
+        self.io.poll_ready_latest(Direction::Read, cx)
     }
 
     /// A socket bound to `path` (on Linux, a leading NUL byte names an abstract address).

@@ -186,7 +186,7 @@ impl Sender {
 
     /// Ready once the pipe may accept bytes (the poll form of `writable`).
     pub fn poll_write_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.io.poll_ready(Direction::Write, cx)
+        self.io.poll_ready_latest(Direction::Write, cx)
     }
 
     /// Writes what fits now, or fails with `WouldBlock`. With no reader left: `BrokenPipe`.
@@ -217,7 +217,7 @@ impl Receiver {
 
     /// Ready once the pipe may be readable (the poll form of `readable`).
     pub fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.io.poll_ready(Direction::Read, cx)
+        self.io.poll_ready_latest(Direction::Read, cx)
     }
 
     /// Reads what is available now, or fails with `WouldBlock`; `Ok(0)` once every writer is

@@ -63,6 +63,10 @@ use crate::interest::Interest;
 use crate::loom::{AtomicUsize, Mutex, MutexGuard};
 use crate::ready::Ready;
 
+mod waiters;
+
+use waiters::{lists_of, lists_woken_by, slot_of, Waiters};
+
 /// A direction a task waits in: the retry loop of a socket operation (module doc, "Kinds of
 /// readiness, and two ways to wait").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -127,49 +131,6 @@ impl ReadyEvent {
     pub fn with_ready(self, ready: Ready) -> ReadyEvent {
         ReadyEvent { ready, ..self }
     }
-}
-
-/// The kinds of interest waiters are listed by (see "Kinds of readiness").
-const KINDS: usize = 4;
-const READ_LIST: usize = 0;
-const WRITE_LIST: usize = 1;
-const PRIORITY_LIST: usize = 2;
-const ERROR_LIST: usize = 3;
-
-/// Waiters parked on one descriptor, one list per kind of interest.
-#[derive(Default)]
-struct Waiters {
-    lists: [Vec<Waker>; KINDS],
-}
-
-/// The lists a wait for `interest` joins.
-fn lists_of(interest: Interest) -> impl Iterator<Item = usize> {
-    #[cfg(any(target_os = "linux", target_os = "android"))]
-    let priority = interest.is_priority();
-    #[cfg(not(any(target_os = "linux", target_os = "android")))]
-    let priority = false;
-    [
-        (interest.is_readable(), READ_LIST),
-        (interest.is_writable(), WRITE_LIST),
-        (priority, PRIORITY_LIST),
-        (interest.is_error(), ERROR_LIST),
-    ]
-    .into_iter()
-    .filter_map(|(joins, list)| joins.then_some(list))
-}
-
-/// The lists an edge that sets `ready` wakes: those whose interest's mask `ready` meets.
-fn lists_woken_by(ready: Ready) -> impl Iterator<Item = usize> {
-    let kinds = [
-        (Interest::READABLE, READ_LIST),
-        (Interest::WRITABLE, WRITE_LIST),
-        #[cfg(any(target_os = "linux", target_os = "android"))]
-        (Interest::PRIORITY, PRIORITY_LIST),
-        (Interest::ERROR, ERROR_LIST),
-    ];
-    kinds
-        .into_iter()
-        .filter_map(move |(interest, list)| (!(interest.mask() & ready).is_empty()).then_some(list))
 }
 
 /// What a wait is met by: one direction's own bit, or any bit of an interest's mask.
@@ -269,6 +230,60 @@ impl PollDesc {
         parked: &ParkedCount,
     ) -> Poll<io::Result<ReadyEvent>> {
         self.poll_wait(Wait::interest(interest), cx, parked)
+    }
+
+    /// [`PollDesc::poll_interest`] for `interest` (readable or writable, or both), keeping only
+    /// the latest waker per direction (`waiters.rs`): the `poll_*_ready` functions' rule.
+    pub fn poll_interest_latest(
+        &self,
+        interest: Interest,
+        cx: &mut Context<'_>,
+        parked: &ParkedCount,
+    ) -> Poll<io::Result<ReadyEvent>> {
+        self.poll_latest(Wait::interest(interest), cx, parked)
+    }
+
+    /// [`PollDesc::poll_ready`] keeping only the latest waker of `direction` (`waiters.rs`).
+    pub fn poll_ready_latest(
+        &self,
+        direction: Direction,
+        cx: &mut Context<'_>,
+        parked: &ParkedCount,
+    ) -> Poll<io::Result<ReadyEvent>> {
+        self.poll_latest(Wait::direction(direction), cx, parked)
+    }
+
+    fn poll_latest(
+        &self,
+        wait: Wait,
+        cx: &mut Context<'_>,
+        parked: &ParkedCount,
+    ) -> Poll<io::Result<ReadyEvent>> {
+        let interest = wait.interest;
+        if let Some(ready) = Self::check(self.state.load(Ordering::Acquire), wait) {
+            return Poll::Ready(ready);
+        }
+        let mut replaced = Vec::new();
+        {
+            let mut waiters = self.lock();
+            if let Some(ready) = Self::check(self.state.load(Ordering::Acquire), wait) {
+                return Poll::Ready(ready);
+            }
+            for slot in lists_of(interest).filter_map(slot_of) {
+                let slot = &mut waiters.slots[slot];
+                match slot {
+                    Some(old) if old.will_wake(cx.waker()) => {}
+                    Some(old) => replaced.push(std::mem::replace(old, cx.waker().clone())),
+                    None => {
+                        *slot = Some(cx.waker().clone());
+                        parked.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            }
+        }
+        // The wakers replaced are dropped outside the lock (a drop may run user code).
+        drop(replaced);
+        Poll::Pending
     }
 
     fn poll_wait(
@@ -378,6 +393,9 @@ impl PollDesc {
         let before = wake.len();
         for list in lists_woken_by(ready) {
             wake.append(&mut waiters.lists[list]);
+            if let Some(slot) = slot_of(list) {
+                wake.extend(waiters.slots[slot].take());
+            }
         }
         wake.len() - before
     }
@@ -400,6 +418,9 @@ impl PollDesc {
         let before = wake.len();
         for list in &mut waiters.lists {
             wake.append(list);
+        }
+        for slot in &mut waiters.slots {
+            wake.extend(slot.take());
         }
         wake.len() - before
     }
@@ -432,221 +453,4 @@ pub fn is_shut_down_error(err: &io::Error) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use futures::task::noop_waker;
-
-    fn poll(desc: &PollDesc, direction: Direction) -> Poll<io::Result<ReadyEvent>> {
-        let waker = noop_waker();
-        let parked = ParkedCount::new(0);
-        desc.poll_ready(direction, &mut Context::from_waker(&waker), &parked)
-    }
-
-    #[test]
-    fn a_stale_clear_keeps_the_new_edge() {
-        let desc = PollDesc::new(0);
-        let Poll::Ready(Ok(before)) = poll(&desc, Direction::Read) else {
-            panic!("a new descriptor starts readable");
-        };
-        // An edge arrives while the operation that will return WouldBlock is in flight.
-        desc.set_ready(Ready::READABLE, true, &mut Vec::new());
-        desc.clear_readiness(before);
-        assert!(
-            poll(&desc, Direction::Read).is_ready(),
-            "the new edge was lost"
-        );
-    }
-
-    #[test]
-    fn a_current_clear_parks_the_next_poll_until_an_edge() {
-        let desc = PollDesc::new(0);
-        let Poll::Ready(Ok(event)) = poll(&desc, Direction::Write) else {
-            panic!("a new descriptor starts writable");
-        };
-        desc.clear_readiness(event);
-        assert!(poll(&desc, Direction::Write).is_pending());
-        assert!(
-            poll(&desc, Direction::Read).is_ready(),
-            "directions are independent"
-        );
-        let mut wake = Vec::new();
-        assert_eq!(desc.set_ready(Ready::WRITABLE, false, &mut wake), 1);
-        assert!(poll(&desc, Direction::Write).is_ready());
-    }
-
-    /// Ready at the current tick, as a reader would see it.
-    fn ready_read(desc: &PollDesc) -> ReadyEvent {
-        match poll(desc, Direction::Read) {
-            Poll::Ready(Ok(event)) => event,
-            other => panic!("expected readable, got {other:?}"),
-        }
-    }
-
-    #[test]
-    fn a_short_read_clears_only_when_no_fin_can_be_pending() {
-        // (how the last edge was reported, whether a short read may clear readiness)
-        let cases = [
-            (Some(false), true), // the kernel said: data, no FIN
-            (Some(true), false), // data and FIN: the next read returns 0 at once
-            (None, false),       // unknown kind (`polling`'s wait): maybe a FIN
-        ];
-        for (read_closed, clears) in cases {
-            let desc = PollDesc::new(0);
-            desc.clear_readiness(ready_read(&desc));
-            let ready = match read_closed {
-                Some(true) => Ready::READABLE | Ready::READ_CLOSED,
-                _ => Ready::READABLE,
-            };
-            desc.set_ready(ready, read_closed.is_some(), &mut Vec::new());
-            desc.clear_after_short_transfer(ready_read(&desc));
-            assert_eq!(
-                poll(&desc, Direction::Read).is_pending(),
-                clears,
-                "edge {read_closed:?}"
-            );
-        }
-    }
-
-    #[test]
-    fn a_would_block_read_settles_an_unsure_edge_but_not_a_fin() {
-        let desc = PollDesc::new(0);
-        desc.set_ready(Ready::READABLE, false, &mut Vec::new());
-        desc.clear_readiness(ready_read(&desc));
-        desc.set_ready(Ready::READABLE, true, &mut Vec::new());
-        desc.clear_after_short_transfer(ready_read(&desc));
-        assert!(
-            poll(&desc, Direction::Read).is_pending(),
-            "unsure was settled"
-        );
-
-        let desc = PollDesc::new(0);
-        desc.set_ready(Ready::READABLE | Ready::READ_CLOSED, true, &mut Vec::new());
-        desc.clear_readiness(ready_read(&desc));
-        desc.set_ready(Ready::READABLE, true, &mut Vec::new());
-        desc.clear_after_short_transfer(ready_read(&desc));
-        assert!(poll(&desc, Direction::Read).is_ready(), "a FIN is forever");
-    }
-
-    #[test]
-    fn close_fails_waiters() {
-        let desc = PollDesc::new(0);
-        let Poll::Ready(Ok(event)) = poll(&desc, Direction::Read) else {
-            panic!("a new descriptor starts readable");
-        };
-        desc.clear_readiness(event);
-        assert!(poll(&desc, Direction::Read).is_pending());
-        let mut wake = Vec::new();
-        assert_eq!(desc.close(&mut wake), 1);
-        match poll(&desc, Direction::Read) {
-            Poll::Ready(Err(err)) => assert_eq!(err.kind(), io::ErrorKind::NotConnected),
-            other => panic!("expected the closed error, got {other:?}"),
-        }
-    }
-
-    fn poll_interest(desc: &PollDesc, interest: Interest) -> Poll<io::Result<ReadyEvent>> {
-        let waker = noop_waker();
-        let parked = ParkedCount::new(0);
-        desc.poll_interest(interest, &mut Context::from_waker(&waker), &parked)
-    }
-
-    fn ready_of(poll: Poll<io::Result<ReadyEvent>>) -> Option<Ready> {
-        match poll {
-            Poll::Ready(Ok(event)) => Some(event.ready()),
-            Poll::Ready(Err(err)) => panic!("closed: {err}"),
-            Poll::Pending => None,
-        }
-    }
-
-    #[test]
-    fn an_unready_descriptor_waits_for_the_first_edge() {
-        let desc = PollDesc::new_unready(0);
-        assert_eq!(ready_of(poll_interest(&desc, Interest::READABLE)), None);
-        assert_eq!(ready_of(poll_interest(&desc, Interest::WRITABLE)), None);
-        let mut wake = Vec::new();
-        desc.set_ready(Ready::WRITABLE, true, &mut wake);
-        assert_eq!(wake.len(), 1, "the writable waiter, not the reader");
-        assert_eq!(
-            ready_of(poll_interest(
-                &desc,
-                Interest::READABLE | Interest::WRITABLE
-            )),
-            Some(Ready::WRITABLE)
-        );
-        assert_eq!(ready_of(poll_interest(&desc, Interest::READABLE)), None);
-    }
-
-    #[test]
-    fn closed_readiness_meets_an_interest_but_not_a_direction_and_is_sticky() {
-        let desc = PollDesc::new_unready(0);
-        desc.set_ready(Ready::READABLE | Ready::READ_CLOSED, true, &mut Vec::new());
-        let event = match poll(&desc, Direction::Read) {
-            Poll::Ready(Ok(event)) => event,
-            other => panic!("readable: {other:?}"),
-        };
-        assert_eq!(event.ready(), Ready::READABLE | Ready::READ_CLOSED);
-        desc.clear_readiness(event);
-        assert!(
-            poll(&desc, Direction::Read).is_pending(),
-            "a retry loop parks"
-        );
-        assert_eq!(
-            ready_of(poll_interest(&desc, Interest::READABLE)),
-            Some(Ready::READ_CLOSED),
-            "read-closed stays and meets readable interest, as in tokio"
-        );
-    }
-
-    #[test]
-    fn clearing_part_of_an_event_keeps_the_rest() {
-        let desc = PollDesc::new(0);
-        let Some(both) = ready_of(poll_interest(
-            &desc,
-            Interest::READABLE | Interest::WRITABLE,
-        )) else {
-            panic!("a new socket descriptor starts ready");
-        };
-        assert_eq!(both, Ready::READABLE | Ready::WRITABLE);
-        let Poll::Ready(Ok(event)) = poll_interest(&desc, Interest::READABLE | Interest::WRITABLE)
-        else {
-            unreachable!()
-        };
-        desc.clear_readiness(event.with_ready(Ready::READABLE));
-        assert_eq!(
-            ready_of(poll_interest(
-                &desc,
-                Interest::READABLE | Interest::WRITABLE
-            )),
-            Some(Ready::WRITABLE)
-        );
-    }
-
-    #[test]
-    fn each_list_is_woken_by_its_own_kinds() {
-        // (waiting for, edge, woken)
-        let cases = [
-            (Interest::READABLE, Ready::WRITABLE, false),
-            (Interest::READABLE, Ready::READ_CLOSED, true),
-            (Interest::WRITABLE, Ready::WRITE_CLOSED, true),
-            (Interest::ERROR, Ready::READABLE, false),
-            (Interest::ERROR, Ready::ERROR, true),
-            #[cfg(any(target_os = "linux", target_os = "android"))]
-            (Interest::PRIORITY, Ready::READABLE, false),
-            #[cfg(any(target_os = "linux", target_os = "android"))]
-            (Interest::PRIORITY, Ready::PRIORITY, true),
-            #[cfg(any(target_os = "linux", target_os = "android"))]
-            (Interest::PRIORITY, Ready::READ_CLOSED, true),
-        ];
-        for (interest, edge, woken) in cases {
-            let desc = PollDesc::new_unready(0);
-            assert!(poll_interest(&desc, interest).is_pending());
-            let mut wake = Vec::new();
-            desc.set_ready(edge, true, &mut wake);
-            assert_eq!(wake.len() == 1, woken, "{interest:?} after {edge:?}");
-            assert_eq!(
-                poll_interest(&desc, interest).is_ready(),
-                woken,
-                "{interest:?} after {edge:?}"
-            );
-        }
-    }
-}
+mod tests;
