@@ -187,12 +187,24 @@ async fn unix_socket_builds_listeners_streams_and_datagram_sockets() {
         Some(dgram_path.path())
     );
 
-    // The conversions refuse the wrong kind of socket.
-    assert!(UnixSocket::new_datagram().unwrap().listen(8).is_err());
-    assert!(UnixSocket::new_stream().unwrap().datagram().is_err());
-    assert!(UnixSocket::new_datagram()
+    // The conversions refuse the wrong kind of socket, saying which call it was (tokio's texts).
+    let err = UnixSocket::new_datagram().unwrap().listen(8).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "listen cannot be called on a datagram socket"
+    );
+    let err = UnixSocket::new_stream().unwrap().datagram().unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "datagram cannot be called on a stream socket"
+    );
+    let err = UnixSocket::new_datagram()
         .unwrap()
         .connect(path.path())
         .await
-        .is_err());
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "connect cannot be called on a datagram socket"
+    );
 }

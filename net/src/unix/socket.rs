@@ -48,7 +48,7 @@ impl UnixSocket {
     /// Listens, with up to `backlog` connections queued. A datagram socket cannot listen.
     pub fn listen(self, backlog: u32) -> io::Result<UnixListener> {
         if self.is_datagram()? {
-            return Err(io::Error::other("a datagram socket cannot listen"));
+            return Err(wrong_kind("listen cannot be called on a datagram socket"));
         }
         self.inner
             .listen(i32::try_from(backlog).unwrap_or(i32::MAX))?;
@@ -61,9 +61,7 @@ impl UnixSocket {
     /// connects with [`UnixDatagram::connect`] after [`UnixSocket::datagram`] instead.
     pub async fn connect(self, path: impl AsRef<Path>) -> io::Result<UnixStream> {
         if self.is_datagram()? {
-            return Err(io::Error::other(
-                "a datagram socket connects through UnixDatagram::connect",
-            ));
+            return Err(wrong_kind("connect cannot be called on a datagram socket"));
         }
         let addr = SockAddr::unix(path)?;
         UnixStream::connect_socket(self.inner, &addr).await
@@ -72,10 +70,16 @@ impl UnixSocket {
     /// The socket as a [`UnixDatagram`]. A stream socket is not one.
     pub fn datagram(self) -> io::Result<UnixDatagram> {
         if !self.is_datagram()? {
-            return Err(io::Error::other("a stream socket is not a datagram socket"));
+            return Err(wrong_kind("datagram cannot be called on a stream socket"));
         }
         UnixDatagram::from_socket(self.inner)
     }
+}
+
+/// The error of a conversion the socket's kind does not allow, with tokio's text (programs and
+/// tokio's tests match it).
+fn wrong_kind(message: &'static str) -> io::Error {
+    io::Error::other(message)
 }
 
 impl AsRawFd for UnixSocket {
