@@ -739,3 +739,44 @@ async fn a_connected_stream_is_readable_only_once_the_peer_writes() {
         .unwrap();
     assert!(event.is_readable() && !event.is_read_closed());
 }
+
+/// After its runtime is dropped, a stream's `try_read` still reads what the socket holds (the
+/// fd is open), and only a read that would wait reports the shutdown, in another runtime too.
+#[test]
+fn try_read_after_the_runtime_is_dropped_still_reads_and_waiting_reports_the_shutdown() {
+    use std::io::Write;
+    let first = gort::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let (stream, mut peer) = first.block_on(async {
+        let (listener, addr) = loopback_listener().await;
+        let peer = std::net::TcpStream::connect(addr).unwrap();
+        let (stream, _) = listener.accept().await.unwrap();
+        (stream, peer)
+    });
+    peer.write_all(b"hello").unwrap();
+    drop(first);
+    let mut buf = [0u8; 5];
+    let deadline = std::time::Instant::now() + WAKE_LIMIT;
+    let n = loop {
+        // The bytes may still be on their way through loopback.
+        match stream.try_read(&mut buf) {
+            Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
+                assert!(std::time::Instant::now() < deadline, "the bytes never came");
+                std::thread::yield_now();
+            }
+            other => break other.unwrap(),
+        }
+    };
+    assert_eq!(&buf[..n], b"hello");
+    let second = gort::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let mut stream = stream;
+    let err = second
+        .block_on(async { gort::io::AsyncReadExt::read(&mut stream, &mut buf).await })
+        .unwrap_err();
+    assert!(gort::runtime::is_rt_shutdown_err(&err), "{err}");
+}

@@ -249,7 +249,14 @@ impl<T: AsFd> Registered<T> {
         op: impl FnOnce(&T) -> io::Result<R>,
     ) -> io::Result<R> {
         let event = match peeked {
-            Some(event) => event?,
+            Some(Ok(event)) => event,
+            // Its runtime shut down, but the fd is still open and may hold data: a `try_*`
+            // call still makes its system call (tokio's do), and only waiting reports the
+            // shutdown. There is no readiness left to clear.
+            Some(Err(err)) if crate::poll_desc::is_shut_down_error(&err) => {
+                return op(self.get_ref());
+            }
+            Some(Err(err)) => return Err(err),
             None => return Err(io::ErrorKind::WouldBlock.into()),
         };
         let result = op(self.get_ref());
