@@ -205,3 +205,25 @@ fn command_converts_from_std_and_back() {
     let back = command.into_std();
     assert_eq!(back.get_args().collect::<Vec<_>>(), ["x", "y"]);
 }
+
+/// A child spawned on one runtime can be waited for on another after the first is gone (its
+/// exit watch moves to the runtime polling the wait), through pidfds and through `SIGCHLD`.
+#[test]
+fn a_child_spawned_on_a_dropped_runtime_is_waited_for_on_another() {
+    for sigchld_only in [false, true] {
+        gort::process::watch_exits_with_sigchld_only(sigchld_only);
+        let first = gort::runtime::Runtime::new().unwrap();
+        let mut child = first.block_on(async {
+            Command::new("sh")
+                .args(["-c", "exit 7"])
+                .stdin(Stdio::piped())
+                .spawn()
+                .unwrap()
+        });
+        drop(first);
+        let second = gort::runtime::Runtime::new().unwrap();
+        let status = second.block_on(async { child.wait().await.unwrap() });
+        assert_eq!(status.code(), Some(7), "sigchld_only={sigchld_only}");
+    }
+    gort::process::watch_exits_with_sigchld_only(false);
+}

@@ -51,7 +51,29 @@ impl ExitWatch {
 
     /// Ready with `process`'s exit status once it has exited (and is reaped by std's
     /// `try_wait`), parking until then.
+    ///
+    /// A child may outlive the runtime it was spawned on and be waited for on another (tokio
+    /// allows it): when the watch's runtime has shut down, the watch is made again on the
+    /// runtime polling now, once per poll, and the wait goes on there.
     pub(crate) fn poll_exit(
+        &mut self,
+        process: &mut std::process::Child,
+        cx: &mut Context<'_>,
+    ) -> Poll<io::Result<ExitStatus>> {
+        let mut rewatched = false;
+        loop {
+            match ready!(self.poll_exit_here(process, cx)) {
+                Err(err) if !rewatched && watch_runtime_gone(&err) => {
+                    rewatched = true;
+                    *self = ExitWatch::new(process.id())?;
+                }
+                result => return Poll::Ready(result),
+            }
+        }
+    }
+
+    /// [`ExitWatch::poll_exit`] on the runtime the watch was made on.
+    fn poll_exit_here(
         &mut self,
         process: &mut std::process::Child,
         cx: &mut Context<'_>,
@@ -73,14 +95,22 @@ impl ExitWatch {
                     return Poll::Ready(Ok(status));
                 }
                 if ready!(deliveries.poll_recv(cx)).is_none() {
-                    return Poll::Ready(Err(io::Error::other(
-                        "cannot wait for the child: the runtime its SIGCHLD listener was on has \
-                         shut down",
-                    )));
+                    return Poll::Ready(Err(io::Error::other(SIGCHLD_GONE)));
                 }
             },
         }
     }
+}
+
+/// The error of a `SIGCHLD` watch whose runtime shut down.
+const SIGCHLD_GONE: &str =
+    "cannot wait for the child: the runtime its SIGCHLD listener was on has shut down";
+
+/// Whether `err` says the watch's runtime shut down (its pidfd registration or its `SIGCHLD`
+/// listener), rather than something about the child.
+fn watch_runtime_gone(err: &io::Error) -> bool {
+    gort_reactor::poll_desc::is_shut_down_error(err)
+        || (err.kind() == io::ErrorKind::Other && err.to_string() == SIGCHLD_GONE)
 }
 
 /// The child's pidfd (non-blocking, close-on-exec), or `None` if the kernel will not give one.
