@@ -597,3 +597,22 @@ fn dropping_a_runtime_joins_every_thread_it_started() {
         assert_eq!(count(&started), count(&stopped));
     }
 }
+
+/// Writing to stdout or stderr through a runtime that has shut down fails at once with the
+/// runtime-shutdown error (the blocking job that would write is refused), not at a later flush.
+#[test]
+fn stdout_and_stderr_writes_on_a_shut_down_runtime_report_the_shutdown() {
+    use gort::io::AsyncWriteExt;
+    let rt = runtime(1);
+    let _enter = rt.enter();
+    rt.shutdown_timeout(Duration::from_secs(60));
+    let handle = gort::runtime::Handle::current();
+    let err = handle
+        .block_on(async { gort::io::stdout().write_all(b"x").await })
+        .unwrap_err();
+    assert!(gort::runtime::is_rt_shutdown_err(&err), "{err}");
+    let err = handle
+        .block_on(async { gort::io::stderr().write_all(b"x").await })
+        .unwrap_err();
+    assert!(gort::runtime::is_rt_shutdown_err(&err), "{err}");
+}

@@ -119,6 +119,27 @@ pub mod task {
             None => crate::runtime::default_shared().spawn_blocking(func, location),
         })
     }
+
+    /// [`spawn_blocking`], or `None` if the runtime it would use has shut down, where the job
+    /// would be refused (tokio's internal `spawn_mandatory_blocking`): for IO whose caller must
+    /// hear of the refusal at once, not at a later flush (`gort::io::stdout`'s writes). Not
+    /// part of tokio's public API.
+    #[doc(hidden)]
+    #[track_caller]
+    pub fn spawn_mandatory_blocking<F, T>(func: F) -> Option<JoinHandle<T>>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        let location = std::panic::Location::caller();
+        crate::context::with_current_shared(|shared| {
+            let shared = match shared {
+                Some(shared) => std::sync::Arc::clone(shared),
+                None => crate::runtime::default_shared(),
+            };
+            (!shared.is_shutdown()).then(|| shared.spawn_blocking(func, location))
+        })
+    }
 }
 
 /// Spawns `future` as a new G on the current runtime and returns its [`JoinHandle`].

@@ -18,7 +18,8 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 
-use gort_executor::task::spawn_blocking;
+use gort_executor::runtime::rt_shutdown_err;
+use gort_executor::task::spawn_mandatory_blocking;
 use gort_executor::JoinHandle;
 use gort_io::ReadBuf;
 
@@ -72,6 +73,24 @@ impl<T: Send + 'static> Blocking<T> {
         (buf, stream)
     }
 
+    /// Starts `job` (which owns the buffer and stream [`Blocking::take_for_job`] took) on the
+    /// blocking pool. If the runtime has shut down and would refuse it, the stream is left idle
+    /// (reopened, as after a failed job) and the refusal is the caller's error at once, as
+    /// tokio's stdio reports it, rather than at a later flush.
+    fn start_job(&mut self, job: impl FnOnce() -> Finished<T> + Send + 'static) -> io::Result<()> {
+        match spawn_mandatory_blocking(job) {
+            Some(handle) => {
+                self.state = State::Busy(handle);
+                Ok(())
+            }
+            None => {
+                self.state = State::Idle(Some(Buf::default()));
+                self.stream = Some((self.reopen)());
+                Err(rt_shutdown_err())
+            }
+        }
+    }
+
     /// Waits for the job in flight and puts the buffer and stream back; returns the job's
     /// result. Only while busy.
     ///
@@ -114,10 +133,12 @@ impl<T: Read + Send + 'static> Blocking<T> {
                     }
                     let (mut buf, mut stream) = self.take_for_job();
                     let max = cmp::min(dst.remaining(), DEFAULT_MAX_BUF_SIZE);
-                    self.state = State::Busy(spawn_blocking(move || {
+                    if let Err(refused) = self.start_job(move || {
                         let result = buf.read_from(&mut stream, max);
                         (result, buf, stream)
-                    }));
+                    }) {
+                        return Poll::Ready(Err(refused));
+                    }
                 }
                 State::Busy(_) => {
                     ready!(self.poll_job(cx))?;
@@ -150,11 +171,13 @@ impl<T: Write + Send + 'static> Blocking<T> {
                     let (mut buf, mut stream) = self.take_for_job();
                     let n = src.copy_into(&mut buf, DEFAULT_MAX_BUF_SIZE);
                     let drain = self.write_behind.start();
-                    self.state = State::Busy(spawn_blocking(move || {
+                    if let Err(refused) = self.start_job(move || {
                         let first = buf.write_to(&mut stream);
                         let result = drain.write_staged(first, &mut buf, &mut stream);
                         (result.map(|()| 0), buf, stream)
-                    }));
+                    }) {
+                        return Poll::Ready(Err(refused));
+                    }
                     self.need_flush = true;
                     return Poll::Ready(Ok(n));
                 }
@@ -179,10 +202,12 @@ impl<T: Write + Send + 'static> Blocking<T> {
                 State::Idle(_) => {
                     let (buf, mut stream) = self.take_for_job();
                     self.need_flush = false;
-                    self.state = State::Busy(spawn_blocking(move || {
+                    if let Err(refused) = self.start_job(move || {
                         let result = stream.flush().map(|()| 0);
                         (result, buf, stream)
-                    }));
+                    }) {
+                        return Poll::Ready(Err(refused));
+                    }
                 }
                 State::Busy(_) => {
                     ready!(self.poll_job(cx))?;

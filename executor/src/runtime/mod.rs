@@ -106,6 +106,13 @@ pub fn is_rt_shutdown_err(err: &std::io::Error) -> bool {
     gort_reactor::poll_desc::is_shut_down_error(err)
 }
 
+/// The error [`is_rt_shutdown_err`] recognises, for IO refused because its runtime shut down
+/// (gort-fs's stdio). Not part of tokio's public API.
+#[doc(hidden)]
+pub fn rt_shutdown_err() -> std::io::Error {
+    gort_reactor::poll_desc::shut_down_error()
+}
+
 /// The runtime flavor `#[gort::main]`/`#[gort::test]` asked for (`flavor = "..."`).
 #[doc(hidden)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

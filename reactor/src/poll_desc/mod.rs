@@ -443,6 +443,12 @@ fn closed_error(shut_down: bool) -> io::Error {
 pub(crate) const SHUT_DOWN_MESSAGE: &str =
     "gort: the runtime this IO object is registered with has shut down";
 
+/// The error of IO whose runtime has shut down, for IO that is refused before it reaches a
+/// reactor (stdio's blocking jobs): [`is_shut_down_error`] holds for it.
+pub fn shut_down_error() -> io::Error {
+    closed_error(true)
+}
+
 /// Whether `err` is the error of IO on a reactor whose runtime has shut down (the executor
 /// exposes it as tokio's `runtime::is_rt_shutdown_err`).
 pub fn is_shut_down_error(err: &io::Error) -> bool {
