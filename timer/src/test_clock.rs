@@ -18,7 +18,10 @@ use crate::context;
 /// If the clock is already paused.
 #[track_caller]
 pub fn pause() {
-    context::with_current(|timers| timers.driver().clock.pause());
+    // The driver is taken out of the closure so that a panic (already paused) is reported at
+    // the caller's line: `#[track_caller]` does not reach through a closure.
+    let driver = context::with_current(|timers| std::sync::Arc::clone(timers.driver()));
+    driver.clock.pause();
 }
 
 /// Lets the current runtime's clock run again from the time it shows.
@@ -28,7 +31,8 @@ pub fn pause() {
 /// If the clock is not paused.
 #[track_caller]
 pub fn resume() {
-    context::with_current(|timers| timers.driver().clock.resume());
+    let driver = context::with_current(|timers| std::sync::Arc::clone(timers.driver()));
+    driver.clock.resume();
 }
 
 /// Moves the paused clock forward by `duration` at once, runs every timer that is now due, and
