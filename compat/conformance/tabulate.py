@@ -5,7 +5,10 @@ why each failing or non-compiling file fails.
     python3 compat/conformance/tabulate.py target/conformance/results.json COMPAT.md
 """
 
+import fnmatch
 import json
+import os
+import re
 import sys
 from collections import Counter, defaultdict
 
@@ -14,6 +17,30 @@ from compile_errors import REAL_TOKIO
 
 # Distinct errors listed per non-compiling file (async_send_sync has one per failing assertion).
 REASONS_PER_FILE = 100
+
+
+DIFFERENCES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "differences.txt")
+
+
+def read_differences(path=DIFFERENCES):
+    """[(pattern, reason)] from differences.txt: `file::test` (with `*`), 2+ spaces, reason."""
+    out = []
+    try:
+        with open(path) as fh:
+            for line in fh:
+                line = line.strip()
+                if line and not line.startswith("#"):
+                    pattern, reason = re.split(r"\s{2,}", line, maxsplit=1)
+                    out.append((pattern, reason))
+    except FileNotFoundError:
+        pass
+    return out
+
+
+def difference_of(differences, file, test):
+    """The reason a failure of `file::test` is a deliberate difference, or None."""
+    name = f"{file}::{test}"
+    return next((r for p, r in differences if fnmatch.fnmatchcase(name, p)), None)
 
 
 def plural(n, word):
@@ -37,6 +64,7 @@ def render_key(key):
 
 def write_compat(path, res):
     meta, files = res["meta"], res["files"]
+    differences = read_differences()
     run = {f: e for f, e in files.items() if e["state"] != "excluded"}
     ref_run = meta.get("reference_run")
     tp = tf = ti = nc = nfiles_nc = 0
@@ -68,6 +96,14 @@ def write_compat(path, res):
            "counts once)")
         + ". A test that hangs (alone, past "
         f"{meta['test_timeout']} s) or crashes its test binary counts as failed.\n")
+    explained = sum(
+        1 for f, e in run.items() for t, r in e.get("tests", {}).items()
+        if r["status"] == "failed" and difference_of(differences, f, t))
+    if explained:
+        L.append(f"Of the {tf} failures, {explained} are deliberate differences of gort's (or of "
+                 "this machine), each marked *difference* with its reason below "
+                 "(`compat/conformance/differences.txt`); without them, "
+                 f"{tp} of {total - explained} tests pass.\n")
     if ref_run:
         rc = Counter(t["status"] for e in run.values()
                      for t in e.get("reference_tests", {}).values())
@@ -126,7 +162,9 @@ def write_compat(path, res):
                     continue
                 msg = r.get("message", "").replace("|", "\\|").replace("`", "'")
                 too = " *(tokio too)*" if ref.get(t, {}).get("status") == "failed" else ""
-                L.append(f"- `{t}`{too}" + (f": {msg}" if msg else ""))
+                why = difference_of(differences, f, t)
+                why = f" — *difference:* {why}" if why else ""
+                L.append(f"- `{t}`{too}" + (f": {msg}" if msg else "") + why)
             L.append("")
     excluded = {f: e for f, e in files.items() if e["state"] == "excluded"}
     if excluded:
