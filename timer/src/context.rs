@@ -57,6 +57,14 @@ pub fn has_current() -> bool {
         .unwrap_or(false)
 }
 
+/// Whether a timer armed on this thread would fire: its set's driver was adopted by a runtime
+/// (the thread's, or the default runtime once it started). Crates below the executor, which
+/// cannot start the default runtime, check it before they wait on a timer (`mpsc`'s
+/// `send_timeout`), so that they fail instead of waiting for ever.
+pub fn is_driven() -> bool {
+    with_current(|timers| timers.driver().is_adopted())
+}
+
 /// Runs `f` with the set for timers armed on this thread.
 pub(crate) fn with_current<R>(f: impl FnOnce(&Arc<Timers>) -> R) -> R {
     let mut f = Some(f);

@@ -48,7 +48,7 @@ mod timers;
 
 pub use alarm::Alarm;
 pub use clock::Clock;
-pub use context::{default_timers, has_current, set_current, set_default_timers};
+pub use context::{default_timers, has_current, is_driven, set_current, set_default_timers};
 pub use driver::{TimeDriver, TimeEvent};
 pub use entry::TimerEntry;
 pub use error::{Elapsed, Error};

@@ -96,6 +96,15 @@ impl<T> Sender<T> {
         value: T,
         timeout: Duration,
     ) -> Result<(), SendTimeoutError<T>> {
+        // This crate sits below the executor and cannot start gort's default runtime: a timer
+        // armed where no runtime drives timers would never fire, so this fails as tokio's does
+        // off a runtime rather than wait for ever.
+        assert!(
+            gort_timer::is_driven(),
+            "there is no reactor running, must be called from the context of a Tokio 1.x \
+             runtime (gort: no runtime drives this thread's timers: call send_timeout inside \
+             one, or start the default runtime first, e.g. with Handle::current())"
+        );
         match gort_timer::timeout(timeout, self.reserve()).await {
             Err(_) => Err(SendTimeoutError::Timeout(value)),
             Ok(Err(_)) => Err(SendTimeoutError::Closed(value)),
