@@ -121,6 +121,10 @@ fn pidfd_open(pid: u32) -> Option<std::os::fd::OwnedFd> {
     const PIDFD_NONBLOCK: libc::c_long = libc::O_NONBLOCK as libc::c_long;
     // `try_from`: `c_long` is 32 bits on 32-bit targets, where `From<u32>` does not exist (a
     // pid always fits: the kernel's limit is 2^22).
+    #[allow(
+        clippy::unnecessary_fallible_conversions,
+        reason = "infallible only where c_long is 64 bits"
+    )]
     let pid = libc::c_long::try_from(pid).ok()?;
     // SAFETY: `pidfd_open(pid, flags)` takes two integers and returns a new descriptor or -1;
     // it touches no memory of ours.
