@@ -21,12 +21,15 @@
 //!   `JoinHandle` (output, `JoinError::Panic`, `abort`, `is_finished`), and the runtime current
 //!   at the spawn counts it in `num_goroutine` and reaches it through its parked-task registry
 //!   (abort, shutdown).
-//! - Its schedule function pushes it into the set's queue (a mutex-guarded deque: it may be
-//!   called on any thread that wakes the task) and wakes the waker of whoever last polled the
-//!   set. So a local task woken from another thread makes the set's poller (the G or the
-//!   `block_on` future holding it) runnable, and the task then runs on the set's thread. The
-//!   wake is skipped while the set itself is running tasks on this thread: it looks at its
-//!   queue again before it stops.
+//! - Its schedule function may run on any thread that wakes the task. While the set is
+//!   running tasks on this thread (the common case: a task that yields, or wakes another of the
+//!   set's tasks), it pushes onto the set's own run queue, a plain `RefCell` deque, with no lock
+//!   and no wake (the set looks at its queue again before it stops). Anywhere else it pushes
+//!   onto the set's shared queue (a mutex-guarded deque) and wakes the waker of whoever last
+//!   polled the set, so that a local task woken from another thread makes the set's poller
+//!   (the G or the `block_on` future holding it) runnable, and the task then runs on the set's
+//!   thread. Each poll of the set moves the shared queue into the run queue first, one lock per
+//!   poll rather than two per task.
 //! - One poll of the set runs at most [`MAX_TASKS_PER_TICK`] tasks (tokio's 61), then wakes its
 //!   own poller and returns, so that a set with busy tasks lets the Gs and IO of its thread
 //!   have their turn.
@@ -101,6 +104,9 @@ struct LocalContext {
     /// A waker of every task whose future is alive, keyed by the slot its future removes when
     /// dropped (`Owner`): the set's ownership of its tasks (module doc).
     tasks: RefCell<Slab<Waker>>,
+    /// Tasks queued on this thread while the set runs, and those moved from the shared queue
+    /// (module doc): only the set's thread touches it.
+    run_queue: RefCell<VecDeque<Task>>,
     /// Set once the set is being dropped: spawns are refused.
     closed: Cell<bool>,
     /// `LocalSet::id`.
@@ -110,8 +116,9 @@ struct LocalContext {
 /// The set's run queue and its poller's waker, reached from any thread by the schedule
 /// function of its tasks.
 struct LocalShared {
-    /// Tasks woken or spawned and not yet run. The schedule function pushes; only the set's
-    /// thread pops (and runs or drops what it pops).
+    /// Tasks woken or spawned while the set was not running on the waking thread, not yet
+    /// run. The schedule function pushes; only the set's thread takes them (and runs or drops
+    /// them).
     queue: Mutex<VecDeque<Task>>,
     /// The waker of whoever last polled the set, woken when a task is queued.
     waker: gort_context::WakerSlot,
@@ -178,6 +185,7 @@ impl LocalSet {
                     waker: gort_context::WakerSlot::new(),
                 }),
                 tasks: RefCell::new(Slab::new()),
+                run_queue: RefCell::new(VecDeque::new()),
                 closed: Cell::new(false),
                 id: Id::next(),
             }),
@@ -258,13 +266,17 @@ impl LocalSet {
 
     /// Runs up to [`MAX_TASKS_PER_TICK`] queued tasks; `true` if more are queued.
     fn tick(&self) -> bool {
+        let context = &self.context;
+        context.take_shared_queue();
         for _ in 0..MAX_TASKS_PER_TICK {
-            let Some(task) = self.context.shared.lock().pop_front() else {
+            // Popped in its own statement: running the task may queue onto `run_queue`.
+            let task = context.run_queue.borrow_mut().pop_front();
+            let Some(task) = task else {
                 return false;
             };
             task.run();
         }
-        !self.context.shared.lock().is_empty()
+        !context.run_queue.borrow().is_empty() || !context.shared.lock().is_empty()
     }
 
     /// Runs `f` (a poll or the drop of the set) with the set entered and marked running on this
@@ -335,9 +347,11 @@ impl Drop for LocalSet {
         let context = Rc::clone(&self.context);
         context.closed.set(true);
         self.running(|| loop {
-            let queued = std::mem::take(&mut *context.shared.lock());
+            context.take_shared_queue();
+            let queued = std::mem::take(&mut *context.run_queue.borrow_mut());
             let dropped_some = !queued.is_empty();
-            // Outside the lock: destructors run user code, which may wake or spawn.
+            // Outside the lock and the borrow: destructors run user code, which may wake or
+            // spawn.
             drop(queued);
             if context.tasks.borrow().is_empty() {
                 return;
@@ -356,7 +370,7 @@ impl Drop for LocalSet {
             for waker in wakers {
                 waker.wake();
             }
-            if context.shared.lock().is_empty() {
+            if context.shared.lock().is_empty() && context.run_queue.borrow().is_empty() {
                 std::thread::yield_now();
             }
         });
@@ -376,6 +390,16 @@ impl fmt::Debug for LocalEnterGuard {
     }
 }
 
+impl LocalContext {
+    /// Moves the tasks of the shared queue onto the run queue (one lock).
+    fn take_shared_queue(&self) {
+        let mut shared = self.shared.lock();
+        if !shared.is_empty() {
+            self.run_queue.borrow_mut().append(&mut shared);
+        }
+    }
+}
+
 impl LocalShared {
     fn lock(&self) -> MutexGuard<'_, VecDeque<Task>> {
         // Pushes and pops only: a panic cannot leave the deque inconsistent.
@@ -384,10 +408,30 @@ impl LocalShared {
 
     /// The schedule function of the set's tasks, on any thread (module doc).
     fn schedule(&self, task: Task) {
-        self.lock().push_back(task);
+        let mut task = Some(task);
         let running_here = CURRENT
-            .try_with(|current| ptr::eq(current.running.get(), self))
+            .try_with(|current| {
+                if !ptr::eq(current.running.get(), self) {
+                    return false;
+                }
+                // Running here: onto the set's own queue when the entered set is this one (a
+                // task may have entered another set meanwhile; then the shared queue).
+                if let Ok(entered) = current.entered.try_borrow() {
+                    if let Some(context) = entered.as_ref() {
+                        if ptr::eq(Arc::as_ptr(&context.shared), self) {
+                            if let Ok(mut queue) = context.run_queue.try_borrow_mut() {
+                                queue.extend(task.take());
+                            }
+                        }
+                    }
+                }
+                true
+            })
             .unwrap_or(false);
+        let Some(task) = task else {
+            return;
+        };
+        self.lock().push_back(task);
         if !running_here {
             if let Some(waker) = self.waker.take() {
                 // The poller's waker may be another executor's, and this runs inside
