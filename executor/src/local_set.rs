@@ -316,6 +316,7 @@ impl Future for LocalSet {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         self.context.shared.waker.register(cx.waker());
+        context::note_local_set_polled();
         if self.running(|| self.tick()) {
             cx.waker().wake_by_ref();
             return Poll::Pending;
@@ -415,6 +416,7 @@ impl<F: Future> Future for RunUntil<'_, F> {
         let local_set = *this.local_set;
         let future = this.future;
         local_set.context.shared.waker.register(cx.waker());
+        context::note_local_set_polled();
         local_set.running(|| {
             if let Poll::Ready(output) = future.poll(cx) {
                 return Poll::Ready(output);

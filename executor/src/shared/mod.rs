@@ -151,6 +151,9 @@ pub(crate) struct Shared {
     pub(crate) limits: ThreadLimits,
     /// Set once the runtime hit `limits.max` and said so on stderr.
     thread_cap_reported: AtomicBool,
+    /// A current-thread runtime's core: held by the thread whose `Runtime::block_on` answers
+    /// as its worker (`context/main_role.rs`).
+    core_owned: AtomicBool,
 }
 
 /// What `sched.lock` guards.
@@ -280,6 +283,7 @@ impl Shared {
             threads: Mutex::new(Vec::new()),
             limits,
             thread_cap_reported: AtomicBool::new(false),
+            core_owned: AtomicBool::new(false),
         });
         let weak = Arc::downgrade(&shared);
         let adopted = shared.time.set_hook(move |event| {
@@ -437,6 +441,20 @@ impl Shared {
     /// thread of its own).
     pub(crate) fn is_current_thread(&self) -> bool {
         self.config.flavor == RuntimeFlavor::CurrentThread
+    }
+
+    /// Takes the core (`context/main_role.rs`) if no thread holds it: whether it did.
+    pub(crate) fn claim_core(&self) -> bool {
+        !self.core_owned.load(Ordering::Relaxed)
+            && self
+                .core_owned
+                .compare_exchange(false, true, Ordering::AcqRel, Ordering::Relaxed)
+                .is_ok()
+    }
+
+    /// Gives the core back (its holder leaves `block_on`).
+    pub(crate) fn release_core(&self) {
+        self.core_owned.store(false, Ordering::Release);
     }
 
     /// Wakes every thread inside `block_on` on this runtime, so that one of them takes the idle
