@@ -154,6 +154,9 @@ pub(crate) struct Shared {
     /// A current-thread runtime's core: held by the thread whose `Runtime::block_on` answers
     /// as its worker (`context/main_role.rs`).
     core_owned: AtomicBool,
+    /// For a `LocalRuntime`'s runtime, the thread that built it: the only one whose
+    /// `spawn_local` may reach it (`local_set.rs`).
+    local_thread: std::sync::OnceLock<thread::ThreadId>,
 }
 
 /// What `sched.lock` guards.
@@ -210,7 +213,7 @@ mod idle;
 pub(crate) use idle::{Parking, Unpark};
 mod poller;
 mod shutdown;
-pub(crate) use shutdown::refuse;
+pub(crate) use shutdown::{cancel_now, refuse};
 mod spare;
 mod threads;
 
@@ -284,6 +287,7 @@ impl Shared {
             limits,
             thread_cap_reported: AtomicBool::new(false),
             core_owned: AtomicBool::new(false),
+            local_thread: std::sync::OnceLock::new(),
         });
         let weak = Arc::downgrade(&shared);
         let adopted = shared.time.set_hook(move |event| {
@@ -450,6 +454,16 @@ impl Shared {
                 .core_owned
                 .compare_exchange(false, true, Ordering::AcqRel, Ordering::Relaxed)
                 .is_ok()
+    }
+
+    /// Marks this runtime as a `LocalRuntime`'s, built on the calling thread.
+    pub(crate) fn set_local_thread(&self) {
+        let _ = self.local_thread.set(thread::current().id());
+    }
+
+    /// The thread that built this runtime, if it is a `LocalRuntime`'s.
+    pub(crate) fn local_thread(&self) -> Option<thread::ThreadId> {
+        self.local_thread.get().copied()
     }
 
     /// Gives the core back (its holder leaves `block_on`).
