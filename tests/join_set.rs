@@ -479,3 +479,55 @@ fn join_sets_are_send_sync_and_unpin_as_tokios() {
     assert_send_future(set.join_next());
     assert_send_future(set.shutdown());
 }
+
+/// A waker that, when its last clone goes, runs its current-thread runtime for a moment (so
+/// that the tasks of the set, which live there, run) and records that it did.
+struct RunsTheRuntimeWhenDropped {
+    runtime: Option<gort::runtime::Runtime>,
+    dropped: Arc<AtomicUsize>,
+}
+
+impl Wake for RunsTheRuntimeWhenDropped {
+    fn wake(self: Arc<Self>) {}
+}
+
+impl Drop for RunsTheRuntimeWhenDropped {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            runtime.block_on(gort::task::yield_now());
+        }
+        self.dropped.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn a_replaced_parent_waker_is_dropped_after_the_poll_that_replaced_it() {
+    let rt = gort::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let mut set = JoinSet::new();
+    set.spawn_on(async { 9 }, rt.handle());
+    let dropped = counter();
+    let waker = Waker::from(Arc::new(RunsTheRuntimeWhenDropped {
+        runtime: Some(rt),
+        dropped: Arc::clone(&dropped),
+    }));
+    // Nothing runs the runtime yet: the task has not finished.
+    assert!(set
+        .poll_join_next(&mut Context::from_waker(&waker))
+        .is_pending());
+    drop(waker);
+    assert_eq!(
+        count(&dropped),
+        0,
+        "the set keeps the waker of its last poll"
+    );
+    // This poll replaces that waker. Dropped inside the poll, it would have run the task to
+    // completion in the middle of it; the set drops it once its poll is over.
+    assert!(set
+        .poll_join_next(&mut Context::from_waker(futures::task::noop_waker_ref()))
+        .is_pending());
+    assert_eq!(count(&dropped), 1);
+    assert_eq!(set.try_join_next().unwrap().unwrap(), 9);
+    assert!(set.is_empty());
+}

@@ -465,3 +465,74 @@ fn a_local_runtime_runs_local_and_send_tasks_on_its_thread() {
 fn a_multi_thread_local_runtime_panics() {
     let _ = Builder::new_multi_thread().build_local(Default::default());
 }
+
+#[test]
+fn spawn_local_with_another_threads_local_runtime_current_panics() {
+    let (handle_tx, handle_rx) = std::sync::mpsc::channel();
+    let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+    let owner = thread::spawn(move || {
+        let rt = LocalRuntime::new().unwrap();
+        handle_tx.send(rt.handle().clone()).unwrap();
+        done_rx.recv().unwrap();
+        // Its own thread still spawns local tasks.
+        rt.block_on(async { *spawn_local(async { Rc::new(4) }).await.unwrap() })
+    });
+    let handle = handle_rx.recv().unwrap();
+    let local = LocalSet::new();
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let _local = local.enter();
+        let _runtime = handle.enter();
+        // The current runtime comes first, as in tokio, even with a set entered here.
+        drop(spawn_local(async {}));
+    }));
+    let text = panic_text(&*caught.expect_err("another thread's LocalRuntime"));
+    assert_eq!(
+        text,
+        "Local tasks can only be spawned on a LocalRuntime from the thread the runtime was \
+         created on"
+    );
+    done_tx.send(()).unwrap();
+    assert_eq!(owner.join().unwrap(), 4);
+}
+
+/// Pending until dropped, and then panics.
+struct PanicsWhenDropped;
+
+impl std::future::Future for PanicsWhenDropped {
+    type Output = ();
+
+    fn poll(
+        self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<()> {
+        std::task::Poll::Pending
+    }
+}
+
+impl Drop for PanicsWhenDropped {
+    fn drop(&mut self) {
+        panic!("dropped with the set");
+    }
+}
+
+#[test]
+fn a_task_whose_future_panics_when_the_set_drops_it_reports_the_panic() {
+    let rt = current_thread();
+    let local = LocalSet::new();
+    let parked = local.spawn_local(PanicsWhenDropped);
+    let parked_too = local.spawn_local(PanicsWhenDropped);
+    let plain = local.spawn_local(std::future::pending::<()>());
+    // All three run once and park; then one more is queued, never run.
+    rt.block_on(local.run_until(yield_now()));
+    let queued_again = {
+        let _guard = local.enter();
+        spawn_local(PanicsWhenDropped)
+    };
+    drop(local);
+    for handle in [parked, parked_too, queued_again] {
+        let err = rt.block_on(handle).expect_err("the set dropped the task");
+        assert!(err.is_panic(), "{err:?}");
+        assert_eq!(panic_text(&*err.into_panic()), "dropped with the set");
+    }
+    assert!(rt.block_on(plain).unwrap_err().is_cancelled());
+}

@@ -292,30 +292,27 @@ impl Drop for PanicsOnDrop {
 #[test]
 fn builder_name_appears_in_reports_about_the_task() {
     // `JoinError`'s text is tokio's (id only); the name shows where gort reports on a task by
-    // itself, e.g. a future whose destructor panicked when shutdown dropped it (an abort hands
-    // that panic to the `JoinHandle` instead, as tokio does). That report goes to stderr, so it
-    // is read from a child run of this test.
+    // itself, e.g. a future whose destructor panicked when it was dropped unpolled, with no
+    // handle to take the panic: a spawn refused by a runtime that shut down. (Abort and the
+    // shutdown of a queued or parked task hand that panic to the `JoinHandle`, as tokio does.)
+    // That report goes to stderr, so it is read from a child run of this test.
     if std::env::var_os(NAMED_CHILD).is_some() {
         let rt = runtime(2);
-        // The handle is awaited after the runtime is gone, not inside `block_on`.
-        #[allow(clippy::async_yields_async)]
-        let handle = rt.block_on(async {
-            let (started_tx, started_rx) = oneshot::channel();
-            let handle = gort::task::Builder::new()
-                .name("x")
-                .spawn(async move {
-                    let _bomb = PanicsOnDrop;
-                    started_tx.send(()).unwrap();
-                    std::future::pending::<()>().await;
-                })
-                .expect("Builder::spawn");
-            started_rx.await.unwrap();
-            handle
-        });
-        drop(rt);
-        let err = futures::FutureExt::now_or_never(handle)
-            .expect("the task ended with its runtime")
-            .expect_err("dropped by the shutdown");
+        let handle = rt.handle().clone();
+        rt.shutdown_background();
+        let bomb = PanicsOnDrop;
+        let refused = gort::task::Builder::new()
+            .name("x")
+            .spawn_on(
+                async move {
+                    let _bomb = bomb;
+                },
+                &handle,
+            )
+            .expect("Builder::spawn_on");
+        let err = futures::FutureExt::now_or_never(refused)
+            .expect("a refused task ends at once")
+            .expect_err("refused by the shut down runtime");
         assert!(err.is_cancelled());
         return;
     }

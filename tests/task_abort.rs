@@ -216,3 +216,33 @@ fn aborting_a_task_whose_destructor_panics_yields_that_panic() {
         assert!(plain.await.unwrap_err().is_cancelled());
     });
 }
+
+#[test]
+fn a_future_that_panics_when_shutdown_drops_it_makes_the_panic_its_result() {
+    struct PanicsWhenDropped;
+    impl Drop for PanicsWhenDropped {
+        fn drop(&mut self) {
+            panic!("dropped by shutdown");
+        }
+    }
+    let rt = runtime(2);
+    let (started_tx, started_rx) = std::sync::mpsc::channel();
+    let parked = rt.spawn(async move {
+        let _bomb = PanicsWhenDropped;
+        started_tx.send(()).unwrap();
+        std::future::pending::<()>().await;
+    });
+    let plain = rt.spawn(std::future::pending::<()>());
+    started_rx.recv().unwrap();
+    drop(rt);
+    // As tokio: the future is dropped inside its task, which reports the destructor's panic.
+    let err = futures::executor::block_on(parked).unwrap_err();
+    assert!(err.is_panic(), "{err:?}");
+    assert_eq!(
+        common::panic_text(&*err.into_panic()),
+        "dropped by shutdown"
+    );
+    assert!(futures::executor::block_on(plain)
+        .unwrap_err()
+        .is_cancelled());
+}

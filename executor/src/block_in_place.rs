@@ -34,9 +34,10 @@ use crate::syscall::InSyscall;
 ///
 /// # Panics
 ///
-/// On the thread of a current-thread runtime's `block_on` (its tasks and its future), and
-/// inside a `LocalSet`: no other thread may run what this one would leave waiting, so the call
-/// would block all of it (tokio panics there too). Use `spawn_blocking` instead.
+/// On the thread of a current-thread runtime's `block_on` (its tasks and, unless it is a
+/// `Handle::block_on`, its future), and inside a `LocalSet`: no other thread may run what this
+/// one would leave waiting, so the call would block all of it (tokio panics there too). Use
+/// `spawn_blocking` instead.
 #[track_caller]
 pub fn block_in_place<F, R>(func: F) -> R
 where
@@ -49,10 +50,11 @@ where
     // SAFETY: `held_p` returns the context's pointers, valid while this thread serves the
     // runtime, which it does for the whole poll this call is part of.
     let (shared, p) = unsafe { (shared.as_ref(), p.as_ref()) };
-    if shared.is_current_thread() {
-        refused("on a current-thread runtime");
-    }
     refuse_if_pinned_to_thread();
+    if shared.is_current_thread() {
+        // Allowed here only in the future of a `Handle::block_on` (`context/main_role.rs`).
+        return in_handle_block_on(p, func);
+    }
     let entered = p.syscall.enter();
     context::set_p(std::ptr::null());
     let in_g = context::set_current_g_state(GState::Syscall);
@@ -73,6 +75,27 @@ where
             }
         })
     })
+}
+
+/// `block_in_place` in the future of a current-thread runtime's `Handle::block_on`, on the
+/// thread holding the runtime's P: the P goes back to the runtime for the call (another thread
+/// inside `block_on` takes it, and so may a `block_on` in `func`), and the M finds it lost
+/// after the poll, as after a retake, and takes it again when it is idle.
+fn in_handle_block_on<R>(p: &P, func: impl FnOnce() -> R) -> R {
+    /// Tells the M, once `func` is over (also on unwinding), that it no longer holds the P. Not
+    /// before: a `block_on` inside `func` is an M of its own and would take the flag as its.
+    struct MarkLost;
+    impl Drop for MarkLost {
+        fn drop(&mut self) {
+            context::set_p_lost();
+        }
+    }
+    let shared = context::served_shared()
+        .unwrap_or_else(|| unreachable!("a thread holding a P serves its runtime"));
+    context::set_p(std::ptr::null());
+    shared.handoff_p(p);
+    let _lost = MarkLost;
+    gort_gc::unpinned(|| gort_context::with_unconstrained(|| context::blocking_region(func)))
 }
 
 /// Panics if the work this thread runs may not move to another thread (see

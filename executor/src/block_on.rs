@@ -24,7 +24,7 @@ use std::thread::{self, Thread};
 
 use gort_reactor::Reactor;
 
-use crate::context;
+use crate::context::{self, BlockOnKind};
 use crate::shared::Shared;
 use crate::worker::{Next, M};
 
@@ -120,25 +120,29 @@ impl Wake for MainSignal {
     }
 }
 
-/// Runs `future` to completion on this thread, working as an M of `shared` meanwhile.
+/// Runs `future` to completion on this thread, working as an M of `shared` meanwhile; `kind`
+/// says whether through the runtime or a handle (`context/main_role.rs`).
 #[track_caller]
-pub(crate) fn block_on<F: Future>(shared: &Arc<Shared>, future: F) -> F::Output {
+pub(crate) fn block_on<F: Future>(shared: &Arc<Shared>, kind: BlockOnKind, future: F) -> F::Output {
     let location = std::panic::Location::caller();
     if context::assert_may_block_on() {
         // Inside a G's `block_in_place`: the bridge back into async code runs as blocking
         // code, outside the G (`context::blocking_region`).
-        return context::blocking_region(|| run(shared, future, location));
+        return context::blocking_region(|| run(shared, kind, future, location));
     }
-    run(shared, future, location)
+    run(shared, kind, future, location)
 }
 
 /// [`block_on`], once it is known to be allowed here.
 fn run<F: Future>(
     shared: &Arc<Shared>,
+    kind: BlockOnKind,
     future: F,
     location: &'static std::panic::Location<'static>,
 ) -> F::Output {
     let _serve = context::serve(shared, true);
+    // After `_serve`, so dropped before it.
+    let main_role = context::enter_main(shared, kind);
     let signal = Arc::new(MainSignal {
         woken: AtomicBool::new(true),
         in_poller: AtomicBool::new(false),
@@ -167,6 +171,7 @@ fn run<F: Future>(
         // not the one woken, so the common case costs a plain load instead of a locked exchange.
         if signal.is_woken() && signal.woken.swap(false, Ordering::Acquire) {
             m.begin_main_poll(location);
+            main_role.before_poll();
             let polled = context::with_parked_enter(&mut entered, || {
                 context::with_own_waker(&waker, || {
                     gort_context::with_budget(gort_context::DEFAULT_BUDGET, || {
@@ -183,6 +188,18 @@ fn run<F: Future>(
         }
         if shared.is_shutdown() {
             break;
+        }
+        if main_role.hosts_local_set() {
+            // Main drives a `LocalSet`: this thread runs no Gs (`context/main_role.rs`); a P
+            // it holds, with what main spawned on it, goes to another M.
+            m.leave_p();
+            m.park_main();
+            // Its wait is bounded by the earliest timer, but without a P it runs no
+            // `find_runnable` to fire it: the timers of the set's tasks fire here.
+            if shared.timer_due() {
+                shared.run_all_due_timers();
+            }
+            continue;
         }
         if !m.holds_p() && !m.try_acquire_idle_p() {
             m.park_main();

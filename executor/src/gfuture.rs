@@ -30,9 +30,11 @@
 //!   `std::thread::panicking()`; a destructor panicking then is reported on stderr, and the
 //!   poll's panic stays the result;
 //! - at the first poll after an abort (`drop_aborted`): the result is `Cancelled`, or the
-//!   destructor's panic as `JoinError::Panic`;
-//! - in this wrapper's own `Drop` otherwise (shutdown, a G dropped unscheduled): nobody can
-//!   take the panic, which is reported on stderr; the handle reports the task cancelled.
+//!   destructor's panic as `JoinError::Panic`. Shutdown and a `LocalSet`'s drop drop the
+//!   futures of queued Gs this way too (`shared::cancel_now`);
+//! - in this wrapper's own `Drop` otherwise (a G dropped unscheduled: a spawn refused at
+//!   shutdown, a task whose last reference went): nobody can take the panic, which is reported
+//!   on stderr; the handle reports the task cancelled.
 //!
 //! The output, once made, is wrapped in a `TaskOutput` (`task_output.rs`), which gives the same
 //! care to its drop when no handle takes it.

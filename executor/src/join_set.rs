@@ -5,23 +5,37 @@
 //! state of its own. As in tokio, dropping the set aborts every G still in it, and each spawn
 //! returns an `AbortHandle` (`abort.rs`) for that one G.
 //!
-//! # `try_join_next`
+//! # The set's own waker
 //!
-//! It must take a finished member without waiting and without losing the waker a pending
-//! `poll_join_next` registered. `FuturesUnordered` keeps one waker, the last one it was polled
-//! with, and may return `Pending` with members still queued, after waking that waker (it yields
-//! once it has polled as many members as it holds, when members woke themselves, or when its
-//! queue is caught mid-update). So the set polls it with its own [`TryJoinWaker`], which notes
-//! that it was woken and passes every wake on to the waker of the last `poll_join_next`; it is
-//! made on the first `try_join_next` only. A poll that ends `Pending` with that waker woken is
-//! repeated; one that ends `Pending` without means no member has finished. The poll runs
-//! unconstrained by the coop budget, as it could not yield anyway.
+//! The members are always polled with one waker of the set's, a [`ParentWaker`], which notes
+//! that it was woken and passes wakes on to the waker of the last `poll_join_next`. Two things
+//! need it:
+//!
+//! - The parent's waker is a user's, and dropping one runs user code, which may come back into
+//!   the set or drive the runtime (a waker owning a runtime `block_on`s in its `Drop`). If
+//!   `FuturesUnordered` held it, a new waker would replace it inside its poll, and the old one
+//!   would be dropped there, in the middle of the set's poll. The set replaces it itself and
+//!   drops the old one once its poll has returned, as tokio does.
+//! - `try_join_next` must take a finished member without waiting and without losing the waker
+//!   a pending `poll_join_next` registered. `FuturesUnordered` may return `Pending` with members
+//!   still queued, after waking its waker (it yields once it has polled as many members as it
+//!   holds, when members woke themselves, or when its queue is caught mid-update). A poll that
+//!   ends `Pending` with the set's waker woken is repeated; one that ends `Pending` without
+//!   means no member has finished. That poll runs unconstrained by the coop budget, as it could
+//!   not yield anyway.
+//!
+//! While the set polls its members, a wake is only noted, not passed on: the parent is polling
+//! right now, and taking its waker out of the slot to wake it would drop it (the user code
+//! above) when the wake was `FuturesUnordered`'s own yield. The poll passes a noted wake on
+//! when it ends (`poll_join_next` wakes its caller's waker by reference; `try_join_next` polls
+//! again). The flag and the note are `SeqCst` on both sides, so a wake from another thread
+//! either sees the poll over and passes itself on, or is seen by the poll's end.
 
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Wake, Waker};
 
 use futures::stream::{FuturesUnordered, Stream};
@@ -35,8 +49,8 @@ use crate::task_id::Id;
 /// set aborts the tasks still in it.
 pub struct JoinSet<T> {
     members: FuturesUnordered<Member<T>>,
-    /// Made by the first `try_join_next` (module doc).
-    try_waker: Option<Arc<TryJoinWaker>>,
+    /// The waker the members are polled with (module doc), made by the first poll.
+    waker: Option<(Arc<ParentWaker>, Waker)>,
 }
 
 /// A member: a `JoinHandle` whose output carries the G's id.
@@ -55,25 +69,66 @@ impl<T> Future for Member<T> {
     }
 }
 
-/// The waker `try_join_next` polls with (module doc).
-struct TryJoinWaker {
-    /// Set by every wake; cleared before each poll of `try_join_next`. `Relaxed`: it is read
-    /// back by the thread that polls, after the poll, and a wake it misses from another thread
-    /// was passed on to `last` anyway.
+/// The waker the set polls its members with (module doc).
+struct ParentWaker {
+    /// Set by every wake; cleared when a poll of the members begins.
     woken: AtomicBool,
-    /// The waker of the last `poll_join_next`, which must still be woken.
-    last: gort_context::WakerSlot,
+    /// Whether the set is polling its members now: a wake is then only noted (module doc).
+    polling: AtomicBool,
+    /// The waker of the last `poll_join_next`, until a wake takes it. A mutex rather than an
+    /// atomic slot, so that replacing it hands the old one back to be dropped later.
+    parent: Mutex<Option<Waker>>,
 }
 
-impl Wake for TryJoinWaker {
+impl ParentWaker {
+    /// Makes `waker` the one to wake; returns the one it replaces, for the caller to drop once
+    /// its poll is over (module doc).
+    fn replace(&self, waker: &Waker) -> Option<Waker> {
+        let mut parent = self.parent.lock().unwrap_or_else(|e| e.into_inner());
+        match &*parent {
+            Some(current) if current.will_wake(waker) => None,
+            _ => parent.replace(waker.clone()),
+        }
+    }
+
+    /// Runs `poll` (of the members) with wakes only noted; returns its result and whether a
+    /// wake came meanwhile.
+    fn polling<R>(&self, poll: impl FnOnce() -> R) -> (R, bool) {
+        /// Ends the poll, also when a member's poll unwinds.
+        struct End<'a>(&'a AtomicBool);
+        impl Drop for End<'_> {
+            fn drop(&mut self) {
+                self.0.store(false, Ordering::SeqCst);
+            }
+        }
+        self.woken.store(false, Ordering::SeqCst);
+        self.polling.store(true, Ordering::SeqCst);
+        let result = {
+            let _end = End(&self.polling);
+            poll()
+        };
+        (result, self.woken.load(Ordering::SeqCst))
+    }
+
+    /// Wakes the parent's waker, taking it out of the slot (it registers again when it polls).
+    fn forward(&self) {
+        let parent = self.parent.lock().unwrap_or_else(|e| e.into_inner()).take();
+        // Outside the lock: waking runs user code.
+        if let Some(parent) = parent {
+            parent.wake();
+        }
+    }
+}
+
+impl Wake for ParentWaker {
     fn wake(self: Arc<Self>) {
         self.wake_by_ref();
     }
 
     fn wake_by_ref(self: &Arc<Self>) {
-        self.woken.store(true, Ordering::Relaxed);
-        if let Some(waker) = self.last.take() {
-            waker.wake();
+        self.woken.store(true, Ordering::SeqCst);
+        if !self.polling.load(Ordering::SeqCst) {
+            self.forward();
         }
     }
 }
@@ -83,7 +138,7 @@ impl<T> JoinSet<T> {
     pub fn new() -> JoinSet<T> {
         JoinSet {
             members: FuturesUnordered::new(),
-            try_waker: None,
+            waker: None,
         }
     }
 
@@ -197,25 +252,22 @@ impl<T: 'static> JoinSet<T> {
 
     /// [`JoinSet::try_join_next`], with the id of the task that finished.
     pub fn try_join_next_with_id(&mut self) -> Option<Result<(Id, T), JoinError>> {
-        let try_waker = self
-            .try_waker
-            .get_or_insert_with(|| {
-                Arc::new(TryJoinWaker {
-                    woken: AtomicBool::new(false),
-                    last: gort_context::WakerSlot::new(),
-                })
-            })
-            .clone();
-        let waker = Waker::from(Arc::clone(&try_waker));
-        let mut cx = Context::from_waker(&waker);
+        let (parent, waker) = parent_waker(&mut self.waker);
+        let mut cx = Context::from_waker(waker);
         loop {
-            try_waker.woken.store(false, Ordering::Relaxed);
-            let polled =
-                gort_context::with_unconstrained(|| Pin::new(&mut self.members).poll_next(&mut cx));
+            let (polled, woken) = parent.polling(|| {
+                gort_context::with_unconstrained(|| Pin::new(&mut self.members).poll_next(&mut cx))
+            });
             match polled {
-                Poll::Ready(result) => return result,
+                Poll::Ready(result) => {
+                    if woken {
+                        // A wake held back during the poll may be another member's.
+                        parent.forward();
+                    }
+                    return result;
+                }
                 // Members were left unpolled (module doc): go on with them.
-                Poll::Pending if try_waker.woken.load(Ordering::Relaxed) => continue,
+                Poll::Pending if woken => continue,
                 Poll::Pending => return None,
             }
         }
@@ -270,12 +322,31 @@ impl<T: 'static> JoinSet<T> {
         &mut self,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<(Id, T), JoinError>>> {
-        if let Some(try_waker) = &self.try_waker {
-            // A later `try_join_next` replaces `cx`'s waker in the members: it passes wakes on.
-            try_waker.last.register(cx.waker());
+        let (parent, waker) = parent_waker(&mut self.waker);
+        let replaced = parent.replace(cx.waker());
+        let (polled, woken) = parent
+            .polling(|| Pin::new(&mut self.members).poll_next(&mut Context::from_waker(waker)));
+        if woken {
+            // Passed on now, keeping the caller's waker registered (module doc).
+            cx.waker().wake_by_ref();
         }
-        Pin::new(&mut self.members).poll_next(cx)
+        // After the poll: dropping a user's waker runs user code (module doc).
+        drop(replaced);
+        polled
     }
+}
+
+/// The set's own waker (module doc), made on first use.
+fn parent_waker(slot: &mut Option<(Arc<ParentWaker>, Waker)>) -> &(Arc<ParentWaker>, Waker) {
+    slot.get_or_insert_with(|| {
+        let parent = Arc::new(ParentWaker {
+            woken: AtomicBool::new(false),
+            polling: AtomicBool::new(false),
+            parent: Mutex::new(None),
+        });
+        let waker = Waker::from(Arc::clone(&parent));
+        (parent, waker)
+    })
 }
 
 impl<T> Default for JoinSet<T> {

@@ -156,13 +156,24 @@ thread_local! {
 ///
 /// # Panics
 ///
-/// Outside a `LocalSet` (and outside a `LocalRuntime`, which has one).
+/// Outside a `LocalSet` (and outside a `LocalRuntime`, which has one), and where the current
+/// runtime is a `LocalRuntime` built on another thread.
 #[track_caller]
 pub fn spawn_local<F>(future: F) -> JoinHandle<F::Output>
 where
     F: Future + 'static,
     F::Output: 'static,
 {
+    // As in tokio, a current runtime that is a `LocalRuntime` comes first: its tasks live on
+    // the thread that built it, which no other thread's spawn may reach.
+    let local_thread =
+        context::with_current_shared(|shared| shared.and_then(|shared| shared.local_thread()));
+    if local_thread.is_some_and(|owner| owner != std::thread::current().id()) {
+        panic!(
+            "Local tasks can only be spawned on a LocalRuntime from the thread the runtime was \
+             created on"
+        );
+    }
     let entered = CURRENT
         .try_with(|current| current.entered.borrow().clone())
         .ok()
@@ -328,6 +339,7 @@ impl Future for LocalSet {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         self.context.shared.waker.register(cx.waker());
+        context::note_local_set_polled();
         if self.running(|| self.tick()) {
             cx.waker().wake_by_ref();
             return Poll::Pending;
@@ -351,8 +363,9 @@ impl Drop for LocalSet {
             let queued = std::mem::take(&mut *context.run_queue.borrow_mut());
             let dropped_some = !queued.is_empty();
             // Outside the lock and the borrow: destructors run user code, which may wake or
-            // spawn.
-            drop(queued);
+            // spawn. Each task is run once aborted, so that a destructor's panic is its
+            // `JoinError::Panic`.
+            queued.into_iter().for_each(crate::shared::cancel_now);
             if context.tasks.borrow().is_empty() {
                 return;
             }
@@ -459,6 +472,7 @@ impl<F: Future> Future for RunUntil<'_, F> {
         let local_set = *this.local_set;
         let future = this.future;
         local_set.context.shared.waker.register(cx.waker());
+        context::note_local_set_polled();
         local_set.running(|| {
             if let Poll::Ready(output) = future.poll(cx) {
                 return Poll::Ready(output);

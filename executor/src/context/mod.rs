@@ -10,6 +10,7 @@
 //! before the one it serves when code asks for the current runtime.
 
 mod enter;
+mod main_role;
 
 use std::cell::Cell;
 use std::mem::ManuallyDrop;
@@ -23,6 +24,10 @@ use crate::shared::Shared;
 use crate::Task;
 use enter::release_entered;
 pub(crate) use enter::{enter, leave, with_parked_enter, EnterRecord, ParkedEnter};
+pub(crate) use main_role::{
+    block_in_place_refusal, enter_main, note_local_set_polled, served_shared, worker_index,
+    BlockOnKind,
+};
 
 /// The thread's scheduler state.
 ///
@@ -569,29 +574,5 @@ pub(crate) fn in_async_code() -> bool {
             Some(g) => g.state() != crate::g::GState::Syscall,
             None => ctx.in_block_on.get(),
         }
-    })
-}
-
-/// The P index [`crate::runtime::worker_index`] reports: that of the P this thread holds, if it
-/// is one of its runtime's GOMAXPROCS (a spare standing in for a stuck P is not a worker).
-pub(crate) fn worker_index() -> Option<usize> {
-    let (shared, p) = held_p()?;
-    // SAFETY: `held_p` returns the context's pointers, valid while this thread serves the
-    // runtime and holds the P, which outlasts this call.
-    let (shared, p) = unsafe { (shared.as_ref(), p.as_ref()) };
-    (p.index < shared.procs).then_some(p.index)
-}
-
-/// Why `block_in_place` must panic on this thread, if it must: inside a `LocalSet`, or on the
-/// `block_on` thread of a current-thread runtime (whose only P no other thread may take).
-pub(crate) fn block_in_place_refusal() -> Option<&'static str> {
-    CONTEXT.with(|ctx| {
-        if ctx.block_in_place_refused.get() {
-            return Some("inside a `LocalSet`");
-        }
-        let shared = ctx.shared.get();
-        // SAFETY: by the `Context` invariant, a non-null `shared` is alive while set.
-        let current_thread = unsafe { shared.as_ref() }.is_some_and(Shared::is_current_thread);
-        (current_thread && ctx.in_block_on.get()).then_some("on a current-thread runtime")
     })
 }

@@ -134,7 +134,7 @@ impl Handle {
     /// and could deadlock. (Inside `block_in_place` or `spawn_blocking` it is allowed.)
     #[track_caller]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
-        block_on::block_on(&self.shared, future)
+        block_on::block_on(&self.shared, crate::context::BlockOnKind::Handle, future)
     }
 
     /// Runs `func` on this runtime's blocking pool (see `task::spawn_blocking`).

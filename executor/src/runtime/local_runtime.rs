@@ -39,6 +39,7 @@ impl LocalRuntime {
     }
 
     pub(super) fn from_runtime(runtime: Runtime) -> LocalRuntime {
+        runtime.handle().shared.set_local_thread();
         LocalRuntime {
             local: LocalSet::new(),
             runtime,

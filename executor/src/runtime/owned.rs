@@ -31,7 +31,9 @@ impl Runtime {
     /// meanwhile (DESIGN.md §3). Panics if called from inside a task or another `block_on`.
     #[track_caller]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
-        self.handle.block_on(future)
+        // As the runtime itself: on a current-thread runtime this thread may hold its core
+        // (`context/main_role.rs`).
+        crate::block_on::block_on(&self.handle.shared, context::BlockOnKind::Runtime, future)
     }
 
     /// Runs `func` on this runtime's blocking pool (see `task::spawn_blocking`).

@@ -151,6 +151,12 @@ pub(crate) struct Shared {
     pub(crate) limits: ThreadLimits,
     /// Set once the runtime hit `limits.max` and said so on stderr.
     thread_cap_reported: AtomicBool,
+    /// A current-thread runtime's core: held by the thread whose `Runtime::block_on` answers
+    /// as its worker (`context/main_role.rs`).
+    core_owned: AtomicBool,
+    /// For a `LocalRuntime`'s runtime, the thread that built it: the only one whose
+    /// `spawn_local` may reach it (`local_set.rs`).
+    local_thread: std::sync::OnceLock<thread::ThreadId>,
 }
 
 /// What `sched.lock` guards.
@@ -207,7 +213,7 @@ mod idle;
 pub(crate) use idle::{Parking, Unpark};
 mod poller;
 mod shutdown;
-pub(crate) use shutdown::refuse;
+pub(crate) use shutdown::{cancel_now, refuse};
 mod spare;
 mod threads;
 
@@ -280,6 +286,8 @@ impl Shared {
             threads: Mutex::new(Vec::new()),
             limits,
             thread_cap_reported: AtomicBool::new(false),
+            core_owned: AtomicBool::new(false),
+            local_thread: std::sync::OnceLock::new(),
         });
         let weak = Arc::downgrade(&shared);
         let adopted = shared.time.set_hook(move |event| {
@@ -437,6 +445,30 @@ impl Shared {
     /// thread of its own).
     pub(crate) fn is_current_thread(&self) -> bool {
         self.config.flavor == RuntimeFlavor::CurrentThread
+    }
+
+    /// Takes the core (`context/main_role.rs`) if no thread holds it: whether it did.
+    pub(crate) fn claim_core(&self) -> bool {
+        !self.core_owned.load(Ordering::Relaxed)
+            && self
+                .core_owned
+                .compare_exchange(false, true, Ordering::AcqRel, Ordering::Relaxed)
+                .is_ok()
+    }
+
+    /// Marks this runtime as a `LocalRuntime`'s, built on the calling thread.
+    pub(crate) fn set_local_thread(&self) {
+        let _ = self.local_thread.set(thread::current().id());
+    }
+
+    /// The thread that built this runtime, if it is a `LocalRuntime`'s.
+    pub(crate) fn local_thread(&self) -> Option<thread::ThreadId> {
+        self.local_thread.get().copied()
+    }
+
+    /// Gives the core back (its holder leaves `block_on`).
+    pub(crate) fn release_core(&self) {
+        self.core_owned.store(false, Ordering::Release);
     }
 
     /// Wakes every thread inside `block_on` on this runtime, so that one of them takes the idle

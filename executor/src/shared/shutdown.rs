@@ -1,6 +1,8 @@
 //! Stopping the runtime: parked Ms exit, running Ms exit after their poll, threads are joined
 //! within `shutdown_timeout`, and every G's future is dropped (queued ones directly, parked ones
-//! after the registry wakes them), then every `block_on` main is woken once.
+//! after the registry wakes them), then every `block_on` main is woken once. A queued G is
+//! dropped by running it once aborted ([`cancel_now`]), so that a destructor's panic is the
+//! task's result, as in tokio.
 //!
 //! # Spawns during shutdown are refused
 //!
@@ -112,7 +114,7 @@ impl Shared {
             }
             // Outside the lock: dropping a future runs user destructors, which may wake or
             // spawn Gs (they land in the global queue and are dropped on the next round).
-            drop(tasks);
+            tasks.into_iter().for_each(cancel_now);
         }
     }
 
@@ -127,8 +129,17 @@ impl Shared {
             self.pidleput(&mut sched, p.index);
             tasks
         };
-        drop(tasks);
+        tasks.into_iter().for_each(cancel_now);
     }
+}
+
+/// Drops the future of queued G `task` as an abort does: the G is marked aborted and run once,
+/// so that its wrapper drops the future inside the task (`gfuture.rs`) and a destructor that
+/// panics becomes the task's `JoinError::Panic`, as in tokio, instead of a message on stderr
+/// and a cancellation. At shutdown, and when a `LocalSet` is dropped.
+pub(crate) fn cancel_now(task: Task) {
+    task.metadata().set_aborted();
+    task.run();
 }
 
 /// Refused futures one thread drops in one chain before it leaks the rest (module doc).
