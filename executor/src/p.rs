@@ -156,6 +156,12 @@ impl P {
         self.role.store(role as u8, Ordering::Release);
     }
 
+    /// Whether `runnext` is empty now. Only the owner fills it, so an owner that sees it empty
+    /// may fill it without displacing anyone (a thief may empty it meanwhile, never fill it).
+    pub(crate) fn runnext_is_empty(&self) -> bool {
+        self.runnext.load(Ordering::Relaxed).is_null()
+    }
+
     /// Go's `runqput`: queues `task`, into `runnext` if `next` (the displaced G goes to the tail).
     /// On a full ring returns the batch (half the ring plus one) for the global queue.
     ///

@@ -338,9 +338,11 @@ impl Shared {
                 if in_g {
                     self.schedule_local(p, task, false);
                 } else {
-                    // Spawned by a `block_on` future, not a G: to the tail, so that main's
-                    // spawns start in the order they were made, as tokio's do (its tests, and
-                    // users', rely on it). `runnext` is Go's hand-off from a G about to park.
+                    // Spawned by a `block_on` future, not a G: main's spawns start in the order
+                    // they were made, as tokio's do (its tests, and users', rely on it). So a
+                    // spawn takes `runnext` only when it is empty (a spawn-and-await loop keeps
+                    // its hand-off there) and goes to the ring's tail behind it otherwise,
+                    // never displacing an earlier spawn.
                     self.schedule_spawned_in_order(p, task);
                 }
             }
@@ -401,12 +403,13 @@ impl Shared {
         }
     }
 
-    /// A G spawned by a `block_on` future on an M holding `p`: the tail of the P's ring (FIFO
-    /// among main's spawns), and `wakep` may start a spinner.
+    /// A G spawned by a `block_on` future on an M holding `p`: into `runnext` if it is empty,
+    /// else the tail of the P's ring (FIFO among main's spawns), and `wakep` may start a spinner.
     fn schedule_spawned_in_order(self: &Arc<Self>, p: &P, task: Task) {
         task.metadata().set_state(GState::Runnable);
+        let next = p.runnext_is_empty();
         // SAFETY: callers pass the P this thread holds (from `current_p_of`).
-        if let Err(overflow) = unsafe { p.push(task, false) } {
+        if let Err(overflow) = unsafe { p.push(task, next) } {
             self.global_push(overflow);
         }
         self.wakep();
