@@ -53,8 +53,9 @@
 //! task parked on a channel whose handles are all held by leaked tasks is itself reported
 //! leaked, while one handle held anywhere opaque (a plain future, `main`) keeps the channel,
 //! and every task parked on it, live. Like Go's, the pass does not tell senders from receivers:
-//! a live receiver also keeps a parked receiver live. The arena costs the channel nothing per
-//! operation: a `Gc` derefs like an `Arc` (plus a check of the header's dead bit).
+//! a live receiver also keeps a parked receiver live. The arena costs sends and receives next
+//! to nothing: a `Gc` derefs like an `Arc` plus a relaxed load of the header's dead bit; only
+//! making or dropping a handle also pins the thread for the count change (gort-gc's `safepoint.rs`).
 
 pub mod error;
 mod receiver;
