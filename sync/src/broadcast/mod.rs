@@ -55,7 +55,8 @@
 //! and every task parked on it, live. Like Go's, the pass does not tell senders from receivers:
 //! a live receiver also keeps a parked receiver live. The arena costs sends and receives next
 //! to nothing: a `Gc` derefs like an `Arc` plus a relaxed load of the header's dead bit; only
-//! making or dropping a handle also pins the thread for the count change (gort-gc's `safepoint.rs`).
+//! making or dropping a handle also pins the thread for the count change (gort-gc's
+//! `safepoint.rs`).
 
 pub mod error;
 mod receiver;
