@@ -42,6 +42,21 @@
 //! The lock-based design is tokio's too; gort's differs in the wait list (a slab and an epoch
 //! instead of an intrusive list, so no `unsafe`) and in never running user code (a waker, a
 //! value's destructor) under a lock.
+//!
+//! # In the GC arena
+//!
+//! The state is a [`Gc`] object of kind `Waits`, as mpsc's and oneshot's are: it holds no
+//! edges (values are opaque), but the leak pass asks it for the wakers in its two wait lists
+//! and names them `broadcast receive` (a parked `recv`) and `broadcast closed` (a parked
+//! `Sender::closed`). Every handle is [`Trace`](gort_gc::Trace), an edge to the state, so a
+//! handle captured by `go!` or held in a `Gc` counts as reachable only through its owner: a
+//! task parked on a channel whose handles are all held by leaked tasks is itself reported
+//! leaked, while one handle held anywhere opaque (a plain future, `main`) keeps the channel,
+//! and every task parked on it, live. Like Go's, the pass does not tell senders from receivers:
+//! a live receiver also keeps a parked receiver live. The arena costs sends and receives next
+//! to nothing: a `Gc` derefs like an `Arc` plus a relaxed load of the header's dead bit; only
+//! making or dropping a handle also pins the thread for the count change (gort-gc's
+//! `safepoint.rs`).
 
 pub mod error;
 mod receiver;
@@ -49,7 +64,7 @@ mod ring;
 mod sender;
 pub(crate) mod wait_list;
 
-use std::sync::Arc;
+use gort_gc::Gc;
 
 pub use receiver::Receiver;
 pub use sender::{Sender, WeakSender};
@@ -64,9 +79,9 @@ use ring::Shared;
 /// If `capacity` is 0 or exceeds `usize::MAX / 2`.
 #[track_caller]
 pub fn channel<T: Clone>(capacity: usize) -> (Sender<T>, Receiver<T>) {
-    let shared = Arc::new(Shared::new(capacity, 1));
+    let shared = Shared::allocate(capacity, 1);
     (
-        Sender::from_shared(Arc::clone(&shared)),
+        Sender::from_shared(Gc::clone(&shared)),
         Receiver::first(shared),
     )
 }

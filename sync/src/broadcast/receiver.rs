@@ -4,8 +4,9 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
 use std::task::{ready, Context, Poll};
+
+use gort_gc::{Gc, Trace, Visitor};
 
 use super::error::{RecvError, TryRecvError};
 use super::ring::Shared;
@@ -15,7 +16,7 @@ use super::wait_list::Registration;
 /// in order, unless it lags (see the module doc). It reads through `&mut self`, one receive at
 /// a time; for another independent reader, [`resubscribe`](Receiver::resubscribe).
 pub struct Receiver<T> {
-    shared: Arc<Shared<T>>,
+    shared: Gc<Shared<T>>,
     /// The position of the next value to read. Only this handle moves it.
     next: u64,
 }
@@ -30,12 +31,12 @@ struct Recv<'a, T> {
 impl<T> Receiver<T> {
     /// The first receiver of a channel made by [`channel`](super::channel), already counted,
     /// reading from the start.
-    pub(super) fn first(shared: Arc<Shared<T>>) -> Receiver<T> {
+    pub(super) fn first(shared: Gc<Shared<T>>) -> Receiver<T> {
         Receiver { shared, next: 0 }
     }
 
     /// A new receiver of `shared`, reading from its tail.
-    pub(super) fn subscribed(shared: Arc<Shared<T>>) -> Receiver<T> {
+    pub(super) fn subscribed(shared: Gc<Shared<T>>) -> Receiver<T> {
         let next = shared.add_receiver();
         Receiver { shared, next }
     }
@@ -53,7 +54,7 @@ impl<T> Receiver<T> {
 
     /// Whether `other` receives from the same channel.
     pub fn same_channel(&self, other: &Receiver<T>) -> bool {
-        Arc::ptr_eq(&self.shared, &other.shared)
+        Gc::ptr_eq(&self.shared, &other.shared)
     }
 
     /// Live [`Sender`](super::Sender)s of the channel.
@@ -76,7 +77,7 @@ impl<T: Clone> Receiver<T> {
     /// A new receiver of the same channel that gets the values sent from now on (not the ones
     /// this receiver has still to read).
     pub fn resubscribe(&self) -> Receiver<T> {
-        Receiver::subscribed(Arc::clone(&self.shared))
+        Receiver::subscribed(Gc::clone(&self.shared))
     }
 
     /// Receives the next value (a clone: every receiver gets its own), waiting for one.
@@ -147,7 +148,22 @@ impl<T> Drop for Recv<'_, T> {
 
 impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
-        self.shared.remove_receiver(self.next);
+        // `None` only while the collector frees a cycle this receiver was in: nobody is left to
+        // tell.
+        if let Some(shared) = Gc::try_get(&self.shared) {
+            shared.remove_receiver(self.next);
+        }
+    }
+}
+
+// `Unpin` whatever `T` is, as tokio's is (nothing points into it; a `Gc` is `Unpin` only when
+// its value is).
+impl<T> Unpin for Receiver<T> {}
+
+// SAFETY: a receiver owns exactly one handle to its channel's state, and never swaps it.
+unsafe impl<T> Trace for Receiver<T> {
+    fn trace(&self, visitor: &mut dyn Visitor) {
+        self.shared.trace(visitor);
     }
 }
 

@@ -1,9 +1,12 @@
 //! `Shared`: a broadcast channel's state, the ring of slots and the tail (see the module doc of
-//! `broadcast` for the protocol). Senders and receivers are thin handles over this.
+//! `broadcast` for the protocol). Senders and receivers are thin handles over this, which
+//! lives in gort's GC arena so that the leak pass sees the tasks parked on it.
 
 use std::sync::atomic::AtomicUsize;
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Mutex, MutexGuard, PoisonError, TryLockError};
 use std::task::{Poll, Waker};
+
+use gort_gc::{Gc, Kind, Tracer, Visitor};
 
 use super::error::{SendError, TryRecvError};
 use super::wait_list::{Registration, WaitList};
@@ -11,7 +14,7 @@ use super::wait_list::{Registration, WaitList};
 /// The most receivers a channel counts (tokio's bound, far above anything real).
 const MAX_RECEIVERS: usize = usize::MAX >> 2;
 
-/// A channel's state, shared by its handles through an `Arc`.
+/// A channel's state, shared by its handles through a [`Gc`].
 pub(super) struct Shared<T> {
     /// The ring: position `pos` lives in slot `pos & mask`. Each slot has its own lock, so
     /// receivers reading different positions do not contend, and reading never takes the tail
@@ -63,11 +66,30 @@ pub(super) struct Read<'a, T> {
     slot: Option<MutexGuard<'a, Slot<T>>>,
 }
 
+/// Traces a channel for the leak pass: the wakers of the tasks parked on it. Its values are
+/// opaque (they are only `Clone`), so it holds no edges.
+struct WaitingTasks;
+
+// SAFETY: reports only the wakers the tail's wait lists hold, each under its own holder (its
+// slab entry), and no object edge, hence `Waits`.
+unsafe impl<T> Tracer<Shared<T>> for WaitingTasks {
+    const KIND: Kind = Kind::Waits;
+    fn trace(shared: &Shared<T>, visitor: &mut dyn Visitor) {
+        shared.trace_waiting(visitor);
+    }
+}
+
 impl<T> Shared<T> {
+    /// [`Shared::new`] in the GC arena.
+    #[track_caller]
+    pub(super) fn allocate(capacity: usize, receivers: usize) -> Gc<Shared<T>> {
+        Gc::new_traced_by::<WaitingTasks>(Shared::new(capacity, receivers))
+    }
+
     /// A channel state with room for `capacity` values (rounded up to a power of two) and
     /// `receivers` receivers counted already.
     #[track_caller]
-    pub(super) fn new(capacity: usize, receivers: usize) -> Shared<T> {
+    fn new(capacity: usize, receivers: usize) -> Shared<T> {
         assert!(capacity > 0, "broadcast channel capacity cannot be zero");
         assert!(
             capacity <= usize::MAX >> 1,
@@ -282,6 +304,21 @@ impl<T> Shared<T> {
             }
         }
         (capacity - read) as usize
+    }
+
+    /// Reports the wakers of the tasks parked here to the leak pass: receivers waiting for a
+    /// value (`broadcast receive`) and `Sender::closed` waiting for the last receiver to go
+    /// (`broadcast closed`). The world is stopped, so the tail lock is free unless its holder
+    /// is outside every pin (a plain thread); then nothing is reported, which only makes the
+    /// parked tasks look reachable.
+    fn trace_waiting(&self, visitor: &mut dyn Visitor) {
+        let tail = match self.tail.try_lock() {
+            Ok(tail) => tail,
+            Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
+            Err(TryLockError::WouldBlock) => return,
+        };
+        tail.receiving.trace(visitor, "broadcast receive");
+        tail.closing.trace(visitor, "broadcast closed");
     }
 
     /// Whether no retained value is still unread by anyone: true when the newest one is read.

@@ -4,8 +4,9 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
 use std::task::{Context, Poll};
+
+use gort_gc::{Gc, Trace, Visitor};
 
 use super::error::SendError;
 use super::receiver::Receiver;
@@ -15,13 +16,13 @@ use super::wait_list::Registration;
 /// The sending half of a broadcast channel: every value sent goes to every subscribed
 /// [`Receiver`]. Clone it for more senders; the channel closes when the last one is dropped.
 pub struct Sender<T> {
-    shared: Arc<Shared<T>>,
+    shared: Gc<Shared<T>>,
 }
 
 /// A sender that does not keep the channel open: once every [`Sender`] is gone the channel is
 /// closed even if `WeakSender`s remain, and [`upgrade`](WeakSender::upgrade) returns `None`.
 pub struct WeakSender<T> {
-    shared: Arc<Shared<T>>,
+    shared: Gc<Shared<T>>,
 }
 
 /// The future of [`Sender::closed`]'s wait.
@@ -40,12 +41,12 @@ impl<T> Sender<T> {
     #[track_caller]
     pub fn new(capacity: usize) -> Sender<T> {
         Sender {
-            shared: Arc::new(Shared::new(capacity, 0)),
+            shared: Shared::allocate(capacity, 0),
         }
     }
 
     /// The sender of a channel made by [`channel`](super::channel).
-    pub(super) fn from_shared(shared: Arc<Shared<T>>) -> Sender<T> {
+    pub(super) fn from_shared(shared: Gc<Shared<T>>) -> Sender<T> {
         Sender { shared }
     }
 
@@ -61,7 +62,7 @@ impl<T> Sender<T> {
 
     /// A new receiver that gets the values sent after this call.
     pub fn subscribe(&self) -> Receiver<T> {
-        Receiver::subscribed(Arc::clone(&self.shared))
+        Receiver::subscribed(Gc::clone(&self.shared))
     }
 
     /// A [`WeakSender`] of this channel, which does not keep it open.
@@ -70,7 +71,7 @@ impl<T> Sender<T> {
         // A count, not a synchronisation point.
         self.shared.weak_senders.fetch_add(1, Ordering::Relaxed);
         WeakSender {
-            shared: Arc::clone(&self.shared),
+            shared: Gc::clone(&self.shared),
         }
     }
 
@@ -92,7 +93,7 @@ impl<T> Sender<T> {
 
     /// Whether `other` sends on the same channel.
     pub fn same_channel(&self, other: &Sender<T>) -> bool {
-        Arc::ptr_eq(&self.shared, &other.shared)
+        Gc::ptr_eq(&self.shared, &other.shared)
     }
 
     /// Completes once no receiver is subscribed (at once if none is now). A receiver that
@@ -134,7 +135,7 @@ impl<T> WeakSender<T> {
                 Ordering::Relaxed,
                 Ordering::Acquire,
             ) {
-                Ok(_) => return Some(Sender::from_shared(Arc::clone(&self.shared))),
+                Ok(_) => return Some(Sender::from_shared(Gc::clone(&self.shared))),
                 Err(current) => count = current,
             }
         }
@@ -172,15 +173,20 @@ impl<T> Clone for Sender<T> {
     fn clone(&self) -> Sender<T> {
         // A count: the handle being cloned keeps the count above zero meanwhile.
         self.shared.senders.fetch_add(1, Ordering::Relaxed);
-        Sender::from_shared(Arc::clone(&self.shared))
+        Sender::from_shared(Gc::clone(&self.shared))
     }
 }
 
 impl<T> Drop for Sender<T> {
     fn drop(&mut self) {
+        // `None` only while the collector frees a cycle this sender was in: nobody is left to
+        // tell.
+        let Some(shared) = Gc::try_get(&self.shared) else {
+            return;
+        };
         // `AcqRel`: the sender that closes sees every other sender's sends as done.
-        if self.shared.senders.fetch_sub(1, Ordering::AcqRel) == 1 {
-            self.shared.close();
+        if shared.senders.fetch_sub(1, Ordering::AcqRel) == 1 {
+            shared.close();
         }
     }
 }
@@ -189,14 +195,36 @@ impl<T> Clone for WeakSender<T> {
     fn clone(&self) -> WeakSender<T> {
         self.shared.weak_senders.fetch_add(1, Ordering::Relaxed);
         WeakSender {
-            shared: Arc::clone(&self.shared),
+            shared: Gc::clone(&self.shared),
         }
     }
 }
 
 impl<T> Drop for WeakSender<T> {
     fn drop(&mut self) {
-        self.shared.weak_senders.fetch_sub(1, Ordering::AcqRel);
+        if let Some(shared) = Gc::try_get(&self.shared) {
+            shared.weak_senders.fetch_sub(1, Ordering::AcqRel);
+        }
+    }
+}
+
+// The handles are `Unpin` whatever `T` is, as tokio's are (nothing points into them; a `Gc` is
+// `Unpin` only when its value is).
+impl<T> Unpin for Sender<T> {}
+impl<T> Unpin for WeakSender<T> {}
+
+// SAFETY: a sender owns exactly one handle to its channel's state, and never swaps it.
+unsafe impl<T> Trace for Sender<T> {
+    fn trace(&self, visitor: &mut dyn Visitor) {
+        self.shared.trace(visitor);
+    }
+}
+
+// SAFETY: as for the sender. A weak sender is an edge too: it can upgrade and send, so a task
+// parked on the channel is reachable through it.
+unsafe impl<T> Trace for WeakSender<T> {
+    fn trace(&self, visitor: &mut dyn Visitor) {
+        self.shared.trace(visitor);
     }
 }
 

@@ -25,11 +25,17 @@
 //!   may still be in the slab (it looked before the notifier got the lock), but every change it
 //!   did not see at parking time is followed by a `take_all` that drains it; so only a future
 //!   dropped while still pending needs the lock to withdraw ([`WaitList::cancel`]).
+//!
+//! The channels that own a list are in gort's GC arena, and the leak pass asks them for the
+//! wakers they hold ([`WaitList::trace`]): each parked waker is reported under its slab entry's
+//! address, with the wait reason the owner gives, so that a task parked here on a channel
+//! nothing live can reach is reported as leaked, and one parked on a live channel is not.
 
 use std::cell::Cell;
 use std::mem;
 use std::task::Waker;
 
+use gort_gc::Visitor;
 use slab::Slab;
 
 /// Parked wakers, woken all at once (module doc). Guarded by the owner's lock.
@@ -126,6 +132,14 @@ impl WaitList {
         let mut wakers = SPARE_BATCH.try_with(Cell::take).unwrap_or_default();
         wakers.extend(self.waiters.drain());
         WakeBatch { wakers }
+    }
+
+    /// Reports every parked waker to the leak pass, each under the address of its slab entry
+    /// (stable while the owner's lock is held), with `reason` as its wait reason.
+    pub(crate) fn trace(&self, visitor: &mut dyn Visitor, reason: &'static str) {
+        for (_, waker) in &self.waiters {
+            visitor.visit_waker(std::ptr::from_ref(waker).addr(), waker, reason);
+        }
     }
 
     /// How many futures are parked.

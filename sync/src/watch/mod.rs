@@ -37,6 +37,12 @@
 //! allocation per wait once warm, every waker woken outside the lock. tokio spreads its
 //! waiters over eight `Notify`s and locks all eight on every send; one list makes a send with
 //! no waiter one uncontended lock.
+//!
+//! The state is a [`Gc`] object of kind `Waits` (as broadcast's): the leak pass asks it for
+//! the parked wakers, named `watch changed` (`changed()`, `wait_for()`) and `watch closed`
+//! (`Sender::closed()`), and every handle is [`Trace`](gort_gc::Trace), an edge to it. So a
+//! task waiting for a change that only leaked tasks could make is reported by `gc::leaks()`,
+//! and one whose channel a live task or an opaque owner still holds is not.
 
 mod borrowed;
 pub mod error;
@@ -46,8 +52,9 @@ mod shared;
 
 use std::future::{poll_fn, Future};
 use std::pin::pin;
-use std::sync::Arc;
 use std::task::{ready, Poll};
+
+use gort_gc::Gc;
 
 pub use borrowed::Ref;
 pub use receiver::Receiver;
@@ -58,9 +65,9 @@ use shared::{Shared, Version};
 /// Creates a watch channel holding `init`, with one sender and one receiver (which counts
 /// `init` as seen).
 pub fn channel<T>(init: T) -> (Sender<T>, Receiver<T>) {
-    let shared = Arc::new(Shared::new(init));
+    let shared = Shared::allocate(init);
     (
-        Sender::from_shared(Arc::clone(&shared)),
+        Sender::from_shared(Gc::clone(&shared)),
         Receiver::counted(shared, Version::INITIAL),
     )
 }

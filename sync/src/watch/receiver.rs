@@ -3,8 +3,9 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
 use std::task::{Context, Poll};
+
+use gort_gc::{Gc, Trace, Visitor};
 
 use super::borrowed::Ref;
 use super::cooperative;
@@ -16,7 +17,7 @@ use crate::broadcast::wait_list::Registration;
 /// Clone it for another receiver starting from the same seen version.
 #[derive(Debug)]
 pub struct Receiver<T> {
-    shared: Arc<Shared<T>>,
+    shared: Gc<Shared<T>>,
     /// The version this receiver saw last (marked seen).
     version: Version,
 }
@@ -32,12 +33,12 @@ struct Changed<'a, T> {
 
 impl<T> Receiver<T> {
     /// A receiver of `shared` that saw `version`, counted already.
-    pub(super) fn counted(shared: Arc<Shared<T>>, version: Version) -> Receiver<T> {
+    pub(super) fn counted(shared: Gc<Shared<T>>, version: Version) -> Receiver<T> {
         Receiver { shared, version }
     }
 
     /// A new receiver of `shared` that saw `version`.
-    pub(super) fn subscribed(shared: Arc<Shared<T>>, version: Version) -> Receiver<T> {
+    pub(super) fn subscribed(shared: Gc<Shared<T>>, version: Version) -> Receiver<T> {
         // A count: what waits on it re-reads it under a lock.
         shared.receivers.fetch_add(1, Ordering::Relaxed);
         Receiver { shared, version }
@@ -127,7 +128,7 @@ impl<T> Receiver<T> {
 
     /// Whether `other` receives from the same channel.
     pub fn same_channel(&self, other: &Receiver<T>) -> bool {
-        Arc::ptr_eq(&self.shared, &other.shared)
+        Gc::ptr_eq(&self.shared, &other.shared)
     }
 }
 
@@ -161,14 +162,30 @@ impl<T> Drop for Changed<'_, T> {
 
 impl<T> Clone for Receiver<T> {
     fn clone(&self) -> Receiver<T> {
-        Receiver::subscribed(Arc::clone(&self.shared), self.version)
+        Receiver::subscribed(Gc::clone(&self.shared), self.version)
     }
 }
 
 impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
-        if self.shared.receivers.fetch_sub(1, Ordering::Relaxed) == 1 {
-            self.shared.notify_closed();
+        // `None` only while the collector frees a cycle this receiver was in: nobody is left to
+        // tell.
+        let Some(shared) = Gc::try_get(&self.shared) else {
+            return;
+        };
+        if shared.receivers.fetch_sub(1, Ordering::Relaxed) == 1 {
+            shared.notify_closed();
         }
+    }
+}
+
+// `Unpin` whatever `T` is, as tokio's is (nothing points into it; a `Gc` is `Unpin` only when
+// its value is).
+impl<T> Unpin for Receiver<T> {}
+
+// SAFETY: a receiver owns exactly one handle to its channel's state, and never swaps it.
+unsafe impl<T> Trace for Receiver<T> {
+    fn trace(&self, visitor: &mut dyn Visitor) {
+        self.shared.trace(visitor);
     }
 }

@@ -4,8 +4,9 @@ use std::future::Future;
 use std::mem;
 use std::pin::Pin;
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
 use std::task::{Context, Poll};
+
+use gort_gc::{Gc, Trace, Visitor};
 
 use super::borrowed::Ref;
 use super::cooperative;
@@ -19,7 +20,7 @@ use crate::broadcast::wait_list::Registration;
 /// dropped.
 #[derive(Debug)]
 pub struct Sender<T> {
-    shared: Arc<Shared<T>>,
+    shared: Gc<Shared<T>>,
 }
 
 /// The wait of [`Sender::closed`], without the coop budget.
@@ -37,7 +38,7 @@ impl<T> Sender<T> {
     }
 
     /// The sender of a channel made by [`channel`](super::channel).
-    pub(super) fn from_shared(shared: Arc<Shared<T>>) -> Sender<T> {
+    pub(super) fn from_shared(shared: Gc<Shared<T>>) -> Sender<T> {
         Sender { shared }
     }
 
@@ -117,7 +118,7 @@ impl<T> Sender<T> {
     /// A new receiver, for which the current value counts as seen.
     pub fn subscribe(&self) -> Receiver<T> {
         let version = self.shared.snapshot().version();
-        Receiver::subscribed(Arc::clone(&self.shared), version)
+        Receiver::subscribed(Gc::clone(&self.shared), version)
     }
 
     /// Live receivers.
@@ -132,7 +133,7 @@ impl<T> Sender<T> {
 
     /// Whether `other` sends on the same channel.
     pub fn same_channel(&self, other: &Sender<T>) -> bool {
-        Arc::ptr_eq(&self.shared, &other.shared)
+        Gc::ptr_eq(&self.shared, &other.shared)
     }
 }
 
@@ -157,16 +158,32 @@ impl<T> Clone for Sender<T> {
     fn clone(&self) -> Sender<T> {
         // A count: the handle being cloned keeps it above zero meanwhile.
         self.shared.senders.fetch_add(1, Ordering::Relaxed);
-        Sender::from_shared(Arc::clone(&self.shared))
+        Sender::from_shared(Gc::clone(&self.shared))
     }
 }
 
 impl<T> Drop for Sender<T> {
     fn drop(&mut self) {
+        // `None` only while the collector frees a cycle this sender was in: nobody is left to
+        // tell.
+        let Some(shared) = Gc::try_get(&self.shared) else {
+            return;
+        };
         // `AcqRel`: the sender that closes sees every other sender's sends as done.
-        if self.shared.senders.fetch_sub(1, Ordering::AcqRel) == 1 {
-            self.shared.close();
+        if shared.senders.fetch_sub(1, Ordering::AcqRel) == 1 {
+            shared.close();
         }
+    }
+}
+
+// `Unpin` whatever `T` is, as tokio's is (nothing points into it; a `Gc` is `Unpin` only when
+// its value is).
+impl<T> Unpin for Sender<T> {}
+
+// SAFETY: a sender owns exactly one handle to its channel's state, and never swaps it.
+unsafe impl<T> Trace for Sender<T> {
+    fn trace(&self, visitor: &mut dyn Visitor) {
+        self.shared.trace(visitor);
     }
 }
 

@@ -1,11 +1,16 @@
 //! `Shared`: a watch channel's state, the value under a reader-writer lock beside an atomic
 //! version word, and the wait lists of `changed()` and `Sender::closed()` (protocol in the
-//! module doc of `watch`).
+//! module doc of `watch`). It lives in gort's GC arena, so that the leak pass sees the tasks
+//! parked on it.
 
 use std::fmt;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{
+    Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard, TryLockError,
+};
 use std::task::{Poll, Waker};
+
+use gort_gc::{Gc, Kind, Tracer, Visitor};
 
 use super::error::RecvError;
 use crate::broadcast::wait_list::{Registration, WaitList};
@@ -15,7 +20,7 @@ const CLOSED: usize = 1;
 /// The version's step in the state word (it leaves the closed bit alone).
 const STEP: usize = 2;
 
-/// A channel's state, shared by its handles through an `Arc`.
+/// A channel's state, shared by its handles through a [`Gc`].
 pub(super) struct Shared<T> {
     /// The current value. Senders write it; receivers' `Ref`s read it.
     value: RwLock<T>,
@@ -71,10 +76,24 @@ impl Snapshot {
     }
 }
 
+/// Traces a channel for the leak pass: the wakers of the tasks parked on it. The value is
+/// opaque (any `T`), so it holds no edges.
+struct WaitingTasks;
+
+// SAFETY: reports only the wakers the wait lists hold, each under its own holder (its slab
+// entry), and no object edge, hence `Waits`.
+unsafe impl<T> Tracer<Shared<T>> for WaitingTasks {
+    const KIND: Kind = Kind::Waits;
+    fn trace(shared: &Shared<T>, visitor: &mut dyn Visitor) {
+        shared.trace_waiting(visitor);
+    }
+}
+
 impl<T> Shared<T> {
-    /// The state of a new channel holding `init`, with one sender and one receiver.
-    pub(super) fn new(init: T) -> Shared<T> {
-        Shared {
+    /// The state of a new channel holding `init`, with one sender and one receiver, in the GC
+    /// arena.
+    pub(super) fn allocate(init: T) -> Gc<Shared<T>> {
+        Gc::new_traced_by::<WaitingTasks>(Shared {
             value: RwLock::new(init),
             state: AtomicUsize::new(Version::INITIAL.0),
             receivers: AtomicUsize::new(1),
@@ -83,7 +102,7 @@ impl<T> Shared<T> {
                 changed: WaitList::new(),
                 closed: WaitList::new(),
             }),
-        }
+        })
     }
 
     /// Read access to the value. A panic under the write lock (in a `send_modify` closure)
@@ -189,6 +208,21 @@ impl<T> Shared<T> {
     pub(super) fn cancel_closed(&self, registration: &mut Registration) {
         let waker = self.lock_waiters().closed.cancel(registration);
         drop(waker);
+    }
+
+    /// Reports the wakers of the tasks parked here to the leak pass: `changed()` and
+    /// `wait_for()` waiting for a new version (`watch changed`), and `Sender::closed()` waiting
+    /// for the last receiver to go (`watch closed`). The world is stopped, so the lock is free
+    /// unless its holder is outside every pin (a plain thread); then nothing is reported, which
+    /// only makes the parked tasks look reachable.
+    fn trace_waiting(&self, visitor: &mut dyn Visitor) {
+        let waiters = match self.waiters.try_lock() {
+            Ok(waiters) => waiters,
+            Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
+            Err(TryLockError::WouldBlock) => return,
+        };
+        waiters.changed.trace(visitor, "watch changed");
+        waiters.closed.trace(visitor, "watch closed");
     }
 
     /// Locks the wait lists (a panicking waker `clone` under it leaves them consistent).
