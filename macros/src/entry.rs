@@ -126,12 +126,13 @@ pub(crate) fn finish(
     kind: Kind,
     result: syn::Result<TokenStream2>,
     item: TokenStream2,
+    default_crate: TokenStream2,
 ) -> TokenStream2 {
     match result {
         Ok(tokens) => tokens,
         Err(err) => {
             let fallback = match syn::parse2::<ItemFn>(item.clone()) {
-                Ok(func) => rewrite(kind, func, &Options::default()),
+                Ok(func) => rewrite(kind, func, &Options::default(), default_crate),
                 Err(_) => item,
             };
             let mut tokens = err.into_compile_error();
@@ -148,9 +149,21 @@ pub(crate) fn expand(
     attr: TokenStream2,
     item: TokenStream2,
 ) -> syn::Result<TokenStream2> {
+    expand_naming(kind, attr, item, quote!(::gort))
+}
+
+/// [`expand`] with `default_crate` as the path the expansion names gort by when no `crate =`
+/// option is given: `::tokio` for the `tokio` shim's `#[tokio::main]`/`#[tokio::test]`, whose
+/// users have no `gort` in scope.
+pub(crate) fn expand_naming(
+    kind: Kind,
+    attr: TokenStream2,
+    item: TokenStream2,
+    default_crate: TokenStream2,
+) -> syn::Result<TokenStream2> {
     let func: ItemFn = syn::parse2(item)?;
     match (parse_options(kind, attr), check_signature(kind, &func)) {
-        (Ok(options), Ok(())) => Ok(rewrite(kind, func, &options)),
+        (Ok(options), Ok(())) => Ok(rewrite(kind, func, &options, default_crate)),
         (Err(mut first), Err(second)) => {
             first.combine(second);
             Err(first)
@@ -160,10 +173,15 @@ pub(crate) fn expand(
 }
 
 /// Turns `func` into the synchronous wrapper shown in the module docs.
-fn rewrite(kind: Kind, mut func: ItemFn, options: &Options) -> TokenStream2 {
+fn rewrite(
+    kind: Kind,
+    mut func: ItemFn,
+    options: &Options,
+    default_crate: TokenStream2,
+) -> TokenStream2 {
     let krate = match &options.krate {
         Some(path) => path.to_token_stream(),
-        None => quote!(::gort),
+        None => default_crate,
     };
     let flavor = options.flavor.unwrap_or(kind.default_flavor()).variant();
     let workers = match &options.worker_threads {

@@ -198,7 +198,7 @@ fn error_output_keeps_a_sync_function() {
         async fn main() {}
     );
     let result = expand(Kind::Main, quote!(start_paused = 1), item.clone());
-    let text = squash(&finish(Kind::Main, result, item).to_string());
+    let text = squash(&finish(Kind::Main, result, item, quote!(::gort)).to_string());
     assert!(text.contains("compile_error!"), "{text}");
     assert!(
         text.contains(
@@ -213,7 +213,7 @@ fn error_output_keeps_a_sync_function() {
         async fn t() {}
     );
     let result = expand(Kind::Test, quote!(), item.clone());
-    let text = squash(&finish(Kind::Test, result, item).to_string());
+    let text = squash(&finish(Kind::Test, result, item, quote!(::gort)).to_string());
     assert!(text.contains("compile_error!"), "{text}");
     assert!(text.contains("#[test]fnt()"), "{text}");
     assert!(!text.contains("prelude::v1::test"), "{text}");
@@ -223,6 +223,27 @@ fn error_output_keeps_a_sync_function() {
         struct S;
     );
     let result = expand(Kind::Main, quote!(), item.clone());
-    let text = squash(&finish(Kind::Main, result, item).to_string());
+    let text = squash(&finish(Kind::Main, result, item, quote!(::gort)).to_string());
     assert!(text.ends_with("structS;"), "{text}");
+}
+
+#[test]
+fn the_tokio_shims_entry_points_name_the_runtime_tokio_unless_told_otherwise() {
+    use super::expand_naming;
+    let item = quote!(
+        async fn main() {}
+    );
+    let out = expand_naming(Kind::Main, quote!(), item.clone(), quote!(::tokio)).unwrap();
+    let text = squash(&out.to_string());
+    assert!(
+        text.contains("::tokio::__private::run_main(::tokio::__private::EntryFlavor::MultiThread"),
+        "{text}"
+    );
+    // `crate = "..."` still wins, and a test defaults to the current-thread flavor.
+    let out = expand_naming(Kind::Test, quote!(crate = "my_rt"), item, quote!(::tokio)).unwrap();
+    let text = squash(&out.to_string());
+    assert!(
+        text.contains("my_rt::__private::run_test(my_rt::__private::EntryFlavor::CurrentThread"),
+        "{text}"
+    );
 }

@@ -82,6 +82,7 @@ pub fn main(attr: TokenStream, item: TokenStream) -> TokenStream {
         Kind::Main,
         entry::expand(Kind::Main, attr.into(), item.clone()),
         item,
+        quote::quote!(::gort),
     )
     .into()
 }
@@ -113,6 +114,37 @@ pub fn test(attr: TokenStream, item: TokenStream) -> TokenStream {
         Kind::Test,
         entry::expand(Kind::Test, attr.into(), item.clone()),
         item,
+        quote::quote!(::gort),
     )
     .into()
+}
+
+/// `#[tokio::main]` of the `tokio` shim (`compat/tokio`): [`macro@main`] naming the runtime as
+/// `::tokio` (its users have no `gort` in scope). Not for direct use.
+#[doc(hidden)]
+#[proc_macro_attribute]
+pub fn tokio_main(attr: TokenStream, item: TokenStream) -> TokenStream {
+    let item = TokenStream2::from(item);
+    let expanded = entry::expand_naming(
+        Kind::Main,
+        attr.into(),
+        item.clone(),
+        quote::quote!(::tokio),
+    );
+    entry::finish(Kind::Main, expanded, item, quote::quote!(::tokio)).into()
+}
+
+/// `#[tokio::test]` of the `tokio` shim: [`macro@test`] naming the runtime as `::tokio`. Not
+/// for direct use.
+#[doc(hidden)]
+#[proc_macro_attribute]
+pub fn tokio_test(attr: TokenStream, item: TokenStream) -> TokenStream {
+    let item = TokenStream2::from(item);
+    let expanded = entry::expand_naming(
+        Kind::Test,
+        attr.into(),
+        item.clone(),
+        quote::quote!(::tokio),
+    );
+    entry::finish(Kind::Test, expanded, item, quote::quote!(::tokio)).into()
 }
