@@ -13,7 +13,8 @@ given a new manifest whose `tokio` dependency is gort under the name `tokio`
 gort unchanged. Their other dependencies keep their crates.io versions; tokio features become
 empty, since gort has none; optional dependencies that exist only to serve tokio-specific
 features (tokio-stream's `tokio-util`) are dropped with those features left off. The reference
-side keeps the crates.io originals.
+side keeps the crates.io originals. In `--shim` mode their `tokio` is the shim
+(`compat/tokio`), a package that is itself named tokio.
 """
 
 import glob
@@ -71,8 +72,9 @@ def dependency_toml(name, spec):
     return f"{name} = {{ {', '.join(fields)} }}"
 
 
-def manifest(original, gort_repo, local_paths):
-    """A manifest for a helper crate whose `tokio` is gort and whose sibling helpers are local.
+def manifest(original, tokio_dep, local_paths):
+    """A manifest for a helper crate whose `tokio` is `tokio_dep` (gort under the name `tokio`, or
+    the tokio shim) and whose sibling helpers are local.
 
     Keeps the package's name, version, edition and library target, its crates.io dependencies,
     and its features minus what they enable in tokio or in a dropped dependency.
@@ -83,7 +85,7 @@ def manifest(original, gort_repo, local_paths):
     deps = []
     for name, spec in original.get("dependencies", {}).items():
         if name == "tokio":
-            deps.append(f'tokio = {{ package = "gort", path = "{gort_repo}" }}')
+            deps.append(tokio_dep)
         elif name in local_paths:
             deps.append(f'{name} = {{ path = "{local_paths[name]}" }}')
         elif isinstance(spec, dict) and spec.get("optional") and name.startswith("tokio"):
@@ -136,8 +138,9 @@ def copy_tree_if_changed(src, dst):
             shutil.copyfile(s, d)
 
 
-def vendor_helpers(work, cargo_home, gort_repo, write_if_changed):
-    """Writes gort-built copies of the helper crates under `work/helpers/`.
+def vendor_helpers(work, cargo_home, tokio_dep, write_if_changed):
+    """Writes gort-built copies of the helper crates under `work/helpers/`, with `tokio_dep` as
+    their `tokio` dependency line.
 
     Returns `{crate: path}` for the gort side's `[dev-dependencies]`.
     """
@@ -152,6 +155,6 @@ def vendor_helpers(work, cargo_home, gort_repo, write_if_changed):
         copy_tree_if_changed(os.path.join(src, "src"), os.path.join(dst, "src"))
         with open(os.path.join(src, "Cargo.toml"), "rb") as f:
             original = tomllib.load(f)
-        write_if_changed(os.path.join(dst, "Cargo.toml"), manifest(original, gort_repo, local))
+        write_if_changed(os.path.join(dst, "Cargo.toml"), manifest(original, tokio_dep, local))
         local[crate] = dst
     return local
