@@ -23,9 +23,7 @@ fn app() -> Router {
         )
         .route(
             "/sum",
-            post(|Json(numbers): Json<Vec<u64>>| async move {
-                Json(numbers.iter().sum::<u64>())
-            }),
+            post(|Json(numbers): Json<Vec<u64>>| async move { Json(numbers.iter().sum::<u64>()) }),
         )
         .route(
             "/slow",
@@ -118,10 +116,7 @@ async fn a_request_timeout_fires_against_a_slow_handler() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sequential_requests_reuse_one_keep_alive_connection() {
     let addr = start_server().await;
-    let client = reqwest::Client::builder()
-        .http1_only()
-        .build()
-        .unwrap();
+    let client = reqwest::Client::builder().http1_only().build().unwrap();
     let mut peers = Vec::new();
     for _ in 0..5 {
         let peer = client

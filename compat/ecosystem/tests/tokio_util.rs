@@ -41,7 +41,10 @@ async fn framed_lines_codec_echoes_uppercased_lines_over_tcp() {
 async fn lines_codec_rejects_a_line_over_its_limit() {
     let (mut writer, reader) = tokio::io::duplex(64);
     let mut lines = Framed::new(reader, LinesCodec::new_with_max_length(8));
-    writer.write_all(b"short\nmuch-too-long-line\n").await.unwrap();
+    writer
+        .write_all(b"short\nmuch-too-long-line\n")
+        .await
+        .unwrap();
     assert_eq!(lines.next().await.unwrap().unwrap(), "short");
     assert!(matches!(
         lines.next().await.unwrap(),

@@ -77,7 +77,8 @@ impl tower::Service<http::Request<Body>> for Greeter {
                         message: format!("hello, {name}"),
                     }))
                 });
-                let mut grpc = tonic::server::Grpc::new(ProstCodec::<HelloReply, HelloRequest>::new());
+                let mut grpc =
+                    tonic::server::Grpc::new(ProstCodec::<HelloReply, HelloRequest>::new());
                 Ok(grpc.unary(say_hello, request).await)
             }),
             COUNT => Box::pin(async move {
