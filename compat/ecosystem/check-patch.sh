@@ -23,7 +23,7 @@ fi
 
 dependents=$(cargo tree --edges normal,dev -i tokio@1.999.0 --prefix none | sed "s/ (\*)$//" | sort -u)
 echo "$dependents"
-for crate in hyper hyper-util axum reqwest tokio-util tokio-stream tower tokio-test tonic; do
+for crate in hyper hyper-util axum reqwest tokio-util tokio-stream tower tokio-test tonic sqlx-core; do
     if ! grep -q "^$crate v" <<<"$dependents"; then
         echo "check-patch: $crate does not depend on the shim" >&2
         exit 1
