@@ -1,0 +1,1 @@
+//! Holds nothing: the bench is `../../benches/rt_multi_threaded.rs`.
