@@ -12,18 +12,11 @@
 mod common;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::time::Duration;
 
-use gort::gc::Leak;
-
+use common::leaks::{leaks_once, settle, turn};
 use common::watchdog;
-
-static TURNS: Mutex<()> = Mutex::new(());
-
-fn turn() -> MutexGuard<'static, ()> {
-    TURNS.lock().unwrap_or_else(|e| e.into_inner())
-}
 
 /// Counts the drops of the captures it is part of.
 #[derive(Clone)]
@@ -39,28 +32,6 @@ impl Drop for Witness {
     fn drop(&mut self) {
         self.0.fetch_add(1, Ordering::SeqCst);
     }
-}
-
-/// Lets spawned tasks run until they park.
-async fn settle() {
-    for _ in 0..20 {
-        gort::task::yield_now().await;
-    }
-    gort::time::sleep(Duration::from_millis(20)).await;
-}
-
-/// The leaks a pass reports once `expected` of them are there (tasks park asynchronously), or
-/// whatever it reports after a few seconds.
-async fn leaks_once(expected: usize) -> Vec<Leak> {
-    let mut leaks = Vec::new();
-    for _ in 0..200 {
-        leaks = gort::gc::leaks();
-        if leaks.len() >= expected {
-            break;
-        }
-        gort::time::sleep(Duration::from_millis(10)).await;
-    }
-    leaks
 }
 
 /// Reclaims whatever a test leaked and checks that the witnesses saw the captures dropped.

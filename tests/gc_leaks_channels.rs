@@ -8,39 +8,12 @@
 //! each `#[gort::test]` is its own runtime on its own thread, the lock only orders the tests).
 #![allow(clippy::await_holding_lock)]
 
-use std::sync::{Mutex, MutexGuard};
-use std::time::Duration;
+mod common;
 
 use gort::gc::{Edge, Gc, Leak, Trace, Visitor};
 use gort::sync::{broadcast, watch};
 
-static TURNS: Mutex<()> = Mutex::new(());
-
-fn turn() -> MutexGuard<'static, ()> {
-    TURNS.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-/// Lets spawned tasks run until they park.
-async fn settle() {
-    for _ in 0..20 {
-        gort::task::yield_now().await;
-    }
-    gort::time::sleep(Duration::from_millis(20)).await;
-}
-
-/// The leaks a pass reports once `expected` of them are there (tasks park asynchronously), or
-/// whatever it reports after a few seconds.
-async fn leaks_once(expected: usize) -> Vec<Leak> {
-    let mut leaks = Vec::new();
-    for _ in 0..200 {
-        leaks = gort::gc::leaks();
-        if leaks.len() >= expected {
-            break;
-        }
-        gort::time::sleep(Duration::from_millis(10)).await;
-    }
-    leaks
-}
+use common::leaks::{leaks_once, settle, turn};
 
 /// The reasons of `leaks`, sorted, to compare with what a test expects.
 fn reasons(leaks: &[Leak]) -> Vec<&'static str> {

@@ -7,39 +7,12 @@
 //! each `#[gort::test]` is its own runtime on its own thread, the lock only orders the tests).
 #![allow(clippy::await_holding_lock)]
 
-use std::sync::{Mutex, MutexGuard};
-use std::time::Duration;
+mod common;
 
-use gort::gc::{Gc, Leak};
+use gort::gc::Gc;
 use gort::sync::{Barrier, WaitGroup};
 
-static TURNS: Mutex<()> = Mutex::new(());
-
-fn turn() -> MutexGuard<'static, ()> {
-    TURNS.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-/// Lets spawned tasks run until they park.
-async fn settle() {
-    for _ in 0..20 {
-        gort::task::yield_now().await;
-    }
-    gort::time::sleep(Duration::from_millis(20)).await;
-}
-
-/// The leaks a pass reports once `expected` of them are there (tasks park asynchronously), or
-/// whatever it reports after a few seconds.
-async fn leaks_once(expected: usize) -> Vec<Leak> {
-    let mut leaks = Vec::new();
-    for _ in 0..200 {
-        leaks = gort::gc::leaks();
-        if leaks.len() >= expected {
-            break;
-        }
-        gort::time::sleep(Duration::from_millis(10)).await;
-    }
-    leaks
-}
+use common::leaks::{leaks_once, settle, turn};
 
 /// A task waiting on a wait group whose only other handle is its own (nobody can call
 /// `done`) is leaked, with Go's wait reason; reclaiming it leaves nothing behind.

@@ -4,6 +4,8 @@
 //! Each test file includes this module with `mod common;` and uses only part of it.
 #![allow(dead_code)] // Each test binary uses a different subset of the helpers.
 
+pub mod leaks;
+
 use std::sync::atomic::AtomicBool;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
