@@ -277,8 +277,9 @@ macro_rules! select {
 #[doc(hidden)]
 pub mod __private {
     pub use crate::join::{MaybeDone, TryMaybeDone};
-    pub use crate::macros::support::{run_main_named, run_test_named};
-    pub use gort_executor::runtime::{run_main, run_test, EntryFlavor};
+    pub use gort_executor::runtime::{
+        run_main, run_main_named, run_test, run_test_named, EntryFlavor,
+    };
     pub use gort_executor::spawn_with_captures;
     pub use gort_macros::{join_internal, select_internal, try_join_internal};
     pub use gort_sync::select;

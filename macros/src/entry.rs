@@ -330,8 +330,9 @@ fn parse_options(kind: Kind, attr: TokenStream2) -> syn::Result<Options> {
         return Err(Error::new_spanned(meta, msg));
     }
     if let (Kind::Main, Flavor::Local, Some(name)) = (kind, flavor, &options.name) {
-        // A named `LocalRuntime` cannot be installed as the process default from the facade
-        // (`gort::macros::support::run_main_named`); tests do not install one.
+        // Refused since the option came in, when the facade could not install a named
+        // `LocalRuntime` as the process default. The executor's `run_main_named` now can, so
+        // this refusal may be lifted (with its row in `entry_tests.rs`).
         let msg = "`#[gort::main]` does not support the `name` option with `flavor = \"local\"`";
         return Err(Error::new_spanned(name, msg));
     }

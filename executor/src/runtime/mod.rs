@@ -138,14 +138,20 @@ pub fn run_main<F: Future>(
     start_paused: bool,
     future: F,
 ) -> F::Output {
-    if flavor == EntryFlavor::Local {
-        let runtime = build_local_for_entry(start_paused);
-        runtime.install_as_default();
-        return runtime.block_on(future);
-    }
-    let runtime = build_for_entry(flavor, worker_threads, start_paused);
-    runtime.install_as_default();
-    runtime.block_on(future)
+    run_main_as(flavor, worker_threads, start_paused, None, future)
+}
+
+/// [`run_main`] of a `#[gort::main(name = "...")]`: the same, on a runtime named `name`.
+#[doc(hidden)]
+#[track_caller]
+pub fn run_main_named<F: Future>(
+    flavor: EntryFlavor,
+    worker_threads: Option<usize>,
+    start_paused: bool,
+    name: &str,
+    future: F,
+) -> F::Output {
+    run_main_as(flavor, worker_threads, start_paused, Some(name), future)
 }
 
 /// What `#[gort::test]` expands to: a fresh runtime of `flavor` per test (with `worker_threads`
@@ -158,31 +164,64 @@ pub fn run_test<F: Future>(
     start_paused: bool,
     future: F,
 ) -> F::Output {
-    if flavor == EntryFlavor::Local {
-        return build_local_for_entry(start_paused).block_on(future);
-    }
-    build_for_entry(flavor, worker_threads, start_paused).block_on(future)
+    run_test_as(flavor, worker_threads, start_paused, None, future)
 }
 
-/// The `LocalRuntime` behind `flavor = "local"`.
+/// [`run_test`] of a `#[gort::test(name = "...")]`: the same, on a runtime named `name`.
+#[doc(hidden)]
 #[track_caller]
-fn build_local_for_entry(start_paused: bool) -> LocalRuntime {
-    let mut builder = Builder::new_current_thread();
-    builder.start_paused(start_paused);
-    builder
-        .build_local(LocalOptions::default())
-        .expect("gort: cannot start the runtime")
-}
-
-/// The runtime behind `run_main` and `run_test`: the flavor's builder with its defaults,
-/// overridden only by the options the attribute was given. Panics rather than returning an
-/// error, because the expanded function has no caller that could handle it.
-#[track_caller]
-fn build_for_entry(
+pub fn run_test_named<F: Future>(
     flavor: EntryFlavor,
     worker_threads: Option<usize>,
     start_paused: bool,
-) -> Runtime {
+    name: &str,
+    future: F,
+) -> F::Output {
+    run_test_as(flavor, worker_threads, start_paused, Some(name), future)
+}
+
+#[track_caller]
+fn run_main_as<F: Future>(
+    flavor: EntryFlavor,
+    worker_threads: Option<usize>,
+    start_paused: bool,
+    name: Option<&str>,
+    future: F,
+) -> F::Output {
+    let mut builder = builder_for_entry(flavor, worker_threads, start_paused, name);
+    if flavor == EntryFlavor::Local {
+        let runtime = build_local(&mut builder);
+        runtime.install_as_default();
+        return runtime.block_on(future);
+    }
+    let runtime = build(&mut builder);
+    runtime.install_as_default();
+    runtime.block_on(future)
+}
+
+#[track_caller]
+fn run_test_as<F: Future>(
+    flavor: EntryFlavor,
+    worker_threads: Option<usize>,
+    start_paused: bool,
+    name: Option<&str>,
+    future: F,
+) -> F::Output {
+    let mut builder = builder_for_entry(flavor, worker_threads, start_paused, name);
+    if flavor == EntryFlavor::Local {
+        return build_local(&mut builder).block_on(future);
+    }
+    build(&mut builder).block_on(future)
+}
+
+/// The builder behind the entry functions: the flavor's builder with its defaults, overridden
+/// only by the options the attribute was given.
+fn builder_for_entry(
+    flavor: EntryFlavor,
+    worker_threads: Option<usize>,
+    start_paused: bool,
+    name: Option<&str>,
+) -> Builder {
     let mut builder = match flavor {
         EntryFlavor::CurrentThread | EntryFlavor::Local => Builder::new_current_thread(),
         EntryFlavor::MultiThread => Builder::new_multi_thread(),
@@ -193,5 +232,23 @@ fn build_for_entry(
     if start_paused {
         builder.start_paused(true);
     }
+    if let Some(name) = name {
+        builder.name(name);
+    }
+    builder
+}
+
+/// Builds the runtime of an entry attribute. Panics rather than returning an error, because the
+/// expanded function has no caller that could handle it.
+#[track_caller]
+fn build(builder: &mut Builder) -> Runtime {
     builder.build().expect("gort: cannot start the runtime")
+}
+
+/// [`build`] for `flavor = "local"`: the `LocalRuntime` behind it.
+#[track_caller]
+fn build_local(builder: &mut Builder) -> LocalRuntime {
+    builder
+        .build_local(LocalOptions::default())
+        .expect("gort: cannot start the runtime")
 }
