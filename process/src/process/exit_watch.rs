@@ -95,22 +95,18 @@ impl ExitWatch {
                     return Poll::Ready(Ok(status));
                 }
                 if ready!(deliveries.poll_recv(cx)).is_none() {
-                    return Poll::Ready(Err(io::Error::other(SIGCHLD_GONE)));
+                    // Its listener's runtime shut down: the same error a pidfd's gives.
+                    return Poll::Ready(Err(gort_executor::runtime::rt_shutdown_err()));
                 }
             },
         }
     }
 }
 
-/// The error of a `SIGCHLD` watch whose runtime shut down.
-const SIGCHLD_GONE: &str =
-    "cannot wait for the child: the runtime its SIGCHLD listener was on has shut down";
-
 /// Whether `err` says the watch's runtime shut down (its pidfd registration or its `SIGCHLD`
 /// listener), rather than something about the child.
 fn watch_runtime_gone(err: &io::Error) -> bool {
     gort_reactor::poll_desc::is_shut_down_error(err)
-        || (err.kind() == io::ErrorKind::Other && err.to_string() == SIGCHLD_GONE)
 }
 
 /// The child's pidfd (non-blocking, close-on-exec), or `None` if the kernel will not give one.
