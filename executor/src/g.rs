@@ -58,6 +58,9 @@ pub struct G {
     location: &'static Location<'static>,
     /// Optional name given through `task::Builder::name`.
     name: Option<Box<str>>,
+    /// Index of the P the G was spawned on, whose M frees the task once it is dead
+    /// (`dead_tasks.rs`), or `dead_tasks::NO_HOME`.
+    home: u32,
     /// The runtime the G belongs to. The task allocation owns it here rather than in its
     /// schedule function, which keeps that function zero-sized (see `shared::schedule_task`).
     runtime: Arc<Shared>,
@@ -113,11 +116,13 @@ impl G {
         location: &'static Location<'static>,
         name: Option<Box<str>>,
         captures: Option<gort_gc::Edge>,
+        home: u32,
     ) -> G {
         G {
             id: next_id(),
             location,
             name,
+            home,
             runtime,
             state: AtomicU8::new(GState::Runnable as u8),
             wait_reason: AtomicU8::new(WaitReason::Unknown as u8),
@@ -150,6 +155,11 @@ impl G {
     /// The G's name, if it was given one.
     pub fn name(&self) -> Option<&str> {
         self.name.as_deref()
+    }
+
+    /// The P this G was spawned on (`dead_tasks.rs`).
+    pub(crate) fn home(&self) -> u32 {
+        self.home
     }
 
     /// The runtime this G was spawned on.

@@ -126,10 +126,16 @@ impl<F: Future> Future for GFuture<F> {
     type Output = TaskOutput<F::Output>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let g = self.g.get();
+        let record = self.g.0;
+        let polled = self.poll_result(cx);
+        // SAFETY: the record outlives this future (`GRecordRef`'s invariant), which is alive.
+        let g = unsafe { record.as_ref() };
         let goid = g.id();
-        self.poll_result(cx)
-            .map(|result| TaskOutput::new(result, goid))
+        if polled.is_ready() {
+            // The task is dead once this returns: freed by its home P (`dead_tasks.rs`).
+            crate::dead_tasks::finished(g, cx.waker());
+        }
+        polled.map(|result| TaskOutput::new(result, goid))
     }
 }
 

@@ -35,6 +35,7 @@ mod block_in_place;
 mod block_on;
 mod blocking;
 mod context;
+mod dead_tasks;
 mod debug;
 pub mod g;
 mod gfuture;

@@ -544,7 +544,13 @@ where
     };
     let shared = Arc::clone(&context.shared);
     let (task, handle) = async_task::Builder::new()
-        .metadata(G::new(Arc::clone(&runtime), location, None, None))
+        .metadata(G::new(
+            Arc::clone(&runtime),
+            location,
+            None,
+            None,
+            crate::dead_tasks::NO_HOME,
+        ))
         .spawn_local(
             move |g: &G| GFuture::new(owned, g),
             move |task: Task| shared.schedule(task),

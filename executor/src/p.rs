@@ -24,6 +24,7 @@ use std::time::Duration;
 
 use gort_timer::Timers;
 
+use crate::dead_tasks::DeadTasks;
 use crate::syscall::SyscallState;
 
 use crate::queue::RunQueue;
@@ -76,6 +77,9 @@ pub(crate) struct P {
     /// [`Role`]: active, detached (replaced by a spare while its M is stuck) or spare
     /// (`rescue.rs`). Written under `sched.lock` or by sysmon; `Acquire`/`Release`.
     role: AtomicU8,
+    /// Dead tasks this P finished for other Ps, and those other Ps finished for it, for its M
+    /// to free (`dead_tasks.rs`).
+    pub(crate) dead: DeadTasks,
 }
 
 /// The id `block_on`'s main future runs under in [`P::begin_poll`] (no G has it: ids start at 1
@@ -110,6 +114,7 @@ impl P {
             running_id: AtomicU64::new(0),
             running_location: AtomicPtr::new(ptr::null_mut()),
             role: AtomicU8::new(Role::Active as u8),
+            dead: DeadTasks::new(),
         }
     }
 

@@ -154,6 +154,9 @@ impl Shared {
         // Proof: the only caller (`M::after_poll`) saw `end_poll` report `Detached`, and only the
         // M holding a detached P takes it out of that role (here).
         debug_assert_eq!(p.role(), Role::Detached);
+        // A spare holds no work, and no dead tasks either (`dead_tasks.rs`).
+        // SAFETY: this M still holds `p`.
+        unsafe { crate::dead_tasks::settle(self, p) };
         releasep(self, p);
         // SAFETY: this M held `p` until `releasep` above, and nobody else can acquire a
         // detached P; thieves may still steal from it, which the owner's pops tolerate.

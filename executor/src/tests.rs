@@ -227,3 +227,41 @@ fn local_set_tasks_woken_from_another_thread_run_and_drop_on_the_set_thread() {
         "the parked task's future was dropped"
     );
 }
+
+/// Tasks one task spawns and other Ps run to completion are sent home to be freed
+/// (`dead_tasks.rs`), so for a while each holds its runtime: dropping the runtime must free
+/// them all, and with them the runtime itself, whatever was still in an outbox or inbox. Each
+/// task's output (a drop counter, dropped as the task completes) and the runtime's record are
+/// checked.
+#[test]
+fn tasks_finished_away_from_home_free_their_runtime_at_shutdown() {
+    let rt = runtime(2);
+    let runtime_record = Arc::downgrade(&rt.handle().shared);
+    let dropped = Arc::new(AtomicUsize::new(0));
+    let outputs = dropped.clone();
+    rt.block_on(async move {
+        let spawner_outputs = outputs.clone();
+        crate::spawn(async move {
+            for _ in 0..TASKS {
+                let outputs = spawner_outputs.clone();
+                // Detached: its output is dropped where it completes.
+                drop(crate::spawn(async move { DropCounter(outputs) }));
+            }
+        })
+        .await
+        .unwrap();
+        // Enough turns for the other P to finish some of them meanwhile.
+        for _ in 0..TASKS {
+            if outputs.load(Ordering::SeqCst) == TASKS {
+                break;
+            }
+            yield_now().await;
+        }
+    });
+    drop(rt);
+    assert_eq!(dropped.load(Ordering::SeqCst), TASKS);
+    assert!(
+        runtime_record.upgrade().is_none(),
+        "a dead task kept the runtime alive after it was dropped"
+    );
+}

@@ -45,6 +45,7 @@ use crossbeam_utils::CachePadded;
 use crate::block_on::MainSignal;
 use crate::blocking::BlockingPool;
 use crate::context;
+use crate::dead_tasks;
 use crate::g::{GState, G};
 use crate::gfuture::GFuture;
 use crate::join::JoinHandle;
@@ -317,8 +318,20 @@ impl Shared {
         F: std::future::Future + Send + 'static,
         F::Output: Send + 'static,
     {
+        // One context lookup serves the G's home, the goroutine count and the queueing.
+        let on_p = context::current_p_and_g_of(self);
+        let home = match on_p {
+            Some((p, _)) => {
+                // A dead task another P sent back is freed now, just before this allocation,
+                // which then reuses its memory (`dead_tasks.rs`).
+                // SAFETY: `current_p_and_g_of` only returns a P this thread holds.
+                unsafe { p.dead.free_one() };
+                u32::try_from(p.index).unwrap_or(dead_tasks::NO_HOME)
+            }
+            None => dead_tasks::NO_HOME,
+        };
         let (task, handle) = async_task::Builder::new()
-            .metadata(G::new(Arc::clone(self), location, name, captures))
+            .metadata(G::new(Arc::clone(self), location, name, captures, home))
             .spawn(
                 move |g: &G| GFuture::new(future, g),
                 WithInfo(schedule_task),
@@ -330,8 +343,7 @@ impl Shared {
             shutdown::refuse(task);
             return JoinHandle::new(handle);
         }
-        // One context lookup serves both the goroutine count and the queueing.
-        match context::current_p_and_g_of(self) {
+        match on_p {
             Some((p, in_g)) => {
                 // SAFETY: `current_p_and_g_of` only returns a P this thread holds.
                 unsafe { p.add_goroutines(1) };
@@ -379,7 +391,13 @@ impl Shared {
         T: Send + 'static,
     {
         let (task, handle) = async_task::Builder::new()
-            .metadata(G::new(Arc::clone(self), location, name, None))
+            .metadata(G::new(
+                Arc::clone(self),
+                location,
+                name,
+                None,
+                dead_tasks::NO_HOME,
+            ))
             .spawn(
                 move |g: &G| GFuture::new(g.runtime().blocking.task(func), g),
                 WithInfo(schedule_blocking),

@@ -99,6 +99,16 @@ impl Shared {
                     // drainer (this loop, an exiting M) takes before touching an idle P.
                     tasks.extend(unsafe { self.ps[p].drain() });
                 }
+                // Dead tasks waiting to go home hold the runtime (`dead_tasks.rs`); with the
+                // runtime shut down, their homes free them as they arrive. Spare Ps are held by
+                // nobody either.
+                for &p in sched.idle_ps.iter().chain(sched.spare_ps.iter()) {
+                    // SAFETY: as above.
+                    unsafe { self.ps[p].dead.send(self) };
+                }
+                for p in self.ps.iter() {
+                    p.dead.free_inbox();
+                }
                 if tasks.is_empty() {
                     // Nothing more to drop: every G woken above was queued and is in `tasks`.
                     // Gs on a P that a detached M still holds (shutdown timed out) are dropped
@@ -121,6 +131,8 @@ impl Shared {
     /// At shutdown, for an M leaving while holding P `p`: drops the P's Gs and puts it on the
     /// idle list.
     pub(super) fn retire_p(&self, p: &P) {
+        // SAFETY: this M still holds `p`.
+        unsafe { crate::dead_tasks::settle(self, p) };
         releasep(self, p);
         let tasks = {
             let mut sched = self.lock();

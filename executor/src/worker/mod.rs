@@ -352,8 +352,11 @@ impl M {
                 if let Some((task, inherit)) = unsafe { p.pop() } {
                     return Next::Run(task, inherit);
                 }
-                // Out of local work: what follows may spin, poll or park, so the GC pin goes.
+                // Out of local work: what follows may spin, poll or park, so the GC pin goes,
+                // and dead tasks go home to be freed, and come home to be (`dead_tasks.rs`).
                 self.gc_pin = None;
+                // SAFETY: this M holds `p`.
+                unsafe { crate::dead_tasks::settle(shared, p) };
                 // 3. A batch of global work.
                 if shared.global_has_work() {
                     if let Some(task) = shared.global_take(p, CAPACITY / 2) {
