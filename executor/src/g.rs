@@ -14,10 +14,8 @@
 //! ```
 
 use std::panic::Location;
-use std::sync::atomic::{
-    AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering,
-};
-use std::sync::{Arc, OnceLock};
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicU8, Ordering};
+use std::sync::Arc;
 use std::task::{RawWakerVTable, Waker};
 
 use crate::abort::{AbortHandle, AbortTarget};
@@ -51,19 +49,31 @@ pub enum WaitReason {
 }
 
 /// The G record, stored as the metadata of the task's async-task allocation.
+///
+/// Every byte here is paid by every parked task (BENCHMARKS.md, `parked200k`), so what only
+/// some Gs use lives behind one pointer ([`GDetail`]: a name, `go!` captures) and the rest is
+/// kept to words and halves: 56 bytes.
 pub struct G {
     /// Unique per process, never reused; 1 is the first spawned G.
     id: u64,
     /// Where `spawn` (or `go!`) was called, from `#[track_caller]`.
     location: &'static Location<'static>,
-    /// Optional name given through `task::Builder::name`.
-    name: Option<Box<str>>,
-    /// Index of the P the G was spawned on, whose M frees the task once it is dead
-    /// (`dead_tasks.rs`), or `dead_tasks::NO_HOME`.
-    home: u32,
     /// The runtime the G belongs to. The task allocation owns it here rather than in its
     /// schedule function, which keeps that function zero-sized (see `shared::schedule_task`).
     runtime: Arc<Shared>,
+    /// The name and the `go!` captures, for the Gs that have either.
+    detail: Option<Box<GDetail>>,
+    /// What the G's `AbortHandle`s share (`Arc::into_raw`), made by the first `abort_handle()`
+    /// (`abort.rs`), or null. Set once by a compare-and-swap; the G's `Drop` tells it the
+    /// record is going away and releases the record's reference.
+    abort_target: AtomicPtr<AbortTarget>,
+    /// The G's key in the runtime's parked-task registry, or [`NOT_REGISTERED`]. Written by the
+    /// G's own wrapper future (under the registry shard lock); read by `abort` and shutdown
+    /// under that lock.
+    registry_key: AtomicU32,
+    /// Index of the P the G was spawned on, whose M frees the task once it is dead
+    /// (`dead_tasks.rs`), or `dead_tasks::NO_HOME`.
+    home: u32,
     /// A [`GState`]. Written by the M running the G and by the schedule function; read by anyone
     /// (diagnostics). `Relaxed`: it is a report, nothing synchronises through it.
     state: AtomicU8,
@@ -73,32 +83,37 @@ pub struct G {
     /// abort protocol in `registry.rs` relies on the parked-task registry lock *or* this flag
     /// being seen.
     aborted: AtomicBool,
-    /// The G's key in the runtime's parked-task registry, or [`NOT_REGISTERED`]. Written by the
-    /// G's own wrapper future (under the registry shard lock); read by `abort` and shutdown
-    /// under that lock.
-    registry_key: AtomicUsize,
-    /// Set by every wake through the G's counted waker, cleared when a poll starts
-    /// (`gwaker.rs`): a G woken since its last poll is runnable, whatever `state` says.
-    notified: AtomicBool,
-    /// Counted wakers alive (`gwaker.rs`).
-    wakers: AtomicU32,
-    /// The async-task waker's data and vtable, set at the first poll, which counted wakers
-    /// wrap (`gwaker.rs`).
-    inner_data: AtomicPtr<()>,
-    inner_vtable: AtomicPtr<RawWakerVTable>,
+}
+
+/// The parts of a G record that only some Gs have.
+struct GDetail {
+    /// The name given through `task::Builder::name`.
+    name: Option<Box<str>>,
+    /// For a G spawned by `go!` with captures: what counting its wakers needs.
+    counted: Option<CountedWakers>,
+}
+
+/// The leak pass's view of a G with `go!` captures (`gwaker.rs`, `task_source.rs`).
+pub(crate) struct CountedWakers {
     /// The arena object holding the captures `go!` allocated for this G, which its future owns
     /// one handle to (the leak pass's task → captures edge).
-    captures: Option<gort_gc::Edge>,
-    /// What the G's `AbortHandle`s share, made by the first `abort_handle()` (`abort.rs`).
-    /// Written once through the `OnceLock`; the G's `Drop` tells it the record is going away.
-    abort_target: OnceLock<Arc<AbortTarget>>,
+    pub(crate) captures: gort_gc::Edge,
+    /// Set by every wake through the G's counted waker, cleared when a poll starts: a G woken
+    /// since its last poll is runnable, whatever `state` says.
+    pub(crate) notified: AtomicBool,
+    /// Counted wakers alive.
+    pub(crate) wakers: AtomicU32,
+    /// The async-task waker's data and vtable, set at the first poll, which counted wakers
+    /// wrap.
+    inner_data: AtomicPtr<()>,
+    inner_vtable: AtomicPtr<RawWakerVTable>,
 }
 
 impl std::fmt::Debug for G {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("G")
             .field("id", &self.id)
-            .field("name", &self.name)
+            .field("name", &self.name())
             .field("location", &self.location)
             .field("state", &self.state())
             .field("wait_reason", &self.wait_reason())
@@ -109,6 +124,9 @@ impl std::fmt::Debug for G {
 /// `G::registry_key` value of a G that has never returned `Pending`.
 pub(crate) const NOT_REGISTERED: usize = usize::MAX;
 
+/// How [`NOT_REGISTERED`] is stored in the record's 32-bit key.
+const NO_REGISTRY_SLOT: u32 = u32::MAX;
+
 impl G {
     /// A fresh record for a G about to be spawned.
     pub(crate) fn new(
@@ -118,22 +136,26 @@ impl G {
         captures: Option<gort_gc::Edge>,
         home: u32,
     ) -> G {
-        G {
-            id: next_id(),
-            location,
-            name,
-            home,
-            runtime,
-            state: AtomicU8::new(GState::Runnable as u8),
-            wait_reason: AtomicU8::new(WaitReason::Unknown as u8),
-            aborted: AtomicBool::new(false),
-            registry_key: AtomicUsize::new(NOT_REGISTERED),
+        let counted = captures.map(|captures| CountedWakers {
+            captures,
             notified: AtomicBool::new(false),
             wakers: AtomicU32::new(0),
             inner_data: AtomicPtr::new(std::ptr::null_mut()),
             inner_vtable: AtomicPtr::new(std::ptr::null_mut()),
-            captures,
-            abort_target: OnceLock::new(),
+        });
+        let detail =
+            (name.is_some() || counted.is_some()).then(|| Box::new(GDetail { name, counted }));
+        G {
+            id: next_id(),
+            location,
+            runtime,
+            detail,
+            abort_target: AtomicPtr::new(std::ptr::null_mut()),
+            registry_key: AtomicU32::new(NO_REGISTRY_SLOT),
+            home,
+            state: AtomicU8::new(GState::Runnable as u8),
+            wait_reason: AtomicU8::new(WaitReason::Unknown as u8),
+            aborted: AtomicBool::new(false),
         }
     }
 
@@ -154,7 +176,7 @@ impl G {
 
     /// The G's name, if it was given one.
     pub fn name(&self) -> Option<&str> {
-        self.name.as_deref()
+        self.detail.as_ref()?.name.as_deref()
     }
 
     /// The P this G was spawned on (`dead_tasks.rs`).
@@ -212,35 +234,92 @@ impl G {
     /// An `AbortHandle` for this G, whose record the caller keeps alive meanwhile (it holds the
     /// G's `JoinHandle`): the first call allocates the shared target (`abort.rs`).
     pub(crate) fn abort_handle(&self) -> AbortHandle {
-        let target = self
-            .abort_target
-            .get_or_init(|| Arc::new(AbortTarget::new(self)));
-        AbortHandle::new(Arc::clone(target))
+        let mut target = self.abort_target.load(Ordering::Acquire);
+        if target.is_null() {
+            let made = Arc::into_raw(Arc::new(AbortTarget::new(self))).cast_mut();
+            match self.abort_target.compare_exchange(
+                std::ptr::null_mut(),
+                made,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => target = made,
+                Err(first) => {
+                    // SAFETY: `made` came from `Arc::into_raw` above and was never published.
+                    drop(unsafe { Arc::from_raw(made) });
+                    target = first;
+                }
+            }
+        }
+        // SAFETY: a non-null `abort_target` is an `Arc::into_raw` the record holds a reference
+        // to until its `Drop`, and the caller keeps the record alive.
+        let target = unsafe {
+            Arc::increment_strong_count(target);
+            Arc::from_raw(target)
+        };
+        AbortHandle::new(target)
     }
 
     pub(crate) fn registry_key(&self) -> usize {
-        self.registry_key.load(Ordering::Relaxed)
+        match self.registry_key.load(Ordering::Relaxed) {
+            NO_REGISTRY_SLOT => NOT_REGISTERED,
+            key => key as usize,
+        }
     }
 
+    /// Records the G's registry key ([`NOT_REGISTERED`]: none). A key past `u32` (four
+    /// billion tasks parked in one shard) is refused with a panic rather than wrapped.
     pub(crate) fn set_registry_key(&self, key: usize) {
+        let key = if key == NOT_REGISTERED {
+            NO_REGISTRY_SLOT
+        } else {
+            match u32::try_from(key) {
+                Ok(key) if key != NO_REGISTRY_SLOT => key,
+                _ => panic!("gort: more than 4294967294 tasks parked in one registry shard"),
+            }
+        };
         self.registry_key.store(key, Ordering::Relaxed);
     }
 
     /// The captures object, if `go!` gave the G any.
     pub(crate) fn captures(&self) -> Option<gort_gc::Edge> {
-        self.captures
+        self.counted().map(|counted| counted.captures)
     }
 
-    /// Counted wakers alive.
-    pub(crate) fn wakers(&self) -> &AtomicU32 {
-        &self.wakers
+    /// What counting the G's wakers needs: `Some` exactly for a G with `go!` captures.
+    pub(crate) fn counted(&self) -> Option<&CountedWakers> {
+        self.detail.as_ref()?.counted.as_ref()
     }
 
-    /// The woken-since-last-poll flag.
-    pub(crate) fn notified(&self) -> &AtomicBool {
-        &self.notified
+    /// [`G::counted`] of a G known to have captures: one behind a counted waker, or visited by
+    /// the leak pass.
+    pub(crate) fn counting(&self) -> &CountedWakers {
+        self.counted()
+            .unwrap_or_else(|| counted_waker_without_captures())
     }
 
+    /// A human-readable description for messages: `task 7 ("name") spawned at src/x.rs:3:5`.
+    pub(crate) fn describe(&self) -> String {
+        match self.name() {
+            Some(name) => format!("task {} ({name:?}) spawned at {}", self.id, self.location),
+            None => format!("task {} spawned at {}", self.id, self.location),
+        }
+    }
+}
+
+impl Drop for G {
+    fn drop(&mut self) {
+        // The record is about to be freed: its abort handles must stop using it (`abort.rs`).
+        let target = *self.abort_target.get_mut();
+        if !target.is_null() {
+            // SAFETY: the record's own reference, from `Arc::into_raw` in `abort_handle`.
+            let target = unsafe { Arc::from_raw(target) };
+            target.g_dropped();
+        }
+    }
+}
+
+impl CountedWakers {
     /// Remembers the async-task waker counted wakers wrap (the same for every poll of a task).
     pub(crate) fn set_inner_waker(&self, waker: &std::task::Waker) {
         if self.inner_vtable.load(Ordering::Relaxed).is_null() {
@@ -263,23 +342,6 @@ impl G {
         }
         // SAFETY: non-null, so set once from a `&'static RawWakerVTable` by `set_inner_waker`.
         std::task::RawWaker::new(data, unsafe { &*vtable })
-    }
-
-    /// A human-readable description for messages: `task 7 ("name") spawned at src/x.rs:3:5`.
-    pub(crate) fn describe(&self) -> String {
-        match &self.name {
-            Some(name) => format!("task {} ({name:?}) spawned at {}", self.id, self.location),
-            None => format!("task {} spawned at {}", self.id, self.location),
-        }
-    }
-}
-
-impl Drop for G {
-    fn drop(&mut self) {
-        // The record is about to be freed: its abort handles must stop using it (`abort.rs`).
-        if let Some(target) = self.abort_target.get() {
-            target.g_dropped();
-        }
     }
 }
 
@@ -306,6 +368,13 @@ fn next_id() -> u64 {
         cache.set((next + 1, end));
         next
     })
+}
+
+/// A counted waker (or the leak pass) reached a G without `go!` captures.
+#[cold]
+#[inline(never)]
+fn counted_waker_without_captures() -> ! {
+    panic!("gort: a counted waker of a task without captures; this is a bug in gort")
 }
 
 /// A G's counted waker was used before its first poll recorded the waker it wraps.

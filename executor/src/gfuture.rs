@@ -155,11 +155,12 @@ impl<F: Future> GFuture<F> {
         // blocking work to end.
         // Only a G with `go!` captures can be found leaked, so only it pays for counting its
         // wakers (`gwaker.rs`); any other is a root of the leak pass, which needs nothing from it.
-        let counted = g.captures().is_some();
-        if counted {
-            g.set_inner_waker(cx.waker());
-            g.notified().store(false, Ordering::Relaxed);
+        let counted = g.counted();
+        if let Some(counting) = counted {
+            counting.set_inner_waker(cx.waker());
+            counting.notified.store(false, Ordering::Relaxed);
         }
+        let counted = counted.is_some();
         g.set_state(GState::Running);
         g.set_wait_reason(WaitReason::Unknown);
         let mut inner = this.inner.as_mut();

@@ -47,7 +47,7 @@ unsafe fn record<'a>(data: *const ()) -> &'a G {
 /// The async-task waker the record wraps, not owning a count.
 fn inner(g: &G) -> ManuallyDrop<Waker> {
     // SAFETY: async-task's waker parts, as `set_inner_waker` recorded them.
-    ManuallyDrop::new(unsafe { Waker::from_raw(g.inner_waker()) })
+    ManuallyDrop::new(unsafe { Waker::from_raw(g.counting().inner_waker()) })
 }
 
 unsafe fn clone(data: *const ()) -> RawWaker {
@@ -55,7 +55,7 @@ unsafe fn clone(data: *const ()) -> RawWaker {
     let g = unsafe { record(data) };
     // The new waker's own async-task reference.
     std::mem::forget(Waker::clone(&inner(g)));
-    g.wakers().fetch_add(1, Ordering::Relaxed);
+    g.counting().wakers.fetch_add(1, Ordering::Relaxed);
     RawWaker::new(data, &VTABLE)
 }
 
@@ -63,21 +63,21 @@ unsafe fn wake(data: *const ()) {
     // SAFETY: the waker being consumed is alive until the end of this function: its
     // async-task reference is released last, by the inner wake.
     let g = unsafe { record(data) };
-    g.notified().store(true, Ordering::Relaxed);
-    g.wakers().fetch_sub(1, Ordering::Release);
+    g.counting().notified.store(true, Ordering::Relaxed);
+    g.counting().wakers.fetch_sub(1, Ordering::Release);
     ManuallyDrop::into_inner(inner(g)).wake();
 }
 
 unsafe fn wake_by_ref(data: *const ()) {
     // SAFETY: the waker is alive.
     let g = unsafe { record(data) };
-    g.notified().store(true, Ordering::Release);
+    g.counting().notified.store(true, Ordering::Release);
     inner(g).wake_by_ref();
 }
 
 unsafe fn drop(data: *const ()) {
     // SAFETY: as in `wake`.
     let g = unsafe { record(data) };
-    g.wakers().fetch_sub(1, Ordering::Release);
+    g.counting().wakers.fetch_sub(1, Ordering::Release);
     std::mem::drop(ManuallyDrop::into_inner(inner(g)));
 }

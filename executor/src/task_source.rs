@@ -31,8 +31,8 @@ impl TaskSource for Shared {
 
     fn for_each_task(&self, visit: &mut dyn FnMut(TaskInfo)) {
         self.registry.for_each_counted(|g| {
-            let wakers = g.wakers().load(Ordering::Acquire) as usize;
-            let can_run = g.notified().load(Ordering::Acquire)
+            let wakers = g.counting().wakers.load(Ordering::Acquire) as usize;
+            let can_run = g.counting().notified.load(Ordering::Acquire)
                 || g.is_aborted()
                 || g.state() != GState::Waiting;
             visit(TaskInfo {
