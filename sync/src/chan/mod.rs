@@ -35,6 +35,7 @@
 mod after;
 mod error;
 mod handles;
+mod parked_queue;
 mod recv_op;
 mod send_op;
 mod state;

@@ -20,6 +20,7 @@ use std::sync::Arc;
 use crate::loom::{pin_thread, AtomicBool, AtomicPtr, Mutex, MutexGuard, Ordering, PinGuard};
 
 use super::handles::{self, AbandonHook, Handles};
+use super::parked_queue::ParkedQueue;
 use super::waiter::{Waiter, Wakes, CLOSED, DONE};
 
 /// A channel's shared state.
@@ -49,9 +50,9 @@ pub(crate) struct State<T> {
     /// Buffered values (at most `capacity`, plus values given back by cancelled receivers).
     pub(crate) buffer: VecDeque<T>,
     /// Parked receivers, oldest first.
-    pub(crate) recvq: VecDeque<Arc<Waiter<T>>>,
+    pub(crate) recvq: ParkedQueue<Arc<Waiter<T>>>,
     /// Parked senders, oldest first.
-    pub(crate) sendq: VecDeque<Arc<Waiter<T>>>,
+    pub(crate) sendq: ParkedQueue<Arc<Waiter<T>>>,
     /// Set once by `close` (or the last `Sender` going away).
     pub(crate) closed: bool,
     /// Given-up waiters believed to be still queued (`remove`). Approximate: peers drop some
@@ -156,8 +157,8 @@ impl<T> Chan<T> {
             lock: Mutex::new(()),
             state: UnsafeCell::new(State {
                 buffer: VecDeque::with_capacity(capacity.min(1024)),
-                recvq: VecDeque::new(),
-                sendq: VecDeque::new(),
+                recvq: ParkedQueue::new(),
+                sendq: ParkedQueue::new(),
                 closed: false,
                 zombies: 0,
             }),
@@ -242,11 +243,11 @@ impl<T> Chan<T> {
         if let Some(trace) = elements {
             state.buffer.iter().for_each(|value| trace(value, visitor));
         }
-        for waiter in &state.recvq {
+        for waiter in state.recvq.iter() {
             // SAFETY: as above.
             unsafe { waiter.trace(visitor, "chan receive", None) };
         }
-        for waiter in &state.sendq {
+        for waiter in state.sendq.iter() {
             // SAFETY: as above.
             unsafe { waiter.trace(visitor, "chan send", elements) };
         }
@@ -300,7 +301,7 @@ impl<T> Chan<T> {
         self.closed.store(true, Ordering::Release);
         let mut wakes = Wakes::default();
         let State { recvq, sendq, .. } = &mut *state;
-        for waiter in recvq.drain(..).chain(sendq.drain(..)) {
+        for waiter in recvq.drain().chain(sendq.drain()) {
             if waiter.try_claim() {
                 waiter.complete(CLOSED, &mut wakes);
             }
