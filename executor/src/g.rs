@@ -19,6 +19,7 @@ use std::sync::Arc;
 use std::task::{RawWakerVTable, Waker};
 
 use crate::abort::{AbortHandle, AbortTarget};
+use crate::local_set::LocalShared;
 use crate::shared::Shared;
 use crate::task_id::Id;
 
@@ -52,7 +53,7 @@ pub enum WaitReason {
 ///
 /// Every byte here is paid by every parked task (BENCHMARKS.md, `parked200k`), so what only
 /// some Gs use lives behind one pointer ([`GDetail`]: a name, `go!` captures) and the rest is
-/// kept to words and halves: 56 bytes.
+/// kept to words and halves: 64 bytes.
 pub struct G {
     /// Unique per process, never reused; 1 is the first spawned G.
     id: u64,
@@ -63,6 +64,9 @@ pub struct G {
     runtime: Arc<Shared>,
     /// The name and the `go!` captures, for the Gs that have either.
     detail: Option<Box<GDetail>>,
+    /// For a task of a `LocalSet`: the set's queue, which its schedule function pushes to
+    /// (`local_set.rs`).
+    local_set: Option<Arc<LocalShared>>,
     /// What the G's `AbortHandle`s share (`Arc::into_raw`), made by the first `abort_handle()`
     /// (`abort.rs`), or null. Set once by a compare-and-swap; the G's `Drop` tells it the
     /// record is going away and releases the record's reference.
@@ -150,6 +154,7 @@ impl G {
             location,
             runtime,
             detail,
+            local_set: None,
             abort_target: AtomicPtr::new(std::ptr::null_mut()),
             registry_key: AtomicU32::new(NO_REGISTRY_SLOT),
             home,
@@ -157,6 +162,17 @@ impl G {
             wait_reason: AtomicU8::new(WaitReason::Unknown as u8),
             aborted: AtomicBool::new(false),
         }
+    }
+
+    /// The record of a task of the `LocalSet` whose queue is `set`.
+    pub(crate) fn for_local_set(mut self, set: Arc<LocalShared>) -> G {
+        self.local_set = Some(set);
+        self
+    }
+
+    /// The queue of the `LocalSet` this G is a task of, if it is one.
+    pub(crate) fn local_set(&self) -> Option<&Arc<LocalShared>> {
+        self.local_set.as_ref()
     }
 
     /// The G's id as `task::Id`.
