@@ -38,7 +38,7 @@ impl<T> RecvOp<T> {
     }
 
     /// The outcome of a parked waiter a peer completed, if it did.
-    fn completed(&mut self, chan: &Chan<T>) -> Option<Option<T>> {
+    fn completed(&mut self) -> Option<Option<T>> {
         let waiter = self.waiter().as_ref()?;
         match waiter.state() {
             WAITING => None,
@@ -46,7 +46,9 @@ impl<T> RecvOp<T> {
                 let waiter = self.waiter().take()?;
                 // SAFETY: the state left WAITING, so the slot is ours (`waiter.rs`).
                 let value = unsafe { waiter.take() };
-                chan.recycle(waiter);
+                // Our reference goes; the peer that completed it kept it as the channel's
+                // spare (`State::waiter`).
+                drop(waiter);
                 Some(if state == CLOSED { None } else { value })
             }
         }
@@ -63,7 +65,7 @@ impl<T> RecvOp<T> {
             return Poll::Ready(result);
         }
         if let Some(case) = select::current_case() {
-            if let Some(result) = self.completed(chan) {
+            if let Some(result) = self.completed() {
                 return Poll::Ready(result);
             }
             // A case of a `select!`: the driver decides under the channel locks.
@@ -79,7 +81,7 @@ impl<T> RecvOp<T> {
         }
         if self.waiter().is_some() {
             // Usually woken because a peer completed it: look before paying for a register.
-            if let Some(result) = self.completed(chan) {
+            if let Some(result) = self.completed() {
                 return Poll::Ready(result);
             }
             if let Some(waiter) = self.waiter().as_ref() {
@@ -87,7 +89,7 @@ impl<T> RecvOp<T> {
             }
             // A peer may have completed it before the register: then its wake went to the old
             // waker, so look again.
-            if let Some(result) = self.completed(chan) {
+            if let Some(result) = self.completed() {
                 return Poll::Ready(result);
             }
             return Poll::Pending;
@@ -104,7 +106,7 @@ impl<T> RecvOp<T> {
                 Poll::Ready(None)
             }
             Received::Empty => {
-                let waiter = chan.waiter(None, cx.waker());
+                let waiter = state.waiter(None, cx.waker());
                 state.recvq.push_back(Arc::clone(&waiter));
                 *self.waiter() = Some(waiter);
                 Poll::Pending

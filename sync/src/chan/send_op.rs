@@ -37,7 +37,7 @@ impl<T> SendOp<T> {
     }
 
     /// The outcome of a parked waiter a peer completed, if it did.
-    fn completed(&mut self, chan: &Chan<T>) -> Option<Result<(), SendError<T>>> {
+    fn completed(&mut self) -> Option<Result<(), SendError<T>>> {
         let waiter = self.waiter.get_mut().as_ref()?;
         match waiter.state() {
             WAITING => None,
@@ -46,7 +46,9 @@ impl<T> SendOp<T> {
                 // SAFETY: the state left WAITING, so the slot is ours (empty if a receiver took
                 // the value).
                 let value = unsafe { waiter.take() };
-                chan.recycle(waiter);
+                // Our reference goes; the peer that completed it kept it as the channel's
+                // spare (`State::waiter`).
+                drop(waiter);
                 if state == CLOSED {
                     Some(Err(SendError(
                         value.expect("a closed sender keeps its value"),
@@ -73,7 +75,7 @@ impl<T> SendOp<T> {
             return Poll::Ready(result);
         }
         if let Some(case) = select::current_case() {
-            if let Some(result) = self.completed(chan) {
+            if let Some(result) = self.completed() {
                 return Poll::Ready(result);
             }
             // The driver uses these pointers only during this poll of the select (`RecvOp`).
@@ -87,7 +89,7 @@ impl<T> SendOp<T> {
         }
         if self.waiter.get_mut().is_some() {
             // Usually woken because a peer completed it: look before paying for a register.
-            if let Some(result) = self.completed(chan) {
+            if let Some(result) = self.completed() {
                 return Poll::Ready(result);
             }
             if let Some(waiter) = self.waiter.get_mut().as_ref() {
@@ -95,7 +97,7 @@ impl<T> SendOp<T> {
             }
             // A peer may have completed it before the register: then its wake went to the old
             // waker, so look again.
-            if let Some(result) = self.completed(chan) {
+            if let Some(result) = self.completed() {
                 return Poll::Ready(result);
             }
             return Poll::Pending;
@@ -121,7 +123,7 @@ impl<T> SendOp<T> {
                 Poll::Ready(Err(SendError(value)))
             }
             Err(SendBlocked::Full(value)) => {
-                let waiter = chan.waiter(Some(value), cx.waker());
+                let waiter = state.waiter(Some(value), cx.waker());
                 state.sendq.push_back(Arc::clone(&waiter));
                 *self.waiter.get_mut() = Some(waiter);
                 Poll::Pending

@@ -17,7 +17,7 @@ use std::collections::VecDeque;
 use std::ptr::NonNull;
 use std::sync::Arc;
 
-use crate::loom::{pin_thread, AtomicBool, AtomicPtr, Mutex, MutexGuard, Ordering, PinGuard};
+use crate::loom::{pin_thread, AtomicBool, Mutex, MutexGuard, Ordering, PinGuard};
 
 use super::handles::{self, AbandonHook, Handles};
 use super::parked_queue::ParkedQueue;
@@ -34,10 +34,6 @@ pub(crate) struct Chan<T> {
     pub(crate) handles: Handles,
     /// `State::closed`, readable without the lock (`is_closed`).
     closed: AtomicBool,
-    /// A plain operation's waiter kept for the next one to park (an `Arc::into_raw` pointer,
-    /// or null): a ping-pong parks once per message, and reusing the waiter saves an
-    /// allocation and a free each time (across threads, with glibc, an arena lock).
-    spare: AtomicPtr<Waiter<T>>,
 }
 
 // SAFETY: `state` is only accessed under `lock`; values of `T` move between threads.
@@ -58,6 +54,12 @@ pub(crate) struct State<T> {
     /// Given-up waiters believed to be still queued (`remove`). Approximate: peers drop some
     /// without counting; it only decides when to compact.
     zombies: usize,
+    /// The last plain operation's waiter a peer completed, kept by that peer for the next
+    /// operation to park ([`State::waiter`]): a ping-pong parks once per message, and reusing
+    /// the waiter saves an allocation and a free each time (across threads, with glibc, an
+    /// arena lock). Kept under the lock, it costs no atomic operation to put or take; only
+    /// the reuse checks that the owner has let go of it.
+    spare: Option<Arc<Waiter<T>>>,
 }
 
 /// A locked channel. Dropping it releases the lock, then wakes the owners of the waiters
@@ -161,42 +163,11 @@ impl<T> Chan<T> {
                 sendq: ParkedQueue::new(),
                 closed: false,
                 zombies: 0,
+                spare: None,
             }),
             capacity,
             handles: Handles::new(),
             closed: AtomicBool::new(false),
-            spare: AtomicPtr::new(std::ptr::null_mut()),
-        }
-    }
-
-    /// A waiter for a plain operation: the spare one if there is one, else a new one.
-    pub(crate) fn waiter(&self, value: Option<T>, waker: &std::task::Waker) -> Arc<Waiter<T>> {
-        let spare = self.spare.swap(std::ptr::null_mut(), Ordering::Acquire);
-        if spare.is_null() {
-            return Waiter::single(value, waker);
-        }
-        // SAFETY: a non-null `spare` came from `Arc::into_raw` in `recycle`, and the swap made
-        // us its only holder.
-        let mut waiter = unsafe { Arc::from_raw(spare) };
-        match Arc::get_mut(&mut waiter) {
-            Some(unique) => unique.reset(value, waker),
-            None => unreachable!("a spare waiter is shared"),
-        }
-        waiter
-    }
-
-    /// Keeps a completed plain waiter for the next operation, if nobody else holds it any more
-    /// (the peer that completed it may still be dropping its handle: then it is freed).
-    pub(crate) fn recycle(&self, mut waiter: Arc<Waiter<T>>) {
-        if Arc::get_mut(&mut waiter).is_none_or(|unique| !unique.is_single()) {
-            return;
-        }
-        let old = self
-            .spare
-            .swap(Arc::into_raw(waiter).cast_mut(), Ordering::AcqRel);
-        if !old.is_null() {
-            // SAFETY: as in `waiter`: an `Arc::into_raw` pointer we now hold alone.
-            drop(unsafe { Arc::from_raw(old) });
         }
     }
 
@@ -319,11 +290,6 @@ impl<T> Drop for Chan<T> {
             // table must not keep it, nor hand it to a later channel at this address.
             drop(handles::take_hook(self.addr()));
         }
-        let spare = self.spare.swap(std::ptr::null_mut(), Ordering::Acquire);
-        if !spare.is_null() {
-            // SAFETY: as in `Chan::waiter`.
-            drop(unsafe { Arc::from_raw(spare) });
-        }
     }
 }
 
@@ -343,6 +309,7 @@ impl<T> State<T> {
                 // SAFETY: we claimed the waiter under the channel lock.
                 unsafe { receiver.put(value) };
                 receiver.complete(DONE, wakes);
+                self.keep_spare(receiver);
                 return Ok(());
             }
         }
@@ -363,6 +330,7 @@ impl<T> State<T> {
                     let refill = unsafe { sender.take() };
                     self.buffer.extend(refill);
                     sender.complete(DONE, wakes);
+                    self.keep_spare(sender);
                     break;
                 }
             }
@@ -373,6 +341,7 @@ impl<T> State<T> {
                 // SAFETY: as above.
                 let value = unsafe { sender.take() };
                 sender.complete(DONE, wakes);
+                self.keep_spare(sender);
                 if let Some(value) = value {
                     return Received::Value(value);
                 }
@@ -382,6 +351,28 @@ impl<T> State<T> {
             Received::Closed
         } else {
             Received::Empty
+        }
+    }
+
+    /// A waiter for a plain operation about to park: the spare one if its owner has let go of
+    /// it, else a new one.
+    pub(crate) fn waiter(&mut self, value: Option<T>, waker: &std::task::Waker) -> Arc<Waiter<T>> {
+        if let Some(mut spare) = self.spare.take() {
+            // `get_mut` acquires the owner's release of its reference: whatever it did with the
+            // slot is done.
+            if let Some(unique) = Arc::get_mut(&mut spare) {
+                unique.reset(value, waker);
+                return spare;
+            }
+        }
+        Waiter::single(value, waker)
+    }
+
+    /// A peer keeps the plain waiter it just completed as the spare (the owner still holds it
+    /// until it has seen the outcome).
+    fn keep_spare(&mut self, waiter: Arc<Waiter<T>>) {
+        if waiter.is_single() {
+            self.spare = Some(waiter);
         }
     }
 
@@ -407,6 +398,7 @@ impl<T> State<T> {
                 // SAFETY: claimed under the lock.
                 unsafe { receiver.put(value) };
                 receiver.complete(DONE, wakes);
+                self.keep_spare(receiver);
                 return;
             }
         }
