@@ -163,3 +163,41 @@ fn tasks_spawned_beside_a_local_set_run_on_the_workers() {
     // Outside a set, the thread works for the runtime again (and the runtime still runs).
     assert_eq!(rt.block_on(rt.spawn(async { 3 })).unwrap(), 3);
 }
+
+/// Two threads inside `block_on` on one runtime, each sleeping in turn while the other waits:
+/// whichever was polling the network (and so waiting for the timers) may leave `block_on` while
+/// the other is parked on a sleep of its own, and that sleep must still end. It did not about
+/// half the time: the leaving thread handed the netpoller to nobody when only a timer, not IO,
+/// was waiting (tokio's `rt_common::always_active_parker` is the same program).
+#[test]
+fn a_sleep_in_one_block_on_ends_after_the_other_block_on_thread_leaves() {
+    let _watchdog = watchdog(Duration::from_secs(60), "two block_on threads taking turns");
+    for _ in 0..40 {
+        let rt = Arc::new(multi_thread(4));
+        let (first_done, wait_first) = gort::sync::oneshot::channel::<()>();
+        let (second_started, wait_second) = gort::sync::oneshot::channel::<()>();
+        let first = {
+            let rt = Arc::clone(&rt);
+            thread::spawn(move || {
+                rt.block_on(async move {
+                    wait_second.await.unwrap();
+                    gort::time::sleep(Duration::from_millis(2)).await;
+                    first_done.send(()).unwrap();
+                })
+            })
+        };
+        let second = {
+            let rt = Arc::clone(&rt);
+            thread::spawn(move || {
+                rt.block_on(async move {
+                    second_started.send(()).unwrap();
+                    gort::time::sleep(Duration::from_millis(2)).await;
+                    wait_first.await.unwrap();
+                    gort::time::sleep(Duration::from_millis(2)).await;
+                })
+            })
+        };
+        first.join().unwrap();
+        second.join().unwrap();
+    }
+}

@@ -455,8 +455,11 @@ impl Drop for M {
     /// Leaving the scheduler: stop spinning, and give up the P. At shutdown the P's Gs are
     /// dropped; otherwise a P with queued Gs is handed to another M (the `block_on` thread leaving
     /// with Gs it spawned still queued). The `block_on` thread may have been the one polling the
-    /// network; if Gs still wait on IO, a parked M takes over (`ensure_poller`), or IO would
-    /// stall until some worker happened to go idle.
+    /// network, and so the one waiting for the timers' deadlines; if Gs still wait on IO or a
+    /// timer is armed, a parked M takes over (`ensure_poller`), or the IO and the timers would
+    /// stall until some worker happened to go idle: forever, when the only other threads were
+    /// a worker parked on its note and another `block_on` thread parked on a sleep (both had
+    /// found the netpoller taken by this one).
     fn drop(&mut self) {
         self.gc_pin = None;
         self.leave_p();
@@ -464,7 +467,9 @@ impl Drop for M {
             // Another thread inside `block_on` may be parked without the netpoller or the P
             // this one had: it takes over both (timers of its main included).
             self.shared.nudge_mains();
-        } else if self.main.is_some() && self.shared.reactor.has_waiters() {
+        } else if self.main.is_some()
+            && (self.shared.reactor.has_waiters() || self.shared.earliest_timer().is_some())
+        {
             self.shared.ensure_poller(false);
         }
     }
