@@ -45,8 +45,8 @@ pub mod sync {
 /// The GC arena: `Gc<T>`, `Trace` (with `#[derive(Trace)]`), collection, leak detection, stats.
 pub mod gc {
     pub use gort_gc::{
-        collect, leaks, reclaim_leaks, stats, Collection, Edge, Gc, GcCell, GcCellGuard, GcStats,
-        Leak, Trace, Visitor,
+        collect, free_os_memory, leaks, reclaim_leaks, stats, Collection, Edge, Gc, GcCell,
+        GcCellGuard, GcStats, Leak, Trace, Visitor,
     };
     pub use gort_macros::Trace;
 }

@@ -138,6 +138,12 @@ pub(crate) fn run(mode: Mode) -> Collection {
     collection
 }
 
+/// Frees the graph arrays kept between collections (`free_os_memory`): they have the size of
+/// the largest recent collection, and the next one allocates them afresh.
+pub(crate) fn release_arrays() {
+    crate::lock(&COLLECTING).arrays = Arrays::new();
+}
+
 /// Whether a collection waits for a thread stuck in a pinned section (`safepoint.rs`).
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Wait {

@@ -79,6 +79,30 @@ pub fn collect() -> Collection {
     collector::run(collector::Mode::Cycles)
 }
 
+/// Go's `runtime/debug.FreeOSMemory`: collects, then gives the memory held free back to the
+/// operating system, so that the resident set shrinks to what is live. First the arena's own
+/// spare room: the collector's graph arrays (kept between collections at the size of the
+/// largest recent one) and the object registry's unused slots. Then the allocator's: with
+/// glibc's malloc (Rust's default on Linux) `malloc_trim(0)`, since freed chunks otherwise stay
+/// resident in its arenas for reuse; under another global allocator glibc's arenas are nearly
+/// empty, and that allocator keeps its own policy. Returns what the collection freed.
+///
+/// The next collection allocates its arrays afresh, and the trim walks every glibc arena: a
+/// call for after a large collection, not for a hot path.
+#[cfg(not(loom))]
+pub fn free_os_memory() -> Collection {
+    let collection = collect();
+    collector::release_arrays();
+    registry::REGISTRY.shrink();
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: `malloc_trim` only releases free memory glibc holds; it may be called at any
+    // time from any thread.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+    collection
+}
+
 /// Collects, and reports the tasks that are leaked: parked on channels that no runnable task,
 /// timer, IO waiter, blocking call or outside handle can reach. They stay parked. Only tasks
 /// spawned with `go!([captures] ...)` are candidates (`tasks.rs`); no task is reported that

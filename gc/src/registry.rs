@@ -69,6 +69,15 @@ impl Registry {
         }
     }
 
+    /// Gives back the shards' spare room: a slab keeps the capacity of its largest size, and
+    /// after many objects went that is memory nothing uses (`free_os_memory`). Keys stay valid:
+    /// a slab shrinks only past its last occupied entry.
+    pub(crate) fn shrink(&self) {
+        for shard in &self.shards {
+            lock(shard).shrink_to_fit();
+        }
+    }
+
     /// Calls `visit` with every registered object. Call with the world stopped.
     pub(crate) fn for_each(&self, mut visit: impl FnMut(NonNull<Header>)) {
         for shard in &self.shards {

@@ -187,22 +187,21 @@ pub(super) struct TokioLoop(#[allow(dead_code)] tokio::sync::mpsc::Receiver<Toki
 /// Reports `bytes`, the growth of the resident set ([`rss_bytes`], as `parked200k`) from before
 /// the first channel to after the reclamation, per cycle in bytes; on gort also `objects`, the
 /// growth of `gort::gc::stats().live_objects` over all the cycles (0 when every channel is
-/// reclaimed, 100k if each leaked its one arena object, the channel state). gort collects
-/// (`gort::gc::collect()`) before each reading; tokio has nothing to run and no object count,
-/// so it reports `bytes` only. Go runs `runtime.GC()` and `debug.FreeOSMemory()` before each
-/// reading and reports the growth of `MemStats.HeapObjects` as `objects`.
+/// reclaimed, 100k if each leaked its one arena object, the channel state). Before each reading
+/// gort calls `gort::gc::free_os_memory()` and Go `debug.FreeOSMemory()`, the same call (a
+/// collection, then the free memory back to the kernel: `malloc_trim` under glibc's malloc, the
+/// default allocator here); tokio has nothing to run and no object count, so it reports `bytes`
+/// only. Go reports the growth of `MemStats.HeapObjects` as `objects`.
 ///
 /// All the channels are made within one poll of the driver, so on gort no automatic collection
-/// runs during the loop: all 100k are allocated at the peak, and `bytes` is what freeing them
-/// leaves resident. glibc's malloc (the default allocator here) keeps the memory it gets back
-/// rather than returning it to the kernel, so gort's `bytes` stays well above zero with every
-/// channel freed (`objects` is what says whether any leaked): on the benchmark machine it was
-/// about the peak, ~257 B/cycle, and running the loop three more times in the same process
-/// grew the resident set for two rounds and then not at all, memory reused rather than leaked.
-/// Go's `FreeOSMemory` returns its free pages, and Go's pacer collects during the loop.
+/// runs during the loop: all 100k are allocated at the peak. With `gort::gc::collect()` alone
+/// `bytes` stayed about the peak (~257-296 B/cycle): glibc keeps the memory it gets back
+/// rather than returning it to the kernel (running the loop three more times in the same
+/// process grew the resident set for two rounds and then not at all, memory reused rather than
+/// leaked). Go's pacer also collects during the loop.
 pub(super) fn cycles100k_gort() -> Vec<Metric> {
     let (grown, objects) = in_spawned_task::<Gort, _>(async {
-        gort::gc::collect();
+        gort::gc::free_os_memory();
         let rss_before = rss_bytes();
         let objects_before = gort::gc::stats().live_objects;
         for _ in 0..SELF_CYCLES {
@@ -212,7 +211,7 @@ pub(super) fn cycles100k_gort() -> Vec<Metric> {
                 "a fresh channel with one buffer slot was full"
             );
         }
-        gort::gc::collect();
+        gort::gc::free_os_memory();
         let rss_after = rss_bytes();
         let objects_after = gort::gc::stats().live_objects;
         (
