@@ -15,6 +15,19 @@ use gort::sync::{broadcast, watch};
 
 use common::leaks::{leaks_once, settle, turn};
 
+/// Spawns a `go!` task stuck for good (it waits on a channel only it holds) that captures
+/// `$held` and would run `$then` with it after the wait: a holder of `$held` nothing live can
+/// reach, which the leak pass reports as `chan receive`.
+macro_rules! stuck_task_holding {
+    ($held:ident, $then:expr) => {{
+        let (stuck_tx, stuck_rx) = gort::chan![(); 0];
+        gort::go!([$held, stuck_tx, stuck_rx] async move {
+            let _ = stuck_rx.recv().await;
+            let _ = ($then, stuck_tx);
+        });
+    }};
+}
+
 /// The reasons of `leaks`, sorted, to compare with what a test expects.
 fn reasons(leaks: &[Leak]) -> Vec<&'static str> {
     let mut reasons: Vec<_> = leaks.iter().map(|leak| leak.wait_reason).collect();
@@ -86,11 +99,7 @@ unsafe impl<R> Trace for Exclusive<R> {
 async fn a_broadcast_receiver_only_a_leaked_task_can_send_to_is_leaked() {
     let _turn = turn();
     let (tx, rx) = broadcast::channel::<u32>(4);
-    let (stuck_tx, stuck_rx) = gort::chan![(); 0];
-    gort::go!([tx, stuck_tx, stuck_rx] async move {
-        let _ = stuck_rx.recv().await;
-        let _ = (tx.send(1), stuck_tx);
-    });
+    stuck_task_holding!(tx, tx.send(1));
     let rx = Exclusive::new(rx);
     let line = line!() + 1;
     gort::go!([rx] async move {
@@ -127,11 +136,7 @@ async fn a_weak_sender_main_keeps_holds_the_receiver_live() {
     let _turn = turn();
     let (tx, rx) = broadcast::channel::<u32>(4);
     let weak = tx.downgrade();
-    let (stuck_tx, stuck_rx) = gort::chan![(); 0];
-    gort::go!([tx, stuck_tx, stuck_rx] async move {
-        let _ = stuck_rx.recv().await;
-        let _ = (tx.send(1), stuck_tx);
-    });
+    stuck_task_holding!(tx, tx.send(1));
     let (got_tx, got_rx) = gort::chan![u32; 1];
     let rx = Exclusive::new(rx);
     gort::go!([rx, got_tx] async move {
@@ -153,11 +158,7 @@ async fn a_weak_sender_main_keeps_holds_the_receiver_live() {
 async fn a_broadcast_closed_wait_on_a_leaked_receiver_is_leaked() {
     let _turn = turn();
     let (tx, rx) = broadcast::channel::<u32>(4);
-    let (stuck_tx, stuck_rx) = gort::chan![(); 0];
-    gort::go!([rx, stuck_tx, stuck_rx] async move {
-        let _ = stuck_rx.recv().await;
-        let _ = (rx, stuck_tx);
-    });
+    stuck_task_holding!(rx, rx);
     let line = line!() + 1;
     gort::go!([tx] async move {
         tx.closed().await;
@@ -176,11 +177,7 @@ async fn a_watch_receiver_only_a_leaked_task_can_change_is_leaked() {
     let _turn = turn();
     let (tx, rx) = watch::channel(0u32);
     let tx = Gc::new(tx);
-    let (stuck_tx, stuck_rx) = gort::chan![(); 0];
-    gort::go!([tx, stuck_tx, stuck_rx] async move {
-        let _ = stuck_rx.recv().await;
-        let _ = (tx.send(1), stuck_tx);
-    });
+    stuck_task_holding!(tx, tx.send(1));
     let rx = Exclusive::new(rx);
     let line = line!() + 1;
     gort::go!([rx] async move {
@@ -197,11 +194,7 @@ async fn a_watch_receiver_only_a_leaked_task_can_change_is_leaked() {
 async fn a_watch_wait_for_nobody_can_satisfy_is_leaked() {
     let _turn = turn();
     let (tx, rx) = watch::channel(0u32);
-    let (stuck_tx, stuck_rx) = gort::chan![(); 0];
-    gort::go!([tx, stuck_tx, stuck_rx] async move {
-        let _ = stuck_rx.recv().await;
-        let _ = (tx.send(1), stuck_tx);
-    });
+    stuck_task_holding!(tx, tx.send(1));
     let rx = Exclusive::new(rx);
     gort::go!([rx] async move {
         let mut rx = rx.receiver.lock().await;
@@ -237,11 +230,7 @@ async fn a_watch_receiver_main_can_change_is_not_leaked() {
 async fn a_watch_closed_wait_leaks_only_when_no_live_receiver_is_left() {
     let _turn = turn();
     let (tx, rx) = watch::channel(0u32);
-    let (stuck_tx, stuck_rx) = gort::chan![(); 0];
-    gort::go!([rx, stuck_tx, stuck_rx] async move {
-        let _ = stuck_rx.recv().await;
-        let _ = (rx, stuck_tx);
-    });
+    stuck_task_holding!(rx, rx);
     let line = line!() + 1;
     gort::go!([tx] async move {
         tx.closed().await;
