@@ -47,6 +47,11 @@ async fn start_server() -> SocketAddr {
     addr
 }
 
+/// The body of a GET of `url` as text, failing the test on any error.
+async fn get_text(client: &reqwest::Client, url: String) -> String {
+    client.get(url).send().await.unwrap().text().await.unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn get_and_json_post() {
     let addr = start_server().await;
@@ -102,14 +107,7 @@ async fn a_request_timeout_fires_against_a_slow_handler() {
     assert!(error.is_timeout(), "not a timeout: {error:?}");
 
     // The client is still usable after the timed-out request.
-    let text = client
-        .get(format!("http://{addr}/hello"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = get_text(&client, format!("http://{addr}/hello")).await;
     assert_eq!(text, "hello from gort");
 }
 
@@ -119,14 +117,7 @@ async fn sequential_requests_reuse_one_keep_alive_connection() {
     let client = reqwest::Client::builder().http1_only().build().unwrap();
     let mut peers = Vec::new();
     for _ in 0..5 {
-        let peer = client
-            .get(format!("http://{addr}/peer"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let peer = get_text(&client, format!("http://{addr}/peer")).await;
         peers.push(peer);
         // hyper puts a connection back in its pool from the connection's own task once the
         // response is done; a request sent before that task ran opens a second connection.
@@ -153,16 +144,7 @@ async fn http2_prior_knowledge_multiplexes_concurrent_requests() {
     let first_peer = first.text().await.unwrap();
     let requests = (0..6).map(|_| {
         let client = client.clone();
-        async move {
-            client
-                .get(format!("http://{addr}/peer"))
-                .send()
-                .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap()
-        }
+        async move { get_text(&client, format!("http://{addr}/peer")).await }
     });
     for peer in futures::future::join_all(requests).await {
         assert_eq!(peer, first_peer);
