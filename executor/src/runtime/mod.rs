@@ -138,7 +138,14 @@ pub fn run_main<F: Future>(
     start_paused: bool,
     future: F,
 ) -> F::Output {
-    run_main_as(flavor, worker_threads, start_paused, None, future)
+    run_entry(
+        Entry::Main,
+        flavor,
+        worker_threads,
+        start_paused,
+        None,
+        future,
+    )
 }
 
 /// [`run_main`] of a `#[gort::main(name = "...")]`: the same, on a runtime named `name`.
@@ -151,7 +158,14 @@ pub fn run_main_named<F: Future>(
     name: &str,
     future: F,
 ) -> F::Output {
-    run_main_as(flavor, worker_threads, start_paused, Some(name), future)
+    run_entry(
+        Entry::Main,
+        flavor,
+        worker_threads,
+        start_paused,
+        Some(name),
+        future,
+    )
 }
 
 /// What `#[gort::test]` expands to: a fresh runtime of `flavor` per test (with `worker_threads`
@@ -164,7 +178,14 @@ pub fn run_test<F: Future>(
     start_paused: bool,
     future: F,
 ) -> F::Output {
-    run_test_as(flavor, worker_threads, start_paused, None, future)
+    run_entry(
+        Entry::Test,
+        flavor,
+        worker_threads,
+        start_paused,
+        None,
+        future,
+    )
 }
 
 /// [`run_test`] of a `#[gort::test(name = "...")]`: the same, on a runtime named `name`.
@@ -177,11 +198,21 @@ pub fn run_test_named<F: Future>(
     name: &str,
     future: F,
 ) -> F::Output {
-    run_test_as(flavor, worker_threads, start_paused, Some(name), future)
+    run_entry(
+        Entry::Test,
+        flavor,
+        worker_threads,
+        start_paused,
+        Some(name),
+        future,
+    )
 }
 
+/// The entry functions' body: builds the runtime, makes it the process default for a main
+/// (`#[gort::main]`; a test's runtime is its own), and runs `future` on it.
 #[track_caller]
-fn run_main_as<F: Future>(
+fn run_entry<F: Future>(
+    entry: Entry,
     flavor: EntryFlavor,
     worker_threads: Option<usize>,
     start_paused: bool,
@@ -191,27 +222,23 @@ fn run_main_as<F: Future>(
     let mut builder = builder_for_entry(flavor, worker_threads, start_paused, name);
     if flavor == EntryFlavor::Local {
         let runtime = build_local(&mut builder);
-        runtime.install_as_default();
+        if entry == Entry::Main {
+            runtime.install_as_default();
+        }
         return runtime.block_on(future);
     }
     let runtime = build(&mut builder);
-    runtime.install_as_default();
+    if entry == Entry::Main {
+        runtime.install_as_default();
+    }
     runtime.block_on(future)
 }
 
-#[track_caller]
-fn run_test_as<F: Future>(
-    flavor: EntryFlavor,
-    worker_threads: Option<usize>,
-    start_paused: bool,
-    name: Option<&str>,
-    future: F,
-) -> F::Output {
-    let mut builder = builder_for_entry(flavor, worker_threads, start_paused, name);
-    if flavor == EntryFlavor::Local {
-        return build_local(&mut builder).block_on(future);
-    }
-    build(&mut builder).block_on(future)
+/// Which attribute an entry function serves.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Entry {
+    Main,
+    Test,
 }
 
 /// The builder behind the entry functions: the flavor's builder with its defaults, overridden
