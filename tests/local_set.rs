@@ -10,23 +10,10 @@ use std::sync::Arc;
 use std::thread::{self, ThreadId};
 use std::time::Duration;
 
-use gort::runtime::{Builder, LocalRuntime, Runtime};
+use gort::runtime::{Builder, LocalRuntime};
 use gort::task::{spawn_local, yield_now, LocalSet};
 
-use common::{count, counter, panic_text, watchdog, DropGuard};
-
-fn multi_thread(procs: usize) -> Runtime {
-    Builder::new_multi_thread()
-        .worker_threads(procs)
-        .build()
-        .expect("building a runtime")
-}
-
-fn current_thread() -> Runtime {
-    Builder::new_current_thread()
-        .build()
-        .expect("building a runtime")
-}
+use common::{count, counter, current_thread, panic_text, runtime, watchdog, DropGuard};
 
 /// Counts its drops in an `Rc`: only a task that stays on its thread can hold one.
 struct RcDropGuard(Rc<Cell<usize>>);
@@ -39,7 +26,7 @@ impl Drop for RcDropGuard {
 
 #[test]
 fn local_tasks_share_rc_state_and_return_outputs() {
-    let rt = multi_thread(2);
+    let rt = runtime(2);
     let local = LocalSet::new();
     let total = local.block_on(&rt, async {
         let state = Rc::new(RefCell::new(Vec::new()));
@@ -72,7 +59,7 @@ fn tasks_run_on_the_set_thread_even_when_woken_from_other_threads() {
         Duration::from_secs(60),
         "local tasks woken from other threads",
     );
-    let rt = multi_thread(2);
+    let rt = runtime(2);
     let local = LocalSet::new();
     let set_thread = thread::current().id();
     let ran_on: Vec<ThreadId> = local.block_on(&rt, async {
@@ -148,7 +135,7 @@ fn run_until_returns_with_tasks_left_in_the_set() {
 #[test]
 fn awaiting_the_set_runs_every_task_to_completion() {
     let _watchdog = watchdog(Duration::from_secs(60), "awaiting a LocalSet");
-    let rt = multi_thread(1);
+    let rt = runtime(1);
     let local = LocalSet::new();
     let done = Rc::new(Cell::new(0));
     // More than one tick's worth (61), with nested spawns.
@@ -174,7 +161,7 @@ fn spawn_local_outside_a_local_set_panics() {
         .expect_err("spawn_local needs a LocalSet");
     assert!(panic_text(&*payload).contains("outside of a `task::LocalSet`"));
     // Also inside a runtime (a task of it is no LocalSet).
-    let rt = multi_thread(1);
+    let rt = runtime(1);
     let in_task = rt.block_on(gort::spawn(async {
         drop(spawn_local(async {}));
     }));
@@ -202,7 +189,7 @@ fn an_enter_guard_lets_spawn_local_reach_the_set() {
 #[test]
 fn dropping_the_set_drops_queued_and_parked_tasks_on_its_thread() {
     let _watchdog = watchdog(Duration::from_secs(60), "dropping a LocalSet");
-    let rt = multi_thread(2);
+    let rt = runtime(2);
     let drops = Rc::new(Cell::new(0));
     let sent_drops = counter();
     let local = LocalSet::new();
@@ -252,7 +239,7 @@ fn dropping_the_set_drops_queued_and_parked_tasks_on_its_thread() {
 #[test]
 fn a_task_woken_from_another_thread_while_the_set_is_dropped_is_dropped_too() {
     let _watchdog = watchdog(Duration::from_secs(60), "wakes racing a LocalSet drop");
-    let rt = multi_thread(2);
+    let rt = runtime(2);
     for _ in 0..50 {
         let drops = Rc::new(Cell::new(0));
         let local = LocalSet::new();
@@ -312,7 +299,7 @@ fn destructors_may_spawn_and_wake_while_the_set_is_dropped() {
 #[test]
 fn abort_from_another_thread_cancels_a_local_task() {
     let _watchdog = watchdog(Duration::from_secs(60), "aborting a local task");
-    let rt = multi_thread(2);
+    let rt = runtime(2);
     let local = LocalSet::new();
     let drops = Rc::new(Cell::new(0));
     let result = local.block_on(&rt, async {
@@ -361,7 +348,7 @@ async fn spawn_local_later<T: 'static>(
 
 #[test]
 fn block_in_place_inside_a_local_set_panics() {
-    let rt = multi_thread(2);
+    let rt = runtime(2);
     let local = LocalSet::new();
     let in_task = local.block_on(&rt, spawn_local_later(|| gort::task::block_in_place(|| 1)));
     let error = in_task.expect_err("block_in_place in a local task");
@@ -371,7 +358,7 @@ fn block_in_place_inside_a_local_set_panics() {
 #[test]
 fn a_local_task_handle_can_be_awaited_by_a_task_on_another_thread() {
     let _watchdog = watchdog(Duration::from_secs(60), "local handle awaited elsewhere");
-    let rt = multi_thread(2);
+    let rt = runtime(2);
     let local = LocalSet::new();
     let (go_tx, go_rx) = gort::chan::<()>(1);
     let output = local.block_on(&rt, async move {

@@ -10,27 +10,14 @@ use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
 
-use gort::runtime::{self, Builder, LocalRuntime, Runtime};
+use gort::runtime::{self, LocalRuntime};
 use gort::task::{self, LocalSet};
 
-use common::{panic_text, watchdog};
-
-fn multi_thread(procs: usize) -> Runtime {
-    Builder::new_multi_thread()
-        .worker_threads(procs)
-        .build()
-        .expect("building a runtime")
-}
-
-fn current_thread() -> Runtime {
-    Builder::new_current_thread()
-        .build()
-        .expect("building a runtime")
-}
+use common::{current_thread, panic_text, runtime, watchdog};
 
 #[test]
 fn a_multi_thread_block_on_future_is_no_worker_but_its_tasks_are() {
-    let rt = multi_thread(2);
+    let rt = runtime(2);
     let (in_main, in_task) = rt.block_on(async {
         let in_task = gort::spawn(async { runtime::worker_index() })
             .await
@@ -137,7 +124,7 @@ fn block_in_place_still_panics_in_a_current_thread_runtime_block_on_and_its_task
 #[test]
 fn tasks_spawned_beside_a_local_set_run_on_the_workers() {
     let _watchdog = watchdog(Duration::from_secs(30), "LocalSet in block_on");
-    let rt = multi_thread(2);
+    let rt = runtime(2);
     let main_thread = thread::current().id();
     let local = LocalSet::new();
     let (local_thread, spawned_threads) = local.block_on(&rt, async move {
@@ -173,7 +160,7 @@ fn tasks_spawned_beside_a_local_set_run_on_the_workers() {
 fn a_sleep_in_one_block_on_ends_after_the_other_block_on_thread_leaves() {
     let _watchdog = watchdog(Duration::from_secs(60), "two block_on threads taking turns");
     for _ in 0..40 {
-        let rt = Arc::new(multi_thread(4));
+        let rt = Arc::new(runtime(4));
         let (first_done, wait_first) = gort::sync::oneshot::channel::<()>();
         let (second_started, wait_second) = gort::sync::oneshot::channel::<()>();
         let first = {

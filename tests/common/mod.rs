@@ -75,6 +75,13 @@ pub fn runtime(procs: usize) -> Runtime {
         .expect("building a runtime")
 }
 
+/// A current-thread runtime with the default settings.
+pub fn current_thread() -> Runtime {
+    Builder::new_current_thread()
+        .build()
+        .expect("building a runtime")
+}
+
 /// Polls attempts for [`eventually`] and [`eventually_blocking`]: with the 1 ms pause between
 /// them, about 10 s before giving up. Conditions normally hold within a few attempts.
 const ATTEMPTS: usize = 10_000;
