@@ -160,14 +160,13 @@ impl<F: Future> GFuture<F> {
             counting.set_inner_waker(cx.waker());
             counting.notified.store(false, Ordering::Relaxed);
         }
-        let counted = counted.is_some();
         g.set_state(GState::Running);
         g.set_wait_reason(WaitReason::Unknown);
         let mut inner = this.inner.as_mut();
         if inner.is_none() {
             unreachable!("a G polled after it completed");
         }
-        let counted_waker = counted.then(|| gwaker::borrowed(g));
+        let counted_waker = counted.map(|_| gwaker::borrowed(g));
         let waker = counted_waker.as_deref().unwrap_or(cx.waker());
         let mut poll_cx = Context::from_waker(waker);
         let polled = context::with_current_g(g, waker, || {
